@@ -1,0 +1,38 @@
+# One entry point. `make run` serves the demo; `make test` runs every test on PostgreSQL.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+PY := $(UV) run --frozen python
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cep
+export UV_PYTHON := 3.11
+
+.PHONY: run test lint bench screenshots install demo serve format
+
+$(UV):
+	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+install: $(UV)
+	$(UV) sync --frozen
+
+run: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py generate_demo --beneficiaries 2000 --if-empty
+	$(PY) manage.py demo_accounts
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	DATABASE_URL=$(DATABASE_URL) $(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format: install
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+bench: install
+	DATABASE_URL=$(DATABASE_URL) $(PY) bench/run.py
+
+screenshots: install
+	DATABASE_URL=$(DATABASE_URL) $(UV) run --frozen pytest tests/web/test_journey.py -p no:randomly

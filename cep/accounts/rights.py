@@ -1,0 +1,41 @@
+"""Rights and roles as named in the counselor-portal guide [003] (DOMAIN.md §1)."""
+
+from django.db import models
+
+
+class Right(models.TextChoices):
+    MANAGE_DOSSIERS = "manage_dossiers", "Gérer des dossiers"
+    MANAGE_OFFERS = "manage_offers", "Gérer des offres de service"
+    VIEW_DOSSIER = "view_dossier", "Consulter les informations d'un dossier"
+    EDIT_DOSSIER = "edit_dossier", "Modifier les informations d'un dossier"
+    EVENTS = "events", "Événements"
+    PROPOSE_CEP = "propose_cep", "Proposer CEP"
+    MANAGE_STRUCTURE = "manage_structure", "Gérer la structure (utilisateurs, référents)"
+    VIEW_AGGREGATES = "view_aggregates", "Consulter les indicateurs agrégés"
+    EXPORT_MONTHLY = "export_monthly", "Produire le fichier mensuel"
+
+
+class Role(models.TextChoices):
+    COUNSELOR = "counselor", "Conseiller (référent)"
+    MANAGER = "manager", "Responsable de structure"
+    ADMIN = "admin", "Administrateur"
+    REGIONAL_OBSERVER = "regional_observer", "Observateur régional (Transitions Pro)"
+    NATIONAL_OBSERVER = "national_observer", "Observateur national (France compétences)"
+
+
+_COUNSELOR = {
+    Right.MANAGE_DOSSIERS,
+    Right.VIEW_DOSSIER,
+    Right.EDIT_DOSSIER,
+    Right.EVENTS,
+    Right.PROPOSE_CEP,
+}
+ROLE_RIGHTS: dict[str, frozenset[str]] = {
+    Role.COUNSELOR: frozenset(_COUNSELOR),
+    Role.MANAGER: frozenset(
+        _COUNSELOR | {Right.MANAGE_OFFERS, Right.MANAGE_STRUCTURE, Right.VIEW_AGGREGATES, Right.EXPORT_MONTHLY}
+    ),
+    Role.ADMIN: frozenset(set(Right.values)),
+    Role.REGIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES}),
+    Role.NATIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES}),
+}

@@ -1,0 +1,121 @@
+"""The beneficiary dossier (DOMAIN.md §2)."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from cep.common.text import normalize_name
+
+
+class DossierStatus(models.TextChoices):
+    INCOMPLETE = "incomplete", "À compléter"
+    JUSTIFIED = "justified", "Justifié"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Femme"
+    MALE = "M", "Homme"
+
+
+class Beneficiary(models.Model):
+    structure = models.ForeignKey("organisations.Structure", on_delete=models.PROTECT, related_name="beneficiaries")
+    referent = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="beneficiaries",
+        verbose_name="conseiller référent",
+    )
+    # Stable person key: the keyed pseudonym of exports is derived from it, never from the name.
+    person_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    # Identité
+    last_name = models.CharField("nom", max_length=100)
+    first_name = models.CharField("prénom", max_length=100)
+    birth_name = models.CharField("nom de naissance", max_length=100, blank=True)
+    sex = models.CharField("sexe", max_length=1, choices=Sex.choices)
+    birth_date = models.DateField("date de naissance")
+    search_name = models.CharField(max_length=210, editable=False, db_index=False)
+
+    # Coordonnées
+    email = models.EmailField("courriel", blank=True)
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    address = models.CharField("adresse", max_length=255, blank=True)
+    commune = models.ForeignKey(
+        "organisations.Commune", on_delete=models.PROTECT, null=True, blank=True, verbose_name="commune de résidence"
+    )
+    department = models.ForeignKey(
+        "organisations.Department", on_delete=models.PROTECT, null=True, blank=True, editable=False
+    )
+    region = models.ForeignKey("organisations.Region", on_delete=models.PROTECT, null=True, blank=True, editable=False)
+
+    # Compléments
+    employment_status = models.ForeignKey(
+        "referentials.EmploymentStatus",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name="situation professionnelle",
+    )
+    holds_or_seeks_job = models.BooleanField(
+        "occupe ou recherche un emploi",
+        default=True,
+        help_text="Pour un étudiant ou un retraité : il occupe ou recherche un emploi.",
+    )
+    qualification_level = models.ForeignKey(
+        "referentials.QualificationLevel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name="niveau de qualification",
+    )
+    # Sensitive data: every read through a page or the API is logged (audit.SensitiveAccess).
+    has_rqth = models.BooleanField("reconnaissance de la qualité de travailleur handicapé (RQTH)", default=False)
+    target_rome_code = models.CharField("code ROME du métier visé", max_length=5, blank=True)
+
+    first_reception_date = models.DateField("date de premier accueil")
+    status = models.CharField(
+        "statut du dossier", max_length=20, choices=DossierStatus.choices, default=DossierStatus.INCOMPLETE
+    )
+    justified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "bénéficiaire"
+        indexes = [
+            models.Index(fields=["structure", "search_name", "id"], name="benef_struct_name_idx"),
+            models.Index(fields=["structure", "birth_date"], name="benef_struct_birth_idx"),
+            models.Index(fields=["referent", "search_name", "id"], name="benef_referent_name_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_reception_date__gte=models.F("birth_date")),
+                name="first_reception_after_birth",
+                violation_error_message="La date de premier accueil est postérieure à la date de naissance.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="incomplete") | Q(status="justified", justified_at__isnull=False),
+                name="justified_has_a_date",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.last_name.upper()} {self.first_name}"
+
+    def save(self, *args, **kwargs):
+        self.search_name = normalize_name(f"{self.last_name} {self.first_name}")
+        if self.commune_id:
+            from cep.organisations.models import Commune
+
+            commune = self.commune if self.commune and self.commune.pk == self.commune_id else None
+            commune = commune or Commune.objects.select_related("department").get(pk=self.commune_id)
+            self.department_id = commune.department_id
+            self.region_id = commune.department.region_id
+        super().save(*args, **kwargs)
+
+    @property
+    def is_justified(self) -> bool:
+        return self.status == DossierStatus.JUSTIFIED

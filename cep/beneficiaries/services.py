@@ -1,0 +1,191 @@
+"""Writes on the beneficiary dossier. One function per action, one transaction each, audited."""
+
+from django.db import transaction
+
+from cep.accounts.rights import Right
+from cep.audit.services import record, snapshot
+from cep.common.access import ensure_right
+from cep.common.dates import fr, today
+from cep.common.errors import RuleViolation
+
+from .models import Beneficiary, DossierStatus
+
+EDITABLE_FIELDS = (
+    "last_name",
+    "first_name",
+    "birth_name",
+    "sex",
+    "birth_date",
+    "email",
+    "phone",
+    "address",
+    "commune",
+    "employment_status",
+    "holds_or_seeks_job",
+    "qualification_level",
+    "has_rqth",
+    "target_rome_code",
+    "first_reception_date",
+    "referent",
+)
+# What a dossier needs before it can be « Justifié » (the characteristics national reporting needs).
+REQUIRED_FOR_JUSTIFIED = {
+    "birth_date": "la date de naissance",
+    "sex": "le sexe",
+    "employment_status": "la situation professionnelle",
+    "qualification_level": "le niveau de qualification",
+    "commune": "la commune de résidence",
+    "first_reception_date": "la date de premier accueil",
+}
+_AUDIT_EXCLUDE = ("search_name", "updated_at", "created_at")
+
+
+def _check_dates(*, birth_date, first_reception_date, on=None):
+    on = on or today()
+    if birth_date and birth_date > on:
+        raise RuleViolation("DOSSIER", "La date de naissance ne peut pas être dans le futur.", field="birth_date")
+    if first_reception_date and first_reception_date > on:
+        raise RuleViolation(
+            "DOSSIER", "La date de premier accueil ne peut pas être dans le futur.", field="first_reception_date"
+        )
+    if birth_date and first_reception_date and first_reception_date < birth_date:
+        raise RuleViolation(
+            "DOSSIER",
+            "La date de premier accueil est antérieure à la date de naissance.",
+            field="first_reception_date",
+        )
+
+
+def _check_referent(referent, structure_id):
+    if referent is not None and referent.structure_id != structure_id:
+        raise RuleViolation("DOSSIER", "Le conseiller référent doit appartenir à la structure.", field="referent")
+
+
+@transaction.atomic
+def create_beneficiary(*, structure, actor, **fields) -> Beneficiary:
+    ensure_right(actor, Right.MANAGE_DOSSIERS, structure.pk)
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise RuleViolation("DOSSIER", f"Champs inconnus : {', '.join(sorted(unknown))}.")
+    _check_dates(birth_date=fields.get("birth_date"), first_reception_date=fields.get("first_reception_date"))
+    fields.setdefault("referent", actor if actor is not None and actor.structure_id == structure.pk else None)
+    _check_referent(fields.get("referent"), structure.pk)
+    beneficiary = Beneficiary(structure=structure, **fields)
+    beneficiary.save()
+    record(
+        actor=actor,
+        action="create_beneficiary",
+        obj=beneficiary,
+        before=None,
+        after=snapshot(beneficiary, _AUDIT_EXCLUDE),
+        beneficiary_id=beneficiary.pk,
+    )
+    return beneficiary
+
+
+@transaction.atomic
+def update_beneficiary(*, beneficiary: Beneficiary, actor, **changes) -> Beneficiary:
+    ensure_right(actor, Right.EDIT_DOSSIER, beneficiary.structure_id)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise RuleViolation("DOSSIER", f"Champs non modifiables : {', '.join(sorted(unknown))}.")
+    beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    before = snapshot(beneficiary, _AUDIT_EXCLUDE)
+    for name, value in changes.items():
+        setattr(beneficiary, name, value)
+    _check_dates(birth_date=beneficiary.birth_date, first_reception_date=beneficiary.first_reception_date)
+    _check_referent(beneficiary.referent, beneficiary.structure_id)
+    if "first_reception_date" in changes:
+        first_cep = beneficiary.ceps.exclude(status="deleted").order_by("entry_date").first()
+        if first_cep and beneficiary.first_reception_date > first_cep.entry_date:
+            raise RuleViolation(
+                "R4",
+                f"La date de premier accueil ne peut pas être postérieure à l'entrée en CEP du "
+                f"{fr(first_cep.entry_date)}.",
+                field="first_reception_date",
+            )
+    if beneficiary.is_justified:
+        missing = _missing_fields(beneficiary)
+        if missing:
+            raise RuleViolation(
+                "R1",
+                f"Un dossier « Justifié » doit rester complet : il manque {', '.join(missing)}.",
+                field=next(k for k, v in REQUIRED_FOR_JUSTIFIED.items() if v == missing[0]),
+            )
+    beneficiary.save()
+    after = snapshot(beneficiary, _AUDIT_EXCLUDE)
+    if after != before:
+        record(
+            actor=actor,
+            action="update_beneficiary",
+            obj=beneficiary,
+            before=before,
+            after=after,
+            beneficiary_id=beneficiary.pk,
+        )
+    return beneficiary
+
+
+def _missing_fields(beneficiary: Beneficiary) -> list[str]:
+    return [
+        label
+        for name, label in REQUIRED_FOR_JUSTIFIED.items()
+        if not getattr(beneficiary, name + "_id", None) and not getattr(beneficiary, name, None)
+    ]
+
+
+@transaction.atomic
+def justify_beneficiary(*, beneficiary: Beneficiary, actor) -> Beneficiary:
+    """Mark the dossier complete (« Justifié »), required before a CEP (R1)."""
+    ensure_right(actor, Right.EDIT_DOSSIER, beneficiary.structure_id)
+    beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    if beneficiary.is_justified:
+        return beneficiary
+    missing = _missing_fields(beneficiary)
+    if missing:
+        raise RuleViolation("R1", f"Le dossier ne peut pas être justifié : il manque {', '.join(missing)}.")
+    before = snapshot(beneficiary, _AUDIT_EXCLUDE)
+    from django.utils import timezone
+
+    beneficiary.status, beneficiary.justified_at = DossierStatus.JUSTIFIED, timezone.now()
+    beneficiary.save()
+    record(
+        actor=actor,
+        action="justify_beneficiary",
+        obj=beneficiary,
+        before=before,
+        after=snapshot(beneficiary, _AUDIT_EXCLUDE),
+        beneficiary_id=beneficiary.pk,
+    )
+    return beneficiary
+
+
+@transaction.atomic
+def reassign_referent(*, from_user, to_user, actor, structure) -> int:
+    """Bulk reassignment when a counselor leaves: nobody is orphaned. Returns the number moved."""
+    ensure_right(actor, Right.MANAGE_STRUCTURE, structure.pk)
+    for user in (from_user, to_user):
+        if user.structure_id != structure.pk:
+            raise RuleViolation("DROITS", "Les deux conseillers doivent appartenir à la structure.")
+    ids = list(Beneficiary.objects.filter(structure=structure, referent=from_user).values_list("pk", flat=True))
+    Beneficiary.objects.filter(pk__in=ids).update(referent=to_user)
+    from cep.audit.models import AuditEntry
+
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor_id=actor.pk,
+                actor_label=str(actor),
+                action="reassign_referent",
+                object_type="beneficiary",
+                object_id=pk,
+                structure_id=structure.pk,
+                beneficiary_id=pk,
+                before={"referent_id": from_user.pk},
+                after={"referent_id": to_user.pk},
+            )
+            for pk in ids
+        ],
+        batch_size=1000,
+    )
+    return len(ids)

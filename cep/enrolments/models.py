@@ -1,0 +1,122 @@
+"""The CEP dispositif (phases 2 and 3), DOMAIN.md §5."""
+
+from django.db import models
+from django.db.models import F, Q
+
+from .workflow import OPEN_STATUSES, PHASE_LABELS, Status
+
+
+class Cep(models.Model):
+    beneficiary = models.ForeignKey("beneficiaries.Beneficiary", on_delete=models.PROTECT, related_name="ceps")
+    structure = models.ForeignKey("organisations.Structure", on_delete=models.PROTECT, related_name="ceps")
+    status = models.CharField("état", max_length=10, choices=Status.choices)
+
+    orientation_source = models.ForeignKey(
+        "referentials.OrientationSource", on_delete=models.PROTECT, verbose_name="aiguilleur"
+    )
+    initial_interview_date = models.DateField("date d'entretien d'initialisation", null=True, blank=True)
+    entry_date = models.DateField("date d'entrée")
+    entry_phase = models.PositiveSmallIntegerField("phase d'entrée", choices=[(2, "Phase 2"), (3, "Phase 3")])
+    request_reason = models.ForeignKey(
+        "referentials.RequestReason", on_delete=models.PROTECT, verbose_name="motif de sollicitation"
+    )
+    prescriber_name = models.CharField("nom du prescripteur", max_length=200, blank=True)
+    referent_name = models.CharField("nom du référent", max_length=200, blank=True)
+    project_type = models.ForeignKey(
+        "referentials.ProjectType", on_delete=models.PROTECT, null=True, blank=True, verbose_name="type de projet"
+    )
+
+    phase2_entry_date = models.DateField("entrée en phase 2", null=True, blank=True)
+    phase2_end_date = models.DateField("fin de la phase 2", null=True, blank=True)
+    phase3_entry_date = models.DateField("entrée en phase 3", null=True, blank=True)
+
+    end_date = models.DateField("date de fin réelle", null=True, blank=True)
+    exit_reason = models.ForeignKey(
+        "referentials.ExitReason", on_delete=models.PROTECT, null=True, blank=True, verbose_name="motif de sortie"
+    )
+    ended_in_phase = models.PositiveSmallIntegerField(null=True, blank=True)
+    auto_closed = models.BooleanField(default=False)
+
+    # Last manifestation of the person (event) since the CEP began: drives the automatic exit (R9).
+    last_manifestation_date = models.DateField(null=True, blank=True)
+
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = "dispositif CEP"
+        verbose_name_plural = "dispositifs CEP"
+        ordering = ["-entry_date", "-id"]
+        indexes = [
+            models.Index(fields=["structure", "status", "entry_date"], name="cep_struct_status_idx"),
+            models.Index(fields=["beneficiary", "entry_date"], name="cep_benef_idx"),
+            models.Index(
+                fields=["last_manifestation_date"], condition=Q(status__in=OPEN_STATUSES), name="cep_open_activity_idx"
+            ),
+        ]
+        constraints = [
+            # R2: at most one CEP in progress per person and structure, even under concurrency.
+            models.UniqueConstraint(
+                fields=["beneficiary", "structure"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="one_open_cep_per_person_and_structure",
+                violation_error_message="Un CEP est déjà en cours pour cette personne dans la structure.",
+            ),
+            # R4: the initialisation interview is on or before the entry date.
+            models.CheckConstraint(
+                condition=Q(initial_interview_date__isnull=True) | Q(initial_interview_date__lte=F("entry_date")),
+                name="r4_interview_before_entry",
+                violation_error_message="La date d'entretien d'initialisation précède la date d'entrée.",
+            ),
+            # R5: phase 3 starts at least the day after phase 2 began.
+            models.CheckConstraint(
+                condition=Q(phase3_entry_date__isnull=True)
+                | Q(phase2_entry_date__isnull=True)
+                | Q(phase3_entry_date__gt=F("phase2_entry_date")),
+                name="r5_phase3_after_phase2",
+                violation_error_message="La phase 3 commence au plus tôt le lendemain de l'entrée en phase 2.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["phase2"], phase2_entry_date__isnull=False)
+                | Q(status__in=["phase3"], phase3_entry_date__isnull=False)
+                | Q(status__in=["closed", "deleted"]),
+                name="open_phase_has_entry_date",
+            ),
+            # R8: a closed CEP has its end date and exit reason, on or after its entry.
+            models.CheckConstraint(
+                condition=~Q(status="closed")
+                | Q(end_date__isnull=False, exit_reason__isnull=False, end_date__gte=F("entry_date")),
+                name="r8_closed_has_end_and_reason",
+                violation_error_message="Un CEP clôturé a une date de fin réelle et un motif de sortie.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["closed", "deleted"]) | Q(end_date__isnull=True, exit_reason__isnull=True),
+                name="open_cep_has_no_exit",
+            ),
+            models.CheckConstraint(condition=Q(entry_phase__in=[2, 3]), name="entry_phase_2_or_3"),
+        ]
+
+    def __str__(self):
+        return f"CEP #{self.pk} – {self.get_status_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def current_phase(self) -> int | None:
+        if self.status == Status.PHASE2:
+            return 2
+        if self.status == Status.PHASE3:
+            return 3
+        return self.ended_in_phase
+
+    @property
+    def current_phase_entry_date(self):
+        phase = self.current_phase
+        return self.phase3_entry_date if phase == 3 else self.phase2_entry_date
+
+    @property
+    def phase_label(self) -> str:
+        return PHASE_LABELS.get(self.current_phase or 0, "")

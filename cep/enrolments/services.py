@@ -1,0 +1,378 @@
+"""The CEP lifecycle: one function per action, one transaction each (DOMAIN.md §5, R1–R12).
+
+Every refusal raises RuleViolation(rule, French message, field) before anything is written; the
+transaction makes sure that nothing is half-written even when the database itself refuses.
+"""
+
+import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
+
+from cep.accounts.rights import Right
+from cep.audit.services import record, snapshot
+from cep.beneficiaries.eligibility import ineligibility_reasons
+from cep.common.access import ensure_right
+from cep.common.dates import add_months, fr, today
+from cep.common.errors import RuleViolation
+from cep.referentials.models import ExitReason
+
+from .models import Cep
+from .workflow import INACTIVITY_MONTHS, MODIFIABLE_FIELDS, OPEN_STATUSES, REOPEN_MONTHS, TRANSITIONS, Status
+
+_EXCLUDE = ("created_at", "updated_at")
+R2_MESSAGE = "Un CEP est déjà en cours pour cette personne dans la structure : clôturez-le avant d'en ouvrir un autre."
+
+
+def ensure_allowed(cep: Cep, action: str) -> None:
+    sources, _, label = TRANSITIONS[action]
+    if cep.status not in sources:
+        rule = {"reopen": "R10", "modify": "R7", "close": "R8", "delete": "R11", "cancel_phase3": "R6"}.get(
+            action, "R5"
+        )
+        raise RuleViolation(rule, f"Action « {label} » impossible : le CEP est {cep.get_status_display().lower()}.")
+
+
+def _check_valid_on(value, day: datetime.date, field: str, rule: str) -> None:
+    if value is not None and not value.is_valid_on(day):
+        raise RuleViolation(rule, f"« {value.label} » n'est pas une valeur en vigueur le {fr(day)}.", field=field)
+
+
+def _lock(cep: Cep) -> Cep:
+    return (
+        Cep.objects.select_for_update(of=("self",))
+        .select_related("beneficiary", "structure", "exit_reason")
+        .get(pk=cep.pk)
+    )
+
+
+def _save(cep: Cep, *, actor, action: str, before: dict | None) -> Cep:
+    try:
+        with transaction.atomic():  # savepoint: a unique violation must not poison the outer transaction
+            cep.save()
+    except IntegrityError as exc:
+        if "one_open_cep_per_person_and_structure" in str(exc) or "UNIQUE constraint failed" in str(exc):
+            raise RuleViolation("R2", R2_MESSAGE) from exc
+        raise
+    record(actor=actor, action=action, obj=cep, before=before, after=snapshot(cep, _EXCLUDE))
+    return cep
+
+
+def _last_manifestation(beneficiary_id: int, structure_id: int, since: datetime.date) -> datetime.date | None:
+    from cep.events.models import Event
+
+    return Event.objects.filter(
+        beneficiary_id=beneficiary_id, structure_id=structure_id, date__gte=since, is_system=False
+    ).aggregate(last=Max("date"))["last"]
+
+
+@transaction.atomic
+def open_cep(
+    *,
+    beneficiary,
+    actor,
+    orientation_source,
+    entry_date: datetime.date,
+    entry_phase: int,
+    request_reason,
+    initial_interview_date: datetime.date | None = None,
+    prescriber_name: str = "",
+    referent_name: str = "",
+    project_type=None,
+) -> Cep:
+    """« Ajouter le dispositif CEP » in phase 2 or directly in phase 3 (R3)."""
+    from cep.beneficiaries.models import Beneficiary
+    from cep.offers.models import Service
+
+    ensure_right(actor, Right.PROPOSE_CEP, beneficiary.structure_id)
+    # Lock the dossier row: serialises concurrent openings for the same person (R2 is also an index).
+    beneficiary = (
+        Beneficiary.objects.select_for_update(of=("self",))
+        .select_related("structure__network", "employment_status")
+        .get(pk=beneficiary.pk)
+    )
+    if not beneficiary.is_justified:
+        raise RuleViolation("R1", "Le dossier doit être au statut « Justifié » avant l'ajout d'un CEP.")
+    if Cep.objects.filter(
+        beneficiary=beneficiary, structure_id=beneficiary.structure_id, status__in=OPEN_STATUSES
+    ).exists():
+        raise RuleViolation("R2", R2_MESSAGE)
+    if entry_phase not in (2, 3):
+        raise RuleViolation("R3", "L'entrée se fait en phase 2 ou directement en phase 3.", field="entry_phase")
+    if entry_date > today():
+        raise RuleViolation("R4", "La date d'entrée ne peut pas être dans le futur.", field="entry_date")
+    if entry_date < beneficiary.first_reception_date:
+        raise RuleViolation(
+            "R4",
+            f"Le CEP commence au plus tôt à la date de premier accueil ({fr(beneficiary.first_reception_date)}).",
+            field="entry_date",
+        )
+    if initial_interview_date and initial_interview_date > entry_date:
+        raise RuleViolation(
+            "R4",
+            "La date d'entretien d'initialisation doit précéder ou égaler la date d'entrée.",
+            field="initial_interview_date",
+        )
+    for value, field in (
+        (orientation_source, "orientation_source"),
+        (request_reason, "request_reason"),
+        (project_type, "project_type"),
+    ):
+        _check_valid_on(value, entry_date, field, "REFERENTIEL")
+    reasons = ineligibility_reasons(beneficiary, beneficiary.structure.network, entry_date)
+    if reasons:
+        raise RuleViolation("ELIGIBILITE", " ".join(r.message for r in reasons))
+    if (
+        orientation_source.requires_level1_service
+        and not Service.objects.filter(
+            beneficiary=beneficiary,
+            structure_id=beneficiary.structure_id,
+            is_cep_level1=True,
+            proposed_on__lte=entry_date,
+        ).exists()
+    ):
+        raise RuleViolation(
+            "AIGUILLEUR",
+            f"L'aiguilleur « {orientation_source.label} » suppose qu'un service CEP de niveau 1 a été proposé "
+            "sur ce dossier avant l'entrée : proposez d'abord l'offre de niveau 1 ou choisissez un autre aiguilleur.",
+            field="orientation_source",
+        )
+    cep = Cep(
+        beneficiary=beneficiary,
+        structure_id=beneficiary.structure_id,
+        orientation_source=orientation_source,
+        initial_interview_date=initial_interview_date,
+        entry_date=entry_date,
+        entry_phase=entry_phase,
+        request_reason=request_reason,
+        prescriber_name=prescriber_name,
+        referent_name=referent_name,
+        project_type=project_type,
+        created_by=actor,
+        status=Status.PHASE2 if entry_phase == 2 else Status.PHASE3,
+        phase2_entry_date=entry_date if entry_phase == 2 else None,
+        phase3_entry_date=entry_date if entry_phase == 3 else None,
+        last_manifestation_date=max(
+            filter(None, [entry_date, _last_manifestation(beneficiary.pk, beneficiary.structure_id, entry_date)])
+        ),
+    )
+    return _save(cep, actor=actor, action="open", before=None)
+
+
+@transaction.atomic
+def move_to_phase3(*, cep: Cep, on: datetime.date, actor) -> Cep:
+    """R5: at least the day after the phase-2 entry (may be in the future); phase 2 ends the day before."""
+    ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
+    cep = _lock(cep)
+    ensure_allowed(cep, "move_to_phase3")
+    if not cep.structure.distinguishes_phases:
+        raise RuleViolation("R6", "Votre structure ne distingue pas les phases 2 et 3 du CEP.")
+    if on <= cep.phase2_entry_date:
+        raise RuleViolation(
+            "R5",
+            f"La date d'entrée en phase 3 doit être au plus tôt le lendemain de l'entrée en phase 2 "
+            f"({fr(cep.phase2_entry_date + datetime.timedelta(days=1))}).",
+            field="on",
+        )
+    before = snapshot(cep, _EXCLUDE)
+    cep.status, cep.phase3_entry_date = Status.PHASE3, on
+    cep.phase2_end_date = on - datetime.timedelta(days=1)
+    return _save(cep, actor=actor, action="move_to_phase3", before=before)
+
+
+@transaction.atomic
+def cancel_phase3(*, cep: Cep, actor) -> Cep:
+    """R6: « Annuler le passage en phase 3 » restores phase 2 as if the move had not happened."""
+    ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
+    cep = _lock(cep)
+    ensure_allowed(cep, "cancel_phase3")
+    if cep.phase2_entry_date is None:
+        raise RuleViolation(
+            "R6", "Ce CEP est entré directement en phase 3 : il n'y a pas de passage en phase 3 à annuler."
+        )
+    before = snapshot(cep, _EXCLUDE)
+    cep.status, cep.phase3_entry_date, cep.phase2_end_date = Status.PHASE2, None, None
+    return _save(cep, actor=actor, action="cancel_phase3", before=before)
+
+
+@transaction.atomic
+def modify_cep(*, cep: Cep, actor, **changes) -> Cep:
+    """R7: before closure, only the aiguilleur, motif, prescripteur, référent and type de projet change."""
+    ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
+    forbidden = set(changes) - set(MODIFIABLE_FIELDS)
+    if forbidden:
+        fixed = {"entry_date": "la date d'entrée", "initial_interview_date": "la date d'entretien d'initialisation"}
+        names = ", ".join(fixed.get(f, f) for f in sorted(forbidden))
+        raise RuleViolation("R7", f"Ces informations ne sont pas modifiables : {names}.", field=sorted(forbidden)[0])
+    cep = _lock(cep)
+    if not cep.is_open:
+        raise RuleViolation("R7", "Un CEP clôturé ne peut plus être modifié : rouvrez-le d'abord.")
+    if changes.get("orientation_source") is None and "orientation_source" in changes:
+        raise RuleViolation("R7", "L'aiguilleur est obligatoire.", field="orientation_source")
+    if changes.get("request_reason") is None and "request_reason" in changes:
+        raise RuleViolation("R7", "Le motif de sollicitation est obligatoire.", field="request_reason")
+    for field in ("orientation_source", "request_reason", "project_type"):
+        if field in changes:
+            _check_valid_on(changes[field], cep.entry_date, field, "REFERENTIEL")
+    before = snapshot(cep, _EXCLUDE)
+    for name, value in changes.items():
+        setattr(cep, name, value)
+    if snapshot(cep, _EXCLUDE) == before:
+        return cep
+    return _save(cep, actor=actor, action="modify", before=before)
+
+
+@transaction.atomic
+def close_cep(*, cep: Cep, actor, end_date: datetime.date, exit_reason: ExitReason, project_type=None) -> Cep:
+    """R8: « Clôturer le dispositif » with a date de fin réelle and a motif de sortie."""
+    ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
+    cep = _lock(cep)
+    ensure_allowed(cep, "close")
+    if exit_reason is None:
+        raise RuleViolation("R8", "Le motif de sortie est obligatoire.", field="exit_reason")
+    if end_date is None:
+        raise RuleViolation("R8", "La date de fin réelle est obligatoire.", field="end_date")
+    if end_date > today():
+        raise RuleViolation("R8", "La date de fin réelle ne peut pas être saisie par anticipation.", field="end_date")
+    phase_entry = cep.current_phase_entry_date
+    if end_date < phase_entry:
+        raise RuleViolation(
+            "R8",
+            f"La date de fin réelle doit être supérieure ou égale à la date d'entrée dans la phase "
+            f"{cep.current_phase} ({fr(phase_entry)}).",
+            field="end_date",
+        )
+    _check_valid_on(exit_reason, end_date, "exit_reason", "REFERENTIEL")
+    project_type = project_type or cep.project_type
+    if exit_reason.requires_project_type and project_type is None:
+        raise RuleViolation(
+            "R8", f"Le type de projet est obligatoire pour le motif « {exit_reason.label} ».", field="project_type"
+        )
+    before = snapshot(cep, _EXCLUDE)
+    cep.ended_in_phase = cep.current_phase
+    cep.status, cep.end_date, cep.exit_reason, cep.project_type = Status.CLOSED, end_date, exit_reason, project_type
+    cep.auto_closed = False
+    return _save(cep, actor=actor, action="close", before=before)
+
+
+@transaction.atomic
+def reopen_cep(*, cep: Cep, actor) -> Cep:
+    """R10: within 3 months of the end date, back to the phase it ended in; never after a death."""
+    ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
+    cep = _lock(cep)
+    ensure_allowed(cep, "reopen")
+    if cep.exit_reason.blocks_reopening:
+        raise RuleViolation("R10", f"Un CEP clôturé pour « {cep.exit_reason.label} » ne peut pas être rouvert.")
+    limit = add_months(cep.end_date, REOPEN_MONTHS)
+    if today() > limit:
+        raise RuleViolation(
+            "R10", f"Un CEP ne peut être rouvert que dans les trois mois de sa clôture (jusqu'au {fr(limit)})."
+        )
+    if Cep.objects.filter(
+        beneficiary_id=cep.beneficiary_id, structure_id=cep.structure_id, status__in=OPEN_STATUSES
+    ).exists():
+        raise RuleViolation("R2", R2_MESSAGE)
+    before = snapshot(cep, _EXCLUDE)
+    cep.status = Status.PHASE3 if cep.ended_in_phase == 3 else Status.PHASE2
+    cep.end_date = cep.exit_reason = cep.ended_in_phase = None
+    cep.auto_closed = False
+    # The person shows up again: the inactivity clock restarts today.
+    cep.last_manifestation_date = max(filter(None, [cep.last_manifestation_date, today()]))
+    return _save(cep, actor=actor, action="reopen", before=before)
+
+
+@transaction.atomic
+def delete_cep(*, cep: Cep, actor) -> Cep:
+    """R11: « Supprimer » (phase 2 or 3), recorded as an event « Suppression de dispositif » and in the audit."""
+    from cep.events.services import record_system_event
+
+    ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
+    cep = _lock(cep)
+    ensure_allowed(cep, "delete")
+    before = snapshot(cep, _EXCLUDE)
+    cep.status = Status.DELETED
+    _save(cep, actor=actor, action="delete", before=before)
+    record_system_event(
+        beneficiary=cep.beneficiary,
+        actor=actor,
+        on=today(),
+        context_code="suppression_dispositif",
+        nature_code="suppression_dispositif",
+        comment=f"Suppression du dispositif CEP entré le {fr(cep.entry_date)} (phase {before['status'][-1]}).",
+    )
+    return cep
+
+
+def auto_close(*, on: datetime.date | None = None) -> int:
+    """R9: close every CEP without manifestation for 6 months with « Interruption constatée».
+
+    End date = last manifestation (or entry) + 6 months, never before the current phase's entry and never
+    in the future. Idempotent: a second run the same day closes nothing. Returns the number closed.
+    """
+    on = on or today()
+    if connection.vendor == "postgresql":
+        return _auto_close_postgresql(on)
+    return _auto_close_generic(on)
+
+
+def _auto_close_generic(on: datetime.date) -> int:
+    reason = ExitReason.objects.get(code="interruption_constatee")
+    cutoff = add_months(on, -INACTIVITY_MONTHS)
+    closed = 0
+    candidates = Cep.objects.filter(status__in=OPEN_STATUSES, last_manifestation_date__lte=cutoff)
+    for pk in candidates.values_list("pk", flat=True).iterator(chunk_size=2000):
+        with transaction.atomic():
+            cep = _lock(Cep(pk=pk))
+            if not cep.is_open:
+                continue
+            end = max(
+                add_months(cep.last_manifestation_date or cep.entry_date, INACTIVITY_MONTHS),
+                cep.current_phase_entry_date,
+            )
+            if end > on:
+                continue
+            before = snapshot(cep, _EXCLUDE)
+            cep.ended_in_phase = cep.current_phase
+            cep.status, cep.end_date, cep.exit_reason, cep.auto_closed = Status.CLOSED, end, reason, True
+            _save(cep, actor=None, action="auto_close", before=before)
+            closed += 1
+    return closed
+
+
+_AUTO_CLOSE_SQL = """
+WITH candidates AS (
+    SELECT id,
+           GREATEST((COALESCE(last_manifestation_date, entry_date) + INTERVAL '{months} months')::date,
+                    CASE WHEN status = 'phase3' THEN phase3_entry_date ELSE phase2_entry_date END) AS end_at
+    FROM enrolments_cep
+    WHERE status IN ('phase2', 'phase3') AND last_manifestation_date <= %(cutoff)s
+    FOR UPDATE
+), closed AS (
+    UPDATE enrolments_cep c
+    SET status = 'closed', end_date = k.end_at, exit_reason_id = 'interruption_constatee', auto_closed = TRUE,
+        ended_in_phase = CASE WHEN c.status = 'phase3' THEN 3 ELSE 2 END, updated_at = NOW()
+    FROM candidates k
+    WHERE c.id = k.id AND k.end_at <= %(on)s
+    RETURNING c.*, k.id AS kid
+)
+INSERT INTO audit_auditentry (at, actor_id, actor_label, action, object_type, object_id, structure_id,
+                              beneficiary_id, before, after)
+SELECT NOW(), NULL, 'Système', 'auto_close', 'cep', closed.id, closed.structure_id, closed.beneficiary_id,
+       (to_jsonb(old) - 'created_at' - 'updated_at'),
+       (to_jsonb(closed) - 'created_at' - 'updated_at' - 'kid')
+FROM closed JOIN enrolments_cep_snapshot old ON old.id = closed.id
+"""
+
+
+def _auto_close_postgresql(on: datetime.date) -> int:
+    """One set-based statement: update and audit rows written together (≤ 30 s on 1,000,000 dossiers)."""
+    cutoff = add_months(on, -INACTIVITY_MONTHS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Keep the "before" image of the rows about to change, for the audit trail.
+        cursor.execute(
+            "CREATE TEMP TABLE enrolments_cep_snapshot ON COMMIT DROP AS "
+            "SELECT * FROM enrolments_cep WHERE status IN ('phase2', 'phase3') AND last_manifestation_date <= %s",
+            [cutoff],
+        )
+        cursor.execute(_AUTO_CLOSE_SQL.format(months=INACTIVITY_MONTHS), {"cutoff": cutoff, "on": on})
+        return cursor.rowcount

@@ -1,0 +1,145 @@
+"""Recording events on a dossier (DOMAIN.md §4). An event is a manifestation of the person (R9)."""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import F, Q
+
+from cep.accounts.rights import Right
+from cep.audit.services import record, snapshot
+from cep.common.access import ensure_right
+from cep.common.dates import today
+from cep.common.errors import RuleViolation
+from cep.enrolments.workflow import OPEN_STATUSES
+
+from .models import Event
+
+EVENT_FIELDS = (
+    "date",
+    "primary_context",
+    "secondary_context",
+    "tertiary_context",
+    "direction",
+    "nature",
+    "place",
+    "function",
+    "intervener",
+    "comment",
+    "walk_in",
+    "delivery_mode",
+    "group_mode",
+)
+REQUIRED = {
+    "date": "la date",
+    "primary_context": "le contexte primaire",
+    "direction": "le sens",
+    "nature": "la nature",
+    "place": "le lieu d'accueil",
+    "function": "la fonction",
+    "intervener": "l'intervenant",
+}
+_EXCLUDE = ("updated_at", "created_at")
+
+
+def _validate(event: Event) -> None:
+    for name, label in REQUIRED.items():
+        if getattr(event, name + "_id", None) is None and getattr(event, name, None) is None:
+            raise RuleViolation("EVENEMENT", f"Renseignez {label}.", field=name)
+    if event.date > today():
+        raise RuleViolation("EVENEMENT", "La date d'un événement ne peut pas être dans le futur.", field="date")
+    if len(event.comment or "") > 255:
+        raise RuleViolation("EVENEMENT", "Le commentaire ne dépasse pas 255 caractères.", field="comment")
+    contexts = [c for c in (event.primary_context_id, event.secondary_context_id, event.tertiary_context_id) if c]
+    if len(contexts) != len(set(contexts)):
+        raise RuleViolation("EVENEMENT", "Un même contexte ne peut être choisi deux fois.", field="secondary_context")
+    if event.intervener.structure_id != event.structure_id:
+        raise RuleViolation("EVENEMENT", "L'intervenant doit appartenir à la structure.", field="intervener")
+    for name in (
+        "primary_context",
+        "secondary_context",
+        "tertiary_context",
+        "direction",
+        "nature",
+        "place",
+        "function",
+    ):
+        value = getattr(event, name)
+        if value is not None and not value.is_valid_on(event.date):
+            raise RuleViolation("EVENEMENT", f"« {value.label} » n'est pas valide à cette date.", field=name)
+
+
+def note_manifestation(beneficiary_id: int, structure_id: int, day: datetime.date) -> None:
+    """R9: an event after the CEP began moves the last manifestation of the open CEP forward."""
+    from cep.enrolments.models import Cep
+
+    Cep.objects.filter(
+        beneficiary_id=beneficiary_id, structure_id=structure_id, status__in=OPEN_STATUSES, entry_date__lte=day
+    ).filter(Q(last_manifestation_date__isnull=True) | Q(last_manifestation_date__lt=day)).update(
+        last_manifestation_date=day, updated_at=F("updated_at")
+    )
+
+
+@transaction.atomic
+def record_event(*, beneficiary, actor, **fields) -> Event:
+    ensure_right(actor, Right.EVENTS, beneficiary.structure_id)
+    unknown = set(fields) - set(EVENT_FIELDS)
+    if unknown:
+        raise RuleViolation("EVENEMENT", f"Champs inconnus : {', '.join(sorted(unknown))}.")
+    fields.setdefault("intervener", actor)
+    event = Event(beneficiary=beneficiary, structure_id=beneficiary.structure_id, created_by=actor, **fields)
+    _validate(event)
+    event.save()
+    note_manifestation(beneficiary.pk, beneficiary.structure_id, event.date)
+    record(actor=actor, action="record_event", obj=event, before=None, after=snapshot(event, _EXCLUDE))
+    return event
+
+
+@transaction.atomic
+def update_event(*, event: Event, actor, **changes) -> Event:
+    ensure_right(actor, Right.EVENTS, event.structure_id)
+    if event.is_system:
+        raise RuleViolation("EVENEMENT", "Un événement système ne peut pas être modifié.")
+    unknown = set(changes) - set(EVENT_FIELDS)
+    if unknown:
+        raise RuleViolation("EVENEMENT", f"Champs non modifiables : {', '.join(sorted(unknown))}.")
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    before = snapshot(event, _EXCLUDE)
+    for name, value in changes.items():
+        setattr(event, name, value)
+    _validate(event)
+    event.save()
+    note_manifestation(event.beneficiary_id, event.structure_id, event.date)
+    after = snapshot(event, _EXCLUDE)
+    if after != before:
+        record(actor=actor, action="update_event", obj=event, before=before, after=after)
+    return event
+
+
+def record_system_event(
+    *, beneficiary, actor, on: datetime.date, context_code: str, nature_code: str, comment: str
+) -> Event:
+    """An event the system writes itself (e.g. « Suppression de dispositif »); not a manifestation."""
+    from cep.referentials.models import EventDirection, ReceptionPlace, StaffFunction
+
+    event = Event.objects.create(
+        beneficiary=beneficiary,
+        structure_id=beneficiary.structure_id,
+        date=on,
+        primary_context_id=context_code,
+        nature_id=nature_code,
+        direction=EventDirection.objects.get(code="interne"),
+        place=ReceptionPlace.objects.get(code="siege"),
+        function=StaffFunction.objects.get(code="conseiller"),
+        intervener=actor,
+        comment=comment[:255],
+        is_system=True,
+        created_by=actor,
+    )
+    record(actor=actor, action="record_event", obj=event, before=None, after=snapshot(event, _EXCLUDE))
+    return event
+
+
+def event_in_progress(beneficiary, on: datetime.date | None = None) -> Event | None:
+    """« Événement en cours »: an event of the day on the dossier (decision recorded in docs/decisions.md)."""
+    on = on or today()
+    return beneficiary.events.filter(date=on, is_system=False).order_by("-id").first()

@@ -1,0 +1,153 @@
+"""Service offers and proposing them to a person (level 1, DOMAIN.md §3)."""
+
+import datetime
+
+from django.db import transaction
+
+from cep.accounts.rights import Right
+from cep.audit.services import record, snapshot
+from cep.common.access import ensure_right
+from cep.common.dates import fr, today
+from cep.common.errors import RuleViolation
+from cep.enrolments.workflow import OPEN_STATUSES
+from cep.events.services import event_in_progress, record_event
+
+from .models import Service, ServiceOffer
+
+OFFER_FIELDS = (
+    "kind",
+    "origin",
+    "theme",
+    "service_act",
+    "regional_service_act",
+    "offer_type",
+    "name",
+    "partner",
+    "start_date",
+    "end_date",
+    "state",
+    "referent",
+    "national_measure",
+)
+_EXCLUDE = ("created_at", "updated_at")
+
+
+def _validate_offer(offer: ServiceOffer) -> None:
+    if not (offer.name or "").strip():
+        raise RuleViolation("OFFRE", "Renseignez le nom de l'offre.", field="name")
+    if offer.end_date and offer.end_date < offer.start_date:
+        raise RuleViolation("OFFRE", "La date de fin de l'offre est postérieure à sa date de début.", field="end_date")
+    if offer.referent is not None and offer.structure_id and offer.referent.structure_id != offer.structure_id:
+        raise RuleViolation("OFFRE", "Le conseiller référent doit appartenir à la structure.", field="referent")
+
+
+@transaction.atomic
+def create_offer(*, structure, actor, **fields) -> ServiceOffer:
+    ensure_right(actor, Right.MANAGE_OFFERS, structure.pk)
+    unknown = set(fields) - set(OFFER_FIELDS)
+    if unknown:
+        raise RuleViolation("OFFRE", f"Champs inconnus : {', '.join(sorted(unknown))}.")
+    offer = ServiceOffer(structure=structure, region_id=structure.region_id, **fields)
+    _validate_offer(offer)
+    offer.save()
+    record(
+        actor=actor,
+        action="create_offer",
+        obj=offer,
+        before=None,
+        after=snapshot(offer, _EXCLUDE),
+        structure_id=structure.pk,
+    )
+    return offer
+
+
+@transaction.atomic
+def update_offer(*, offer: ServiceOffer, actor, **changes) -> ServiceOffer:
+    ensure_right(actor, Right.MANAGE_OFFERS, offer.structure_id)
+    unknown = set(changes) - set(OFFER_FIELDS)
+    if unknown:
+        raise RuleViolation("OFFRE", f"Champs non modifiables : {', '.join(sorted(unknown))}.")
+    offer = ServiceOffer.objects.select_for_update().get(pk=offer.pk)
+    before = snapshot(offer, _EXCLUDE)
+    for name, value in changes.items():
+        setattr(offer, name, value)
+    _validate_offer(offer)
+    offer.save()
+    record(
+        actor=actor,
+        action="update_offer",
+        obj=offer,
+        before=before,
+        after=snapshot(offer, _EXCLUDE),
+        structure_id=offer.structure_id,
+    )
+    return offer
+
+
+def offer_usable_by(offer: ServiceOffer, structure) -> bool:
+    return offer.structure_id == structure.pk or (
+        offer.structure_id is None and offer.region_id == structure.region_id
+    )
+
+
+@transaction.atomic
+def propose_offer(
+    *,
+    beneficiary,
+    offer: ServiceOffer,
+    actor,
+    proposed_on: datetime.date | None = None,
+    comment: str = "",
+    event: dict | None = None,
+) -> Service:
+    """Propose an offer to a person: creates the service and, when no event is in progress, its event."""
+    from cep.enrolments.models import Cep
+
+    ensure_right(actor, Right.MANAGE_DOSSIERS, beneficiary.structure_id)
+    proposed_on = proposed_on or today()
+    if not offer_usable_by(offer, beneficiary.structure):
+        raise RuleViolation("OFFRE", "Cette offre n'appartient pas au catalogue de votre structure.", field="offer")
+    if proposed_on > today():
+        raise RuleViolation("OFFRE", "La date de proposition ne peut pas être dans le futur.", field="proposed_on")
+    if proposed_on < offer.start_date or (offer.end_date and proposed_on > offer.end_date):
+        raise RuleViolation(
+            "OFFRE",
+            f"L'offre « {offer.name} » n'est pas ouverte le {fr(proposed_on)} "
+            f"(du {fr(offer.start_date)}{' au ' + fr(offer.end_date) if offer.end_date else ''}).",
+            field="proposed_on",
+        )
+    if len(comment or "") > 255:
+        raise RuleViolation("OFFRE", "Le commentaire ne dépasse pas 255 caractères.", field="comment")
+    current = event_in_progress(beneficiary, proposed_on)
+    if current is None:
+        if not event:
+            raise RuleViolation(
+                "EVENEMENT",
+                "Aucun événement n'est en cours sur ce dossier : renseignez l'événement de la proposition.",
+                field="event",
+            )
+        current = record_event(beneficiary=beneficiary, actor=actor, **{"date": proposed_on, **event})
+    cep = (
+        Cep.objects.filter(
+            beneficiary=beneficiary,
+            structure_id=beneficiary.structure_id,
+            status__in=OPEN_STATUSES,
+            entry_date__lte=proposed_on,
+        )
+        .only("pk")
+        .first()
+    )
+    service = Service.objects.create(
+        beneficiary=beneficiary,
+        structure_id=beneficiary.structure_id,
+        offer=offer,
+        service_act_id=offer.service_act_id,
+        is_cep_level1=offer.is_cep_level1,
+        proposed_on=proposed_on,
+        proposed_by=actor,
+        event=current,
+        cep=cep,
+        comment=comment,
+    )
+    record(actor=actor, action="propose_offer", obj=service, before=None, after=snapshot(service, _EXCLUDE))
+    return service

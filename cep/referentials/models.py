@@ -1,0 +1,168 @@
+"""Referentials: data with validity dates, never Python enums scattered in code.
+
+Each referential has a stable ASCII code (its primary key, used in exports and the interface contract),
+a French label verbatim from the sources, and a validity period. A value that is no longer valid stays
+in the table so that history keeps its meaning (e.g. the 2016 exit reasons).
+"""
+
+import datetime
+
+from django.db import models
+from django.db.models import Q
+
+
+class ReferentialQuerySet(models.QuerySet):
+    def valid_on(self, day: datetime.date | None = None):
+        day = day or datetime.date.today()
+        return self.filter(Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gte=day)))
+
+
+class Referential(models.Model):
+    code = models.CharField("code", max_length=40, primary_key=True)
+    label = models.CharField("libellé", max_length=255)
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+    valid_from = models.DateField("valide à partir du", default=datetime.date(2014, 1, 1))
+    valid_to = models.DateField("valide jusqu'au", null=True, blank=True)
+    source = models.CharField("source", max_length=120, blank=True)
+
+    objects = ReferentialQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "label"]
+
+    def __str__(self):
+        return self.label
+
+    def is_valid_on(self, day: datetime.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or self.valid_to >= day)
+
+
+class Network(Referential):
+    """Réseau d'opérateurs (Missions locales, France Travail, Cap emploi, APEC, opérateurs régionaux…)."""
+
+    short_label = models.CharField("sigle", max_length=40, blank=True)
+    min_age = models.PositiveSmallIntegerField("âge minimum du public", null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField("âge maximum du public", null=True, blank=True)
+    excludes_public_agents = models.BooleanField("exclut les agents publics", default=False)
+
+    class Meta(Referential.Meta):
+        verbose_name = "réseau"
+
+
+class EmploymentStatus(Referential):
+    # Students and retirees are eligible only when they hold or seek a job (2019 rule).
+    requires_job_holding_or_seeking = models.BooleanField(default=False)
+    is_public_agent = models.BooleanField(default=False)
+
+    class Meta(Referential.Meta):
+        verbose_name = "situation professionnelle"
+        verbose_name_plural = "situations professionnelles"
+
+
+class QualificationLevel(Referential):
+    class Meta(Referential.Meta):
+        verbose_name = "niveau de qualification"
+        verbose_name_plural = "niveaux de qualification"
+
+
+class ServiceAct(Referential):
+    is_cep_level1 = models.BooleanField("acte de service CEP de niveau 1", default=False)
+
+    class Meta(Referential.Meta):
+        verbose_name = "acte de service"
+        verbose_name_plural = "actes de service"
+
+
+class ServiceTheme(Referential):
+    class Meta(Referential.Meta):
+        verbose_name = "thème d'offre"
+        verbose_name_plural = "thèmes d'offre"
+
+
+class EventContext(Referential):
+    class Meta(Referential.Meta):
+        verbose_name = "contexte d'événement"
+        verbose_name_plural = "contextes d'événement"
+
+
+class EventNature(Referential):
+    class Meta(Referential.Meta):
+        verbose_name = "nature d'événement"
+        verbose_name_plural = "natures d'événement"
+
+
+class EventDirection(Referential):
+    class Meta(Referential.Meta):
+        verbose_name = "sens d'événement"
+        verbose_name_plural = "sens d'événement"
+
+
+class ReceptionPlace(Referential):
+    class Meta(Referential.Meta):
+        verbose_name = "lieu d'accueil"
+        verbose_name_plural = "lieux d'accueil"
+
+
+class StaffFunction(Referential):
+    class Meta(Referential.Meta):
+        verbose_name = "fonction"
+        verbose_name_plural = "fonctions"
+
+
+class OrientationSource(Referential):
+    """Aiguilleur."""
+
+    requires_level1_service = models.BooleanField("exige un service de niveau 1", default=False)
+
+    class Meta(Referential.Meta):
+        verbose_name = "aiguilleur"
+
+
+class RequestReason(Referential):
+    """Motif de sollicitation."""
+
+    class Meta(Referential.Meta):
+        verbose_name = "motif de sollicitation"
+        verbose_name_plural = "motifs de sollicitation"
+
+
+class ProjectType(Referential):
+    """Type de projet."""
+
+    definition = models.TextField("définition", blank=True)
+
+    class Meta(Referential.Meta):
+        verbose_name = "type de projet"
+        verbose_name_plural = "types de projet"
+
+
+class ExitReason(Referential):
+    """Motif de sortie."""
+
+    requires_project_type = models.BooleanField("exige le type de projet", default=False)
+    blocks_reopening = models.BooleanField("interdit la réouverture", default=False)
+    is_automatic = models.BooleanField("motif de la sortie automatique", default=False)
+    definition = models.TextField("définition", blank=True)
+
+    class Meta(Referential.Meta):
+        verbose_name = "motif de sortie"
+        verbose_name_plural = "motifs de sortie"
+
+
+ALL_REFERENTIALS = [
+    Network,
+    EmploymentStatus,
+    QualificationLevel,
+    ServiceAct,
+    ServiceTheme,
+    EventContext,
+    EventNature,
+    EventDirection,
+    ReceptionPlace,
+    StaffFunction,
+    OrientationSource,
+    RequestReason,
+    ProjectType,
+    ExitReason,
+]

@@ -1,0 +1,113 @@
+import datetime
+
+import pytest
+from django.db import connection
+
+from cep.accounts.rights import Role
+from cep.referentials import models as ref
+from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
+
+TODAY = datetime.date.today()
+
+
+@pytest.fixture
+def refdata(db):
+    """Referentials and territories come from data migrations; a transactional test's flush removes them."""
+    if not ref.Network.objects.exists():
+        from django.apps import apps
+
+        from cep.organisations.territories import load as load_territories
+        from cep.referentials.data import load as load_referentials
+
+        load_territories(apps)
+        load_referentials(apps)
+
+
+@pytest.fixture
+def structure(refdata):
+    return StructureFactory()
+
+
+@pytest.fixture
+def other_structure(refdata):
+    return StructureFactory(name="Mission locale du Grand Ajaccio")
+
+
+@pytest.fixture
+def counselor(structure):
+    return UserFactory(username="conseiller", role=Role.COUNSELOR, structure=structure)
+
+
+@pytest.fixture
+def manager(structure):
+    return UserFactory(username="responsable", role=Role.MANAGER, structure=structure)
+
+
+@pytest.fixture
+def other_counselor(other_structure):
+    return UserFactory(username="conseiller_b", role=Role.COUNSELOR, structure=other_structure)
+
+
+@pytest.fixture
+def beneficiary(structure, counselor):
+    return BeneficiaryFactory(structure=structure, referent=counselor)
+
+
+@pytest.fixture
+def cep_refs(refdata):
+    """The referential values a CEP needs, by their codes."""
+    return {
+        "direct": ref.OrientationSource.objects.get(code="ma_structure_entree_directe"),
+        "after_level1": ref.OrientationSource.objects.get(code="ma_structure_suite_niveau1"),
+        "reason": ref.RequestReason.objects.get(code="prise_de_recul"),
+        "reconversion": ref.RequestReason.objects.get(code="reconversion"),
+        "project": ref.ProjectType.objects.get(code="reconversion"),
+        "plan": ref.ExitReason.objects.get(code="plan_action_realise"),
+        "deces": ref.ExitReason.objects.get(code="deces"),
+        "formalised": ref.ExitReason.objects.get(code="interruption_formalisee"),
+    }
+
+
+@pytest.fixture
+def event_refs(refdata):
+    return {
+        "primary_context": ref.EventContext.objects.get(code="cep"),
+        "direction": ref.EventDirection.objects.get(code="beneficiaire_vers_structure"),
+        "nature": ref.EventNature.objects.get(code="entretien_individuel"),
+        "place": ref.ReceptionPlace.objects.get(code="siege"),
+        "function": ref.StaffFunction.objects.get(code="conseiller"),
+    }
+
+
+@pytest.fixture
+def open_cep(beneficiary, counselor, cep_refs):
+    """Open a CEP in phase 2 (entry 100 days ago by default)."""
+    from cep.enrolments.services import open_cep as service
+
+    def make(entry_date=None, phase=2, **kwargs):
+        return service(
+            beneficiary=beneficiary,
+            actor=counselor,
+            orientation_source=kwargs.pop("orientation_source", cep_refs["direct"]),
+            entry_date=entry_date or TODAY - datetime.timedelta(days=100),
+            entry_phase=phase,
+            request_reason=cep_refs["reason"],
+            **kwargs,
+        )
+
+    return make
+
+
+@pytest.fixture
+def is_postgresql():
+    return connection.vendor == "postgresql"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI (CEP_FORBID_SKIPS=1) a skipped test is a failure: PostgreSQL and browser tests must run."""
+    import os
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if os.environ.get("CEP_FORBID_SKIPS") == "1" and reporter is not None and reporter.stats.get("skipped"):
+        reporter.write_line(f"{len(reporter.stats['skipped'])} test(s) skipped: refused in CI.", red=True)
+        session.exitstatus = 1
