@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("", include("web.reporting.urls")),
+    path("", include("web.manager.urls")),
     path("", include("web.urls")),
 ]
