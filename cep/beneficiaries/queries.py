@@ -1,0 +1,206 @@
+"""Reads on beneficiary dossiers (selectors). Pages and the API call these; writes go through services.py.
+
+Every function takes the acting user and scopes to what they may see (their structure; an administrator
+without a structure sees every structure). Observers never reach these functions (no personal data).
+"""
+
+import base64
+import binascii
+import datetime
+import json
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from cep.common.dates import add_months, today
+from cep.common.text import normalize_name
+from cep.enrolments.models import Cep
+from cep.enrolments.workflow import INACTIVITY_MONTHS, OPEN_STATUSES, Status
+
+from .models import Beneficiary
+from .services import REQUIRED_FOR_JUSTIFIED
+
+
+def scoped_beneficiaries(actor) -> QuerySet:
+    """The dossiers the actor may open: their structure's (another structure's dossier is then a 404)."""
+    if not getattr(actor, "sees_personal_data", False):
+        return Beneficiary.objects.none()
+    if actor.structure_id is None:
+        return Beneficiary.objects.all() if actor.role == "admin" else Beneficiary.objects.none()
+    return Beneficiary.objects.filter(structure_id=actor.structure_id)
+
+
+def get_dossier(actor, pk: int) -> Beneficiary:
+    """One dossier with what every dossier page shows in its header (one query). Raises DoesNotExist."""
+    return scoped_beneficiaries(actor).select_related("referent", "structure__network").get(pk=pk)
+
+
+# --- Search with keyset pagination -------------------------------------------------------------------------
+
+
+@dataclass
+class SearchPage:
+    rows: list
+    next_cursor: str | None
+    has_previous: bool
+
+
+def encode_cursor(search_name: str, pk: int) -> str:
+    raw = json.dumps([search_name, pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[str, int] | None:
+    """A cursor the user tampered with is ignored (first page), never a 500."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        name, pk = json.loads(raw)
+        if isinstance(name, str) and isinstance(pk, int):
+            return name, pk
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        pass
+    return None
+
+
+def search_beneficiaries(
+    actor,
+    *,
+    name: str = "",
+    birth_date: datetime.date | None = None,
+    status: str = "",
+    referent_id: int | None = None,
+    cep_state: str = "",
+    cursor: str | None = None,
+    page_size: int = 20,
+) -> SearchPage:
+    """Search a structure's dossiers, ordered by (search_name, id), one page after `cursor`.
+
+    Name: accent- and case-insensitive « contains » on `search_name`; PostgreSQL answers it with the trigram
+    index (migration 0002) or walks the (structure, search_name, id) index in order, whichever is cheaper.
+    cep_state: "phase2", "phase3" (a CEP in progress in that phase), "open" (either), "closed" (a closed CEP
+    and none in progress), "none" (never had a CEP).
+    """
+    qs = scoped_beneficiaries(actor)
+    needle = normalize_name(name)
+    if needle:
+        qs = qs.filter(search_name__contains=needle)
+    if birth_date:
+        qs = qs.filter(birth_date=birth_date)
+    if status:
+        qs = qs.filter(status=status)
+    if referent_id:
+        qs = qs.filter(referent_id=referent_id)
+    if cep_state:
+        ceps = Cep.objects.filter(beneficiary_id=OuterRef("pk"), structure_id=OuterRef("structure_id"))
+        if cep_state in (Status.PHASE2, Status.PHASE3):
+            qs = qs.filter(Exists(ceps.filter(status=cep_state)))
+        elif cep_state == "open":
+            qs = qs.filter(Exists(ceps.filter(status__in=OPEN_STATUSES)))
+        elif cep_state == "closed":
+            qs = qs.filter(Exists(ceps.filter(status=Status.CLOSED))).exclude(
+                Exists(ceps.filter(status__in=OPEN_STATUSES))
+            )
+        elif cep_state == "none":
+            qs = qs.exclude(Exists(ceps.exclude(status=Status.DELETED)))
+    after = decode_cursor(cursor)
+    if after:
+        qs = qs.filter(Q(search_name__gt=after[0]) | Q(search_name=after[0], id__gt=after[1]))
+    rows = list(qs.select_related("referent").order_by("search_name", "id")[: page_size + 1])
+    next_cursor = None
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        next_cursor = encode_cursor(rows[-1].search_name, rows[-1].pk)
+    return SearchPage(rows=rows, next_cursor=next_cursor, has_previous=after is not None)
+
+
+# --- Duplicates --------------------------------------------------------------------------------------------
+
+
+def levenshtein_at_most_one(a: str, b: str) -> bool:
+    """True when `a` and `b` differ by at most one insertion, deletion or substitution."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :]
+    return a[i:] == b[i + 1 :]
+
+
+def likely_duplicates(*, structure_id: int, last_name: str, first_name: str, birth_date: datetime.date) -> list:
+    """Dossiers of the structure with the same birth date and the same normalised name, or one typo away.
+
+    The (structure, birth_date) index returns the few people born that day; names are compared in Python.
+    """
+    wanted = normalize_name(f"{last_name} {first_name}")
+    candidates = Beneficiary.objects.filter(structure_id=structure_id, birth_date=birth_date).select_related(
+        "referent"
+    )
+    return [b for b in candidates.order_by("search_name", "id") if levenshtein_at_most_one(b.search_name, wanted)]
+
+
+# --- Dossier -----------------------------------------------------------------------------------------------
+
+
+def missing_for_justification(beneficiary: Beneficiary) -> list[str]:
+    """The French labels of what the dossier still lacks before it can be « Justifié »."""
+    return [
+        label
+        for name, label in REQUIRED_FOR_JUSTIFIED.items()
+        if not getattr(beneficiary, name + "_id", None) and not getattr(beneficiary, name, None)
+    ]
+
+
+# --- Home page ---------------------------------------------------------------------------------------------
+
+
+def my_beneficiaries(actor, limit: int = 10) -> list:
+    """The actor's own dossiers (referent), first `limit` by name (index referent, search_name, id)."""
+    return list(scoped_beneficiaries(actor).filter(referent=actor).order_by("search_name", "id")[:limit])
+
+
+def _scoped_ceps(actor, *, whole_structure: bool):
+    if actor.structure_id is None:
+        qs = Cep.objects.all() if actor.role == "admin" else Cep.objects.none()
+    else:
+        qs = Cep.objects.filter(structure_id=actor.structure_id)
+    if not whole_structure:
+        qs = qs.filter(beneficiary__referent=actor)
+    return qs
+
+
+def ceps_in_progress_by_phase(actor, *, whole_structure: bool = False, limit: int = 10) -> dict:
+    """{"phase2": {"count": n, "rows": [...]}, "phase3": {...}}: counts and the most recent entries."""
+    qs = _scoped_ceps(actor, whole_structure=whole_structure).filter(status__in=OPEN_STATUSES)
+    counts = dict(qs.values_list("status").annotate(n=Count("id")).order_by())
+    result = {}
+    for status in (Status.PHASE2, Status.PHASE3):
+        rows = list(qs.filter(status=status).select_related("beneficiary").order_by("-entry_date", "-id")[:limit])
+        result[str(status)] = {"label": status.label, "count": counts.get(status, 0), "rows": rows}
+    return result
+
+
+def ceps_closing_soon(actor, *, whole_structure: bool = False, within_days: int = 30, limit: int = 50) -> list:
+    """CEPs in progress whose automatic exit (R9) falls within `within_days`: no manifestation for 5 months.
+
+    Each row gets `expected_end_date` = last manifestation (or entry date) + 6 months.
+    """
+    day = today()
+    horizon = day + datetime.timedelta(days=within_days)
+    cutoff = add_months(horizon, -INACTIVITY_MONTHS)  # expected end ≤ horizon ⇔ last manifestation ≤ cutoff
+    rows = list(
+        _scoped_ceps(actor, whole_structure=whole_structure)
+        .filter(status__in=OPEN_STATUSES, last_manifestation_date__lte=cutoff)
+        .select_related("beneficiary")
+        .order_by("last_manifestation_date", "id")[:limit]
+    )
+    for cep in rows:
+        cep.expected_end_date = add_months(cep.last_manifestation_date or cep.entry_date, INACTIVITY_MONTHS)
+    return rows
