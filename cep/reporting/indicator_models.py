@@ -1,0 +1,1 @@
+"""Monthly aggregate tables for the indicators (owned by the indicators helper)."""
