@@ -204,3 +204,22 @@ def ceps_closing_soon(actor, *, whole_structure: bool = False, within_days: int 
     for cep in rows:
         cep.expected_end_date = add_months(cep.last_manifestation_date or cep.entry_date, INACTIVITY_MONTHS)
     return rows
+
+
+# --- Communes (residence) ----------------------------------------------------------------------------------
+
+
+def search_communes(text: str, limit: int = 10) -> list:
+    """Communes whose postal code or INSEE code starts with the digits typed, or whose name starts with the text."""
+    from cep.organisations.models import Commune
+
+    text = (text or "").strip()
+    if len(text) < 2:
+        return []
+    if text[:2].isdigit() or text[:2].upper() in ("2A", "2B"):
+        qs = Commune.objects.filter(Q(postal_code__startswith=text) | Q(code__startswith=text.upper()))
+    else:
+        qs = Commune.objects.filter(name__istartswith=text)
+    rows = list(qs.order_by("-population", "name")[: max(limit, 50)])
+    exact = [c for c in rows if normalize_name(c.name) == normalize_name(text)]
+    return exact if len(exact) == 1 else rows[:limit]

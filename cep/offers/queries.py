@@ -58,3 +58,55 @@ def services_for(user) -> QuerySet:
     if user.structure_id is None:
         return Service.objects.all() if user.role == "admin" else Service.objects.none()
     return Service.objects.filter(structure_id=user.structure_id)
+
+
+def search_catalogue(
+    user,
+    *,
+    text: str = "",
+    kind: str = "",
+    theme: str = "",
+    service_act: str = "",
+    national_measure: str | None = None,
+    limit: int = 50,
+) -> list:
+    """« Recherche d'offres de services et dispositifs » from a dossier [003]: one text box looks in the name,
+    type, theme, measure, service act (national or regional) and partner; open offers only (not « Fermée »).
+    """
+    from cep.common.dates import today
+
+    from .models import NationalMeasure, OfferState
+
+    day = today()
+    qs = search_offers(
+        offers_for(user), kind=kind, theme=theme, service_act=service_act, national_measure=national_measure
+    )
+    text = (text or "").strip()
+    if text:
+        match = (
+            Q(name__icontains=text)
+            | Q(offer_type__icontains=text)
+            | Q(partner__icontains=text)
+            | Q(theme__label__icontains=text)
+            | Q(service_act__label__icontains=text)
+            | Q(regional_service_act__icontains=text)
+        )
+        if text.lower() == "cep":
+            match |= Q(national_measure=NationalMeasure.CEP)
+        qs = qs.filter(match)
+    qs = (
+        qs.exclude(state=OfferState.CLOSED)
+        .filter(start_date__lte=day)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+    )
+    return list(qs.select_related("theme", "service_act").order_by("name", "id")[:limit])
+
+
+def dossier_services(user, beneficiary, limit: int = 100) -> list:
+    """Suivi › Services: the services proposed to a person, newest first."""
+    return list(
+        services_for(user)
+        .filter(beneficiary=beneficiary)
+        .select_related("offer", "service_act", "proposed_by", "cep")
+        .order_by("-proposed_on", "-id")[:limit]
+    )
