@@ -1,0 +1,149 @@
+"""Forms of the manager pages. They parse input; the rules live in the services."""
+
+from django import forms
+from dsfr.forms import DsfrBaseForm
+
+from cep.accounts.models import User
+from cep.accounts.rights import Right, Role
+from cep.accounts.services import STRUCTURE_ROLES
+from cep.offers.models import NationalMeasure, OfferKind, OfferOrigin, OfferState
+from cep.organisations.models import Structure
+from cep.referentials.models import ServiceAct, ServiceTheme
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+ROLE_CHOICES = [(r.value, r.label) for r in Role if r in STRUCTURE_ROLES]
+
+
+def apply_violation(form: forms.Form, violation) -> None:
+    """Show a refused action next to the field that breaks the rule (or above the form)."""
+    field = violation.field if violation.field in form.fields else None
+    form.add_error(field, violation.message)
+
+
+class OfferSearchForm(DsfrBaseForm):
+    q = forms.CharField(
+        label="Nom, type, thème, contrat, mesure, acte de service, partenaire", required=False, max_length=200
+    )
+    kind = forms.ChoiceField(label="Type d'offre", choices=[("", "Tous")] + OfferKind.choices, required=False)
+    theme = forms.ModelChoiceField(label="Thème", queryset=ServiceTheme.objects.all(), required=False)
+    service_act = forms.ModelChoiceField(label="Acte de service", queryset=ServiceAct.objects.all(), required=False)
+    national_measure = forms.ChoiceField(
+        label="Mesure nationale", choices=[("", "Toutes"), ("cep", "CEP"), ("aucune", "Aucune")], required=False
+    )
+
+    def filters(self) -> dict:
+        data = self.cleaned_data
+        measure = {"cep": NationalMeasure.CEP, "aucune": NationalMeasure.NONE}.get(data.get("national_measure"))
+        return {
+            "q": data.get("q") or "",
+            "kind": data.get("kind") or "",
+            "theme": data.get("theme"),
+            "service_act": data.get("service_act"),
+            "national_measure": measure,
+        }
+
+
+class OfferForm(DsfrBaseForm):
+    """Fiche offre › Informations générales, in the order and wording of the guide [003]."""
+
+    structure = forms.ModelChoiceField(label="Structure", queryset=Structure.objects.all())
+    origin = forms.ChoiceField(label="Origine de l'offre", choices=OfferOrigin.choices, widget=forms.RadioSelect)
+    theme = forms.ModelChoiceField(label="Thème", queryset=ServiceTheme.objects.all())
+    service_act = forms.ModelChoiceField(label="Acte de service", queryset=ServiceAct.objects.all())
+    regional_service_act = forms.CharField(label="Acte de service régional", required=False, max_length=200)
+    offer_type = forms.CharField(label="Type", required=False, max_length=100)
+    name = forms.CharField(label="Nom de l'offre", max_length=200)
+    kind = forms.ChoiceField(label="Type d'offre", choices=OfferKind.choices, initial=OfferKind.INTERNAL)
+    partner = forms.CharField(label="Partenaire", required=False, max_length=200)
+    start_date = forms.DateField(label="Date de début", help_text="jj/mm/aaaa", widget=DATE_WIDGET)
+    end_date = forms.DateField(label="Date de fin", help_text="jj/mm/aaaa", required=False, widget=DATE_WIDGET)
+    state = forms.ChoiceField(label="Etat", choices=OfferState.choices, initial=OfferState.PERMANENT)
+    referent = forms.ModelChoiceField(label="Conseiller référent", queryset=User.objects.none())
+    national_measure = forms.ChoiceField(
+        label="Mesure nationale", choices=NationalMeasure.choices, required=False, initial=NationalMeasure.NONE
+    )
+
+    def __init__(self, *args, structure=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].queryset = ServiceTheme.objects.valid_on()
+        self.fields["service_act"].queryset = ServiceAct.objects.valid_on()
+        if structure is not None:
+            del self.fields["structure"]
+            self.fields["referent"].queryset = User.objects.filter(
+                structure=structure, is_active=True, role__in=STRUCTURE_ROLES
+            ).order_by("last_name", "first_name")
+        else:  # an administrator without a structure picks it
+            self.fields["referent"].queryset = User.objects.filter(
+                structure__isnull=False, is_active=True, role__in=STRUCTURE_ROLES
+            ).select_related("structure")
+            self.fields["referent"].label_from_instance = lambda u: f"{u} ({u.structure})"
+
+    def offer_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("structure", None)
+        data["national_measure"] = data.get("national_measure") or NationalMeasure.NONE
+        return data
+
+
+class UserCreateForm(DsfrBaseForm):
+    username = forms.CharField(label="Identifiant", max_length=150)
+    first_name = forms.CharField(label="Prénom", max_length=150)
+    last_name = forms.CharField(label="Nom", max_length=150)
+    email = forms.EmailField(label="Adresse électronique", required=False)
+    role = forms.ChoiceField(label="Rôle", choices=ROLE_CHOICES, initial=Role.COUNSELOR)
+    password = forms.CharField(
+        label="Mot de passe",
+        help_text="12 caractères au moins, ni trop courant, ni entièrement numérique, ni proche de l'identifiant.",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        strip=False,
+    )
+    password_confirm = forms.CharField(
+        label="Confirmation du mot de passe",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        strip=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_confirm"):
+            self.add_error("password_confirm", "Les deux mots de passe ne sont pas identiques.")
+        return data
+
+
+class UserRightsForm(DsfrBaseForm):
+    role = forms.ChoiceField(label="Rôle", choices=ROLE_CHOICES)
+    use_defaults = forms.BooleanField(
+        label="Droits par défaut du rôle",
+        help_text="Décochez pour choisir les droits un par un.",
+        required=False,
+    )
+    rights = forms.MultipleChoiceField(
+        label="Droits", choices=Right.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def rights_value(self):
+        return None if self.cleaned_data.get("use_defaults") else self.cleaned_data.get("rights", [])
+
+
+class ReassignForm(DsfrBaseForm):
+    from_user = forms.ModelChoiceField(label="Conseiller qui quitte ses bénéficiaires", queryset=User.objects.none())
+    to_user = forms.ModelChoiceField(label="Nouveau conseiller référent", queryset=User.objects.none())
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, structure, **kwargs):
+        super().__init__(*args, **kwargs)
+        staff = User.objects.filter(structure=structure).order_by("last_name", "first_name", "username")
+        self.fields["from_user"].queryset = staff
+        self.fields["to_user"].queryset = staff.filter(is_active=True)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("from_user") and data.get("from_user") == data.get("to_user"):
+            self.add_error("to_user", "Choisissez un autre conseiller que celui qui quitte ses bénéficiaires.")
+        return data
+
+
+class StructureSettingsForm(DsfrBaseForm):
+    distinguishes_phases = forms.BooleanField(
+        label="La structure distingue les phases 2 et 3 du dispositif CEP", required=False
+    )

@@ -1,0 +1,99 @@
+"""Reads of the manager pages: the offer catalogue and the users of a structure."""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from cep.accounts.models import User
+from cep.beneficiaries.models import Beneficiary
+from cep.offers.queries import offers_for
+
+PAGE_SIZE = 25
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str | None
+
+
+def encode_cursor(*values) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> list | None:
+    """A malformed cursor (hand-edited URL) is the first page, never an error."""
+    if not cursor:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+    if not (isinstance(values, list) and len(values) == 2 and isinstance(values[0], str)):
+        return None
+    if not isinstance(values[1], int):
+        return None
+    return values
+
+
+def visible_offers(user):
+    """The catalogue a user sees: their structure's offers and the regional offers of its region."""
+    return offers_for(user)
+
+
+def search_offers(user, *, q="", kind="", theme=None, service_act=None, national_measure=None, after=None) -> Page:
+    offers = visible_offers(user).select_related("theme", "service_act", "referent", "structure")
+    q = (q or "").strip()
+    if q:
+        words = Q()
+        for word in q.split():
+            words &= (
+                Q(name__icontains=word)
+                | Q(offer_type__icontains=word)
+                | Q(theme__label__icontains=word)
+                | Q(service_act__label__icontains=word)
+                | Q(regional_service_act__icontains=word)
+                | Q(partner__icontains=word)
+                | Q(national_measure__iexact=word)
+            )
+        offers = offers.filter(words)
+    if kind:
+        offers = offers.filter(kind=kind)
+    if theme is not None:
+        offers = offers.filter(theme=theme)
+    if service_act is not None:
+        offers = offers.filter(service_act=service_act)
+    if national_measure is not None:
+        offers = offers.filter(national_measure=national_measure)
+    cursor = decode_cursor(after)
+    if cursor:
+        name, pk = cursor
+        offers = offers.filter(Q(name__gt=name) | Q(name=name, pk__gt=pk))
+    rows = list(offers.order_by("name", "pk")[: PAGE_SIZE + 1])
+    next_cursor = None
+    if len(rows) > PAGE_SIZE:
+        rows = rows[:PAGE_SIZE]
+        next_cursor = encode_cursor(rows[-1].name, rows[-1].pk)
+    return Page(rows, next_cursor)
+
+
+def structure_users(structure) -> list[User]:
+    """The users of a structure with the number of beneficiaries each one is referent of."""
+    return list(
+        User.objects.filter(structure=structure)
+        .annotate(
+            beneficiary_count=Count("beneficiaries", filter=Q(beneficiaries__structure=structure), distinct=True)
+        )
+        .order_by("-is_active", "last_name", "first_name", "username")
+    )
+
+
+def beneficiaries_without_referent(structure) -> int:
+    return Beneficiary.objects.filter(structure=structure, referent__isnull=True).count()
+
+
+def referent_count(structure, user) -> int:
+    return Beneficiary.objects.filter(structure=structure, referent=user).count()
