@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "dsfr",
     "django_htmx",
+    "ninja",  # serves the API documentation (Swagger UI) from local static files, no CDN
     "axes",
     "csp",
     "django_tasks",
