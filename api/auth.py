@@ -1,0 +1,43 @@
+"""Per-user API tokens: `Authorization: Bearer <key>`. Only the SHA-256 of a key is stored (ApiToken)."""
+
+from ninja.security import HttpBearer
+
+from cep.accounts.models import ApiToken
+from cep.common.errors import RuleViolation
+
+
+def user_for_key(key: str):
+    """The active user of a valid (not revoked) token, or None. One query."""
+    token = (
+        ApiToken.objects.select_related("user", "user__structure")
+        .filter(key_hash=ApiToken.hash(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    return token.user if token else None
+
+
+class TokenAuth(HttpBearer):
+    """Any active user with a valid token (referentials)."""
+
+    personal_data = False
+
+    def authenticate(self, request, token):
+        if not token:
+            return None
+        user = user_for_key(token)
+        if user is None:
+            return None  # → 401
+        request.user = user
+        if self.personal_data and not user.sees_personal_data:
+            raise RuleViolation("DROITS", "Les observateurs n'ont pas accès aux données personnelles.")
+        return user
+
+
+class PersonalDataAuth(TokenAuth):
+    """Routes carrying personal data: observers (regional, national) get 403 on every one of them."""
+
+    personal_data = True
+
+
+token_auth = TokenAuth()
+personal_data_auth = PersonalDataAuth()

@@ -1,0 +1,261 @@
+"""Beneficiary dossiers: create, read, update, justify, search. RQTH only with ?include=rqth (logged)."""
+
+import datetime
+from typing import Annotated, Literal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from ninja import Field, Query, Router, Schema
+from ninja import Status as Respond
+from pydantic import AfterValidator
+
+from cep.audit.services import log_sensitive_access
+from cep.beneficiaries import services
+from cep.beneficiaries.queries import decode_cursor, scoped_beneficiaries, search_beneficiaries
+from cep.common.dates import today
+from cep.common.errors import RuleViolation
+from cep.referentials.models import EmploymentStatus, QualificationLevel
+
+from . import refs
+from .auth import personal_data_auth
+from .errors import ApiError, responses
+from .pagination import BAD_CURSOR
+from .schemas import Code, Cursor, Day, In, Limit, ObjectId, Text
+
+router = Router(auth=personal_data_auth, tags=["Bénéficiaires"])
+
+Sex = Literal["F", "M"]
+DossierStatus = Literal["incomplete", "justified"]
+Include = Literal["rqth"]
+
+
+def _email(value: str) -> str:
+    if value:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValueError("Adresse de courriel invalide.")
+    return value
+
+
+Email = Annotated[Text(254), AfterValidator(_email)]
+
+
+class BeneficiaryIn(In):
+    last_name: Text(100) = Field(..., min_length=1, description="Nom")
+    first_name: Text(100) = Field(..., min_length=1, description="Prénom")
+    birth_name: Text(100) = Field("", description="Nom de naissance")
+    sex: Sex = Field(..., description="Sexe : F (Femme) ou M (Homme)")
+    birth_date: Day = Field(..., description="Date de naissance")
+    email: Email = Field("", description="Courriel")
+    phone: Text(20) = Field("", description="Téléphone")
+    address: Text(255) = Field("", description="Adresse")
+    commune: Text(5) | None = Field(None, description="Commune de résidence (code INSEE)")
+    employment_status: Code | None = Field(None, description="Situation professionnelle (code)")
+    holds_or_seeks_job: bool = Field(True, description="Occupe ou recherche un emploi")
+    qualification_level: Code | None = Field(None, description="Niveau de qualification (code)")
+    has_rqth: bool = Field(False, description="Reconnaissance de la qualité de travailleur handicapé (RQTH)")
+    target_rome_code: Text(5) = Field("", description="Code ROME du métier visé")
+    first_reception_date: Day = Field(..., description="Date de premier accueil")
+    referent: ObjectId | None = Field(None, description="Conseiller référent (identifiant) ; par défaut, vous")
+
+
+class BeneficiaryPatch(In):
+    """Only the fields sent are changed. A required field cannot be set to null."""
+
+    last_name: Text(100) = Field(None, min_length=1, description="Nom")
+    first_name: Text(100) = Field(None, min_length=1, description="Prénom")
+    birth_name: Text(100) = Field(None, description="Nom de naissance")
+    sex: Sex = Field(None, description="Sexe : F ou M")
+    birth_date: Day = Field(None, description="Date de naissance")
+    email: Email = Field(None, description="Courriel")
+    phone: Text(20) = Field(None, description="Téléphone")
+    address: Text(255) = Field(None, description="Adresse")
+    commune: Text(5) | None = Field(None, description="Commune de résidence (code INSEE)")
+    employment_status: Code | None = Field(None, description="Situation professionnelle (code)")
+    holds_or_seeks_job: bool = Field(None, description="Occupe ou recherche un emploi")
+    qualification_level: Code | None = Field(None, description="Niveau de qualification (code)")
+    has_rqth: bool = Field(None, description="RQTH")
+    target_rome_code: Text(5) = Field(None, description="Code ROME du métier visé")
+    first_reception_date: Day = Field(None, description="Date de premier accueil")
+    referent: ObjectId | None = Field(None, description="Conseiller référent (identifiant)")
+
+
+class BeneficiaryOut(Schema):
+    id: int
+    structure_id: int
+    referent_id: int | None
+    last_name: str
+    first_name: str
+    birth_name: str
+    sex: str
+    birth_date: datetime.date
+    email: str
+    phone: str
+    address: str
+    commune: str | None = Field(description="Code INSEE de la commune de résidence")
+    department: str | None
+    region: str | None
+    employment_status: str | None
+    holds_or_seeks_job: bool
+    qualification_level: str | None
+    target_rome_code: str
+    first_reception_date: datetime.date
+    status: str = Field(description="Statut du dossier : incomplete (À compléter) ou justified (Justifié)")
+    justified_at: datetime.datetime | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    has_rqth: bool | None = Field(None, description="RQTH : présent seulement avec ?include=rqth (lecture tracée)")
+
+
+class BeneficiaryPage(Schema):
+    items: list[BeneficiaryOut]
+    next_cursor: str | None = Field(description="Curseur de la page suivante, null sur la dernière page")
+
+
+class BeneficiaryFilters(Schema):
+    name: Text(100) = Field("", description="Nom et/ou prénom, sans tenir compte des accents ni de la casse")
+    birth_date: Day | None = Field(None, description="Date de naissance")
+    status: DossierStatus | None = Field(None, description="Statut du dossier")
+    referent: ObjectId | None = Field(None, description="Conseiller référent (identifiant)")
+    cursor: Cursor | None = None
+    limit: Limit = 20
+
+
+def data(b, *, include_rqth: bool = False) -> dict:
+    """The JSON of a dossier; RQTH only when asked."""
+    out = {
+        "id": b.pk,
+        "structure_id": b.structure_id,
+        "referent_id": b.referent_id,
+        "last_name": b.last_name,
+        "first_name": b.first_name,
+        "birth_name": b.birth_name,
+        "sex": b.sex,
+        "birth_date": b.birth_date,
+        "email": b.email,
+        "phone": b.phone,
+        "address": b.address,
+        "commune": b.commune_id,
+        "department": b.department_id,
+        "region": b.region_id,
+        "employment_status": b.employment_status_id,
+        "holds_or_seeks_job": b.holds_or_seeks_job,
+        "qualification_level": b.qualification_level_id,
+        "target_rome_code": b.target_rome_code,
+        "first_reception_date": b.first_reception_date,
+        "status": b.status,
+        "justified_at": b.justified_at,
+        "created_at": b.created_at,
+        "updated_at": b.updated_at,
+    }
+    if include_rqth:
+        out["has_rqth"] = b.has_rqth
+    return out
+
+
+def get_beneficiary(user, pk: int):
+    """A dossier of the user's structure, or 404 (another structure's dossier does not exist for them)."""
+    return scoped_beneficiaries(user).get(pk=pk)
+
+
+def _read(request, b, include):
+    if include == "rqth":
+        log_sensitive_access(actor=request.auth, beneficiary_id=b.pk, channel="api")
+    return data(b, include_rqth=include == "rqth")
+
+
+def _fields(values: dict, *, structure_id: int) -> dict:
+    """Codes and ids → objects (unknown or invalid code: 422 naming the field)."""
+    if "commune" in values:
+        values["commune"] = refs.commune(values["commune"])
+    if "employment_status" in values:
+        values["employment_status"] = refs.ref(
+            EmploymentStatus, values["employment_status"], field="employment_status", on=today()
+        )
+    if "qualification_level" in values:
+        values["qualification_level"] = refs.ref(
+            QualificationLevel, values["qualification_level"], field="qualification_level", on=today()
+        )
+    if "referent" in values:
+        values["referent"] = refs.structure_user(values["referent"], structure_id=structure_id, field="referent")
+    return values
+
+
+def _structure(user):
+    if user.structure is None:
+        raise RuleViolation("DROITS", "Votre compte n'est rattaché à aucune structure.")
+    return user.structure
+
+
+@router.post(
+    "/beneficiaries",
+    response=responses({201: BeneficiaryOut}, write=True),
+    exclude_unset=True,
+    summary="Créer un dossier",
+)
+def create_beneficiary(request, payload: BeneficiaryIn):
+    structure = _structure(request.auth)
+    values = payload.dict(exclude_unset=True)
+    beneficiary = services.create_beneficiary(
+        structure=structure, actor=request.auth, **_fields(values, structure_id=structure.pk)
+    )
+    return Respond(201, data(beneficiary))
+
+
+@router.get(
+    "/beneficiaries",
+    response=responses({200: BeneficiaryPage}),
+    exclude_unset=True,
+    summary="Rechercher des dossiers",
+    description="Recherche par nom (sans accents ni casse), date de naissance, statut, référent ; "
+    "pagination par curseur, triée par nom puis identifiant. La RQTH n'est jamais renvoyée par la recherche.",
+)
+def search(request, filters: Query[BeneficiaryFilters]):
+    if filters.cursor and decode_cursor(filters.cursor) is None:
+        raise ApiError(422, "VALIDATION", BAD_CURSOR, "cursor")
+    page = search_beneficiaries(
+        request.auth,
+        name=filters.name,
+        birth_date=filters.birth_date,
+        status=filters.status or "",
+        referent_id=filters.referent,
+        cursor=filters.cursor,
+        page_size=filters.limit,
+    )
+    return {"items": [data(b) for b in page.rows], "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/beneficiaries/{beneficiary_id}",
+    response=responses({200: BeneficiaryOut}),
+    exclude_unset=True,
+    summary="Lire un dossier",
+    description="Avec ?include=rqth, la RQTH est renvoyée et la lecture est tracée.",
+)
+def read(request, beneficiary_id: int, include: Include | None = None):
+    return _read(request, get_beneficiary(request.auth, beneficiary_id), include)
+
+
+@router.patch(
+    "/beneficiaries/{beneficiary_id}",
+    response=responses({200: BeneficiaryOut}, write=True),
+    exclude_unset=True,
+    summary="Modifier un dossier",
+)
+def update(request, beneficiary_id: int, payload: BeneficiaryPatch, include: Include | None = None):
+    beneficiary = get_beneficiary(request.auth, beneficiary_id)
+    values = _fields(payload.dict(exclude_unset=True), structure_id=beneficiary.structure_id)
+    beneficiary = services.update_beneficiary(beneficiary=beneficiary, actor=request.auth, **values)
+    return _read(request, beneficiary, include)
+
+
+@router.post(
+    "/beneficiaries/{beneficiary_id}/justify",
+    response=responses({200: BeneficiaryOut}, write=True),
+    exclude_unset=True,
+    summary="Passer le dossier au statut « Justifié »",
+)
+def justify(request, beneficiary_id: int):
+    beneficiary = get_beneficiary(request.auth, beneficiary_id)
+    return data(services.justify_beneficiary(beneficiary=beneficiary, actor=request.auth))

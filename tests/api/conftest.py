@@ -1,0 +1,123 @@
+import datetime
+import json
+
+import pytest
+from django.test import Client
+
+from cep.accounts.models import ApiToken
+from cep.accounts.rights import Role
+from cep.offers.models import ServiceOffer
+from tests.factories import BeneficiaryFactory, UserFactory
+
+TODAY = datetime.date.today()
+
+
+class ApiClient:
+    """A Django test client speaking JSON with a Bearer token."""
+
+    def __init__(self, key: str | None):
+        self.client = Client()
+        self.headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+
+    def call(self, method: str, url: str, body=None, **extra):
+        if not url.startswith("/"):
+            url = "/api/v1/" + url
+        kwargs = {**self.headers, **extra}
+        if body is not None:
+            kwargs.update(data=json.dumps(body, default=str), content_type="application/json")
+        return getattr(self.client, method.lower())(url, **kwargs)
+
+    def get(self, url, **extra):
+        return self.call("get", url, **extra)
+
+    def post(self, url, body=None, **extra):
+        return self.call("post", url, {} if body is None else body, **extra)
+
+    def patch(self, url, body=None, **extra):
+        return self.call("patch", url, {} if body is None else body, **extra)
+
+    def delete(self, url, **extra):
+        return self.call("delete", url, **extra)
+
+
+def client_for(user) -> ApiClient:
+    _, key = ApiToken.issue(user, name="tests")
+    return ApiClient(key)
+
+
+@pytest.fixture
+def api(counselor):
+    """The API as the counselor of `structure`."""
+    return client_for(counselor)
+
+
+@pytest.fixture
+def manager_api(manager):
+    return client_for(manager)
+
+
+@pytest.fixture
+def other_api(other_counselor):
+    """The API as a counselor of `other_structure` (structure B)."""
+    return client_for(other_counselor)
+
+
+@pytest.fixture
+def observers(structure):
+    from cep.organisations.models import Region
+
+    return [
+        UserFactory(
+            username="obs_regional", role=Role.REGIONAL_OBSERVER, structure=None, region=Region.objects.get(pk="94")
+        ),
+        UserFactory(username="obs_national", role=Role.NATIONAL_OBSERVER, structure=None),
+    ]
+
+
+@pytest.fixture
+def offer(structure, refdata):
+    """A CEP level-1 offer of the structure, open since a year."""
+    from cep.referentials.models import ServiceAct
+
+    act = ServiceAct.objects.filter(is_cep_level1=True).order_by("position").first()
+    return ServiceOffer.objects.create(
+        structure=structure,
+        region_id=structure.region_id,
+        origin="structure",
+        theme_id="formation" if _exists("ServiceTheme", "formation") else _first("ServiceTheme"),
+        service_act=act,
+        name="Accueil CEP niveau 1",
+        start_date=TODAY - datetime.timedelta(days=365),
+        national_measure="cep",
+    )
+
+
+def _exists(model, code):
+    from cep.referentials import models as ref
+
+    return getattr(ref, model).objects.filter(pk=code).exists()
+
+
+def _first(model):
+    from cep.referentials import models as ref
+
+    return getattr(ref, model).objects.order_by("position").first().pk
+
+
+EVENT_BODY = {
+    "primary_context": "cep",
+    "direction": "beneficiaire_vers_structure",
+    "nature": "entretien_individuel",
+    "place": "siege",
+    "function": "conseiller",
+}
+
+
+@pytest.fixture
+def event_body(event_refs):
+    return dict(EVENT_BODY)
+
+
+@pytest.fixture
+def other_beneficiary(other_structure, other_counselor):
+    return BeneficiaryFactory(structure=other_structure, referent=other_counselor)
