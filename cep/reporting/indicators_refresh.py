@@ -1,0 +1,403 @@
+"""Refreshing the monthly aggregate tables (cep/reporting/indicator_models.py), PostgreSQL, set-based.
+
+One month is recomputed by a few INSERT … SELECT … GROUP BY statements in one transaction: its rows are
+deleted and rebuilt from the base tables (CEPs, services, dossiers, structures). Nothing is read row by row.
+
+Incremental refresh: the months to recompute are found from the rows changed since the last refresh
+(``updated_at`` of CEPs, services and dossiers after the watermark), plus the months a changed CEP counted in
+at the previous refresh (CepLedger: a reopened CEP loses its exit month, a cancelled phase 3 its month).
+The new watermark is the start of the refresh, or the start of the oldest transaction still running in the
+database if earlier: a row saved by a transaction that commits during the refresh has an ``updated_at``
+after that instant, so the next refresh sees it.
+
+The CEPs in progress at month end are the cumulated flows (entries − moves − exits per phase) over the
+months of each structure (MonthlyStock): a change in month M recomputes the stock of M and after only.
+"""
+
+import datetime
+import time
+from collections.abc import Callable, Iterable
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from cep.common.dates import add_months, today
+
+from .indicator_models import RefreshState
+
+LOCK_KEY = 72_014_2019  # pg advisory lock: one refresh at a time
+
+Progress = Callable[[int, int, datetime.date | None], None]
+
+
+class RefreshBusy(Exception):
+    """Another refresh holds the lock."""
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def month_end(month: datetime.date) -> datetime.date:
+    return add_months(month, 1) - datetime.timedelta(days=1)
+
+
+def parse_month(text: str) -> datetime.date:
+    """'2024-03' → date(2024, 3, 1); ValueError with a French message otherwise."""
+    try:
+        year, month = text.strip().split("-")
+        return datetime.date(int(year), int(month), 1)
+    except (ValueError, AttributeError):
+        raise ValueError(f"Mois invalide « {text} » : attendu AAAA-MM, par exemple 2024-03.")
+
+
+def _ensure_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        raise RuntimeError("Les indicateurs agrégés ne sont calculés que sur PostgreSQL.")
+
+
+# Age bands of the public reached, at the entry date (level 1: at the first level-1 service of the month).
+AGE_BAND_SQL = """CASE
+    WHEN date_part('year', age({on}, {birth})) < 26 THEN 'moins_26'
+    WHEN date_part('year', age({on}, {birth})) <= 35 THEN '26_35'
+    WHEN date_part('year', age({on}, {birth})) <= 45 THEN '36_45'
+    WHEN date_part('year', age({on}, {birth})) <= 55 THEN '46_55'
+    ELSE '56_plus' END"""
+
+# Duration histogram buckets (lower bound, in days): exact to 91, weekly to 364, 30-day to 1094, then one.
+DURATION_BUCKET_SQL = """CASE
+    WHEN {d} < 92 THEN {d}
+    WHEN {d} < 365 THEN 92 + 7 * (({d} - 92) / 7)
+    WHEN {d} < 1095 THEN 365 + 30 * (({d} - 365) / 30)
+    ELSE 1095 END"""
+
+_LOC = "st.operator_id, st.network_id, st.region_id, st.department_id"
+_LOC_COLS = "month, structure_id, operator_id, network_id, region_id, department_id"
+
+# The CEPs that count in the month: entered, moved to phase 3 or ended in it. Deleted CEPs never count.
+_MONTH_CEPS = """
+CREATE TEMP TABLE ind_month_cep ON COMMIT DROP AS
+SELECT c.id, c.structure_id, c.entry_date, c.entry_phase, c.phase2_entry_date, c.phase2_end_date,
+       c.phase3_entry_date, c.end_date, c.ended_in_phase, c.exit_reason_id, c.request_reason_id,
+       c.project_type_id, b.sex, b.birth_date, b.employment_status_id, b.qualification_level_id, b.has_rqth
+FROM enrolments_cep c
+JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id
+WHERE c.status <> 'deleted'
+  AND (c.entry_date BETWEEN %(s)s AND %(e)s
+       OR c.phase3_entry_date BETWEEN %(s)s AND %(e)s
+       OR c.end_date BETWEEN %(s)s AND %(e)s)
+"""
+
+# Entries and public reached. Level 1: the people who received a CEP level-1 service in the month (once per
+# person and structure); levels 2 and 3: the CEPs entered in the month, by entry phase.
+_PUBLIC = f"""
+WITH people AS (
+    SELECT l1.structure_id, 1 AS level, b.sex, b.birth_date, b.employment_status_id, b.qualification_level_id,
+           b.has_rqth, l1.first_on AS on_date, NULL::varchar AS request_reason_id, NULL::varchar AS project_type
+    FROM (SELECT structure_id, beneficiary_id, min(proposed_on) AS first_on
+          FROM offers_service
+          WHERE is_cep_level1 AND proposed_on BETWEEN %(s)s AND %(e)s
+          GROUP BY structure_id, beneficiary_id) l1
+    JOIN beneficiaries_beneficiary b ON b.id = l1.beneficiary_id
+    UNION ALL
+    SELECT structure_id, entry_phase, sex, birth_date, employment_status_id, qualification_level_id, has_rqth,
+           entry_date, request_reason_id, COALESCE(project_type_id, 'non_renseigne')
+    FROM ind_month_cep WHERE entry_date BETWEEN %(s)s AND %(e)s
+)
+INSERT INTO reporting_monthlycount ({_LOC_COLS}, family, level, code, value)
+SELECT %(s)s, p.structure_id, {_LOC}, v.family, p.level, v.code, count(*)
+FROM people p
+JOIN organisations_structure st ON st.id = p.structure_id
+CROSS JOIN LATERAL (VALUES
+    ('entries', 'total'),
+    ('age_band', {AGE_BAND_SQL.format(on="p.on_date", birth="p.birth_date")}),
+    ('sex', p.sex::varchar),
+    ('employment_status', COALESCE(p.employment_status_id, 'non_renseigne')),
+    ('qualification_level', COALESCE(p.qualification_level_id, 'non_renseigne')),
+    ('rqth', CASE WHEN p.has_rqth THEN 'oui' ELSE 'non' END),
+    ('request_reason', p.request_reason_id),
+    ('project_type', p.project_type)
+) AS v(family, code)
+WHERE v.code IS NOT NULL
+GROUP BY p.structure_id, {_LOC}, v.family, p.level, v.code
+"""
+
+_MOVES_AND_EXITS = f"""
+INSERT INTO reporting_monthlycount ({_LOC_COLS}, family, level, code, value)
+SELECT %(s)s, c.structure_id, {_LOC}, v.family, v.level, v.code, count(*)
+FROM ind_month_cep c
+JOIN organisations_structure st ON st.id = c.structure_id
+CROSS JOIN LATERAL (VALUES
+    ('phase3_moves', 3, CASE WHEN c.phase2_entry_date IS NOT NULL
+                              AND c.phase3_entry_date BETWEEN %(s)s AND %(e)s THEN 'total' END),
+    ('exits', c.ended_in_phase, CASE WHEN c.end_date BETWEEN %(s)s AND %(e)s THEN c.exit_reason_id END)
+) AS v(family, level, code)
+WHERE v.code IS NOT NULL
+GROUP BY c.structure_id, {_LOC}, v.family, v.level, v.code
+"""
+
+# Services: a CEP level-1 service outside a CEP is level 1; a service proposed during a CEP (whatever its event
+# context) counts in the CEP's phase on that day. Services of a deleted CEP only count if they are level 1.
+_SERVICES = f"""
+INSERT INTO reporting_monthlycount ({_LOC_COLS}, family, level, code, value)
+SELECT %(s)s, sv.structure_id, {_LOC}, 'services', x.level, sv.service_act_id, count(*)
+FROM offers_service sv
+LEFT JOIN enrolments_cep c ON c.id = sv.cep_id AND c.status <> 'deleted'
+JOIN organisations_structure st ON st.id = sv.structure_id
+CROSS JOIN LATERAL (SELECT CASE
+    WHEN c.id IS NULL THEN 1
+    WHEN c.phase3_entry_date IS NOT NULL AND sv.proposed_on >= c.phase3_entry_date THEN 3
+    ELSE 2 END AS level) x
+WHERE sv.proposed_on BETWEEN %(s)s AND %(e)s AND (c.id IS NOT NULL OR sv.is_cep_level1)
+GROUP BY sv.structure_id, {_LOC}, x.level, sv.service_act_id
+"""
+
+# Durations in days (end − start) of the CEPs that ended in the month: per phase and for the whole CEP.
+_DURATIONS = f"""
+INSERT INTO reporting_monthlyduration ({_LOC_COLS}, phase, bucket, value)
+SELECT %(s)s, c.structure_id, {_LOC}, d.phase, {DURATION_BUCKET_SQL.format(d="d.days")}, count(*)
+FROM ind_month_cep c
+JOIN organisations_structure st ON st.id = c.structure_id
+CROSS JOIN LATERAL (VALUES
+    (0, c.end_date - c.entry_date),
+    (2, CASE WHEN c.phase2_entry_date IS NOT NULL
+             THEN COALESCE(c.phase2_end_date, c.end_date) - c.phase2_entry_date END),
+    (3, CASE WHEN c.ended_in_phase = 3 THEN c.end_date - c.phase3_entry_date END)
+) AS d(phase, days)
+WHERE c.end_date BETWEEN %(s)s AND %(e)s AND d.days IS NOT NULL
+GROUP BY c.structure_id, {_LOC}, d.phase, 5
+"""
+
+_STOCK_FLOWS = f"""
+INSERT INTO reporting_monthlystock ({_LOC_COLS}, entries_phase2, entries_phase3, moves_phase3, exits_phase2,
+                                    exits_phase3, in_progress_phase2, in_progress_phase3)
+SELECT %(s)s, c.structure_id, {_LOC},
+       count(*) FILTER (WHERE c.entry_date BETWEEN %(s)s AND %(e)s AND c.entry_phase = 2),
+       count(*) FILTER (WHERE c.entry_date BETWEEN %(s)s AND %(e)s AND c.entry_phase = 3),
+       count(*) FILTER (WHERE c.phase2_entry_date IS NOT NULL AND c.phase3_entry_date BETWEEN %(s)s AND %(e)s),
+       count(*) FILTER (WHERE c.end_date BETWEEN %(s)s AND %(e)s AND c.ended_in_phase = 2),
+       count(*) FILTER (WHERE c.end_date BETWEEN %(s)s AND %(e)s AND c.ended_in_phase = 3),
+       0, 0
+FROM ind_month_cep c
+JOIN organisations_structure st ON st.id = c.structure_id
+GROUP BY c.structure_id, {_LOC}
+"""
+
+# Every structure that ever had a CEP gets a stock row for each month up to the current one.
+_STOCK_FILL = f"""
+INSERT INTO reporting_monthlystock ({_LOC_COLS}, entries_phase2, entries_phase3, moves_phase3, exits_phase2,
+                                    exits_phase3, in_progress_phase2, in_progress_phase3)
+SELECT g.m::date, f.structure_id, {_LOC}, 0, 0, 0, 0, 0, 0, 0
+FROM (SELECT structure_id, min(month) AS first FROM reporting_monthlystock GROUP BY structure_id) f
+JOIN organisations_structure st ON st.id = f.structure_id
+CROSS JOIN LATERAL generate_series(f.first, %(current)s::date, interval '1 month') AS g(m)
+WHERE NOT EXISTS (SELECT 1 FROM reporting_monthlystock x WHERE x.structure_id = f.structure_id AND x.month = g.m)
+"""
+
+_STOCK_CUMULATE = """
+UPDATE reporting_monthlystock t
+SET in_progress_phase2 = x.p2, in_progress_phase3 = x.p3
+FROM (SELECT id, month,
+             sum(entries_phase2 - moves_phase3 - exits_phase2) OVER w AS p2,
+             sum(entries_phase3 + moves_phase3 - exits_phase3) OVER w AS p3
+      FROM reporting_monthlystock
+      WINDOW w AS (PARTITION BY structure_id ORDER BY month)) x
+WHERE t.id = x.id AND x.month >= %(since)s
+  AND (t.in_progress_phase2 <> x.p2 OR t.in_progress_phase3 <> x.p3)
+"""
+
+# Evolution of the offer: CEP offers (mesure nationale CEP) active in each month, from their dates.
+_OFFERS = """
+INSERT INTO reporting_monthlyoffers (month, structure_id, operator_id, network_id, region_id, department_id,
+                                     active, new)
+SELECT g.m::date, o.structure_id, st.operator_id, COALESCE(st.network_id, ''),
+       COALESCE(st.region_id, o.region_id), COALESCE(st.department_id, ''),
+       count(*), count(*) FILTER (WHERE date_trunc('month', o.start_date) = g.m)
+FROM offers_serviceoffer o
+LEFT JOIN organisations_structure st ON st.id = o.structure_id
+CROSS JOIN LATERAL generate_series(date_trunc('month', o.start_date),
+                                   LEAST(date_trunc('month', COALESCE(o.end_date, %(current)s)), %(current)s),
+                                   interval '1 month') AS g(m)
+WHERE o.national_measure = 'cep'
+GROUP BY 1, 2, 3, 4, 5, 6
+"""
+
+_LEDGER_UPSERT = """
+INSERT INTO reporting_cepledger (cep_id, entry_month, phase3_month, end_month, counted)
+SELECT id, date_trunc('month', entry_date)::date, date_trunc('month', phase3_entry_date)::date,
+       date_trunc('month', end_date)::date, status <> 'deleted'
+FROM enrolments_cep {where}
+ON CONFLICT (cep_id) DO UPDATE SET entry_month = EXCLUDED.entry_month, phase3_month = EXCLUDED.phase3_month,
+    end_month = EXCLUDED.end_month, counted = EXCLUDED.counted
+"""
+
+# Months touched by the rows changed since the watermark (see the module docstring).
+_TOUCHED = """
+WITH changed AS (SELECT id, entry_date, phase3_entry_date, end_date FROM enrolments_cep WHERE updated_at > %(wm)s),
+benef AS (SELECT id FROM beneficiaries_beneficiary WHERE updated_at > %(wm)s)
+SELECT DISTINCT date_trunc('month', d)::date FROM (
+    SELECT unnest(ARRAY[c.entry_date, c.phase3_entry_date, c.end_date, l.entry_month, l.phase3_month, l.end_month])
+    FROM changed c LEFT JOIN reporting_cepledger l ON l.cep_id = c.id
+    UNION ALL
+    SELECT sv.proposed_on FROM offers_service sv JOIN changed c ON c.id = sv.cep_id
+    UNION ALL
+    SELECT proposed_on FROM offers_service WHERE updated_at > %(wm)s
+    UNION ALL
+    SELECT c.entry_date FROM enrolments_cep c JOIN benef b ON b.id = c.beneficiary_id
+    UNION ALL
+    SELECT sv.proposed_on FROM offers_service sv JOIN benef b ON b.id = sv.beneficiary_id WHERE sv.is_cep_level1
+) AS t(d)
+WHERE d IS NOT NULL
+ORDER BY 1
+"""
+
+# The new watermark: now, or the start of the oldest other transaction still open on this database.
+_WATERMARK = """
+SELECT LEAST(clock_timestamp(), (SELECT min(xact_start) FROM pg_stat_activity
+                     WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL))
+"""
+
+
+def refresh_month(month: datetime.date, cursor=None) -> None:
+    """Recompute every aggregate of one month (its rows are replaced), in the current transaction."""
+    _ensure_postgresql()
+    month = month_start(month)
+    params = {"s": month, "e": month_end(month)}
+    with transaction.atomic():
+        cur = cursor or connection.cursor()
+        try:
+            cur.execute("DELETE FROM reporting_monthlycount WHERE month = %(s)s", params)
+            cur.execute("DELETE FROM reporting_monthlyduration WHERE month = %(s)s", params)
+            cur.execute("DELETE FROM reporting_monthlystock WHERE month = %(s)s", params)
+            cur.execute("DROP TABLE IF EXISTS ind_month_cep")
+            cur.execute(_MONTH_CEPS, params)
+            cur.execute("ANALYZE ind_month_cep")
+            cur.execute(_PUBLIC, params)
+            cur.execute(_MOVES_AND_EXITS, params)
+            cur.execute(_SERVICES, params)
+            cur.execute(_DURATIONS, params)
+            cur.execute(_STOCK_FLOWS, params)
+            cur.execute("DROP TABLE ind_month_cep")
+        finally:
+            if cursor is None:
+                cur.close()
+
+
+def _finish(cur, since: datetime.date | None) -> None:
+    """Stock rows up to the current month, cumulated stocks from `since`, offers (all months: few rows)."""
+    current = month_start(today())
+    cur.execute(_STOCK_FILL, {"current": current})
+    if since is not None:
+        cur.execute(_STOCK_CUMULATE, {"since": since})
+    cur.execute("DELETE FROM reporting_monthlyoffers")
+    cur.execute(_OFFERS, {"current": current})
+
+
+def touched_months(since: datetime.datetime) -> list[datetime.date]:
+    with connection.cursor() as cur:
+        cur.execute(_TOUCHED, {"wm": since})
+        return [row[0] for row in cur.fetchall()]
+
+
+def all_months() -> list[datetime.date]:
+    """Every month from the first CEP or CEP service to the current month."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT LEAST((SELECT min(entry_date) FROM enrolments_cep),"
+            " (SELECT min(proposed_on) FROM offers_service WHERE is_cep_level1 OR cep_id IS NOT NULL))"
+        )
+        first = cur.fetchone()[0]
+    if first is None:
+        return []
+    months, month, current = [], month_start(first), month_start(today())
+    while month <= current:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def _state() -> RefreshState:
+    state, _ = RefreshState.objects.get_or_create(pk=1)
+    return state
+
+
+def mark_queued() -> RefreshState:
+    """Called when a background refresh is enqueued: the page shows it at once."""
+    state = _state()
+    if not state.is_busy:
+        RefreshState.objects.filter(pk=1).update(state=RefreshState.State.QUEUED, months_done=0, months_total=0)
+        state.refresh_from_db()
+    return state
+
+
+def refresh(
+    *, months: Iterable[datetime.date] | None = None, full: bool = False, progress: Progress | None = None
+) -> list[datetime.date]:
+    """Refresh the aggregates and return the months recomputed.
+
+    - ``full=True``: rebuild everything (all months, the ledger, the offers);
+    - ``months``: recompute those months only (the watermark does not move);
+    - neither: incremental, the months touched since the last refresh (a full rebuild the first time).
+    """
+    _ensure_postgresql()
+    started = time.monotonic()
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+        if not cur.fetchone()[0]:
+            raise RefreshBusy("Une actualisation des indicateurs est déjà en cours.")
+    try:
+        state = _state()
+        with connection.cursor() as cur:
+            cur.execute(_WATERMARK)
+            new_watermark = cur.fetchone()[0]
+        moves_watermark = months is None
+        if months is not None:
+            todo = sorted({month_start(m) for m in months})
+        elif full or state.watermark is None:
+            full = True
+            todo = all_months()
+        else:
+            todo = touched_months(state.watermark)
+        RefreshState.objects.filter(pk=1).update(
+            state=RefreshState.State.RUNNING,
+            months_total=len(todo),
+            months_done=0,
+            current_month=None,
+            started_at=timezone.now(),
+            error="",
+        )
+        if full:
+            with transaction.atomic(), connection.cursor() as cur:
+                for table in ("monthlycount", "monthlyduration", "monthlystock", "cepledger"):
+                    cur.execute(f"TRUNCATE reporting_{table}")
+        for done, month in enumerate(todo, start=1):
+            with connection.cursor() as cur:
+                refresh_month(month, cur)
+            RefreshState.objects.filter(pk=1).update(months_done=done, current_month=month)
+            if progress:
+                progress(done, len(todo), month)
+        with transaction.atomic(), connection.cursor() as cur:
+            if moves_watermark:
+                where = "" if full else "WHERE updated_at > %(wm)s"
+                cur.execute(_LEDGER_UPSERT.format(where=where), {"wm": state.watermark})
+            _finish(cur, todo[0] if todo else None)
+        fields = {
+            "state": RefreshState.State.IDLE,
+            "finished_at": timezone.now(),
+            "last_duration_ms": int((time.monotonic() - started) * 1000),
+            "last_months": [m.isoformat()[:7] for m in todo],
+            "current_month": None,
+        }
+        if moves_watermark:
+            fields["watermark"] = new_watermark
+        RefreshState.objects.filter(pk=1).update(**fields)
+        from django.db.models import F
+
+        RefreshState.objects.filter(pk=1).update(version=F("version") + 1)
+        return todo
+    except Exception as exc:
+        RefreshState.objects.filter(pk=1).update(state=RefreshState.State.FAILED, error=str(exc)[:2000])
+        raise
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
