@@ -1,11 +1,41 @@
-from django.http import HttpResponse
 from django.urls import path
+
+from web.views import auth, beneficiaries, ceps, events, home, services
 
 app_name = "web"
 
-
-def home(request):  # placeholder until the portal lands
-    return HttpResponse("CEP")
-
-
-urlpatterns = [path("", home, name="home")]
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("connexion/", auth.LoginView.as_view(), name="login"),
+    path("deconnexion/", auth.LogoutView.as_view(), name="logout"),
+    path("beneficiaires/", beneficiaries.search, name="beneficiary_search"),
+    path("beneficiaires/nouveau/", beneficiaries.create, name="beneficiary_create"),
+    path("communes/", beneficiaries.communes, name="communes"),
+    # The dossier: Synthèse, Suivi (Dispositifs, Services, Demandes, Événements, Rendez-vous), Dossier.
+    path("beneficiaires/<int:pk>/", beneficiaries.synthesis, name="dossier"),
+    path("beneficiaires/<int:pk>/justifier/", beneficiaries.justify, name="justify"),
+    path("beneficiaires/<int:pk>/identite/", beneficiaries.identity, name="identity"),
+    path("beneficiaires/<int:pk>/coordonnees/", beneficiaries.contact, name="contact"),
+    path("beneficiaires/<int:pk>/complements/", beneficiaries.complements, name="complements"),
+    path("beneficiaires/<int:pk>/demandes/", beneficiaries.not_available, {"section": "demandes"}, name="requests"),
+    path(
+        "beneficiaires/<int:pk>/rendez-vous/",
+        beneficiaries.not_available,
+        {"section": "rendez-vous"},
+        name="appointments",
+    ),
+    path("beneficiaires/<int:pk>/dispositifs/", ceps.dispositifs, name="dispositifs"),
+    path("beneficiaires/<int:pk>/dispositifs/ajouter/", ceps.add, name="cep_add"),
+    path("beneficiaires/<int:pk>/evenements/", events.events, name="events"),
+    path("beneficiaires/<int:pk>/evenements/ajouter/", events.add, name="event_add"),
+    path("beneficiaires/<int:pk>/services/", services.services, name="services"),
+    path("beneficiaires/<int:pk>/services/offres/", services.offer_search, name="offer_search"),
+    path("beneficiaires/<int:pk>/services/offres/<int:offer_id>/proposer/", services.propose, name="propose"),
+    path("dispositifs/<int:cep_id>/phase-3/", ceps.move_to_phase3, name="cep_phase3"),
+    path("dispositifs/<int:cep_id>/annuler-phase-3/", ceps.cancel_phase3, name="cep_cancel_phase3"),
+    path("dispositifs/<int:cep_id>/modifier/", ceps.modify, name="cep_modify"),
+    path("dispositifs/<int:cep_id>/cloturer/", ceps.close, name="cep_close"),
+    path("dispositifs/<int:cep_id>/rouvrir/", ceps.reopen, name="cep_reopen"),
+    path("dispositifs/<int:cep_id>/supprimer/", ceps.delete, name="cep_delete"),
+    path("dispositifs/<int:cep_id>/historique/", ceps.history, name="cep_history"),
+]

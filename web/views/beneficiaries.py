@@ -1,0 +1,185 @@
+"""Beneficiary search, creation with duplicate detection, and the dossier's Synthèse and Dossier sections."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from cep.audit.services import log_sensitive_access
+from cep.beneficiaries import queries
+from cep.beneficiaries.eligibility import ineligibility_reasons
+from cep.beneficiaries.services import create_beneficiary, justify_beneficiary, update_beneficiary
+from cep.common.dates import today
+from cep.common.errors import RuleViolation
+from web.forms.beneficiaries import ComplementsForm, ContactForm, CreateForm, IdentityForm, SearchForm, commune_label
+
+from ._access import dossier_or_404, personal_data_required
+from ._forms import add_violation
+
+
+@personal_data_required
+def search(request):
+    user = request.user
+    form = SearchForm(request.GET or None, structure_id=user.structure_id)
+    page = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        page = queries.search_beneficiaries(
+            user,
+            name=data["q"],
+            birth_date=data["birth_date"],
+            status=data["status"],
+            referent_id=data["referent"].pk if data["referent"] else None,
+            cep_state=data["cep_state"],
+            cursor=request.GET.get("after"),
+        )
+    elif not form.is_bound:
+        page = queries.search_beneficiaries(user, cursor=request.GET.get("after"))
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {"title": "Rechercher un bénéficiaire", "form": form, "page": page, "query": query.urlencode()}
+    template = "web/beneficiaries/_results.html" if request.htmx else "web/beneficiaries/search.html"
+    return render(request, template, context)
+
+
+@personal_data_required
+def create(request):
+    user = request.user
+    duplicates = []
+    if request.method == "POST":
+        form = CreateForm(request.POST, structure_id=user.structure_id, show_not_duplicate=True)
+        if form.is_valid():
+            data = form.changes()
+            duplicates = queries.likely_duplicates(
+                structure_id=user.structure_id,
+                last_name=data["last_name"],
+                first_name=data["first_name"],
+                birth_date=data["birth_date"],
+            )
+            if duplicates and not form.cleaned_data.get("not_duplicate"):
+                form.add_error(
+                    None,
+                    "Un dossier proche existe déjà dans la structure : ouvrez-le, ou cochez « Il ne s'agit pas de "
+                    "la même personne » pour créer un nouveau dossier.",
+                )
+            else:
+                try:
+                    beneficiary = create_beneficiary(structure=user.structure, actor=user, **data)
+                except RuleViolation as violation:
+                    add_violation(form, violation)
+                else:
+                    messages.success(request, "Le dossier a été créé. Complétez-le puis justifiez-le.")
+                    return redirect("web:dossier", pk=beneficiary.pk)
+        if not duplicates and "not_duplicate" in form.fields:
+            del form.fields["not_duplicate"]
+    else:
+        form = CreateForm(structure_id=user.structure_id, initial={"first_reception_date": today()})
+    context = {"title": "Créer un dossier", "form": form, "duplicates": duplicates}
+    return render(request, "web/beneficiaries/create.html", context)
+
+
+def _dossier_context(request, beneficiary, section, **extra):
+    return {"b": beneficiary, "section": section, "title": f"{section.capitalize()} – {beneficiary}", **extra}
+
+
+@personal_data_required
+def synthesis(request, pk):
+    b = dossier_or_404(request, pk)
+    from cep.enrolments.queries import ceps_for
+    from cep.events.queries import events_for
+
+    context = _dossier_context(
+        request,
+        b,
+        "synthèse",
+        title=f"Synthèse – {b}",
+        missing=queries.missing_for_justification(b),
+        ineligibility=ineligibility_reasons(b, b.structure.network, today()) if b.birth_date else [],
+        current_cep=ceps_for(request.user)
+        .filter(beneficiary=b, status__in=["phase2", "phase3"])
+        .select_related("orientation_source", "request_reason")
+        .first(),
+        last_events=list(
+            events_for(request.user).filter(beneficiary=b).select_related("primary_context", "nature")[:5]
+        ),
+    )
+    return render(request, "web/dossier/synthesis.html", context)
+
+
+@personal_data_required
+@require_POST
+def justify(request, pk):
+    b = dossier_or_404(request, pk)
+    try:
+        justify_beneficiary(beneficiary=b, actor=request.user)
+    except RuleViolation as violation:
+        messages.error(request, violation.message)
+    else:
+        messages.success(request, "Le dossier est au statut « Justifié ».")
+    return redirect("web:dossier", pk=b.pk)
+
+
+def _edit(request, pk, *, form_class, section, template, sensitive=False, **form_kwargs):
+    b = dossier_or_404(request, pk)
+    if request.method == "POST":
+        form = form_class(request.POST, instance=b, **form_kwargs)
+        if form.is_valid():
+            try:
+                update_beneficiary(beneficiary=b, actor=request.user, **form.changes())
+            except RuleViolation as violation:
+                add_violation(form, violation)
+            else:
+                messages.success(request, "Les informations du dossier ont été enregistrées.")
+                return redirect(request.path)
+    else:
+        form = form_class(instance=b, **form_kwargs)
+    if sensitive:  # the RQTH is shown on this page: every display is logged
+        log_sensitive_access(actor=request.user, beneficiary_id=b.pk, channel="web")
+    return render(request, template, _dossier_context(request, b, section, form=form))
+
+
+@personal_data_required
+def identity(request, pk):
+    return _edit(
+        request,
+        pk,
+        form_class=IdentityForm,
+        section="identité",
+        template="web/dossier/identity.html",
+        structure_id=request.user.structure_id,
+    )
+
+
+@personal_data_required
+def contact(request, pk):
+    return _edit(request, pk, form_class=ContactForm, section="coordonnées", template="web/dossier/contact.html")
+
+
+@personal_data_required
+def complements(request, pk):
+    return _edit(
+        request,
+        pk,
+        form_class=ComplementsForm,
+        section="compléments",
+        template="web/dossier/complements.html",
+        sensitive=True,
+    )
+
+
+@personal_data_required
+def not_available(request, pk, section):
+    """« Demandes » and « Rendez-vous » have no model yet: say so honestly."""
+    b = dossier_or_404(request, pk)
+    return render(request, "web/dossier/not_available.html", _dossier_context(request, b, section))
+
+
+@personal_data_required
+def communes(request):
+    """Suggestions for the « Commune de résidence » field (htmx: options of a datalist)."""
+    found = queries.search_communes(request.GET.get("commune", ""), limit=15)
+    return render(request, "web/beneficiaries/_communes.html", {"labels": [commune_label(c) for c in found]})
+
+
+def dossier_url(pk):
+    return reverse("web:dossier", kwargs={"pk": pk})

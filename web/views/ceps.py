@@ -1,0 +1,163 @@
+"""Suivi › Dispositifs: the CEP and its action menu (actions offered come from workflow.allowed_actions)."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from cep.common.dates import today
+from cep.common.errors import RuleViolation
+from cep.enrolments import services
+from cep.enrolments.models import Cep
+from cep.enrolments.queries import cep_history, ceps_for, dossier_ceps, history_rows
+from cep.enrolments.workflow import allowed_actions
+from cep.referentials.models import ExitReason
+from web.forms.ceps import CepFieldsForm, CepOpenForm, CloseForm, Phase3Form
+
+from ._access import dossier_or_404, personal_data_required
+from ._forms import add_violation
+
+
+def _cep_or_404(request, cep_id) -> Cep:
+    cep = (
+        ceps_for(request.user)
+        .exclude(status="deleted")
+        .select_related("beneficiary__referent", "beneficiary__structure", "orientation_source", "project_type")
+        .filter(pk=cep_id)
+        .first()
+    )
+    if cep is None:
+        raise Http404("Dispositif introuvable.")
+    return cep
+
+
+def _render(request, template, cep, form, title, **extra):
+    context = {"b": cep.beneficiary, "cep": cep, "form": form, "section": "dispositifs", "title": title, **extra}
+    return render(request, template, context)
+
+
+@personal_data_required
+def dispositifs(request, pk):
+    b = dossier_or_404(request, pk)
+    ceps = dossier_ceps(request.user, b)
+    for cep in ceps:
+        cep.actions = [a for a in allowed_actions(cep.status) if a not in ("open", "auto_close")]
+    context = {"b": b, "section": "dispositifs", "title": f"Dispositifs – {b}", "ceps": ceps}
+    return render(request, "web/ceps/list.html", context)
+
+
+@personal_data_required
+def add(request, pk):
+    b = dossier_or_404(request, pk)
+    form = CepOpenForm(request.POST or None, initial={"entry_date": today(), "entry_phase": 2})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.open_cep(beneficiary=b, actor=request.user, **form.cleaned_data)
+        except RuleViolation as violation:
+            add_violation(form, violation)
+        else:
+            messages.success(request, "Le dispositif CEP a été ajouté au dossier.")
+            return redirect("web:dispositifs", pk=b.pk)
+    context = {"b": b, "form": form, "section": "dispositifs", "title": f"Ajouter le dispositif CEP – {b}"}
+    return render(request, "web/ceps/add.html", context)
+
+
+@personal_data_required
+def move_to_phase3(request, cep_id):
+    cep = _cep_or_404(request, cep_id)
+    form = Phase3Form(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.move_to_phase3(cep=cep, on=form.cleaned_data["phase3_entry_date"], actor=request.user)
+        except RuleViolation as violation:
+            add_violation(form, violation)
+        else:
+            messages.success(request, "Le dispositif est passé en phase 3.")
+            return redirect("web:dispositifs", pk=cep.beneficiary_id)
+    return _render(request, "web/ceps/phase3.html", cep, form, "Passer en phase 3")
+
+
+@personal_data_required
+def modify(request, cep_id):
+    cep = _cep_or_404(request, cep_id)
+    initial = {
+        "orientation_source": cep.orientation_source_id,
+        "request_reason": cep.request_reason_id,
+        "prescriber_name": cep.prescriber_name,
+        "referent_name": cep.referent_name,
+        "project_type": cep.project_type_id,
+    }
+    form = CepFieldsForm(request.POST or None, cep=cep, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.modify_cep(cep=cep, actor=request.user, **form.cleaned_data)
+        except RuleViolation as violation:
+            add_violation(form, violation)
+        else:
+            messages.success(request, "Les informations du dispositif ont été modifiées.")
+            return redirect("web:dispositifs", pk=cep.beneficiary_id)
+    return _render(request, "web/ceps/modify.html", cep, form, "Modifier un dispositif")
+
+
+@personal_data_required
+def close(request, cep_id):
+    cep = _cep_or_404(request, cep_id)
+    if request.method == "POST":
+        form = CloseForm(request.POST, cep=cep)
+        if form.is_valid():
+            try:
+                services.close_cep(cep=cep, actor=request.user, **form.cleaned_data)
+            except RuleViolation as violation:
+                add_violation(form, violation)
+            else:
+                messages.success(request, "Le dispositif a été clôturé.")
+                return redirect("web:dispositifs", pk=cep.beneficiary_id)
+    else:
+        # htmx re-asks the page when the exit reason changes, to mark the project type as required (R8).
+        form = CloseForm(
+            initial={"end_date": today(), "project_type": cep.project_type_id, **request.GET.dict()}, cep=cep
+        )
+    reason_code = form.data.get("exit_reason") if form.is_bound else request.GET.get("exit_reason")
+    if reason_code and ExitReason.objects.filter(pk=reason_code, requires_project_type=True).exists():
+        form.require_project_type()
+    template = "web/ceps/_close_project_type.html" if request.htmx else "web/ceps/close.html"
+    return _render(request, template, cep, form, "Clôturer le dispositif")
+
+
+def _post_action(request, cep_id, action, success):
+    cep = _cep_or_404(request, cep_id)
+    try:
+        action(cep=cep, actor=request.user)
+    except RuleViolation as violation:
+        messages.error(request, violation.message)
+    else:
+        messages.success(request, success)
+    return redirect("web:dispositifs", pk=cep.beneficiary_id)
+
+
+@personal_data_required
+@require_POST
+def cancel_phase3(request, cep_id):
+    return _post_action(request, cep_id, services.cancel_phase3, "Le passage en phase 3 a été annulé.")
+
+
+@personal_data_required
+@require_POST
+def reopen(request, cep_id):
+    return _post_action(request, cep_id, services.reopen_cep, "Le dispositif a été rouvert.")
+
+
+@personal_data_required
+def delete(request, cep_id):
+    """POST deletes (the DSFR modal's button); GET shows the same confirmation as a page (no JavaScript)."""
+    if request.method == "POST":
+        return _post_action(request, cep_id, services.delete_cep, "Le dispositif a été supprimé.")
+    cep = _cep_or_404(request, cep_id)
+    return _render(request, "web/ceps/delete.html", cep, None, "Supprimer le dispositif")
+
+
+@personal_data_required
+def history(request, cep_id):
+    cep = _cep_or_404(request, cep_id)
+    rows = history_rows(cep_history(cep))
+    return _render(request, "web/ceps/history.html", cep, None, "Historique du dispositif", rows=rows)

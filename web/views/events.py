@@ -1,0 +1,68 @@
+"""Suivi › Événements: the dossier's events with the guide's filters, and the event form."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+
+from cep.common.dates import today
+from cep.common.errors import RuleViolation
+from cep.events.queries import dossier_events
+from cep.events.services import record_event
+from web.forms.events import EventFilterForm, EventForm
+
+from ._access import dossier_or_404, personal_data_required
+from ._forms import add_violation
+
+
+@personal_data_required
+def events(request, pk):
+    b = dossier_or_404(request, pk)
+    filters = EventFilterForm(request.GET or None)
+    kwargs = {}
+    if filters.is_bound and filters.is_valid():
+        data = filters.cleaned_data
+        kwargs = {
+            "date_from": data["date_from"],
+            "date_to": data["date_to"],
+            "nature": data["nature"].pk if data["nature"] else "",
+            "direction": data["direction"].pk if data["direction"] else "",
+            "actions": data["actions"],
+            "in_progress": data["scope"] == "in_progress",
+        }
+    rows = dossier_events(request.user, b, **kwargs) if not filters.is_bound or filters.is_valid() else []
+    context = {
+        "b": b,
+        "section": "événements",
+        "title": f"Événements – {b}",
+        "filters": filters,
+        "events": rows,
+        "today": today(),
+    }
+    template = "web/events/_list.html" if request.htmx else "web/events/list.html"
+    return render(request, template, context)
+
+
+def event_initial(user):
+    return {
+        "date": today(),
+        "primary_context": "cep",
+        "intervener": user.pk,
+        "function": "conseiller",
+        "delivery_mode": "sur_site",
+        "group_mode": "individuel",
+    }
+
+
+@personal_data_required
+def add(request, pk):
+    b = dossier_or_404(request, pk)
+    form = EventForm(request.POST or None, structure_id=b.structure_id, initial=event_initial(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_event(beneficiary=b, actor=request.user, **form.service_fields())
+        except RuleViolation as violation:
+            add_violation(form, violation)
+        else:
+            messages.success(request, "L'événement a été enregistré.")
+            return redirect("web:events", pk=b.pk)
+    context = {"b": b, "form": form, "section": "événements", "title": f"Nouvel événement – {b}"}
+    return render(request, "web/events/add.html", context)
