@@ -1,0 +1,331 @@
+"""The monthly export, computed in PostgreSQL and streamed (DOMAIN.md §8).
+
+For a scope (a structure, an operator's structures, or the nation) and a month M, each file of the contract gets:
+
+- creation lines: the objects of M (entries of M, services proposed during a CEP in M, exits of M), and any
+  object never sent although earlier than M (a retroactive entry, an automatic exit dated a past month…) once
+  the scope has transmitted a first batch;
+- modification lines: objects already transmitted in a batch of an earlier month whose line, recomputed now,
+  has another SHA-256 than the one recorded (a correction: nothing silently lost);
+- suppression lines: objects transmitted earlier that no longer exist (CEP deleted, exit cancelled by a
+  reopening, service of a deleted CEP); the line repeats the last transmitted content.
+
+"Transmitted" means lines of batches of earlier months marked « Transmis » or « Accusé de réception », except
+lines the receiver rejected (they go out again). Only candidate objects are recomputed: those of M, those whose
+row (or the person's) changed since the last transmitted batch was produced (one day of margin), and rejected
+ones; a recomputed line whose hash is unchanged produces nothing.
+
+Everything is one SQL statement per file (INSERT … SELECT into reporting_exportline), with line numbers in a
+deterministic order (movement, reference date, internal id). The file is then streamed from the lines with
+COPY … TO STDOUT: no Python loop over rows, no timestamp inside, so a month regenerated from unchanged data
+gives byte-identical files.
+"""
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+
+from django.db import connection
+
+from cep.common.dates import add_months
+from cep.common.errors import RuleViolation
+
+from . import pseudonyms
+from .contract import DELIMITER, ContractVersion, Resource
+from .models import BatchStatus, ExportBatch, Scope
+
+SENT_STATUSES = (BatchStatus.TRANSMITTED, BatchStatus.ACKNOWLEDGED)
+CHANGE_MARGIN = datetime.timedelta(days=1)
+NEVER = datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC)
+
+
+def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
+    start = month.replace(day=1)
+    return start, add_months(start, 1) - datetime.timedelta(days=1)
+
+
+def _date(sql: str) -> str:
+    return f"to_char({sql}, 'YYYY-MM-DD')"
+
+
+def _bool(sql: str) -> str:
+    return f"CASE WHEN {sql} THEN 'true' ELSE 'false' END"
+
+
+P = pseudonyms.sql_expression
+# SQL of each contract field (aliases: c = CEP, b = beneficiary, s = structure, sv = service).
+FIELD_SQL = {
+    "identifiant_cep": P("'cep:' || c.id"),
+    "identifiant_service": P("'service:' || sv.id"),
+    "identifiant_personne": P("b.person_key::text"),
+    "code_structure": "c.structure_id::text",
+    "code_operateur": "s.operator_id::text",
+    "code_reseau": "s.network_id",
+    "code_region_residence": "b.region_id",
+    "code_departement_residence": "b.department_id",
+    "annee_mois_naissance": "to_char(b.birth_date, 'YYYY-MM')",
+    "sexe": "b.sex",
+    "situation_professionnelle": "b.employment_status_id",
+    "niveau_qualification": "b.qualification_level_id",
+    "rqth": _bool("b.has_rqth"),
+    "date_premier_accueil": _date("b.first_reception_date"),
+    "aiguilleur": "c.orientation_source_id",
+    "motif_sollicitation": "c.request_reason_id",
+    "phase_entree": "c.entry_phase::text",
+    "date_entretien_initialisation": _date("c.initial_interview_date"),
+    "date_entree": _date("c.entry_date"),
+    "date_entree_phase3": _date("c.phase3_entry_date"),
+    "type_projet": "c.project_type_id",
+    # Only a well-formed ROME code leaves: the column is typed by hand and must never carry free text.
+    "code_rome_vise": "CASE WHEN b.target_rome_code ~ '^[A-N][0-9]{4}$' THEN b.target_rome_code END",
+    "acte_service": "sv.service_act_id",
+    "date_service": _date("sv.proposed_on"),
+    "date_fin": _date("c.end_date"),
+    "motif_sortie": "c.exit_reason_id",
+    "phase_sortie": "c.ended_in_phase::text",
+    "sortie_automatique": _bool("c.auto_closed"),
+    "type_projet_sortie": "c.project_type_id",
+}
+SERVICE_FIELD_SQL = {"code_structure": "sv.structure_id::text"}
+
+# Per resource: candidate objects, current rows (FROM … WHERE) and the reference date.
+_CANDIDATES = {
+    "entrees": """
+        SELECT c.id FROM enrolments_cep c
+        WHERE c.structure_id = ANY(%(structures)s) AND c.entry_date BETWEEN %(start)s AND %(end)s
+        UNION SELECT c.id FROM enrolments_cep c
+        WHERE c.structure_id = ANY(%(structures)s) AND c.updated_at > %(since)s
+        UNION SELECT c.id FROM enrolments_cep c JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id
+        WHERE c.structure_id = ANY(%(structures)s) AND b.updated_at > %(since)s""",
+    "services": """
+        SELECT sv.id FROM offers_service sv
+        WHERE sv.structure_id = ANY(%(structures)s) AND sv.cep_id IS NOT NULL
+          AND sv.proposed_on BETWEEN %(start)s AND %(end)s
+        UNION SELECT sv.id FROM offers_service sv
+        WHERE sv.structure_id = ANY(%(structures)s) AND sv.updated_at > %(since)s
+        UNION SELECT sv.id FROM offers_service sv JOIN enrolments_cep c ON c.id = sv.cep_id
+        WHERE sv.structure_id = ANY(%(structures)s) AND c.updated_at > %(since)s""",
+    "sorties": """
+        SELECT c.id FROM enrolments_cep c
+        WHERE c.structure_id = ANY(%(structures)s) AND c.status = 'closed' AND c.end_date BETWEEN %(start)s AND %(end)s
+        UNION SELECT c.id FROM enrolments_cep c
+        WHERE c.structure_id = ANY(%(structures)s) AND c.updated_at > %(since)s""",
+}
+_CURRENT = {
+    # resource: (object id, reference date, main table, joins, filter)
+    "entrees": (
+        "c.id",
+        "c.entry_date",
+        "enrolments_cep c",
+        """JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id
+        JOIN organisations_structure s ON s.id = c.structure_id""",
+        "c.structure_id = ANY(%(structures)s) AND c.status <> 'deleted' AND c.entry_date <= %(end)s",
+    ),
+    "services": (
+        "sv.id",
+        "sv.proposed_on",
+        "offers_service sv",
+        """JOIN enrolments_cep c ON c.id = sv.cep_id
+        JOIN beneficiaries_beneficiary b ON b.id = sv.beneficiary_id""",
+        "sv.structure_id = ANY(%(structures)s) AND c.status <> 'deleted' AND sv.proposed_on <= %(end)s",
+    ),
+    "sorties": (
+        "c.id",
+        "c.end_date",
+        "enrolments_cep c",
+        "JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id",
+        "c.structure_id = ANY(%(structures)s) AND c.status = 'closed' AND c.end_date <= %(end)s",
+    ),
+}
+
+
+def payload_sql(resource: Resource) -> str:
+    overrides = SERVICE_FIELD_SQL if resource.name == "services" else {}
+    parts = [f"coalesce({overrides.get(name, FIELD_SQL[name])}, '')" for name in resource.fields]
+    return f" || '{DELIMITER}' || ".join(parts)
+
+
+def current_rows_sql(resource: Resource, *, candidates_only: bool = True) -> str:
+    """The current line content of each (candidate) object of the resource in the scope."""
+    object_id, ref_date, table, joins, where = _CURRENT[resource.name]
+    alias = object_id.split(".")[0]
+    source = f"cand JOIN {table} ON {alias}.id = cand.id" if candidates_only else table
+    return (
+        f"SELECT {object_id} AS object_id, {ref_date} AS ref_date, {payload_sql(resource)} AS payload "
+        f"FROM {source} {joins} WHERE {where}"
+    )
+
+
+def lines_sql(resource: Resource) -> str:
+    """The lines of one file: (line_number, movement, object_id, line_hash, payload)."""
+    return f"""
+    WITH cand AS (
+        {_CANDIDATES[resource.name]}
+        UNION SELECT l.object_id FROM reporting_exportline l
+        WHERE l.batch_id = ANY(%(previous)s) AND l.resource = %(resource)s AND l.state = 'rejected'
+    ), cur AS (
+        {current_rows_sql(resource)}
+    ), cur_h AS (
+        SELECT object_id, ref_date, payload, encode(sha256(convert_to(payload, 'UTF8')), 'hex') AS line_hash
+        FROM cur
+    ), prev AS (
+        SELECT DISTINCT ON (l.object_id) l.object_id, l.movement, l.line_hash, l.payload
+        FROM reporting_exportline l JOIN reporting_exportbatch bt ON bt.id = l.batch_id
+        WHERE l.batch_id = ANY(%(previous)s) AND l.resource = %(resource)s AND l.state <> 'rejected'
+          AND l.object_id IN (SELECT id FROM cand)
+        ORDER BY l.object_id, bt.month DESC, bt.id DESC
+    ), moves AS (
+        SELECT CASE WHEN p.object_id IS NULL OR p.movement = 'suppression' THEN 'creation'
+                    ELSE 'modification' END AS movement,
+               k.object_id, k.ref_date, k.payload, k.line_hash
+        FROM cur_h k LEFT JOIN prev p ON p.object_id = k.object_id
+        WHERE (p.object_id IS NULL AND k.ref_date >= %(first)s)
+           OR p.movement = 'suppression'
+           OR p.line_hash <> k.line_hash
+        UNION ALL
+        SELECT 'suppression', p.object_id, NULL::date, p.payload, p.line_hash
+        FROM prev p
+        WHERE p.movement <> 'suppression' AND NOT EXISTS (SELECT 1 FROM cur k WHERE k.object_id = p.object_id)
+    )
+    SELECT row_number() OVER (
+               ORDER BY CASE movement WHEN 'creation' THEN 1 WHEN 'modification' THEN 2 ELSE 3 END,
+                        ref_date NULLS LAST, object_id
+           ) AS line_number,
+           movement, object_id, line_hash, payload
+    FROM moves"""
+
+
+@dataclass(frozen=True)
+class ExportScope:
+    scope: str
+    structure_id: int | None = None
+    operator_id: int | None = None
+
+    @classmethod
+    def of(cls, batch: ExportBatch) -> "ExportScope":
+        return cls(batch.scope, batch.structure_id, batch.operator_id)
+
+    def structure_ids(self) -> list[int]:
+        from cep.organisations.models import Structure
+
+        if self.scope == Scope.STRUCTURE:
+            return [self.structure_id]
+        qs = Structure.objects.all()
+        if self.scope == Scope.OPERATOR:
+            qs = qs.filter(operator_id=self.operator_id)
+        return sorted(qs.values_list("pk", flat=True))
+
+    @property
+    def suffix(self) -> str:
+        if self.scope == Scope.STRUCTURE:
+            return f"structure-{self.structure_id}"
+        if self.scope == Scope.OPERATOR:
+            return f"operateur-{self.operator_id}"
+        return "national"
+
+    def batches(self):
+        return ExportBatch.objects.filter(
+            scope=self.scope, structure_id=self.structure_id, operator_id=self.operator_id
+        )
+
+
+def query_params(scope: ExportScope, month: datetime.date, resource: str) -> dict:
+    """Parameters of `lines_sql`: bounds, scope, earlier transmitted batches and the change threshold."""
+    start, end = month_bounds(month)
+    previous = list(
+        scope.batches()
+        .filter(month__lt=start, status__in=SENT_STATUSES)
+        .order_by("month", "id")
+        .values_list("pk", "month", "generated_at")
+    )
+    first = min((m for _, m, _ in previous), default=start)
+    since = max((g for _, _, g in previous if g), default=None)
+    return {
+        "structures": scope.structure_ids(),
+        "start": start,
+        "end": end,
+        "previous": [pk for pk, _, _ in previous],
+        "first": first,
+        "since": (since - CHANGE_MARGIN) if since else NEVER,
+        "resource": resource,
+        **pseudonyms.sql_params(),
+    }
+
+
+def ensure_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        raise RuleViolation("EXPORT", "La production du fichier mensuel nécessite PostgreSQL.")
+
+
+def insert_lines(batch: ExportBatch, version: ContractVersion) -> dict[str, dict[str, int]]:
+    """Compute and record the lines of every file of the batch; returns counts per file and movement."""
+    ensure_postgresql()
+    scope = ExportScope.of(batch)
+    counts = {}
+    with connection.cursor() as cursor:
+        for resource in version.resources.values():
+            params = query_params(scope, batch.month, resource.name)
+            params.update(batch=batch.pk, object_type=resource.object_type)
+            cursor.execute(
+                "INSERT INTO reporting_exportline (batch_id, resource, line_number, movement, object_type, "
+                "object_id, line_hash, payload, state, return_code, return_message) "
+                "SELECT %(batch)s, %(resource)s, line_number, movement, %(object_type)s, object_id, line_hash, "
+                f"payload, 'new', '', '' FROM ({lines_sql(resource)}) q",
+                params,
+            )
+            cursor.execute(
+                "SELECT movement, count(*) FROM reporting_exportline WHERE batch_id = %s AND resource = %s "
+                "GROUP BY movement",
+                [batch.pk, resource.name],
+            )
+            counts[resource.name] = dict(cursor.fetchall())
+    return counts
+
+
+def header_line(resource: Resource) -> bytes:
+    return (DELIMITER.join(resource.all_fields) + "\n").encode()
+
+
+def _mogrify(sql: str, params) -> str:
+    with connection.cursor() as cursor:
+        return cursor.cursor.mogrify(sql, params)
+
+
+def _copy_lines_sql(source_sql: str) -> str:
+    return (
+        f"COPY (SELECT line_number || '{DELIMITER}' || movement || '{DELIMITER}' || payload "
+        f"FROM ({source_sql}) q ORDER BY line_number) TO STDOUT"
+    )
+
+
+def stream_file(batch_id: int, resource: Resource):
+    """The file's bytes, chunk by chunk (header, then one line per chunk), straight from PostgreSQL."""
+    ensure_postgresql()
+    yield header_line(resource)
+    sql = _copy_lines_sql(
+        "SELECT line_number, movement, payload FROM reporting_exportline "
+        "WHERE batch_id = %(batch)s AND resource = %(resource)s"
+    )
+    yield from _copy(_mogrify(sql, {"batch": batch_id, "resource": resource.name}))
+
+
+def _copy(sql: str):
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(sql) as copy:
+            for chunk in copy:
+                yield bytes(chunk)
+
+
+def file_digest(batch_id: int, resource: Resource) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    for chunk in stream_file(batch_id, resource):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def raw_copy(scope: ExportScope, month: datetime.date, resource: Resource):
+    """Benchmark baseline: `COPY (final query) TO STDOUT`, the same lines computed without recording them."""
+    ensure_postgresql()
+    yield header_line(resource)
+    yield from _copy(_mogrify(_copy_lines_sql(lines_sql(resource)), query_params(scope, month, resource.name)))
