@@ -28,7 +28,7 @@ def make_offer(structure, name="Offre CEP", **fields):
 
 
 @pytest.fixture
-def admin_user(refdata):
+def admin_account(refdata):
     return UserFactory(username="administrateur", role=Role.ADMIN, structure=None)
 
 

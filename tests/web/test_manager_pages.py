@@ -11,7 +11,7 @@ from cep.audit.models import AuditEntry
 from cep.beneficiaries.models import Beneficiary
 from cep.offers.models import ServiceOffer
 from tests.factories import BeneficiaryFactory, UserFactory
-from tests.web.fixtures_manager import admin_user, make_offer, offer, other_offer, regional_offer  # noqa: F401
+from tests.web.fixtures_manager import admin_account, make_offer, offer, other_offer, regional_offer  # noqa: F401
 
 TODAY = datetime.date.today()
 STRONG = "Vol-de-nuit-1931!"
@@ -299,8 +299,8 @@ def test_structure_setting_through_the_page(client, manager, structure):
     assert structure.distinguishes_phases is True
 
 
-def test_admin_without_structure_chooses_one(client, admin_user, structure, counselor):  # noqa: F811
-    client.force_login(admin_user)
+def test_admin_without_structure_chooses_one(client, admin_account, structure, counselor):  # noqa: F811
+    client.force_login(admin_account)
     choice = client.get(reverse("manager:structure"))
     assert choice.status_code == 200 and structure.name in choice.content.decode()
     page = client.get(reverse("manager:structure"), {"structure": structure.pk})

@@ -8,7 +8,7 @@ from cep.accounts.services import create_user, deactivate_user, update_structure
 from cep.audit.models import AuditEntry
 from cep.common.errors import RuleViolation
 from tests.factories import UserFactory
-from tests.web.fixtures_manager import admin_user  # noqa: F401
+from tests.web.fixtures_manager import admin_account  # noqa: F401
 
 STRONG = "Vol-de-nuit-1931!"
 
@@ -130,8 +130,8 @@ def test_deactivate_keeps_the_account_and_audits(manager, counselor):
         deactivate_user(user=counselor, actor=manager)
 
 
-def test_admin_without_structure_manages_any_structure(admin_user, other_structure):  # noqa: F811
-    user = create_user(structure=other_structure, actor=admin_user, username="recrue", password=STRONG)
+def test_admin_without_structure_manages_any_structure(admin_account, other_structure):  # noqa: F811
+    user = create_user(structure=other_structure, actor=admin_account, username="recrue", password=STRONG)
     assert user.structure == other_structure
 
 

@@ -203,8 +203,8 @@ def structure_settings(request):
 @require_http_methods(["GET", "POST"])
 def user_create(request):
     current = _managed_structure(request)
-    if current is None:
-        raise Http404
+    if current is None:  # an administrator without a structure chooses it first
+        return redirect("manager:structure")
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -286,8 +286,8 @@ def user_deactivate(request, pk):
 @require_http_methods(["GET", "POST"])
 def reassign(request):
     current = _managed_structure(request)
-    if current is None:
-        raise Http404
+    if current is None:  # an administrator without a structure chooses it first
+        return redirect("manager:structure")
     initial = {}
     if request.GET.get("de", "").isdigit():
         initial["from_user"] = int(request.GET["de"])

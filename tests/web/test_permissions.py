@@ -1,0 +1,214 @@
+"""Permission matrix: every URL of the `web`, `manager` and `reporting` namespaces × every role → expected status.
+
+The URLs are enumerated from the resolver, so a new page without a rule here fails `test_every_page_has_a_rule`.
+Each URL name maps to a rule (a row of expected statuses per role) and, when it takes arguments, to the objects
+it is called with. Another structure's dossier, CEP, offer or user answers 404 to the staff of a structure.
+"""
+
+import datetime
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from cep.accounts.rights import Role
+from cep.enrolments.services import open_cep
+from tests.factories import BeneficiaryFactory, UserFactory
+from tests.web.fixtures_manager import make_offer
+
+TODAY = datetime.date.today()
+NAMESPACES = ("web", "manager", "reporting")
+ROLES = ("anonymous", "counselor", "manager", "admin", "regional_observer", "national_observer")
+LOGIN = 302  # redirect to the sign-in page
+
+
+def row(anonymous, counselor, manager, admin, regional, national):
+    return dict(zip(ROLES, (anonymous, counselor, manager, admin, regional, national), strict=True))
+
+
+# Rules: expected status of a GET per role.
+RULES = {
+    # Pages with personal data: structure staff only; observers never see a person.
+    "personal": row(LOGIN, 200, 200, 200, 403, 403),
+    # Structure management (right « Gérer la structure »).
+    "structure": row(LOGIN, 403, 200, 200, 403, 403),
+    # Catalogue editing (right « Gérer des offres de service »).
+    "offers_write": row(LOGIN, 403, 200, 200, 403, 403),
+    # POST-only actions: a GET is refused once access is checked.
+    "structure_post": row(LOGIN, 403, 405, 405, 403, 403),
+    "personal_post": row(LOGIN, 405, 405, 405, 403, 403),
+    # Needs a structure: an administrator without one is sent to the structure choice first.
+    "structure_chosen": row(LOGIN, 403, 200, 302, 403, 403),
+    # Everyone signed in has a home page (observers get the aggregates one).
+    "signed_in": row(LOGIN, 200, 200, 200, 200, 200),
+    "public": row(200, 200, 200, 200, 200, 200),
+    # The sign-in page sends a signed-in user home.
+    "sign_in": row(200, 302, 302, 302, 302, 302),
+    # Aggregates (right « Consulter les indicateurs agrégés »).
+    "aggregates": row(LOGIN, 403, 200, 200, 200, 200),
+    # Monthly file (right « Produire le fichier mensuel »).
+    "export": row(LOGIN, 403, 200, 200, 403, 403),
+}
+DEFAULT_RULE = {"web": "personal", "manager": "personal", "reporting": "aggregates"}
+
+# URL name → (rule, how its arguments are filled). Names absent here take the namespace's default rule and
+# must not take arguments (the test then fails and asks for an entry).
+PAGES = {
+    "web:home": ("signed_in", None),
+    "web:login": ("sign_in", None),
+    "web:logout": (row(405, 405, 405, 405, 405, 405), None),
+    "web:dossier": ("personal", "beneficiary"),
+    "web:justify": ("personal_post", "beneficiary"),
+    "web:identity": ("personal", "beneficiary"),
+    "web:contact": ("personal", "beneficiary"),
+    "web:complements": ("personal", "beneficiary"),
+    "web:requests": ("personal", "beneficiary"),
+    "web:appointments": ("personal", "beneficiary"),
+    "web:dispositifs": ("personal", "beneficiary"),
+    "web:cep_add": ("personal", "beneficiary"),
+    "web:events": ("personal", "beneficiary"),
+    "web:event_add": ("personal", "beneficiary"),
+    "web:services": ("personal", "beneficiary"),
+    "web:offer_search": ("personal", "beneficiary"),
+    "web:propose": ("personal", "beneficiary+offer"),
+    "web:cep_phase3": ("personal", "cep"),
+    "web:cep_cancel_phase3": ("personal_post", "cep"),
+    "web:cep_modify": ("personal", "cep"),
+    "web:cep_close": ("personal", "cep"),
+    "web:cep_reopen": ("personal_post", "cep"),
+    "web:cep_delete": ("personal", "cep"),
+    "web:cep_history": ("personal", "cep"),
+    "manager:offers": ("personal", None),
+    "manager:offer_detail": ("personal", "offer"),
+    "manager:offer_create": ("offers_write", None),
+    "manager:offer_edit": ("offers_write", "offer"),
+    "manager:structure": ("structure", None),
+    "manager:structure_settings": ("structure_post", None),
+    "manager:user_create": ("structure_chosen", None),
+    "manager:user_edit": ("structure", "user"),
+    "manager:user_deactivate": ("structure_post", "user"),
+    "manager:reassign": ("structure_chosen", None),
+}
+
+
+def _walk(patterns, namespace=None, prefix=None):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or namespace
+            yield from _walk(entry.url_patterns, ns, ns if entry.namespace else prefix)
+        elif isinstance(entry, URLPattern) and namespace in NAMESPACES and entry.name:
+            yield f"{namespace}:{entry.name}", sorted(entry.pattern.converters)
+
+
+def url_names() -> dict[str, list[str]]:
+    return dict(_walk(get_resolver().url_patterns))
+
+
+URLS = url_names()
+
+
+def test_every_page_has_a_rule():
+    missing = [name for name, params in URLS.items() if params and name not in PAGES]
+    assert not missing, f"Add these pages to the permission matrix (PAGES): {missing}"
+    stale = [name for name in PAGES if name not in URLS]
+    assert not stale, f"These pages no longer exist: {stale}"
+    assert {"manager", "web"} <= {name.split(":")[0] for name in URLS}
+
+
+class World:
+    """Two structures with their people, dossiers, CEPs and offers; one user per role."""
+
+    def __init__(self, structure, other_structure, counselor, manager, cep_refs):
+        self.users = {
+            "counselor": counselor,
+            "manager": manager,
+            "admin": UserFactory(username="administrateur", role=Role.ADMIN, structure=None),
+            "regional_observer": UserFactory(
+                username="obs_region", role=Role.REGIONAL_OBSERVER, structure=None, region_id="94"
+            ),
+            "national_observer": UserFactory(username="obs_national", role=Role.NATIONAL_OBSERVER, structure=None),
+        }
+        other_counselor = UserFactory(username="conseiller_autre", role=Role.COUNSELOR, structure=other_structure)
+        self.objects = {
+            "own": self._objects(structure, counselor, cep_refs),
+            "other": self._objects(other_structure, other_counselor, cep_refs),
+        }
+
+    @staticmethod
+    def _objects(structure, counselor, cep_refs):
+        beneficiary = BeneficiaryFactory(structure=structure, referent=counselor)
+        cep = open_cep(
+            beneficiary=beneficiary,
+            actor=counselor,
+            orientation_source=cep_refs["direct"],
+            entry_date=TODAY - datetime.timedelta(days=100),
+            entry_phase=2,
+            request_reason=cep_refs["reason"],
+        )
+        offer = make_offer(structure, name=f"Offre de {structure.name}", referent=counselor)
+        return {"beneficiary": beneficiary, "cep": cep, "offer": offer, "user": counselor}
+
+    def kwargs(self, name: str, which: str) -> dict:
+        spec = PAGES.get(name, (None, None))[1]
+        if spec is None:
+            return {}
+        objects = self.objects[which]
+        params = URLS[name]
+        values = {
+            "beneficiary": {params[0]: objects["beneficiary"].pk},
+            "beneficiary+offer": {"pk": objects["beneficiary"].pk, "offer_id": objects["offer"].pk},
+            "cep": {params[0]: objects["cep"].pk},
+            "offer": {params[0]: objects["offer"].pk},
+            "user": {params[0]: objects["user"].pk},
+        }[spec]
+        assert sorted(values) == params, f"{name}: arguments {params} do not match the matrix entry {spec!r}"
+        return values
+
+
+@pytest.fixture
+def world(structure, other_structure, counselor, manager, cep_refs):
+    return World(structure, other_structure, counselor, manager, cep_refs)
+
+
+def _expected(name):
+    rule = PAGES.get(name, (DEFAULT_RULE[name.split(":")[0]], None))[0]
+    return RULES[rule] if isinstance(rule, str) else rule
+
+
+def _status(client, world, role, url):
+    client.logout()
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    response = client.get(url)
+    if response.status_code == 302 and role == "anonymous":
+        assert response.url.startswith(reverse("web:login")), f"{url}: redirects to {response.url}"
+    return response.status_code
+
+
+@pytest.mark.parametrize("name", sorted(URLS))
+def test_matrix(client, world, name):
+    if URLS[name] and name not in PAGES:
+        pytest.fail(f"{name} takes arguments {URLS[name]}: add it to PAGES")
+    url = reverse(name, kwargs=world.kwargs(name, "own"))
+    expected = _expected(name)
+    actual = {role: _status(client, world, role, url) for role in ROLES}
+    wrong = {
+        role: f"expected {expected[role]}, got {actual[role]}" for role in ROLES if actual[role] != expected[role]
+    }
+    assert not wrong, f"{url}: {wrong}"
+
+
+OBJECT_PAGES = sorted(name for name in URLS if PAGES.get(name, (None, None))[1])
+
+
+@pytest.mark.parametrize("name", OBJECT_PAGES)
+def test_another_structures_object_is_404(client, world, name):
+    url = reverse(name, kwargs=world.kwargs(name, "other"))
+    post_only = all(status in (405, 403, LOGIN) for status in _expected(name).values())
+    for role in ("counselor", "manager"):
+        if _expected(name)[role] not in (200, 405):
+            continue  # the page is closed to the role anyway
+        client.logout()
+        client.force_login(world.users[role])
+        # POST-only actions are tried with an empty POST: refused as "not found" before anything else.
+        response = client.post(url, {}) if post_only else client.get(url)
+        assert response.status_code == 404, f"{role} reached {url} of another structure ({response.status_code})"
