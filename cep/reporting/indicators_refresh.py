@@ -155,7 +155,7 @@ GROUP BY sv.structure_id, {_LOC}, x.level, sv.service_act_id
 # Durations in days (end − start) of the CEPs that ended in the month: per phase and for the whole CEP.
 _DURATIONS = f"""
 INSERT INTO reporting_monthlyduration ({_LOC_COLS}, phase, bucket, value)
-SELECT %(s)s, c.structure_id, {_LOC}, d.phase, {DURATION_BUCKET_SQL.format(d="d.days")}, count(*)
+SELECT %(s)s, c.structure_id, {_LOC}, d.phase, b.bucket, count(*)
 FROM ind_month_cep c
 JOIN organisations_structure st ON st.id = c.structure_id
 CROSS JOIN LATERAL (VALUES
@@ -164,8 +164,9 @@ CROSS JOIN LATERAL (VALUES
              THEN COALESCE(c.phase2_end_date, c.end_date) - c.phase2_entry_date END),
     (3, CASE WHEN c.ended_in_phase = 3 THEN c.end_date - c.phase3_entry_date END)
 ) AS d(phase, days)
+CROSS JOIN LATERAL (SELECT {DURATION_BUCKET_SQL.format(d="d.days")} AS bucket) b
 WHERE c.end_date BETWEEN %(s)s AND %(e)s AND d.days IS NOT NULL
-GROUP BY c.structure_id, {_LOC}, d.phase, 5
+GROUP BY c.structure_id, {_LOC}, d.phase, b.bucket
 """
 
 _STOCK_FLOWS = f"""
@@ -321,10 +322,21 @@ def _state() -> RefreshState:
     return state
 
 
+def _lock_is_free() -> bool:
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+        if cur.fetchone()[0]:
+            cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+            return True
+    return False
+
+
 def mark_queued() -> RefreshState:
-    """Called when a background refresh is enqueued: the page shows it at once."""
+    """Called when a background refresh is enqueued: the page shows it at once.
+
+    A state left « running » by a process that died (its advisory lock is gone) is queued again."""
     state = _state()
-    if not state.is_busy:
+    if not state.is_busy or (state.state == RefreshState.State.RUNNING and _lock_is_free()):
         RefreshState.objects.filter(pk=1).update(state=RefreshState.State.QUEUED, months_done=0, months_total=0)
         state.refresh_from_db()
     return state
