@@ -92,7 +92,7 @@ def build_data(seed=7, people=70):
     reasons = _codes(ref.RequestReason)
     projects = [*_codes(ref.ProjectType), None]
     window_start, window_days = add_months(M, -2), 120
-    for i in range(people):
+    for _ in range(people):
         s = rng.choice(structures)
         person = BeneficiaryFactory(
             structure=s,
