@@ -97,7 +97,7 @@ def _lock_key(batch: ExportBatch) -> str:
     return f"reporting:{batch.scope}:{batch.structure_id}:{batch.operator_id}:{batch.month:%Y-%m}"
 
 
-def produce(batch_id: int) -> ExportBatch:
+def produce(batch_id: int, *, run_auto_close: bool = True) -> ExportBatch:
     """The job: automatic exits, lines, files, validation. Never raises: a failure is recorded on the batch."""
     from cep.enrolments.services import auto_close
 
@@ -107,7 +107,7 @@ def produce(batch_id: int) -> ExportBatch:
         _update(
             batch, job_state=JobState.RUNNING, job_step="Sortie automatique des CEP sans manifestation depuis 6 mois"
         )
-        closed = auto_close(on=min(month_bounds(batch.month)[1], today()))
+        closed = auto_close(on=min(month_bounds(batch.month)[1], today())) if run_auto_close else 0
         _update(batch, auto_closed_count=closed, job_step="Calcul des lignes du mois et des corrections")
         counts = _generate_lines(batch, version)
         total = sum(sum(c.values()) for c in counts.values())
@@ -264,8 +264,10 @@ def parse_return_file(content: bytes) -> list[tuple[int, str, str]]:
         line, code, message = parts[0], parts[1], parts[2] if len(parts) > 2 else ""
         if not line.isdigit():
             errors.append(f"ligne {number} : « {line} » n'est pas un numéro de ligne")
-        elif not re.fullmatch(r"\d{4}", code):
-            errors.append(f"ligne {number} : le code retour « {code} » doit comporter 4 chiffres")
+        elif not re.fullmatch(r"[A-Za-z0-9]{4}", code):
+            errors.append(
+                f"ligne {number} : le code retour « {code} » doit comporter 4 caractères (lettres ou chiffres)"
+            )
         elif int(line) in seen:
             errors.append(f"ligne {number} : la ligne {line} est citée deux fois")
         else:
@@ -383,3 +385,46 @@ def differences(batch: ExportBatch, limit: int = 100) -> dict | None:
             }
         )
     return result
+
+
+# Queries for the pages ---------------------------------------------------------------------------------------
+
+
+def visible_batches(user):
+    """The batches a user may see: their structure's; every batch for an administrator without structure."""
+    qs = ExportBatch.objects.select_related("structure", "operator", "created_by")
+    if user.role == Role.ADMIN and user.structure_id is None:
+        return qs
+    return qs.filter(scope=Scope.STRUCTURE, structure_id=user.structure_id)
+
+
+def batch_page(user, before: int | None = None, size: int = 20) -> tuple[list[ExportBatch], int | None]:
+    """Keyset page of batches, newest first; returns the rows and the cursor of the next page."""
+    qs = visible_batches(user).order_by("-pk")
+    if before:
+        qs = qs.filter(pk__lt=before)
+    rows = list(qs[: size + 1])
+    return rows[:size], (rows[size - 1].pk if len(rows) > size else None)
+
+
+def get_batch(user, pk: int) -> ExportBatch:
+    """A visible batch or ExportBatch.DoesNotExist (another structure's batch does not exist for the user)."""
+    return visible_batches(user).prefetch_related("files").get(pk=pk)
+
+
+def line_page(batch: ExportBatch, *, resource: str = "", state: str = "", after: tuple | None = None, size=50):
+    """Keyset page of a batch's lines (optionally one file or one state), for the return codes table."""
+    qs = batch.lines.order_by("resource", "line_number").only(
+        "resource", "line_number", "movement", "state", "return_code", "return_message"
+    )
+    if resource:
+        qs = qs.filter(resource=resource)
+    if state:
+        qs = qs.filter(state=state)
+    if after:
+        from django.db.models import Q
+
+        qs = qs.filter(Q(resource__gt=after[0]) | Q(resource=after[0], line_number__gt=after[1]))
+    rows = list(qs[: size + 1])
+    nxt = (rows[size - 1].resource, rows[size - 1].line_number) if len(rows) > size else None
+    return rows[:size], nxt

@@ -125,3 +125,15 @@ def month_data(structure, counselor, month, cep_refs, event_refs, people):
     return build_month(
         structure=structure, counselor=counselor, month=month, cep_refs=cep_refs, event_refs=event_refs, people=people
     )
+
+
+def frictionless_errors(directory, name: str, version, resource: str) -> list[tuple]:
+    """The reference validator (frictionless) on a CSV file of `directory`: [(row, field, type)]."""
+    import json
+
+    from frictionless import Dialect, Resource, Schema, formats
+
+    schema = Schema.from_descriptor(json.loads(version.schema_path(resource).read_text(encoding="utf-8")))
+    dialect = Dialect(controls=[formats.CsvControl(delimiter=";")])
+    report = Resource(path=name, basepath=str(directory), schema=schema, dialect=dialect).validate()
+    return [tuple(e) for e in report.flatten(["rowNumber", "fieldName", "type"])]

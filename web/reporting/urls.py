@@ -1,3 +1,27 @@
+from django.urls import path
+
+from . import exports, exports_contract
 
 app_name = "reporting"
-urlpatterns: list = []
+urlpatterns: list = [
+    # Monthly national file (issue 5, parts 1–4 and 7)
+    path("fichiers-mensuels/", exports.export_list, name="exports"),
+    path("fichiers-mensuels/produire/", exports.export_request, name="export_request"),
+    path("fichiers-mensuels/<int:pk>/", exports.export_detail, name="export_detail"),
+    path("fichiers-mensuels/<int:pk>/progression/", exports.export_progress, name="export_progress"),
+    path("fichiers-mensuels/<int:pk>/transmettre/", exports.export_transmit, name="export_transmit"),
+    path("fichiers-mensuels/<int:pk>/retour/", exports.export_return, name="export_return"),
+    path("fichiers-mensuels/<int:pk>/<slug:resource>.csv", exports.export_download, name="export_download"),
+    path("contrat-interface/", exports_contract.contract, name="contract"),
+    path("contrat-interface/CHANGELOG.md", exports_contract.contract_changelog, name="contract_changelog"),
+    path(
+        "contrat-interface/<str:version>/<slug:resource>.json",
+        exports_contract.contract_schema,
+        name="contract_schema",
+    ),
+    path(
+        "contrat-interface/<str:version>/<slug:resource>.csv",
+        exports_contract.contract_example,
+        name="contract_example",
+    ),
+]

@@ -1,0 +1,239 @@
+"""Pages of the monthly national file (« Fichiers mensuels »): produce, follow, download, transmit, return file.
+
+Only users with the right « Produire le fichier mensuel » (structure managers, administrators) see them; a batch
+of another structure answers 404. Views parse input, call one service or query, and render.
+"""
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from dsfr.forms import DsfrBaseForm
+
+from cep.accounts.rights import Right, Role
+from cep.common.errors import RuleViolation
+from cep.organisations.models import Operator, Structure
+from cep.reporting import batches as service
+from cep.reporting.contract import get_version
+from cep.reporting.exports import stream_file
+from cep.reporting.models import ExportBatch, JobState, LineState
+
+MAX_RETURN_FILE = 50 * 1024 * 1024
+
+
+def exports_right_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.has_right(Right.EXPORT_MONTHLY):
+            raise PermissionDenied("La production du fichier mensuel est réservée aux responsables de structure.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _batch_or_404(request, pk: int) -> ExportBatch:
+    try:
+        return service.get_batch(request.user, pk)
+    except ExportBatch.DoesNotExist:
+        raise Http404("Lot introuvable.")
+
+
+class ProduceForm(DsfrBaseForm):
+    month = forms.CharField(
+        label="Mois déclaré",
+        help_text="Format AAAA-MM ; par défaut le mois dernier.",
+        widget=forms.DateInput(attrs={"type": "month"}),
+        max_length=7,
+    )
+    structure = forms.ModelChoiceField(
+        label="Structure", queryset=Structure.objects.order_by("name"), required=False, empty_label="—"
+    )
+    operator = forms.ModelChoiceField(
+        label="Opérateur (toutes ses structures)",
+        queryset=Operator.objects.order_by("name"),
+        required=False,
+        empty_label="—",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not (user.role == Role.ADMIN and user.structure_id is None):
+            del self.fields["structure"], self.fields["operator"]
+        else:
+            self.fields["structure"].help_text = "Laissez structure et opérateur vides pour le fichier national."
+
+    def clean_month(self):
+        try:
+            return service.parse_month(self.cleaned_data["month"])
+        except RuleViolation as exc:
+            raise forms.ValidationError(exc.message)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("structure") and data.get("operator"):
+            raise forms.ValidationError("Choisissez une structure ou un opérateur, pas les deux.")
+        return data
+
+    def target(self) -> dict:
+        if "structure" not in self.fields:
+            return {"structure": self.user.structure}
+        return {"structure": self.cleaned_data.get("structure"), "operator": self.cleaned_data.get("operator")}
+
+
+class ReturnFileForm(DsfrBaseForm):
+    resource = forms.ChoiceField(label="Fichier concerné", choices=())
+    file = forms.FileField(
+        label="Fichier retour",
+        help_text="CSV UTF-8, une ligne par ligne traitée : numéro de ligne;code;message (0000 = acceptée).",
+    )
+
+    def __init__(self, *args, batch, **kwargs):
+        super().__init__(*args, **kwargs)
+        version = get_version(batch.contract_version)
+        self.fields["resource"].choices = [(r.name, r.title) for r in version.resources.values()]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_RETURN_FILE:
+            raise forms.ValidationError("Le fichier retour dépasse 50 Mo.")
+        return upload
+
+
+@require_GET
+@exports_right_required
+def export_list(request):
+    before = request.GET.get("avant")
+    rows, next_cursor = service.batch_page(request.user, int(before) if (before or "").isdigit() else None)
+    form = ProduceForm(user=request.user, initial={"month": f"{service.default_month():%Y-%m}"})
+    return render(
+        request,
+        "reporting/exports_list.html",
+        {"batches": rows, "next_cursor": next_cursor, "form": form, "is_first_page": not before},
+    )
+
+
+@require_POST
+@exports_right_required
+def export_request(request):
+    form = ProduceForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            batch = service.request_export(actor=request.user, month=form.cleaned_data["month"], **form.target())
+        except RuleViolation as exc:
+            field = exc.field if exc.field in form.fields else None
+            form.add_error(field, exc.message)
+        else:
+            messages.success(request, f"La production du fichier de {batch.month:%m/%Y} est lancée.")
+            return redirect("reporting:export_detail", pk=batch.pk)
+    rows, next_cursor = service.batch_page(request.user)
+    return render(
+        request,
+        "reporting/exports_list.html",
+        {"batches": rows, "next_cursor": next_cursor, "form": form, "is_first_page": True},
+        status=400,
+    )
+
+
+@require_GET
+@exports_right_required
+def export_detail(request, pk: int):
+    batch = _batch_or_404(request, pk)
+    version = get_version(batch.contract_version)
+    resource = request.GET.get("fichier", "") if request.GET.get("fichier") in version.resources else ""
+    state = request.GET.get("etat", "") if request.GET.get("etat") in LineState.values else ""
+    after = None
+    if request.GET.get("apres"):
+        res, _, number = request.GET["apres"].partition(":")
+        after = (res, int(number)) if number.isdigit() else None
+    lines, next_lines = service.line_page(batch, resource=resource, state=state, after=after)
+    return render(
+        request,
+        "reporting/exports_detail.html",
+        {
+            "batch": batch,
+            "files": list(batch.files.all()),
+            "diff": service.differences(batch) if batch.job_state == JobState.DONE else None,
+            "lines": lines,
+            "next_lines": f"{next_lines[0]}:{next_lines[1]}" if next_lines else "",
+            "resource": resource,
+            "state": state,
+            "line_states": LineState.choices,
+            "resources": list(version.resources.values()),
+            "return_form": ReturnFileForm(batch=batch),
+            "running": batch.job_state in (JobState.QUEUED, JobState.RUNNING),
+        },
+    )
+
+
+@require_GET
+@exports_right_required
+def export_progress(request, pk: int):
+    """The progress bar, polled by htmx every second while the job runs; reloads the page when it ends."""
+    batch = _batch_or_404(request, pk)
+    response = render(request, "reporting/exports_progress.html", {"batch": batch})
+    if batch.job_state in (JobState.DONE, JobState.FAILED) and request.htmx:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_GET
+@exports_right_required
+def export_download(request, pk: int, resource: str):
+    batch = _batch_or_404(request, pk)
+    file = next((f for f in batch.files.all() if f.resource == resource), None)
+    if file is None:
+        raise Http404("Fichier introuvable.")
+    version = get_version(batch.contract_version)
+    response = StreamingHttpResponse(
+        stream_file(batch.pk, version.resources[resource]), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{file.name}"'
+    response["X-Checksum-SHA256"] = file.sha256
+    return response
+
+
+@require_POST
+@exports_right_required
+def export_transmit(request, pk: int):
+    batch = _batch_or_404(request, pk)
+    try:
+        service.mark_transmitted(batch=batch, actor=request.user)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Le lot est marqué « Transmis ».")
+    return redirect("reporting:export_detail", pk=batch.pk)
+
+
+@require_POST
+@exports_right_required
+def export_return(request, pk: int):
+    batch = _batch_or_404(request, pk)
+    form = ReturnFileForm(request.POST, request.FILES, batch=batch)
+    if form.is_valid():
+        try:
+            result = service.import_return_file(
+                batch=batch,
+                resource=form.cleaned_data["resource"],
+                content=form.cleaned_data["file"].read(),
+                actor=request.user,
+            )
+        except RuleViolation as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                f"Fichier retour importé : {result['processed']} ligne(s) traitée(s), "
+                f"{result['rejected']} ligne(s) rejetée(s).",
+            )
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(reverse("reporting:export_detail", kwargs={"pk": batch.pk}) + "#retour")
