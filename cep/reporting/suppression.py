@@ -94,11 +94,8 @@ def protect(layers: list[list[list[int]]], *, row_totals: bool, col_totals: bool
         if 0 < values[c] < SMALL:
             status[c] = PRIMARY
     while True:
-        broken = _first_broken_line(lines, values, status)
-        if broken is None:
-            break
-        cell = _pick(broken, lines, values, status)
-        if cell is None:  # nothing left to hide: cannot happen on well-formed tables, but never loop forever
+        cell = _next_secondary(lines, values, status)
+        if cell is None:
             break
         status[cell] = SECONDARY
     out = [
@@ -107,54 +104,62 @@ def protect(layers: list[list[list[int]]], *, row_totals: bool, col_totals: bool
     return Protected(values=grids, status=out)
 
 
-def _known(lines, status) -> set:
-    """What a reader can solve: the shown cells, then any line's last unknown cell, repeatedly."""
+def _known(lines, status) -> tuple[set, dict]:
+    """What a reader can solve: the shown cells, then any line's last unknown cell, repeatedly.
+
+    Returns the known cells and, for each solved one, the line that solved it."""
     known = {c for c, s in status.items() if s == OK}
+    solved_by: dict = {}
     changed = True
     while changed:
         changed = False
-        for members, margin in lines:
+        for line in lines:
+            members, margin = line
             unknown = [c for c in (*members, margin) if c not in known]
             if len(unknown) == 1:
                 known.add(unknown[0])
+                solved_by[unknown[0]] = line
                 changed = True
-    return known
+    return known, solved_by
 
 
-def line_breaks(members, margin, values, status, known) -> bool:
-    for c in (*members, margin):
-        if c in known and status.get(c) != OK:  # solved although suppressed or hidden
-            if status.get(c) in (PRIMARY, SECONDARY) or 0 < values[c] < SMALL:
-                return True
-    if margin in known:
-        unknown = [c for c in members if c not in known]
-        if len(unknown) >= 2 and 0 < sum(values[c] for c in unknown) < SMALL:
-            return True
-    return False
+def _is_secret(cell, values, status) -> bool:
+    return status.get(cell) in (PRIMARY, SECONDARY) or (cell not in status and 0 < values[cell] < SMALL)
 
 
-def _first_broken_line(lines, values, status):
-    known = _known(lines, status)
+def _next_secondary(lines, values, status):
+    """The next cell to hide, or None when the table is safe."""
+    known, solved_by = _known(lines, status)
+    for cell, line in solved_by.items():
+        if _is_secret(cell, values, status):
+            return _pick(line, solved_by, values, status, exclude=cell) or _fallback(values, status)
     for line in lines:
-        if line_breaks(*line, values, status, known):
-            return line
+        members, margin = line
+        if margin in known:
+            unknown = [c for c in members if c not in known]
+            if len(unknown) >= 2 and 0 < sum(values[c] for c in unknown) < SMALL:
+                return _pick(line, solved_by, values, status, exclude=None) or _fallback(values, status)
     return None
 
 
-def _pick(line, lines, values, status):
-    members, margin = line
+def _fallback(values, status):
+    """Fail safe: with no candidate on the lines concerned, hide the smallest cell still shown anywhere."""
+    shown = [c for c, s in status.items() if s == OK]
+    return min(shown, key=lambda c: (values[c] == 0, values[c], c)) if shown else None
 
-    def candidates(cells):
-        shown = [c for c in cells if status.get(c) == OK]
-        positive = [c for c in shown if values[c] > 0]
-        return sorted(positive or shown, key=lambda c: (values[c], c))
 
-    for group in (members, [margin]):
-        found = candidates(group)
-        if found:
-            return found[0]
-    # Every cell of the line is already hidden but one is solved through another line: hide on those lines.
-    hidden = {c for c in (*members, margin) if status.get(c) != OK}
-    around = [c for ms, mg in lines if hidden & {*ms, mg} for c in (*ms, mg)]
-    found = candidates(around)
-    return found[0] if found else None
+def _pick(line, solved_by, values, status, exclude):
+    """The smallest positive shown cell of the line (inner cells first), else of the lines that solved it."""
+    todo, seen = [line], set()
+    while todo:
+        members, margin = todo.pop(0)
+        for group in (members, [margin]):
+            shown = [c for c in group if status.get(c) == OK and c != exclude]
+            positive = [c for c in shown if values[c] > 0]
+            if positive or shown:
+                return min(positive or shown, key=lambda c: (values[c], c))
+        for c in (*members, margin):
+            if c in solved_by and c not in seen:
+                seen.add(c)
+                todo.append(solved_by[c])
+    return None
