@@ -32,7 +32,7 @@ def scoped_beneficiaries(actor) -> QuerySet:
 
 def get_dossier(actor, pk: int) -> Beneficiary:
     """One dossier with what every dossier page shows in its header (one query). Raises DoesNotExist."""
-    return scoped_beneficiaries(actor).select_related("referent", "structure__network").get(pk=pk)
+    return scoped_beneficiaries(actor).select_related("referent", "structure__network", "employment_status").get(pk=pk)
 
 
 # --- Search with keyset pagination -------------------------------------------------------------------------

@@ -1,0 +1,192 @@
+"""Suivi › Dispositifs: each CEP action through the pages, refusals shown next to their field."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from cep.enrolments.models import Cep
+from cep.enrolments.workflow import Status
+from cep.events.models import Event
+from cep.offers.services import propose_offer
+
+TODAY = datetime.date.today()
+pytestmark = pytest.mark.django_db
+
+
+def _open_data(**extra):
+    return {
+        "orientation_source": "ma_structure_entree_directe",
+        "entry_date": (TODAY - datetime.timedelta(days=30)).isoformat(),
+        "request_reason": "reconversion",
+        "entry_phase": "2",
+        **extra,
+    }
+
+
+def test_add_cep_with_all_entry_fields(signed_in, beneficiary):
+    url = reverse("web:cep_add", args=[beneficiary.pk])
+    html = signed_in.get(url).content.decode()
+    for label in (
+        "Aiguilleur",
+        "Date d&#x27;entretien d&#x27;initialisation",
+        "Date d&#x27;entrée",
+        "Motif de la sollicitation",
+        "Phase",
+        "Nom du prescripteur",
+        "Nom du référent",
+        "Type de projet",
+    ):
+        assert label in html, label
+    response = signed_in.post(
+        url,
+        _open_data(
+            initial_interview_date=(TODAY - datetime.timedelta(days=31)).isoformat(),
+            prescriber_name="France Travail Ajaccio",
+            referent_name="M. Santoni",
+            project_type="reconversion",
+        ),
+    )
+    assert response.status_code == 302
+    cep = Cep.objects.get(beneficiary=beneficiary)
+    assert cep.status == Status.PHASE2 and cep.prescriber_name == "France Travail Ajaccio"
+
+
+def test_level1_orientation_needs_a_level1_service(signed_in, beneficiary, counselor, level1_offer, event_fields):
+    url = reverse("web:cep_add", args=[beneficiary.pk])
+    response = signed_in.post(url, _open_data(orientation_source="ma_structure_suite_niveau1"))
+    html = response.content.decode()
+    assert 'id="id_orientation_source-desc-error"' in html and "service CEP de niveau 1" in html
+    assert not Cep.objects.exists()
+    propose_offer(
+        beneficiary=beneficiary,
+        offer=level1_offer,
+        actor=counselor,
+        proposed_on=TODAY - datetime.timedelta(days=40),
+        event={k: v for k, v in event_fields.items()},
+    )
+    assert signed_in.post(url, _open_data(orientation_source="ma_structure_suite_niveau1")).status_code == 302
+
+
+def test_r1_unjustified_dossier(signed_in, beneficiary):
+    beneficiary.status, beneficiary.justified_at = "incomplete", None
+    beneficiary.save()
+    html = signed_in.post(reverse("web:cep_add", args=[beneficiary.pk]), _open_data()).content.decode()
+    assert "Le dossier doit être au statut « Justifié »" in html
+
+
+def test_phase3_r5_error_next_to_the_date_then_success_and_cancel(signed_in, open_cep):
+    cep = open_cep()
+    url = reverse("web:cep_phase3", args=[cep.pk])
+    html = signed_in.post(url, {"phase3_entry_date": cep.phase2_entry_date.isoformat()}).content.decode()
+    assert 'id="id_phase3_entry_date-desc-error"' in html and "au plus tôt le lendemain" in html
+    cep.refresh_from_db()
+    assert cep.status == Status.PHASE2
+    on = cep.phase2_entry_date + datetime.timedelta(days=1)
+    assert signed_in.post(url, {"phase3_entry_date": on.isoformat()}).status_code == 302
+    cep.refresh_from_db()
+    assert cep.status == Status.PHASE3
+    page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
+    assert "Annuler le passage en phase 3" in page and "Passer en phase 3" not in page
+    signed_in.post(reverse("web:cep_cancel_phase3", args=[cep.pk]))
+    cep.refresh_from_db()
+    assert cep.status == Status.PHASE2 and cep.phase3_entry_date is None
+
+
+def test_modify_only_modifiable_fields(signed_in, open_cep):
+    cep = open_cep()
+    url = reverse("web:cep_modify", args=[cep.pk])
+    html = signed_in.get(url).content.decode()
+    assert 'name="entry_date"' not in html and 'name="initial_interview_date"' not in html
+    assert cep.entry_date.strftime("%d/%m/%Y") in html
+    response = signed_in.post(
+        url,
+        {
+            "orientation_source": "france_travail",
+            "request_reason": "reconversion",
+            "prescriber_name": "P",
+            "referent_name": "R",
+            "project_type": "reconversion",
+            "entry_date": "2000-01-01",
+        },
+    )
+    assert response.status_code == 302
+    cep.refresh_from_db()
+    assert cep.orientation_source_id == "france_travail" and cep.entry_date != datetime.date(2000, 1, 1)
+
+
+def test_close_r8_without_project_type_then_close_reopen(signed_in, open_cep):
+    cep = open_cep()
+    url = reverse("web:cep_close", args=[cep.pk])
+    # htmx: choosing « Plan d'action réalisé » marks the project type as required
+    fragment = signed_in.get(url, {"exit_reason": "plan_action_realise"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="project-type"' in fragment and "(obligatoire)" in fragment and "<html" not in fragment
+    html = signed_in.post(url, {"end_date": TODAY.isoformat(), "exit_reason": "plan_action_realise"}).content.decode()
+    assert 'id="id_project_type-desc-error"' in html and "Le type de projet est obligatoire" in html
+    future = signed_in.post(
+        url, {"end_date": (TODAY + datetime.timedelta(days=1)).isoformat(), "exit_reason": "demenagement"}
+    ).content.decode()
+    assert "par anticipation" in future
+    response = signed_in.post(
+        url, {"end_date": TODAY.isoformat(), "exit_reason": "plan_action_realise", "project_type": "reconversion"}
+    )
+    assert response.status_code == 302
+    cep.refresh_from_db()
+    assert cep.status == Status.CLOSED and cep.project_type_id == "reconversion"
+    page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
+    assert "Rouvrir" in page and "Clôturer le dispositif" not in page
+    signed_in.post(reverse("web:cep_reopen", args=[cep.pk]))
+    cep.refresh_from_db()
+    assert cep.status == Status.PHASE2
+
+
+def test_close_prefills_project_type(signed_in, open_cep, cep_refs):
+    cep = open_cep(project_type=cep_refs["project"])
+    html = signed_in.get(reverse("web:cep_close", args=[cep.pk])).content.decode()
+    assert '<option value="reconversion" selected>' in html
+
+
+def test_refused_reopen_after_death_is_a_message(signed_in, open_cep):
+    cep = open_cep()
+    signed_in.post(reverse("web:cep_close", args=[cep.pk]), {"end_date": TODAY.isoformat(), "exit_reason": "deces"})
+    page = signed_in.post(reverse("web:cep_reopen", args=[cep.pk]), follow=True).content.decode()
+    assert "ne peut pas être rouvert" in page
+
+
+def test_delete_with_modal_and_system_event(signed_in, open_cep):
+    cep = open_cep()
+    page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
+    assert f'<dialog aria-labelledby="modal-delete-{cep.pk}-title" id="modal-delete-{cep.pk}" class="fr-modal"' in page
+    assert signed_in.get(reverse("web:cep_delete", args=[cep.pk])).status_code == 200  # confirmation page
+    cep.refresh_from_db()
+    assert cep.status == Status.PHASE2  # GET deletes nothing
+    signed_in.post(reverse("web:cep_delete", args=[cep.pk]))
+    cep.refresh_from_db()
+    assert cep.status == Status.DELETED
+    assert Event.objects.filter(
+        beneficiary_id=cep.beneficiary_id, primary_context_id="suppression_dispositif"
+    ).exists()
+    assert signed_in.get(reverse("web:cep_history", args=[cep.pk])).status_code == 404
+
+
+def test_history_timeline_in_french(signed_in, open_cep, counselor):
+    cep = open_cep()
+    signed_in.post(
+        reverse("web:cep_modify", args=[cep.pk]),
+        {"orientation_source": "france_travail", "request_reason": "reconversion", "project_type": "reconversion"},
+    )
+    html = signed_in.get(reverse("web:cep_history", args=[cep.pk])).content.decode()
+    assert "Ajout du dispositif" in html and "Modification" in html
+    assert "Ma ML – entrée directe niveau 2 ou 3 → Pôle emploi / France Travail" in html
+    assert "Motif de la sollicitation" in html and str(counselor) in html
+    assert "ma_structure_entree_directe" not in html
+
+
+def test_other_structure_cep_is_404(client, other_counselor, open_cep):
+    cep = open_cep()
+    client.force_login(other_counselor)
+    for name in ("web:cep_phase3", "web:cep_modify", "web:cep_close", "web:cep_history", "web:cep_delete"):
+        assert client.get(reverse(name, args=[cep.pk])).status_code == 404
+    assert client.post(reverse("web:cep_delete", args=[cep.pk])).status_code == 404
+    cep.refresh_from_db()
+    assert cep.status == Status.PHASE2
