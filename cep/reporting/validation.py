@@ -169,7 +169,13 @@ class Validator:
                     report.add(ValidationError(row, line, fields[i], f"La valeur « {value} » est en double."))
                 else:
                     seen[i].add(value)
-            if self.month_end and i_ref is not None and values[i_ref] > self.month_end:
+            # Cross-field and month rules only on values already found valid (no double reporting).
+            if (
+                self.month_end
+                and i_ref is not None
+                and values[i_ref] in caches[i_ref]
+                and values[i_ref] > self.month_end
+            ):
                 report.add(
                     ValidationError(
                         row,
@@ -181,7 +187,8 @@ class Validator:
             if (
                 i_interview is not None
                 and i_entry is not None
-                and values[i_entry]
+                and values[i_interview] in caches[i_interview]
+                and values[i_entry] in caches[i_entry]
                 and values[i_interview] > values[i_entry]
             ):
                 report.add(
