@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "cep.events",
     "cep.enrolments",
     "cep.reporting",
+    "cep.demo",
     "web",
     "api",
 ]

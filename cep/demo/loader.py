@@ -1,0 +1,194 @@
+"""Writing the generated rows: COPY on PostgreSQL, batched INSERTs elsewhere (SQLite of `make run`).
+
+On PostgreSQL, when the five big tables are empty, the load is a bulk restore in ONE transaction: the
+non-unique secondary indexes and the foreign keys of those tables are dropped, rows are streamed with
+COPY, then the very same indexes and constraints (definitions read from the catalog) are recreated and the
+foreign keys validated by PostgreSQL itself. Primary keys, unique indexes (R2's partial unique index among
+them) and check constraints stay in place during the load. If anything fails, the transaction rolls back the
+drops too: nothing the application relies on can be left missing.
+"""
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+
+from django.db import connection, transaction
+
+from .population import COLUMNS, TABLES, Rows, World, generate
+
+
+def tables_are_empty() -> bool:
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+            if cursor.fetchone()[0]:
+                return False
+    return True
+
+
+def load(
+    world: World,
+    count: int,
+    *,
+    batch: int = 5000,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> dict[str, int]:
+    """Generate and write `count` persons. Returns the number of rows written per table.
+
+    On PostgreSQL, `workers` processes (default: the number of CPUs, none for small loads) generate the rows
+    and format them as COPY text while this process streams them to the server: generation, not the
+    database, is the bottleneck of a large load.
+    """
+    if workers is None:
+        workers = 0 if count < 20_000 else min(os.cpu_count() or 1, 4)
+    totals = {t: 0 for t in TABLES}
+    pg = connection.vendor == "postgresql"
+    timings = {}
+    with transaction.atomic():
+        fast = pg and tables_are_empty()
+        saved = None
+        if pg:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO off")
+                cursor.execute("SET LOCAL maintenance_work_mem TO '512MB'")
+                cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+                if fast:
+                    saved = _drop_secondary(cursor)
+        started = time.monotonic()
+        batches = [(first, min(batch, count - first)) for first in range(0, count, batch)]
+        if pg:
+            for size, result in _text_batches(world, batches, workers):
+                for table in TABLES:
+                    data, n = result[table]
+                    if n:
+                        _copy(table, data)
+                        totals[table] += n
+                if progress:
+                    progress(size)
+        else:
+            for first, size in batches:
+                rows = Rows()
+                generate(world, first, size, rows)
+                for table in TABLES:
+                    data = rows.by_table[table]
+                    if data:
+                        _insert(table, data)
+                        totals[table] += len(data)
+                if progress:
+                    progress(size)
+        timings["rows"] = time.monotonic() - started
+        if pg:
+            started = time.monotonic()
+            with connection.cursor() as cursor:
+                if saved:
+                    _restore(cursor, saved)
+                timings["index"] = time.monotonic() - started
+                for table in TABLES:
+                    cursor.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"GREATEST((SELECT MAX(id) FROM {table}), 1))"
+                    )
+                started = time.monotonic()
+                for table in TABLES:
+                    cursor.execute(f"ANALYZE {table}")
+                timings["analyze"] = time.monotonic() - started
+    load.last_timings = timings
+    return totals
+
+
+load.last_timings = {}
+
+
+def _copy(table: str, data: bytes) -> None:
+    columns = ", ".join(COLUMNS[table])
+    with connection.cursor() as cursor:
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            copy.write(data)
+
+
+_WORLD: World | None = None  # set before forking: the workers inherit it
+
+
+def _text_batches(world: World, batches: list, workers: int):
+    """Yield (size, {table: (COPY text bytes, row count)}) in batch order, generated here or by workers."""
+    global _WORLD
+    _WORLD = world
+    if workers <= 1:
+        for batch in batches:
+            yield batch[1], _work(batch)
+        return
+    # fork: the workers inherit the world and never touch the database connection (they end with os._exit).
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for batch, result in zip(batches, pool.imap(_work, batches), strict=True):
+            yield batch[1], result
+
+
+def _work(batch: tuple[int, int]) -> dict:
+    rows = Rows()
+    generate(_WORLD, batch[0], batch[1], rows)
+    return {table: (copy_text(data), len(data)) for table, data in rows.by_table.items()}
+
+
+def copy_text(rows: list) -> bytes:
+    """COPY text format. Values are None, bools, ints or strings without tab, newline nor backslash
+    (names and labels are checked by the generator; JSON is written without escapes)."""
+    lines = [
+        "\t".join(
+            [
+                "\\N"
+                if v is None
+                else "t"
+                if v is True
+                else "f"
+                if v is False
+                else v
+                if v.__class__ is str
+                else str(v)
+                for v in row
+            ]
+        )
+        for row in rows
+    ]
+    lines.append("")
+    return "\n".join(lines).encode()
+
+
+def _insert(table: str, data: list) -> None:
+    columns = COLUMNS[table]
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(data), 2000):
+            cursor.executemany(sql, data[start : start + 2000])
+
+
+def _drop_secondary(cursor) -> dict:
+    """Drop the non-unique secondary indexes and the foreign keys of the big tables; return their definitions."""
+    tables = list(TABLES)
+    cursor.execute(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s) ORDER BY 1, 2",
+        [tables],
+    )
+    foreign_keys = cursor.fetchall()
+    cursor.execute(
+        "SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+        "FROM pg_index i WHERE NOT i.indisprimary AND NOT i.indisunique AND i.indrelid::regclass::text = ANY(%s) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1, 2",
+        [tables],
+    )
+    indexes = cursor.fetchall()
+    for table, name, _ in foreign_keys:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for _, name, _ in indexes:
+        cursor.execute(f"DROP INDEX {name}")
+    return {"foreign_keys": foreign_keys, "indexes": indexes}
+
+
+def _restore(cursor, saved: dict) -> None:
+    """Recreate exactly what was dropped; PostgreSQL validates every foreign key on the loaded rows."""
+    for _, _, definition in saved["indexes"]:
+        cursor.execute(definition)
+    for table, name, definition in saved["foreign_keys"]:
+        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
