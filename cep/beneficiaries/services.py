@@ -7,6 +7,7 @@ from cep.audit.services import record, snapshot
 from cep.common.access import ensure_right
 from cep.common.dates import fr, today
 from cep.common.errors import RuleViolation
+from cep.common.text import check_text, model_max_lengths
 
 from .models import Beneficiary, DossierStatus
 
@@ -40,6 +41,14 @@ REQUIRED_FOR_JUSTIFIED = {
 _AUDIT_EXCLUDE = ("search_name", "updated_at", "created_at")
 
 
+def _check_texts(fields: dict) -> None:
+    check_text("DOSSIER", model_max_lengths(Beneficiary), **fields)
+    for name in ("last_name", "first_name"):
+        if name in fields and not (fields[name] or "").strip():
+            label = "le nom" if name == "last_name" else "le prénom"
+            raise RuleViolation("DOSSIER", f"Renseignez {label}.", field=name)
+
+
 def _check_dates(*, birth_date, first_reception_date, on=None):
     on = on or today()
     if birth_date and birth_date > on:
@@ -67,6 +76,7 @@ def create_beneficiary(*, structure, actor, **fields) -> Beneficiary:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise RuleViolation("DOSSIER", f"Champs inconnus : {', '.join(sorted(unknown))}.")
+    _check_texts(fields)
     _check_dates(birth_date=fields.get("birth_date"), first_reception_date=fields.get("first_reception_date"))
     fields.setdefault("referent", actor if actor is not None and actor.structure_id == structure.pk else None)
     _check_referent(fields.get("referent"), structure.pk)
@@ -89,6 +99,7 @@ def update_beneficiary(*, beneficiary: Beneficiary, actor, **changes) -> Benefic
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise RuleViolation("DOSSIER", f"Champs non modifiables : {', '.join(sorted(unknown))}.")
+    _check_texts(changes)
     beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     before = snapshot(beneficiary, _AUDIT_EXCLUDE)
     for name, value in changes.items():

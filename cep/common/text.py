@@ -10,3 +10,24 @@ def normalize_name(value: str) -> str:
     ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
     ascii_only = ascii_only.replace("œ", "oe").replace("æ", "ae")
     return _SPACES.sub(" ", ascii_only).strip()
+
+
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_text(rule: str, max_lengths: dict[str, int] | None = None, **fields) -> None:
+    """Refuse control characters (PostgreSQL rejects NUL) and over-long values with a clear French message."""
+    from .errors import RuleViolation
+
+    for name, value in fields.items():
+        if not isinstance(value, str):
+            continue
+        if _FORBIDDEN.search(value):
+            raise RuleViolation(rule, "Ce texte contient des caractères non autorisés.", field=name)
+        limit = (max_lengths or {}).get(name)
+        if limit is not None and len(value) > limit:
+            raise RuleViolation(rule, f"Ce texte ne dépasse pas {limit} caractères.", field=name)
+
+
+def model_max_lengths(model) -> dict[str, int]:
+    return {f.name: f.max_length for f in model._meta.concrete_fields if getattr(f, "max_length", None)}

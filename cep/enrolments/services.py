@@ -15,6 +15,7 @@ from cep.beneficiaries.eligibility import ineligibility_reasons
 from cep.common.access import ensure_right
 from cep.common.dates import add_months, fr, today
 from cep.common.errors import RuleViolation
+from cep.common.text import check_text, model_max_lengths
 from cep.referentials.models import ExitReason
 
 from .models import Cep
@@ -97,6 +98,7 @@ def open_cep(
         beneficiary=beneficiary, structure_id=beneficiary.structure_id, status__in=OPEN_STATUSES
     ).exists():
         raise RuleViolation("R2", R2_MESSAGE)
+    check_text("SAISIE", model_max_lengths(Cep), prescriber_name=prescriber_name, referent_name=referent_name)
     if entry_phase not in (2, 3):
         raise RuleViolation("R3", "L'entrée se fait en phase 2 ou directement en phase 3.", field="entry_phase")
     if entry_date > today():
@@ -204,6 +206,7 @@ def modify_cep(*, cep: Cep, actor, **changes) -> Cep:
         fixed = {"entry_date": "la date d'entrée", "initial_interview_date": "la date d'entretien d'initialisation"}
         names = ", ".join(fixed.get(f, f) for f in sorted(forbidden))
         raise RuleViolation("R7", f"Ces informations ne sont pas modifiables : {names}.", field=sorted(forbidden)[0])
+    check_text("SAISIE", model_max_lengths(Cep), **changes)
     cep = _lock(cep)
     if not cep.is_open:
         raise RuleViolation("R7", "Un CEP clôturé ne peut plus être modifié : rouvrez-le d'abord.")
@@ -369,10 +372,13 @@ def _auto_close_postgresql(on: datetime.date) -> int:
     cutoff = add_months(on, -INACTIVITY_MONTHS)
     with transaction.atomic(), connection.cursor() as cursor:
         # Keep the "before" image of the rows about to change, for the audit trail.
+        cursor.execute("DROP TABLE IF EXISTS enrolments_cep_snapshot")
         cursor.execute(
-            "CREATE TEMP TABLE enrolments_cep_snapshot ON COMMIT DROP AS "
+            "CREATE TEMP TABLE enrolments_cep_snapshot AS "
             "SELECT * FROM enrolments_cep WHERE status IN ('phase2', 'phase3') AND last_manifestation_date <= %s",
             [cutoff],
         )
         cursor.execute(_AUTO_CLOSE_SQL.format(months=INACTIVITY_MONTHS), {"cutoff": cutoff, "on": on})
-        return cursor.rowcount
+        closed = cursor.rowcount
+        cursor.execute("DROP TABLE enrolments_cep_snapshot")
+        return closed

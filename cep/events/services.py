@@ -10,6 +10,7 @@ from cep.audit.services import record, snapshot
 from cep.common.access import ensure_right
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
+from cep.common.text import check_text
 from cep.enrolments.workflow import OPEN_STATUSES
 
 from .models import Event
@@ -47,6 +48,7 @@ def _validate(event: Event) -> None:
             raise RuleViolation("EVENEMENT", f"Renseignez {label}.", field=name)
     if event.date > today():
         raise RuleViolation("EVENEMENT", "La date d'un événement ne peut pas être dans le futur.", field="date")
+    check_text("EVENEMENT", comment=event.comment)
     if len(event.comment or "") > 255:
         raise RuleViolation("EVENEMENT", "Le commentaire ne dépasse pas 255 caractères.", field="comment")
     contexts = [c for c in (event.primary_context_id, event.secondary_context_id, event.tertiary_context_id) if c]

@@ -9,6 +9,7 @@ from cep.audit.services import record, snapshot
 from cep.common.access import ensure_right
 from cep.common.dates import fr, today
 from cep.common.errors import RuleViolation
+from cep.common.text import check_text, model_max_lengths
 from cep.enrolments.workflow import OPEN_STATUSES
 from cep.events.services import event_in_progress, record_event
 
@@ -33,6 +34,7 @@ _EXCLUDE = ("created_at", "updated_at")
 
 
 def _validate_offer(offer: ServiceOffer) -> None:
+    check_text("OFFRE", model_max_lengths(ServiceOffer), **{f: getattr(offer, f) for f in OFFER_FIELDS})
     if not (offer.name or "").strip():
         raise RuleViolation("OFFRE", "Renseignez le nom de l'offre.", field="name")
     if offer.end_date and offer.end_date < offer.start_date:
@@ -116,6 +118,7 @@ def propose_offer(
             f"(du {fr(offer.start_date)}{' au ' + fr(offer.end_date) if offer.end_date else ''}).",
             field="proposed_on",
         )
+    check_text("OFFRE", comment=comment)
     if len(comment or "") > 255:
         raise RuleViolation("OFFRE", "Le commentaire ne dépasse pas 255 caractères.", field="comment")
     current = event_in_progress(beneficiary, proposed_on)

@@ -1,0 +1,502 @@
+"""R1–R12 (DOMAIN.md §5): each rule has an accepted and a refused case; a refusal names its rule, says
+why in French and leaves the database unchanged."""
+
+import datetime
+
+import pytest
+
+from cep.audit.models import AuditEntry
+from cep.beneficiaries.models import DossierStatus
+from cep.common.dates import add_months
+from cep.common.errors import RuleViolation
+from cep.enrolments import services as s
+from cep.enrolments.models import Cep
+from cep.enrolments.workflow import Status
+from cep.events.models import Event
+from cep.offers.services import create_offer, propose_offer
+from cep.referentials import models as ref
+from tests.enrolments.conftest import TODAY, days
+
+pytestmark = pytest.mark.django_db
+
+
+def refused(db_state, rule, fn, **kwargs):
+    before = db_state()
+    with pytest.raises(RuleViolation) as err:
+        fn(**kwargs)
+    assert err.value.rule == rule, err.value
+    assert err.value.message and err.value.message[0].isupper()
+    assert db_state() == before, "a refused action must leave nothing written"
+    return err.value
+
+
+# R1 ---------------------------------------------------------------------------------------------------------
+def test_r1_justified_dossier_receives_a_cep(open_cep):
+    assert open_cep().status == Status.PHASE2
+
+
+def test_r1_incomplete_dossier_is_refused(beneficiary, counselor, cep_refs, db_state):
+    beneficiary.status, beneficiary.justified_at = DossierStatus.INCOMPLETE, None
+    beneficiary.save()
+    err = refused(
+        db_state,
+        "R1",
+        s.open_cep,
+        beneficiary=beneficiary,
+        actor=counselor,
+        orientation_source=cep_refs["direct"],
+        entry_date=days(10),
+        entry_phase=2,
+        request_reason=cep_refs["reason"],
+    )
+    assert "Justifié" in err.message
+
+
+# R2 ---------------------------------------------------------------------------------------------------------
+def test_r2_second_cep_in_progress_is_refused(open_cep, db_state):
+    open_cep()
+    err = refused(db_state, "R2", open_cep, entry_date=days(5))
+    assert "déjà en cours" in err.message
+
+
+def test_r2_successive_ceps_are_allowed(open_cep, counselor, cep_refs):
+    first = s.close_cep(
+        cep=open_cep(entry_date=days(200)), actor=counselor, end_date=days(150), exit_reason=cep_refs["formalised"]
+    )
+    second = open_cep(entry_date=days(100))
+    assert first.status == Status.CLOSED and second.status == Status.PHASE2
+
+
+def test_r2_same_person_may_have_a_cep_in_another_structure(open_cep, beneficiary, other_structure, refdata):
+    from cep.enrolments.models import Cep as CepModel
+
+    cep = open_cep()
+    # The unique index is per (person, structure): a row in another structure is not a conflict.
+    clone = CepModel.objects.get(pk=cep.pk)
+    clone.pk, clone.structure = None, other_structure
+    clone.save()
+    assert CepModel.objects.filter(beneficiary=beneficiary, status=Status.PHASE2).count() == 2
+
+
+def test_r2_database_index_refuses_a_second_open_cep(open_cep):
+    from django.db import IntegrityError, transaction
+
+    cep = open_cep()
+    clone = Cep.objects.get(pk=cep.pk)
+    clone.pk = None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        clone.save()
+
+
+# R3 ---------------------------------------------------------------------------------------------------------
+def test_r3_direct_entry_in_phase3_without_level1(open_cep):
+    cep = open_cep(phase=3)
+    assert cep.status == Status.PHASE3 and cep.phase3_entry_date == cep.entry_date
+    assert cep.phase2_entry_date is None
+
+
+def test_r3_entry_in_phase1_is_refused(open_cep, db_state):
+    refused(db_state, "R3", open_cep, phase=1)
+
+
+def test_aiguilleur_after_level1_requires_a_level1_service(open_cep, db_state, cep_refs):
+    err = refused(db_state, "AIGUILLEUR", open_cep, orientation_source=cep_refs["after_level1"])
+    assert err.field == "orientation_source"
+
+
+def test_aiguilleur_after_level1_accepted_when_a_level1_service_exists(
+    open_cep, beneficiary, structure, manager, counselor, cep_refs, event_refs
+):
+    offer = create_offer(
+        structure=structure,
+        actor=manager,
+        origin="structure",
+        theme=ref.ServiceTheme.objects.get(code="formation"),
+        service_act=ref.ServiceAct.objects.get(code="info_conseil_formations"),
+        name="Offre CEP",
+        start_date=days(400),
+        national_measure="cep",
+    )
+    propose_offer(
+        beneficiary=beneficiary,
+        offer=offer,
+        actor=counselor,
+        proposed_on=days(120),
+        event={k: v for k, v in event_refs.items()},
+    )
+    cep = open_cep(entry_date=days(100), orientation_source=cep_refs["after_level1"])
+    assert cep.orientation_source_id == "ma_structure_suite_niveau1"
+
+
+# R4 ---------------------------------------------------------------------------------------------------------
+def test_r4_retroactive_entry_on_first_reception_day(open_cep, beneficiary):
+    cep = open_cep(entry_date=beneficiary.first_reception_date)
+    assert cep.entry_date == beneficiary.first_reception_date
+
+
+def test_r4_entry_before_first_reception_is_refused(open_cep, beneficiary, db_state):
+    err = refused(db_state, "R4", open_cep, entry_date=beneficiary.first_reception_date - datetime.timedelta(days=1))
+    assert err.field == "entry_date" and "premier accueil" in err.message
+
+
+def test_r4_initial_interview_after_entry_is_refused(open_cep, db_state):
+    err = refused(db_state, "R4", open_cep, entry_date=days(10), initial_interview_date=days(9))
+    assert err.field == "initial_interview_date"
+
+
+def test_r4_initial_interview_before_entry_is_accepted(open_cep):
+    assert open_cep(entry_date=days(10), initial_interview_date=days(12)).initial_interview_date == days(12)
+
+
+def test_r4_entry_in_the_future_is_refused(open_cep, db_state):
+    refused(db_state, "R4", open_cep, entry_date=TODAY + datetime.timedelta(days=1))
+
+
+# R5 ---------------------------------------------------------------------------------------------------------
+def test_r5_phase3_the_day_after_phase2_entry(open_cep, counselor):
+    cep = open_cep(entry_date=days(30))
+    cep = s.move_to_phase3(cep=cep, on=days(29), actor=counselor)
+    assert (cep.status, cep.phase3_entry_date, cep.phase2_end_date) == (Status.PHASE3, days(29), days(30))
+
+
+def test_r5_phase3_may_be_in_the_future(open_cep, counselor):
+    cep = s.move_to_phase3(cep=open_cep(), on=TODAY + datetime.timedelta(days=15), actor=counselor)
+    assert cep.phase2_end_date == TODAY + datetime.timedelta(days=14)
+
+
+def test_r5_phase3_on_phase2_entry_day_is_refused(open_cep, counselor, db_state):
+    cep = open_cep(entry_date=days(30))
+    err = refused(db_state, "R5", s.move_to_phase3, cep=cep, on=days(30), actor=counselor)
+    assert err.field == "on" and "lendemain" in err.message
+
+
+def test_r5_moving_to_phase3_is_not_an_exit(open_cep, counselor):
+    cep = s.move_to_phase3(cep=open_cep(), on=days(1), actor=counselor)
+    assert cep.end_date is None and cep.exit_reason is None and cep.is_open
+
+
+# R6 ---------------------------------------------------------------------------------------------------------
+def test_r6_cancel_phase3_restores_phase2(open_cep, counselor):
+    original = open_cep(entry_date=days(30))
+    moved = s.move_to_phase3(cep=original, on=days(20), actor=counselor)
+    restored = s.cancel_phase3(cep=moved, actor=counselor)
+    assert restored.status == Status.PHASE2
+    assert (restored.phase2_entry_date, restored.phase2_end_date, restored.phase3_entry_date) == (days(30), None, None)
+
+
+def test_r6_cancel_phase3_refused_in_phase2(open_cep, counselor, db_state):
+    refused(db_state, "R6", s.cancel_phase3, cep=open_cep(), actor=counselor)
+
+
+def test_r6_cancel_refused_after_direct_phase3_entry(open_cep, counselor, db_state):
+    err = refused(db_state, "R6", s.cancel_phase3, cep=open_cep(phase=3), actor=counselor)
+    assert "directement en phase 3" in err.message
+
+
+def test_r6_structure_not_distinguishing_phases_refuses_phase3(open_cep, counselor, structure, db_state):
+    cep = open_cep()
+    structure.distinguishes_phases = False
+    structure.save()
+    refused(db_state, "R6", s.move_to_phase3, cep=cep, on=days(1), actor=counselor)
+
+
+# R7 ---------------------------------------------------------------------------------------------------------
+def test_r7_modifiable_fields_change(open_cep, counselor, cep_refs):
+    cep = s.modify_cep(
+        cep=open_cep(),
+        actor=counselor,
+        request_reason=cep_refs["reconversion"],
+        prescriber_name="Mme Prescriptrice",
+        referent_name="M. Référent",
+        project_type=cep_refs["project"],
+    )
+    assert (cep.request_reason_id, cep.prescriber_name, cep.project_type_id) == (
+        "reconversion",
+        "Mme Prescriptrice",
+        "reconversion",
+    )
+
+
+@pytest.mark.parametrize("field", ["entry_date", "initial_interview_date"])
+def test_r7_dates_are_never_modifiable(open_cep, counselor, db_state, field):
+    cep = open_cep()
+    err = refused(db_state, "R7", s.modify_cep, cep=cep, actor=counselor, **{field: days(3)})
+    assert err.field == field
+
+
+def test_r7_closed_cep_is_not_modifiable(open_cep, counselor, cep_refs, db_state):
+    cep = s.close_cep(cep=open_cep(), actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
+    refused(db_state, "R7", s.modify_cep, cep=cep, actor=counselor, prescriber_name="X")
+
+
+# R8 ---------------------------------------------------------------------------------------------------------
+def test_r8_close_with_end_date_and_reason(open_cep, counselor, cep_refs):
+    cep = s.close_cep(
+        cep=open_cep(entry_date=days(50)), actor=counselor, end_date=days(1), exit_reason=cep_refs["formalised"]
+    )
+    assert (cep.status, cep.end_date, cep.exit_reason_id, cep.ended_in_phase) == (
+        Status.CLOSED,
+        days(1),
+        "interruption_formalisee",
+        2,
+    )
+
+
+def test_r8_end_date_in_the_future_is_refused(open_cep, counselor, cep_refs, db_state):
+    err = refused(
+        db_state,
+        "R8",
+        s.close_cep,
+        cep=open_cep(),
+        actor=counselor,
+        end_date=TODAY + datetime.timedelta(days=1),
+        exit_reason=cep_refs["formalised"],
+    )
+    assert "anticipation" in err.message
+
+
+def test_r8_end_date_before_current_phase_entry_is_refused(open_cep, counselor, cep_refs, db_state):
+    cep = s.move_to_phase3(cep=open_cep(entry_date=days(50)), on=days(20), actor=counselor)
+    err = refused(
+        db_state, "R8", s.close_cep, cep=cep, actor=counselor, end_date=days(21), exit_reason=cep_refs["formalised"]
+    )
+    assert "phase 3" in err.message
+
+
+def test_r8_end_date_on_current_phase_entry_is_accepted(open_cep, counselor, cep_refs):
+    cep = s.move_to_phase3(cep=open_cep(entry_date=days(50)), on=days(20), actor=counselor)
+    cep = s.close_cep(cep=cep, actor=counselor, end_date=days(20), exit_reason=cep_refs["formalised"])
+    assert cep.ended_in_phase == 3
+
+
+def test_r8_plan_d_action_requires_the_project_type(open_cep, counselor, cep_refs, db_state):
+    err = refused(
+        db_state, "R8", s.close_cep, cep=open_cep(), actor=counselor, end_date=TODAY, exit_reason=cep_refs["plan"]
+    )
+    assert err.field == "project_type"
+
+
+def test_r8_plan_d_action_takes_the_project_type_from_entry(open_cep, counselor, cep_refs):
+    cep = open_cep(project_type=cep_refs["project"])
+    cep = s.close_cep(cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["plan"])
+    assert cep.project_type_id == "reconversion"
+
+
+def test_r8_seven_exit_reasons_from_the_charter(refdata):
+    assert list(ref.ExitReason.objects.valid_on(TODAY).values_list("label", flat=True)) == [
+        "Décès",
+        "Déménagement",
+        "Formalisation projet réalisée",
+        "Interruption constatée",
+        "Interruption formalisée",
+        "Plan d'action réalisé",
+        "Prise de recul réalisée",
+    ]
+
+
+# R9 ---------------------------------------------------------------------------------------------------------
+def _last_manifestation(cep, day):
+    Cep.objects.filter(pk=cep.pk).update(last_manifestation_date=day)
+
+
+def test_r9_six_months_without_manifestation_closes_automatically(open_cep):
+    cep = open_cep(entry_date=days(400))
+    last = days(200)
+    _last_manifestation(cep, last)
+    assert s.auto_close() == 1
+    cep.refresh_from_db()
+    assert (cep.status, cep.exit_reason_id, cep.end_date, cep.auto_closed) == (
+        Status.CLOSED,
+        "interruption_constatee",
+        add_months(last, 6),
+        True,
+    )
+    entry = AuditEntry.objects.get(object_id=cep.pk, action="auto_close")
+    assert entry.before["status"] == "phase2" and entry.after["status"] == "closed"
+    assert entry.after["end_date"] == add_months(last, 6).isoformat()
+
+
+def test_r9_recent_manifestation_keeps_the_cep_open(open_cep):
+    cep = open_cep(entry_date=days(400))
+    _last_manifestation(cep, add_months(TODAY, -6) + datetime.timedelta(days=1))
+    assert s.auto_close() == 0
+    cep.refresh_from_db()
+    assert cep.status == Status.PHASE2
+
+
+def test_r9_is_idempotent(open_cep):
+    cep = open_cep(entry_date=days(400))
+    _last_manifestation(cep, days(300))
+    assert s.auto_close() == 1
+    audit_rows = AuditEntry.objects.count()
+    assert s.auto_close() == 0
+    assert AuditEntry.objects.count() == audit_rows
+
+
+def test_r9_event_after_entry_is_a_manifestation(open_cep, beneficiary, counselor, event_refs):
+    from cep.events.services import record_event
+
+    cep = open_cep(entry_date=days(300))
+    record_event(beneficiary=beneficiary, actor=counselor, date=days(20), **event_refs)
+    cep.refresh_from_db()
+    assert cep.last_manifestation_date == days(20)
+    assert s.auto_close() == 0
+
+
+def test_r9_end_date_never_before_current_phase_entry(open_cep, counselor):
+    cep = s.move_to_phase3(cep=open_cep(entry_date=days(400)), on=days(150), actor=counselor)
+    _last_manifestation(cep, days(399))
+    assert s.auto_close() == 1
+    cep.refresh_from_db()
+    assert cep.end_date == days(150) and cep.ended_in_phase == 3
+
+
+def test_r9_not_closed_when_phase3_starts_in_the_future(open_cep, counselor):
+    cep = s.move_to_phase3(cep=open_cep(entry_date=days(400)), on=TODAY + datetime.timedelta(days=5), actor=counselor)
+    _last_manifestation(cep, days(399))
+    assert s.auto_close() == 0
+
+
+def test_r9_command_with_date(open_cep, capsys):
+    from django.core.management import call_command
+
+    cep = open_cep(entry_date=days(100))
+    call_command("cep_auto_close", "--date", (add_months(days(100), 6)).isoformat())
+    cep.refresh_from_db()
+    assert cep.status == Status.CLOSED
+    assert "1 CEP" in capsys.readouterr().out
+
+
+# R10 --------------------------------------------------------------------------------------------------------
+def test_r10_reopen_within_three_months_returns_to_the_phase(open_cep, counselor, cep_refs):
+    cep = s.move_to_phase3(cep=open_cep(entry_date=days(200)), on=days(150), actor=counselor)
+    cep = s.close_cep(cep=cep, actor=counselor, end_date=add_months(TODAY, -3), exit_reason=cep_refs["formalised"])
+    cep = s.reopen_cep(cep=cep, actor=counselor)
+    assert (cep.status, cep.end_date, cep.exit_reason, cep.ended_in_phase) == (Status.PHASE3, None, None, None)
+
+
+def test_r10_reopen_after_three_months_is_refused(open_cep, counselor, cep_refs, db_state):
+    cep = s.close_cep(
+        cep=open_cep(entry_date=days(200)),
+        actor=counselor,
+        end_date=add_months(TODAY, -3) - datetime.timedelta(days=1),
+        exit_reason=cep_refs["formalised"],
+    )
+    err = refused(db_state, "R10", s.reopen_cep, cep=cep, actor=counselor)
+    assert "trois mois" in err.message
+
+
+def test_r10_reopen_after_death_is_refused(open_cep, counselor, cep_refs, db_state):
+    cep = s.close_cep(cep=open_cep(), actor=counselor, end_date=TODAY, exit_reason=cep_refs["deces"])
+    refused(db_state, "R10", s.reopen_cep, cep=cep, actor=counselor)
+
+
+def test_r10_reopen_refused_when_another_cep_is_open(open_cep, counselor, cep_refs, db_state):
+    first = s.close_cep(
+        cep=open_cep(entry_date=days(200)), actor=counselor, end_date=days(30), exit_reason=cep_refs["formalised"]
+    )
+    open_cep(entry_date=days(10))
+    refused(db_state, "R2", s.reopen_cep, cep=first, actor=counselor)
+
+
+# R11 --------------------------------------------------------------------------------------------------------
+def test_r11_delete_records_an_event_and_the_audit(open_cep, counselor, beneficiary):
+    cep = s.delete_cep(cep=open_cep(), actor=counselor)
+    assert cep.status == Status.DELETED
+    event = Event.objects.get(beneficiary=beneficiary, nature_id="suppression_dispositif")
+    assert event.is_system and event.primary_context.label == "Suppression de dispositif"
+    assert AuditEntry.objects.filter(object_id=cep.pk, object_type="cep", action="delete").exists()
+
+
+def test_r11_delete_a_closed_cep_is_refused(open_cep, counselor, cep_refs, db_state):
+    cep = s.close_cep(cep=open_cep(), actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
+    refused(db_state, "R11", s.delete_cep, cep=cep, actor=counselor)
+
+
+def test_r11_deleted_cep_frees_the_slot(open_cep, counselor):
+    s.delete_cep(cep=open_cep(entry_date=days(50)), actor=counselor)
+    assert open_cep(entry_date=days(10)).status == Status.PHASE2
+
+
+# R12 --------------------------------------------------------------------------------------------------------
+def test_r12_every_change_keeps_who_when_before_after(open_cep, counselor, cep_refs):
+    cep = open_cep(entry_date=days(40))
+    s.modify_cep(cep=cep, actor=counselor, prescriber_name="Cap emploi 2A")
+    entries = list(AuditEntry.objects.filter(object_type="cep", object_id=cep.pk).order_by("id"))
+    assert [e.action for e in entries] == ["open", "modify"]
+    modify = entries[1]
+    assert modify.actor_id == counselor.pk and modify.at is not None
+    assert modify.changes() == [("prescriber_name", "", "Cap emploi 2A")]
+
+
+def test_r12_refused_action_writes_no_history(open_cep, counselor, db_state):
+    cep = open_cep(entry_date=days(40))
+    before = AuditEntry.objects.count()
+    with pytest.raises(RuleViolation):
+        s.move_to_phase3(cep=cep, on=days(40), actor=counselor)
+    assert AuditEntry.objects.count() == before
+
+
+def test_r12_audit_table_is_append_only(open_cep):
+    from django.db import DatabaseError, transaction
+
+    open_cep()
+    entry = AuditEntry.objects.first()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).update(action="tampered")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+    assert AuditEntry.objects.get(pk=entry.pk).action == "open"
+
+
+# Rights -----------------------------------------------------------------------------------------------------
+def test_counselor_of_another_structure_cannot_act(open_cep, other_counselor, db_state):
+    cep = open_cep()
+    refused(db_state, "DROITS", s.move_to_phase3, cep=cep, on=days(1), actor=other_counselor)
+
+
+def test_eligibility_mission_locale_refuses_a_27_year_old(beneficiary, counselor, cep_refs, db_state):
+    beneficiary.birth_date = TODAY.replace(year=TODAY.year - 27, day=1)
+    beneficiary.first_reception_date = days(30)
+    beneficiary.save()
+    err = refused(
+        db_state,
+        "ELIGIBILITE",
+        s.open_cep,
+        beneficiary=beneficiary,
+        actor=counselor,
+        orientation_source=cep_refs["direct"],
+        entry_date=days(10),
+        entry_phase=2,
+        request_reason=cep_refs["reason"],
+    )
+    assert "16 à 25 ans" in err.message
+
+
+def test_eligibility_student_must_hold_or_seek_a_job(beneficiary, counselor, cep_refs, db_state):
+    beneficiary.employment_status = ref.EmploymentStatus.objects.get(code="etudiant")
+    beneficiary.holds_or_seeks_job = False
+    beneficiary.save()
+    err = refused(
+        db_state,
+        "ELIGIBILITE",
+        s.open_cep,
+        beneficiary=beneficiary,
+        actor=counselor,
+        orientation_source=cep_refs["direct"],
+        entry_date=days(10),
+        entry_phase=2,
+        request_reason=cep_refs["reason"],
+    )
+    assert "occupe ou recherche un emploi" in err.message
+
+
+def test_free_text_with_control_characters_is_refused(open_cep, counselor, db_state):
+    cep = open_cep()
+    err = refused(db_state, "SAISIE", s.modify_cep, cep=cep, actor=counselor, prescriber_name="A\x00B")
+    assert err.field == "prescriber_name"
+
+
+def test_free_text_too_long_is_refused(open_cep, counselor, db_state):
+    cep = open_cep()
+    refused(db_state, "SAISIE", s.modify_cep, cep=cep, actor=counselor, referent_name="x" * 201)
