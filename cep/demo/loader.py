@@ -55,6 +55,9 @@ def load(
                 cursor.execute("SET LOCAL maintenance_work_mem TO '512MB'")
                 cursor.execute("SET LOCAL TIME ZONE 'UTC'")
                 if fast:
+                    # Fire the checks still pending in this transaction: a table with pending trigger events
+                    # cannot be altered. Django's deferred mode is set back at the end.
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                     saved = _drop_secondary(cursor)
         started = time.monotonic()
         batches = [(first, min(batch, count - first)) for first in range(0, count, batch)]
@@ -84,6 +87,7 @@ def load(
             with connection.cursor() as cursor:
                 if saved:
                     _restore(cursor, saved)
+                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                 timings["index"] = time.monotonic() - started
                 for table in TABLES:
                     cursor.execute(

@@ -61,6 +61,23 @@ TABLES = tuple(COLUMNS)
 # The audit snapshot of a CEP: its concrete fields but created_at / updated_at (enrolments.services._EXCLUDE).
 CEP_SNAPSHOT_KEYS = [c for c in COLUMNS["enrolments_cep"] if c not in ("created_at", "updated_at")]
 
+# The first persons show every state whatever the size, in the demo counselor's structure:
+# (scenario, forced exit reason / variant).
+SHOWCASE = [
+    ("phase2", "about_to_close"),
+    ("phase2", "about_to_close"),
+    ("phase2", None),
+    ("phase3", "moved"),
+    ("phase3", "direct"),
+    *[("closed", reason) for reason, _ in cat.EXIT_REASONS],
+    ("auto_closed", None),
+    ("deleted", None),
+    ("reopened", None),
+    ("successive", None),
+    ("level1", None),
+    ("incomplete", None),
+]
+
 SCENARIOS = [
     ("level1", 20),
     ("incomplete", 4),
@@ -124,7 +141,11 @@ class World:
         self.natures = _table([(k, v[0]) for k, v in cat.NATURES.items()])
         self.directions = _table(cat.DIRECTIONS)
         self.functions = _table(cat.FUNCTIONS)
+        # A run into a non-empty base draws other persons (other keys) than the first run with the same seed.
+        first_id = self.bases["beneficiaries_beneficiary"]
+        self.salt = "" if first_id == 1 else f"+{first_id}"
         self.total_weight = self.structure_weights[-1]
+        self.showcase_structure = next(s for s in self.structures if s.name == cat.DEMO_ML)
         self._search = {}
         texts = [*self.last_names, *self.female_names, *self.male_names]
         texts += [label for s in self.structures for _, label in s.counselors]
@@ -181,7 +202,7 @@ def generate(world: World, first: int, count: int, rows: Rows) -> None:
     for index in range(first, first + count):
         if rng is None or index // BLOCK != block:
             block = index // BLOCK
-            rng = random.Random(f"{world.seed}:{block}")
+            rng = random.Random(f"{world.seed}{world.salt}:{block}")
             # Skip the persons of this block before `first` so that any batching gives the same data.
             for skipped in range(block * BLOCK, index):
                 _Person(world, rng, skipped, Rows()).build()
@@ -200,8 +221,11 @@ class _Person:
         self.next_cep = bases["enrolments_cep"] + index * CEP_STRIDE
         self.next_audit = bases["audit_auditentry"] + index * AUDIT_STRIDE
         s = world.structures[bisect.bisect_right(world.structure_weights, r() * world.total_weight)]
+        self.showcase = SHOWCASE[index] if index < len(SHOWCASE) else None
+        if self.showcase:
+            s = world.showcase_structure
         self.s = s
-        self.referent = s.counselors[int(r() * len(s.counselors))]
+        self.referent = s.counselors[0 if self.showcase else int(r() * len(s.counselors))]
         self.events_by_day = {}
         self.level1_day = None
 
@@ -227,7 +251,7 @@ class _Person:
     # -- the person ----------------------------------------------------------------------------------------
     def build(self):
         w, r = self.w, self.r
-        scenario = self.pick(w.scenarios)
+        scenario = self.showcase[0] if self.showcase else self.pick(w.scenarios)
         self.plan(scenario)
         self.beneficiary(justified=scenario != "incomplete")
         # First reception, level 1, then the scenario's CEPs.
@@ -283,20 +307,31 @@ class _Person:
                 )
             )
             return
-        self.fr = between(S, T - 1)
-        e = between(self.fr, min(self.fr + 45, T))
+        variant = self.showcase[1] if self.showcase else None
+        if variant == "about_to_close":
+            self.fr = between(S, C5 - 60)
+            e = between(self.fr, self.fr + 45)
+        elif variant:
+            self.fr = between(S, T - 30)
+            e = between(self.fr, self.fr + 20)
+        else:
+            self.fr = between(S, T - 1)
+            e = between(self.fr, min(self.fr + 45, T))
         if scenario in ("phase2", "phase3"):
             lo = max(e, C + 1)
-            if r() < 0.12 and lo <= C5:  # about to close automatically: the counselor's home page shows it
+            # About to close automatically (last manifestation 5 to 6 months ago): the home page shows them.
+            if (r() < 0.12 or variant == "about_to_close") and lo <= C5:
                 lmd = between(lo, C5)
             else:
                 lmd = between(lo, T)
-            self.ceps.append(self.new_cep(e, "open", lmd=lmd, phase3=scenario == "phase3"))
+            if variant == "moved":
+                lmd = max(lmd, e + 1)
+            self.ceps.append(self.new_cep(e, "open", lmd=lmd, phase3=scenario == "phase3", p3_mode=variant))
         elif scenario == "deleted":
             deleted_on = between(e, min(e + 90, T))
             self.ceps.append(self.new_cep(e, "deleted", lmd=between(e, deleted_on), deleted_on=deleted_on))
         else:  # closed by the counselor
-            reason = self.pick(w.exit_reasons)
+            reason = variant or self.pick(w.exit_reasons)
             if reason == "prise_de_recul_realisee":
                 end = min(e + between(0, 21), T)
             else:
@@ -311,7 +346,7 @@ class _Person:
                 )
             )
 
-    def new_cep(self, e: int, kind: str, *, lmd: int, no_phase3=False, phase3=None, **extra) -> dict:
+    def new_cep(self, e: int, kind: str, *, lmd: int, no_phase3=False, phase3=None, p3_mode=None, **extra) -> dict:
         w, r = self.w, self.r
         source = self.pick(w.orientation_sources)
         if source == "autre_mission_locale" and self.s.network != "ml":
@@ -326,7 +361,7 @@ class _Person:
         p3 = None
         if phase3:
             limit = min(lmd, extra.get("end", w.T), extra.get("deleted_on", w.T), w.T)
-            if r() < 0.2 or limit <= e:
+            if (r() < 0.2 or limit <= e or p3_mode == "direct") and p3_mode != "moved":
                 p3 = e
             else:
                 p3 = self.between(e + 1, limit)
