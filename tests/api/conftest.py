@@ -121,3 +121,30 @@ def event_body(event_refs):
 @pytest.fixture
 def other_beneficiary(other_structure, other_counselor):
     return BeneficiaryFactory(structure=other_structure, referent=other_counselor)
+
+
+@pytest.fixture
+def other_objects(other_beneficiary, other_counselor, other_structure, event_refs, cep_refs):
+    """Structure B's dossier, CEP in progress, event and offer (ids for the URL templates)."""
+    from cep.enrolments.services import open_cep
+    from cep.events.services import record_event
+
+    cep = open_cep(
+        beneficiary=other_beneficiary,
+        actor=other_counselor,
+        orientation_source=cep_refs["direct"],
+        entry_date=TODAY - datetime.timedelta(days=30),
+        entry_phase=2,
+        request_reason=cep_refs["reason"],
+    )
+    event = record_event(beneficiary=other_beneficiary, actor=other_counselor, date=TODAY, **event_refs)
+    offer = ServiceOffer.objects.create(
+        structure=other_structure,
+        region_id=other_structure.region_id,
+        origin="structure",
+        theme_id=_first("ServiceTheme"),
+        service_act_id=_first("ServiceAct"),
+        name="Offre de la structure B",
+        start_date=TODAY - datetime.timedelta(days=365),
+    )
+    return {"beneficiary_id": other_beneficiary.pk, "cep_id": cep.pk, "event_id": event.pk, "offer_id": offer.pk}

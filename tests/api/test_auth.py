@@ -1,0 +1,107 @@
+"""Tokens: 401 without, with an unknown or revoked token, or for an inactive user; observers get 403."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from api.main import api as ninja_api
+from cep.accounts.models import ApiToken
+from tests.api.conftest import ApiClient, client_for
+
+PERSONAL_FIELDS = {"last_name", "first_name", "birth_date", "email", "phone", "address", "has_rqth", "items"}
+
+
+def test_no_token_is_401(beneficiary):
+    response = ApiClient(None).get(f"beneficiaries/{beneficiary.pk}")
+    assert response.status_code == 401
+    assert response.json()["code"] == "AUTHENTIFICATION"
+    assert "Jeton" in response.json()["message"]
+
+
+def test_unknown_token_is_401(beneficiary):
+    assert ApiClient("not-a-real-key").get(f"beneficiaries/{beneficiary.pk}").status_code == 401
+
+
+def test_revoked_token_is_401(counselor, beneficiary):
+    token, key = ApiToken.issue(counselor)
+    client = ApiClient(key)
+    assert client.get(f"beneficiaries/{beneficiary.pk}").status_code == 200
+    token.revoked_at = timezone.now()
+    token.save()
+    assert client.get(f"beneficiaries/{beneficiary.pk}").status_code == 401
+
+
+def test_inactive_user_is_401(counselor, beneficiary):
+    client = client_for(counselor)
+    counselor.is_active = False
+    counselor.save()
+    assert client.get(f"beneficiaries/{beneficiary.pk}").status_code == 401
+
+
+def test_only_the_hash_is_stored(counselor):
+    token, key = ApiToken.issue(counselor)
+    assert token.key_hash == ApiToken.hash(key) and key not in token.key_hash
+
+
+def test_issue_api_token_command_prints_a_working_key(counselor, beneficiary, capsys):
+    call_command("issue_api_token", counselor.username, "--name", "logiciel métier")
+    key = capsys.readouterr().out.strip()
+    token = ApiToken.objects.get(key_hash=ApiToken.hash(key))
+    assert token.name == "logiciel métier" and token.user == counselor
+    assert ApiClient(key).get(f"beneficiaries/{beneficiary.pk}").status_code == 200
+
+
+def test_issue_api_token_command_refuses_unknown_user(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="Utilisateur inconnu"):
+        call_command("issue_api_token", "personne")
+
+
+def all_operations() -> list[tuple[str, str]]:
+    """(METHOD, path) of every operation registered on the API, from its OpenAPI schema."""
+    paths = ninja_api.get_openapi_schema()["paths"]
+    return sorted((method.upper(), path) for path, ops in paths.items() for method in ops)
+
+
+def concrete(path: str, ids: dict) -> str:
+    for name, value in ids.items():
+        path = path.replace("{" + name + "}", str(value))
+    return path
+
+
+@pytest.fixture
+def own_objects(beneficiary, open_cep, offer, counselor, event_refs):
+    from cep.events.services import record_event
+
+    cep = open_cep()
+    event = record_event(beneficiary=beneficiary, actor=counselor, date=datetime.date.today(), **event_refs)
+    return {
+        "beneficiary_id": beneficiary.pk,
+        "cep_id": cep.pk,
+        "offer_id": offer.pk,
+        "event_id": event.pk,
+        "name": "exit-reasons",
+    }
+
+
+def test_observers_get_403_on_every_personal_data_route(observers, own_objects):
+    personal = [(m, p) for m, p in all_operations() if not p.startswith("/api/v1/referentials")]
+    assert len(personal) >= 20
+    for observer in observers:
+        client = client_for(observer)
+        for method, path in personal:
+            response = client.call(method, concrete(path, own_objects), {} if method != "GET" else None)
+            assert response.status_code == 403, (observer.role, method, path, response.content)
+            body = response.json()
+            assert set(body) == {"code", "message", "field"}
+            assert body["code"] == "DROITS"
+            assert not PERSONAL_FIELDS & set(body)
+
+
+def test_observers_may_read_referentials(observers):
+    client = client_for(observers[1])
+    assert client.get("referentials").status_code == 200
+    assert client.get("referentials/exit-reasons").status_code == 200

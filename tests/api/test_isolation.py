@@ -1,0 +1,88 @@
+"""A user of structure A gets 404 on every object of structure B, on EVERY route.
+
+The table below must cover every operation the API registers: a new route without an isolation case
+makes test_every_route_is_in_the_isolation_table fail.
+"""
+
+import pytest
+
+from cep.audit.models import AuditEntry
+from tests.api.conftest import EVENT_BODY, TODAY
+from tests.api.test_auth import all_operations, concrete
+
+P = "/api/v1"
+CEP_BODY = {
+    "orientation_source": "ma_structure_entree_directe",
+    "entry_date": str(TODAY),
+    "entry_phase": 2,
+    "request_reason": "prise_de_recul",
+}
+# (METHOD, path template) → request body sent with B's ids (None for no body).
+OBJECT_ROUTES = {
+    ("GET", f"{P}/beneficiaries/{{beneficiary_id}}"): None,
+    ("PATCH", f"{P}/beneficiaries/{{beneficiary_id}}"): {"first_name": "Intrus"},
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/justify"): {},
+    ("GET", f"{P}/beneficiaries/{{beneficiary_id}}/services"): None,
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/services"): "OWN_OFFER",
+    ("GET", f"{P}/beneficiaries/{{beneficiary_id}}/events"): None,
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/events"): EVENT_BODY,
+    ("GET", f"{P}/beneficiaries/{{beneficiary_id}}/ceps"): None,
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/ceps"): CEP_BODY,
+    ("GET", f"{P}/offers/{{offer_id}}"): None,
+    ("PATCH", f"{P}/offers/{{offer_id}}"): {"name": "Offre détournée"},
+    ("GET", f"{P}/events/{{event_id}}"): None,
+    ("PATCH", f"{P}/events/{{event_id}}"): {"comment": "intrusion"},
+    ("GET", f"{P}/ceps/{{cep_id}}"): None,
+    ("PATCH", f"{P}/ceps/{{cep_id}}"): {"prescriber_name": "Intrus"},
+    ("DELETE", f"{P}/ceps/{{cep_id}}"): None,
+    ("POST", f"{P}/ceps/{{cep_id}}/phase3"): {"on": str(TODAY)},
+    ("POST", f"{P}/ceps/{{cep_id}}/cancel-phase3"): {},
+    ("POST", f"{P}/ceps/{{cep_id}}/close"): {"end_date": str(TODAY), "exit_reason": "interruption_formalisee"},
+    ("POST", f"{P}/ceps/{{cep_id}}/reopen"): {},
+    ("GET", f"{P}/ceps/{{cep_id}}/history"): None,
+}
+# Routes without an object in their path: isolation is checked on their results (tests below and in
+# test_beneficiaries / test_offers); referentials carry no personal data.
+COLLECTION_ROUTES = {
+    ("GET", f"{P}/beneficiaries"),
+    ("POST", f"{P}/beneficiaries"),
+    ("GET", f"{P}/offers"),
+    ("POST", f"{P}/offers"),
+    ("GET", f"{P}/referentials"),
+    ("GET", f"{P}/referentials/{{name}}"),
+}
+
+
+def test_every_route_is_in_the_isolation_table():
+    registered = set(all_operations())
+    assert registered == set(OBJECT_ROUTES) | COLLECTION_ROUTES, registered ^ (set(OBJECT_ROUTES) | COLLECTION_ROUTES)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(OBJECT_ROUTES), ids=lambda v: v)
+def test_structure_b_objects_are_404_for_structure_a(method, path, manager, offer, other_objects):
+    from tests.api.conftest import client_for
+
+    client = client_for(manager)  # structure A, every right of a structure
+    body = OBJECT_ROUTES[(method, path)]
+    if body == "OWN_OFFER":
+        body = {"offer": offer.pk, "event": EVENT_BODY}
+    url = concrete(path, other_objects)
+    if method == "DELETE":
+        url += "?confirm=true"
+    audit_before = AuditEntry.objects.count()
+    response = client.call(method, url, body)
+    assert response.status_code == 404, response.content
+    assert response.json() == {"code": "INTROUVABLE", "message": "Ressource introuvable.", "field": None}
+    assert AuditEntry.objects.count() == audit_before  # nothing written
+
+
+def test_search_never_returns_structure_b(api, beneficiary, other_beneficiary):
+    other_beneficiary.last_name = beneficiary.last_name
+    other_beneficiary.save()
+    items = api.get(f"beneficiaries?name={beneficiary.last_name}").json()["items"]
+    assert [b["id"] for b in items] == [beneficiary.pk]
+
+
+def test_offer_list_never_returns_structure_b(manager_api, offer, other_objects):
+    ids = [o["id"] for o in manager_api.get("offers").json()["items"]]
+    assert offer.pk in ids and other_objects["offer_id"] not in ids
