@@ -203,14 +203,19 @@ _LABELS: dict = {"at": 0.0, "data": None}
 def labels() -> dict[str, list[tuple[str, str, datetime.date, datetime.date | None]]]:
     """family → [(code, label, valid_from, valid_to)] in referential order, cached 5 minutes."""
     if _LABELS["data"] is None or time.monotonic() - _LABELS["at"] > 300:
+        from django.db import connection
+
         from cep.referentials import models as ref
 
-        data = {}
+        parts = []
         for family, model_name in REFERENTIAL_OF.items():
-            model = getattr(ref, model_name)
-            data[family] = list(model.objects.order_by("position", "label").values_list(
-                "code", "label", "valid_from", "valid_to"
-            ))  # fmt: skip
+            table = getattr(ref, model_name)._meta.db_table
+            parts.append(f"SELECT '{family}', code, label, valid_from, valid_to, position FROM {table}")
+        data: dict[str, list] = {family: [] for family in REFERENTIAL_OF}
+        with connection.cursor() as cur:  # one query for the six referentials
+            cur.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 6, 3")
+            for family, code, label, valid_from, valid_to, _ in cur.fetchall():
+                data[family].append((code, label, valid_from, valid_to))
         _LABELS.update(at=time.monotonic(), data=data)
     return _LABELS["data"]
 
@@ -321,6 +326,15 @@ class Table:
         status = p.status[layer][i][j]
         value = p.values[layer][i][j]
         return p.text(layer, i, j), status, (value if status == suppression.OK else None)
+
+    def combined(self):
+        """For templates: [(row label, [cells of every scope side by side], is the total row)]."""
+        layers = self.layers()
+        last = len(self.rows_shown) - 1
+        return [
+            (label, [cell for _, body in layers for cell in body[i][1]], self.col_totals and i == last)
+            for i, label in enumerate(self.rows_shown)
+        ]
 
     def layers(self):
         """For templates: [(scope label, [(row label, [(text, status, value)])])]."""

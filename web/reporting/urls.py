@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import exports, exports_contract
+from . import dashboard, exports, exports_contract
 
 app_name = "reporting"
 urlpatterns: list = [
@@ -24,4 +24,8 @@ urlpatterns: list = [
         exports_contract.contract_example,
         name="contract_example",
     ),
+    # Indicators (issue 5, parts 5 and 6)
+    path("indicateurs/", dashboard.dashboard, name="dashboard"),
+    path("indicateurs/telechargement/", dashboard.dashboard_download, name="dashboard_download"),
+    path("indicateurs/actualisation/", dashboard.dashboard_refresh, name="dashboard_refresh"),
 ]

@@ -1,0 +1,200 @@
+"""Indicator dashboards: who sees what, small-cell suppression in pages and downloads, query counts, refresh."""
+
+import csv
+import io
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from cep.accounts.rights import Role
+from cep.reporting import indicators
+from cep.reporting.indicator_models import MonthlyCount, RefreshState
+from cep.reporting.indicators_refresh import refresh
+from cep.reporting.suppression import OK
+from tests.factories import UserFactory
+from tests.reporting.test_indicators import M, build_data
+from tests.reporting.test_suppression import assert_safe
+
+PERIOD = {"debut": "2024-01", "fin": "2024-04"}
+URL = reverse("reporting:dashboard")
+DOWNLOAD = reverse("reporting:dashboard_download")
+
+
+@pytest.fixture
+def world(refdata):
+    cache.clear()
+    structures = build_data()
+    refresh(full=True)
+    users = {
+        "counselor": UserFactory(username="ind_cons", role=Role.COUNSELOR, structure=structures[0]),
+        "manager": UserFactory(username="ind_resp", role=Role.MANAGER, structure=structures[0]),
+        "regional": UserFactory(username="ind_obs_r", role=Role.REGIONAL_OBSERVER, structure=None, region_id="94"),
+        "national": UserFactory(username="ind_obs_n", role=Role.NATIONAL_OBSERVER, structure=None),
+        "admin": UserFactory(username="ind_admin", role=Role.ADMIN, structure=None),
+    }
+    return structures, users
+
+
+def _csv(response):
+    text = response.content.decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text), delimiter=";"))
+
+
+def _sum(**filters):
+    return sum(
+        MonthlyCount.objects.filter(month__gte="2024-01-01", month__lte="2024-04-01", **filters).values_list(
+            "value", flat=True
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_counselors_are_refused_and_anonymous_users_sent_to_sign_in(client, world):
+    _, users = world
+    assert client.get(URL).status_code == 302
+    client.force_login(users["counselor"])
+    for url in (URL, DOWNLOAD, reverse("reporting:dashboard_refresh")):
+        assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_manager_sees_their_structure_without_suppression(client, world):
+    structures, users = world
+    client.force_login(users["manager"])
+    response = client.get(URL, PERIOD)
+    assert response.status_code == 200
+    data = response.context["data"]
+    assert [s.structure_id for s in data.audience.scopes] == [structures[0].pk]
+    entries = data.table("entrees")
+    expected = _sum(structure_id=structures[0].pk, family="entries")
+    assert sum(map(sum, entries.grids[0])) == expected
+    assert structures[1].name not in response.content.decode()
+    # No « < 3 » for their own structure: they see the people anyway.
+    assert all(s == OK for t in data.tables if t.protected for layer in t.protected.status for r in layer for s in r)
+
+
+@pytest.mark.django_db
+def test_regional_observer_sees_their_region_beside_the_nation_never_another_region(client, world):
+    structures, users = world
+    client.force_login(users["regional"])
+    response = client.get(URL, {**PERIOD, "region": "11"})  # a filter they may not use is ignored
+    assert response.status_code == 200
+    data = response.context["data"]
+    assert [(s.region_id, s.label) for s in data.audience.scopes] == [("94", "Corse"), (None, "France entière")]
+    entries = data.table("entrees")
+    # Raw figures: layer 0 = Corse only, layer 1 = nation; Île-de-France appears only inside the national total.
+    assert sum(map(sum, entries.grids[0])) == _sum(region_id="94", family="entries")
+    assert sum(map(sum, entries.grids[1])) == _sum(family="entries")
+    body = response.content.decode()
+    assert "Île-de-France" not in body and structures[2].name not in body and structures[0].name not in body
+    rows = _csv(client.get(DOWNLOAD, {**PERIOD, "format": "csv", "region": "11"}))
+    scopes = {row[0] for row in rows[1:] if len(row) > 2 and row[0] != "Périmètre"}
+    assert scopes == {"Corse", "France entière"}
+
+
+@pytest.mark.django_db
+def test_observers_never_read_a_count_under_3_in_pages_or_downloads(client, world):
+    _, users = world
+    for role in ("regional", "national"):
+        client.force_login(users[role])
+        for framework in ("2019", "2014"):
+            response = client.get(URL, {**PERIOD, "referentiel": framework})
+            data = response.context["data"]
+            data.audience_labels = [scope.label for scope in data.audience.scopes]
+            hidden = 0
+            for table in data.tables:
+                if not table.people:
+                    continue
+                p = table.protected
+                m, n = len(table.rows), len(table.columns)
+                if table.key != "durees":
+                    assert_safe(p, m, n, table.row_totals, table.col_totals, data.audience.linked)
+                hidden += sum(s != OK for layer in p.status for r in layer for s in r)
+            assert hidden, "the factory data has small cells: some must be hidden"
+            people = [t.key for t in data.tables if t.people]
+            for key in people:
+                rows = _csv(
+                    client.get(DOWNLOAD, {**PERIOD, "referentiel": framework, "format": "csv", "tableau": key})
+                )
+                counts = [r[2:3] if key == "durees" else r[2:] for r in rows[1:]]  # durations: days after the count
+                values = [v for r in counts for v in r if v.isdigit()]
+                assert all(int(v) == 0 or int(v) >= 3 for v in values), key
+            book = load_workbook(io.BytesIO(client.get(DOWNLOAD, {**PERIOD, "referentiel": framework}).content))
+            for key in people:
+                rows = list(book[key].iter_rows(min_row=4, values_only=True))
+                counts = [r[2:3] if key == "durees" else r[2:] for r in rows if r and r[0] in data.audience_labels]
+                values = [v for r in counts for v in r if isinstance(v, int)]
+                assert all(v == 0 or v >= 3 for v in values), key
+                assert all(isinstance(v, int) or v in ("< 3", "s", "–") for r in counts for v in r if v is not None)
+
+
+@pytest.mark.django_db
+def test_national_observer_filters_by_region_and_network(client, world):
+    structures, users = world
+    client.force_login(users["national"])
+    response = client.get(URL, {**PERIOD, "region": "94", "reseau": "france_travail"})
+    scope = response.context["data"].audience.scopes[0]
+    assert (scope.region_id, scope.network_id) == ("94", "france_travail")
+    raw = indicators.fetch(scope, M.replace(month=1), M.replace(month=4))
+    assert sum(n for k, n in raw.counts.items() if k[1] == "entries") == _sum(
+        structure_id=structures[1].pk, family="entries"
+    )
+
+
+@pytest.mark.django_db
+def test_bad_filters_show_a_french_error_and_the_defaults(client, world):
+    _, users = world
+    client.force_login(users["national"])
+    response = client.get(URL, {"debut": "2024-13", "fin": "demain", "referentiel": "1999"})
+    assert response.status_code == 200
+    assert "Filtres incorrects" in response.content.decode()
+    assert response.context["data"].framework.code == "2019"
+    response = client.get(URL, {"debut": "2024-05", "fin": "2024-01"})
+    assert "Le mois de fin doit suivre le mois de début." in response.content.decode()
+    assert client.get(DOWNLOAD, {**PERIOD, "tableau": "inconnu", "format": "csv"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_downloads_carry_the_table_as_shown(client, world):
+    _, users = world
+    client.force_login(users["manager"])
+    rows = _csv(client.get(DOWNLOAD, {**PERIOD, "tableau": "sexe", "format": "csv", "referentiel": "2014"}))
+    assert rows[0] == [
+        "Périmètre", "Sexe", "Accueil individualisé", "Conseil personnalisé",
+        "Accompagnement à la mise en œuvre du projet professionnel", "Total",
+    ]  # fmt: skip
+    assert [r[1] for r in rows[1:]] == ["Femme", "Homme", "Total"]
+    book = load_workbook(io.BytesIO(client.get(DOWNLOAD, {**PERIOD, "format": "xlsx"}).content))
+    assert "entrees" in book.sheetnames and "durees" in book.sheetnames and "offres" in book.sheetnames
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role, cold, warm", [("manager", 12, 7), ("regional", 16, 7), ("national", 14, 9)])
+def test_dashboard_query_count_is_pinned(client, world, django_assert_max_num_queries, role, cold, warm):
+    _, users = world
+    client.force_login(users[role])
+    cache.clear()
+    indicators._LABELS["data"] = None
+    with django_assert_max_num_queries(cold):
+        assert client.get(URL, PERIOD).status_code == 200
+    with django_assert_max_num_queries(warm):  # cached until the next refresh
+        assert client.get(URL, PERIOD).status_code == 200
+
+
+@pytest.mark.django_db
+def test_refresh_from_the_page(client, world):
+    _, users = world
+    client.force_login(users["manager"])
+    assert client.post(reverse("reporting:dashboard_refresh")).status_code == 403
+    client.force_login(users["national"])
+    version = RefreshState.objects.get(pk=1).version
+    response = client.post(reverse("reporting:dashboard_refresh"), {"query": "referentiel=2014"})
+    assert response.status_code == 302 and response.url.endswith("?referentiel=2014")
+    assert RefreshState.objects.get(pk=1).version == version + 1  # the test settings run tasks at once
+    fragment = client.get(reverse("reporting:dashboard_refresh")).content.decode()
+    assert "Indicateurs actualisés le" in fragment and "hx-get" not in fragment
+    RefreshState.objects.filter(pk=1).update(state="running", months_total=10, months_done=4)
+    fragment = client.get(reverse("reporting:dashboard_refresh")).content.decode()
+    assert 'hx-trigger="every 2s"' in fragment and 'value="40"' in fragment

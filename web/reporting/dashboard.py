@@ -1,0 +1,176 @@
+"""Indicator dashboards (« Indicateurs »): charts, data tables, CSV / XLSX downloads, background refresh.
+
+Views parse the filters, call cep.reporting.indicators, and render. Who sees what is decided there
+(audience_for): counselors get a 403, observers get every table through small-cell suppression.
+"""
+
+import csv
+import io
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from cep.common.errors import RuleViolation
+from cep.reporting import indicators
+from cep.reporting.indicators_tasks import enqueue_refresh
+
+from .dashboard_charts import charts_for
+from .dashboard_forms import DashboardFilters
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _audience_view(view):
+    """Signed-in users with an audience; RuleViolation("DROITS") → 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            base = indicators.audience_for(request.user)
+        except RuleViolation as exc:
+            raise PermissionDenied(exc.message)
+        return view(request, base, *args, **kwargs)
+
+    return wrapper
+
+
+def _filtered(request, base):
+    form = DashboardFilters(request.GET or None, can_filter=base.can_filter)
+    if request.GET:
+        form.is_valid()
+    values = form.values() if request.GET else _defaults()
+    audience = indicators.audience_for(request.user, region=values["region"], network=values["network"])
+    return form, values, audience
+
+
+def _defaults():
+    start, end = indicators.default_period()
+    return {"framework": "2019", "start": start, "end": end, "region": None, "network": None}
+
+
+@_audience_view
+def dashboard(request, base):
+    form, values, audience = _filtered(request, base)
+    state = indicators.refresh_state()
+    data = indicators.dashboard(audience, values["framework"], values["start"], values["end"], state=state)
+    sections = [(table, charts_for(table)) for table in data.tables]
+    query = form.query_string() if request.GET else ""
+    return render(
+        request,
+        "reporting/dashboard.html",
+        {
+            "form": form,
+            "data": data,
+            "sections": sections,
+            "state": state,
+            "audience": audience,
+            "query": query,
+            "frameworks": indicators.FRAMEWORKS.values(),
+            "title": "Indicateurs",
+        },
+    )
+
+
+@_audience_view
+def dashboard_download(request, base):
+    """One table (?tableau=key) or all of them, as CSV (;) or XLSX, with the same secret as on the page."""
+    form, values, audience = _filtered(request, base)
+    data = indicators.dashboard(audience, values["framework"], values["start"], values["end"])
+    key = request.GET.get("tableau")
+    try:
+        tables = [data.table(key)] if key else data.tables
+    except KeyError:
+        return HttpResponse("Tableau inconnu.", status=404, content_type="text/plain; charset=utf-8")
+    stem = f"indicateurs-{data.framework.code}-{data.start:%Y-%m}-{data.end:%Y-%m}" + (f"-{key}" if key else "")
+    if request.GET.get("format") == "csv":
+        body = indicators_csv(tables)
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
+        return response
+    response = HttpResponse(indicators_xlsx(tables, data), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{stem}.xlsx"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@_audience_view
+def dashboard_refresh(request, base):
+    """GET: the progress fragment (polled by htmx while a refresh runs). POST: start a background refresh."""
+    if request.method == "POST":
+        if not base.can_refresh:
+            raise PermissionDenied("L'actualisation des indicateurs est réservée à l'administration nationale.")
+        enqueue_refresh()
+        messages.success(request, "L'actualisation des indicateurs a été lancée.")
+        return redirect(
+            reverse("reporting:dashboard") + (f"?{request.POST.get('query')}" if request.POST.get("query") else "")
+        )
+    state = indicators.refresh_state()
+    return render(request, "reporting/dashboard_refresh.html", {"state": state, "audience": base})
+
+
+# ------------------------------------------------------------------ file formats (text exactly as shown)
+
+
+def _header(table) -> list[str]:
+    return ["Périmètre", table.row_header, *table.columns_shown]
+
+
+def _rows(table):
+    for label, body in table.layers():
+        for row_label, cells in body:
+            yield [label, row_label, *[text for text, _, _ in cells]]
+
+
+def indicators_csv(tables) -> str:
+    """UTF-8 with BOM and semicolons (read as is by French spreadsheets); one block per table."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    for n, table in enumerate(tables):
+        if n:
+            writer.writerow([])
+        if len(tables) > 1:
+            writer.writerow([table.title])
+        writer.writerow(_header(table))
+        writer.writerows(_rows(table))
+    return out.getvalue()
+
+
+def indicators_xlsx(tables, data) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for table in tables:
+        sheet = book.create_sheet(title=table.key[:31])
+        sheet.append([table.title])
+        sheet["A1"].font = Font(bold=True)
+        sheet.append(
+            [f"{data.framework.label} — {indicators.month_label(data.start)} à {indicators.month_label(data.end)}"]
+        )
+        sheet.append(_header(table))
+        for cell in sheet[3]:
+            cell.font = Font(bold=True)
+        for row in _rows(table):
+            sheet.append([int(v) if v.isdigit() else v for v in row])
+        if table.note:
+            sheet.append([])
+            sheet.append([table.note])
+        if data.audience.suppress:
+            sheet.append(
+                ["« < 3 » : moins de 3 ; « s » : masqué pour protéger une petite valeur (secret statistique)."]
+            )
+        sheet.column_dimensions["A"].width = 28
+        sheet.column_dimensions["B"].width = 48
+    stream = io.BytesIO()
+    book.save(stream)
+    return stream.getvalue()
