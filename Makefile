@@ -5,7 +5,7 @@ PY := $(UV) run --frozen python
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cep
 export UV_PYTHON := 3.11
 
-.PHONY: run test lint bench screenshots install demo serve format
+.PHONY: run test lint bench screenshots install demo serve format browser
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -20,7 +20,11 @@ run: install
 	$(PY) manage.py demo_accounts
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+# Browser tests drive Debian's chromium (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || { echo "Installez chromium (apt-get install chromium)"; exit 1; }
+
+test: install browser
 	DATABASE_URL=$(DATABASE_URL) $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 lint: install
