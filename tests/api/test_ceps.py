@@ -1,0 +1,225 @@
+"""Every CEP action through the API, and refusals that return the rule and leave the database unchanged."""
+
+import datetime
+
+import pytest
+
+from cep.audit.models import AuditEntry
+from cep.enrolments.models import Cep
+from cep.events.models import Event
+from tests.api.conftest import TODAY
+from tests.factories import BeneficiaryFactory
+
+ENTRY = TODAY - datetime.timedelta(days=100)
+OPEN = {
+    "orientation_source": "ma_structure_entree_directe",
+    "entry_date": str(ENTRY),
+    "entry_phase": 2,
+    "request_reason": "prise_de_recul",
+    "initial_interview_date": str(ENTRY - datetime.timedelta(days=3)),
+    "prescriber_name": "France Travail",
+}
+
+
+@pytest.fixture
+def cep_id(api, beneficiary):
+    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", OPEN)
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def unchanged(cep_id):
+    """Snapshot of the CEP row and its audit entries, to assert that a refusal wrote nothing."""
+    cep = Cep.objects.filter(pk=cep_id).values().get()
+    return cep, AuditEntry.objects.filter(object_type="cep", object_id=cep_id).count()
+
+
+def test_open_read_and_list(api, beneficiary, cep_id):
+    body = api.get(f"ceps/{cep_id}").json()
+    assert body["status"] == "phase2" and body["phase2_entry_date"] == str(ENTRY)
+    assert body["orientation_source"] == "ma_structure_entree_directe" and body["prescriber_name"] == "France Travail"
+    assert body["allowed_actions"] == ["move_to_phase3", "modify", "close", "delete"]
+    listed = api.get(f"beneficiaries/{beneficiary.pk}/ceps").json()
+    assert [c["id"] for c in listed["items"]] == [cep_id] and listed["next_cursor"] is None
+
+
+def test_open_on_incomplete_dossier_is_refused_r1(api, structure, counselor):
+    incomplete = BeneficiaryFactory(structure=structure, status="incomplete", justified_at=None)
+    response = api.post(f"beneficiaries/{incomplete.pk}/ceps", OPEN)
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "R1",
+        "message": "Le dossier doit être au statut « Justifié » avant l'ajout d'un CEP.",
+        "field": None,
+    }
+    assert not Cep.objects.exists()
+
+
+def test_second_open_cep_is_refused_r2(api, beneficiary, cep_id):
+    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", OPEN)
+    assert response.status_code == 409 and response.json()["code"] == "R2"
+    assert Cep.objects.count() == 1
+
+
+def test_open_before_first_reception_is_refused_r4(api, beneficiary):
+    too_early = str(beneficiary.first_reception_date - datetime.timedelta(days=1))
+    response = api.post(
+        f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "entry_date": too_early, "initial_interview_date": None}
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "R4" and response.json()["field"] == "entry_date"
+
+
+def test_open_with_unknown_code_is_422(api, beneficiary):
+    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "request_reason": "inconnu"})
+    assert response.status_code == 422 and response.json()["field"] == "request_reason"
+    assert not Cep.objects.exists()
+
+
+def test_phase3_then_cancel(api, cep_id):
+    on = ENTRY + datetime.timedelta(days=10)
+    response = api.post(f"ceps/{cep_id}/phase3", {"on": str(on)})
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "phase3"
+    assert response.json()["phase2_end_date"] == str(on - datetime.timedelta(days=1))
+    response = api.post(f"ceps/{cep_id}/cancel-phase3")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "phase2" and body["phase3_entry_date"] is None and body["phase2_end_date"] is None
+
+
+def test_phase3_on_entry_day_is_refused_r5_and_nothing_changes(api, cep_id):
+    before = unchanged(cep_id)
+    response = api.post(f"ceps/{cep_id}/phase3", {"on": str(ENTRY)})
+    assert response.status_code == 409
+    expected_day = (ENTRY + datetime.timedelta(days=1)).strftime("%d/%m/%Y")
+    assert response.json() == {
+        "code": "R5",
+        "message": "La date d'entrée en phase 3 doit être au plus tôt le lendemain de l'entrée en phase 2 "
+        f"({expected_day}).",
+        "field": "on",
+    }
+    assert unchanged(cep_id) == before
+
+
+def test_cancel_phase3_in_phase2_is_refused_r6(api, cep_id):
+    before = unchanged(cep_id)
+    response = api.post(f"ceps/{cep_id}/cancel-phase3")
+    assert response.status_code == 409 and response.json()["code"] == "R6"
+    assert "Annuler le passage en phase 3" in response.json()["message"]
+    assert unchanged(cep_id) == before
+
+
+def test_modify_allowed_fields(api, cep_id):
+    response = api.patch(f"ceps/{cep_id}", {"request_reason": "reconversion", "project_type": "reconversion"})
+    assert response.status_code == 200
+    assert response.json()["request_reason"] == "reconversion" and response.json()["project_type"] == "reconversion"
+
+
+def test_modify_entry_date_is_refused_r7(api, cep_id):
+    before = unchanged(cep_id)
+    response = api.patch(f"ceps/{cep_id}", {"entry_date": str(TODAY), "prescriber_name": "Autre"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "R7" and "la date d'entrée" in response.json()["message"]
+    assert response.json()["field"] == "entry_date"
+    assert unchanged(cep_id) == before
+
+
+def test_modify_unknown_field_is_422(api, cep_id):
+    response = api.patch(f"ceps/{cep_id}", {"status": "closed"})
+    assert response.status_code == 422 and response.json()["field"] == "status"
+
+
+def test_close_and_reopen(api, cep_id):
+    response = api.post(
+        f"ceps/{cep_id}/close",
+        {"end_date": str(TODAY), "exit_reason": "plan_action_realise", "project_type": "reconversion"},
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "closed" and body["exit_reason"] == "plan_action_realise"
+    assert body["allowed_actions"] == ["reopen"]
+    response = api.post(f"ceps/{cep_id}/reopen")
+    assert response.status_code == 200
+    assert response.json()["status"] == "phase2" and response.json()["end_date"] is None
+
+
+def test_close_plan_without_project_type_is_refused_r8(api, cep_id):
+    before = unchanged(cep_id)
+    response = api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "plan_action_realise"})
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "R8",
+        "message": "Le type de projet est obligatoire pour le motif « Plan d'action réalisé ».",
+        "field": "project_type",
+    }
+    assert unchanged(cep_id) == before
+
+
+def test_close_in_the_future_is_refused_r8(api, cep_id):
+    tomorrow = str(TODAY + datetime.timedelta(days=1))
+    response = api.post(f"ceps/{cep_id}/close", {"end_date": tomorrow, "exit_reason": "interruption_formalisee"})
+    assert response.status_code == 409 and response.json()["field"] == "end_date"
+
+
+def test_reopen_after_death_is_refused_r10(api, cep_id):
+    api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "deces"})
+    before = unchanged(cep_id)
+    response = api.post(f"ceps/{cep_id}/reopen")
+    assert response.status_code == 409 and response.json()["code"] == "R10"
+    assert "Décès" in response.json()["message"]
+    assert unchanged(cep_id) == before
+
+
+def test_delete_needs_confirmation(api, cep_id):
+    before = unchanged(cep_id)
+    response = api.delete(f"ceps/{cep_id}")
+    assert response.status_code == 400
+    assert response.json()["code"] == "CONFIRMATION" and "confirm=true" in response.json()["message"]
+    assert api.delete(f"ceps/{cep_id}?confirm=false").status_code == 400
+    assert unchanged(cep_id) == before
+
+
+def test_delete_with_confirmation(api, beneficiary, cep_id):
+    response = api.delete(f"ceps/{cep_id}?confirm=true")
+    assert response.status_code == 200 and response.json()["status"] == "deleted"
+    assert Event.objects.filter(beneficiary=beneficiary, nature_id="suppression_dispositif").exists()
+    assert api.get(f"beneficiaries/{beneficiary.pk}/ceps").json()["items"] == []
+
+
+def test_history_tells_who_when_what_before_after(api, counselor, cep_id):
+    api.post(f"ceps/{cep_id}/phase3", {"on": str(ENTRY + datetime.timedelta(days=10))})
+    api.patch(f"ceps/{cep_id}", {"referent_name": "Mme Martin"})
+    items = api.get(f"ceps/{cep_id}/history").json()["items"]
+    assert [e["action"] for e in items] == ["open", "move_to_phase3", "modify"]
+    move = items[1]
+    assert move["actor_id"] == counselor.pk and move["actor"] == str(counselor) and move["at"]
+    assert move["before"]["status"] == "phase2" and move["after"]["status"] == "phase3"
+    assert items[2]["before"]["referent_name"] == "" and items[2]["after"]["referent_name"] == "Mme Martin"
+
+
+def test_cep_list_and_history_query_counts(
+    api, beneficiary, cep_id, counselor, cep_refs, django_assert_max_num_queries
+):
+    from cep.enrolments.services import close_cep, open_cep
+
+    with django_assert_max_num_queries(3):
+        assert len(api.get(f"beneficiaries/{beneficiary.pk}/ceps").json()["items"]) == 1
+    with django_assert_max_num_queries(3):
+        assert len(api.get(f"ceps/{cep_id}/history").json()["items"]) == 1
+    cep = Cep.objects.get(pk=cep_id)
+    for i in range(8):
+        cep = close_cep(cep=cep, actor=counselor, end_date=cep.entry_date, exit_reason=cep_refs["formalised"])
+        cep = open_cep(
+            beneficiary=beneficiary,
+            actor=counselor,
+            orientation_source=cep_refs["direct"],
+            entry_date=ENTRY + datetime.timedelta(days=i + 1),
+            entry_phase=2,
+            request_reason=cep_refs["reason"],
+        )
+        api.patch(f"ceps/{cep.pk}", {"referent_name": f"R{i}"})
+    with django_assert_max_num_queries(3):
+        assert len(api.get(f"beneficiaries/{beneficiary.pk}/ceps?limit=100").json()["items"]) == 9
+    with django_assert_max_num_queries(3):
+        assert len(api.get(f"ceps/{cep.pk}/history").json()["items"]) == 2

@@ -1,0 +1,73 @@
+import datetime
+
+from cep.events.models import Event
+from tests.api.conftest import EVENT_BODY, TODAY
+
+
+def test_record_read_and_update_an_event(api, beneficiary, counselor):
+    response = api.post(
+        f"beneficiaries/{beneficiary.pk}/events",
+        {**EVENT_BODY, "secondary_context": "formation", "comment": "Premier entretien"},
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["date"] == str(TODAY) and body["intervener_id"] == counselor.pk and body["is_cep"] is True
+    assert api.get(f"events/{body['id']}").json()["comment"] == "Premier entretien"
+    response = api.patch(f"events/{body['id']}", {"delivery_mode": "a_distance", "walk_in": True})
+    assert response.status_code == 200 and response.json()["delivery_mode"] == "a_distance"
+    assert Event.objects.get(pk=body["id"]).walk_in is True
+
+
+def test_future_event_is_refused(api, beneficiary):
+    response = api.post(
+        f"beneficiaries/{beneficiary.pk}/events", {**EVENT_BODY, "date": str(TODAY + datetime.timedelta(days=2))}
+    )
+    assert response.status_code == 409 and response.json()["field"] == "date"
+    assert not Event.objects.exists()
+
+
+def test_same_context_twice_is_refused(api, beneficiary):
+    response = api.post(f"beneficiaries/{beneficiary.pk}/events", {**EVENT_BODY, "secondary_context": "cep"})
+    assert response.status_code == 409 and response.json()["code"] == "EVENEMENT"
+
+
+def test_missing_required_field_is_422(api, beneficiary):
+    body = {k: v for k, v in EVENT_BODY.items() if k != "nature"}
+    response = api.post(f"beneficiaries/{beneficiary.pk}/events", body)
+    assert response.status_code == 422 and response.json()["field"] == "nature"
+    assert response.json()["errors"][0]["message"] == "Champ obligatoire."
+
+
+def _event(api, beneficiary, **extra):
+    response = api.post(f"beneficiaries/{beneficiary.pk}/events", {**EVENT_BODY, **extra})
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def test_event_filters(api, beneficiary):
+    old = _event(api, beneficiary, date=str(TODAY - datetime.timedelta(days=40)))
+    phone = _event(api, beneficiary, date=str(TODAY - datetime.timedelta(days=5)), nature="telephone")
+    today = _event(api, beneficiary, direction="structure_vers_beneficiaire")
+    url = f"beneficiaries/{beneficiary.pk}/events"
+    assert [e["id"] for e in api.get(url).json()["items"]] == [today, phone, old]
+    since = str(TODAY - datetime.timedelta(days=10))
+    assert [e["id"] for e in api.get(f"{url}?date_from={since}").json()["items"]] == [today, phone]
+    assert [e["id"] for e in api.get(f"{url}?date_to={since}").json()["items"]] == [old]
+    assert [e["id"] for e in api.get(f"{url}?nature=telephone").json()["items"]] == [phone]
+    assert [e["id"] for e in api.get(f"{url}?direction=structure_vers_beneficiaire").json()["items"]] == [today]
+    assert [e["id"] for e in api.get(f"{url}?in_progress=true").json()["items"]] == [today]
+
+
+def test_event_list_pages_and_query_count(api, beneficiary, django_assert_max_num_queries):
+    for days in range(12):
+        _event(api, beneficiary, date=str(TODAY - datetime.timedelta(days=days)))
+    url = f"beneficiaries/{beneficiary.pk}/events"
+    seen, cursor = [], None
+    while True:
+        with django_assert_max_num_queries(3):
+            page = api.get(f"{url}?limit=5" + (f"&cursor={cursor}" if cursor else "")).json()
+        seen += [e["id"] for e in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 12

@@ -1,0 +1,134 @@
+import datetime
+
+from cep.offers.models import Service, ServiceOffer
+from tests.api.conftest import EVENT_BODY, TODAY, _first
+
+OFFER = {
+    "origin": "structure",
+    "theme": "formation",
+    "service_act": "conseil_recherche_emploi",
+    "name": "Atelier CV",
+    "offer_type": "Atelier",
+    "partner": "Agence locale",
+    "start_date": str(TODAY - datetime.timedelta(days=30)),
+    "national_measure": "cep",
+}
+
+
+def test_manager_creates_and_updates_an_offer(manager_api, manager):
+    response = manager_api.post("offers", OFFER)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["theme"] == "formation" and body["structure_id"] == manager.structure_id
+    response = manager_api.patch(f"offers/{body['id']}", {"state": "fermee", "end_date": str(TODAY)})
+    assert response.status_code == 200 and response.json()["state"] == "fermee"
+    assert manager_api.get(f"offers/{body['id']}").json()["end_date"] == str(TODAY)
+
+
+def test_counselor_cannot_create_offers_403(api):
+    response = api.post("offers", OFFER)
+    assert response.status_code == 403
+    assert response.json()["code"] == "DROITS" and "Gérer des offres de service" in response.json()["message"]
+    assert not ServiceOffer.objects.exists()
+
+
+def test_offer_end_before_start_is_refused(manager_api):
+    response = manager_api.post("offers", {**OFFER, "end_date": "2000-01-01"})
+    assert response.status_code == 409 and response.json()["field"] == "end_date"
+
+
+def test_offer_list_has_own_and_regional_offers(manager_api, structure, offer, refdata):
+    regional = ServiceOffer.objects.create(
+        structure=None,
+        region_id=structure.region_id,
+        origin="autre",
+        theme_id=_first("ServiceTheme"),
+        service_act_id=_first("ServiceAct"),
+        name="Offre régionale",
+        start_date=TODAY,
+    )
+    elsewhere = ServiceOffer.objects.create(
+        structure=None,
+        region_id="11",
+        origin="autre",
+        theme_id=_first("ServiceTheme"),
+        service_act_id=_first("ServiceAct"),
+        name="Offre d'une autre région",
+        start_date=TODAY,
+    )
+    ids = [o["id"] for o in manager_api.get("offers").json()["items"]]
+    assert offer.pk in ids and regional.pk in ids and elsewhere.pk not in ids
+    # A regional offer is read-only for a structure.
+    assert manager_api.patch(f"offers/{regional.pk}", {"name": "x"}).status_code == 403
+
+
+def test_offer_filters(manager_api, offer):
+    assert [o["id"] for o in manager_api.get("offers?name=niveau&national_measure=cep").json()["items"]] == [offer.pk]
+    assert manager_api.get("offers?theme=autre_theme_inconnu").json()["items"] == []
+    assert manager_api.get(f"offers?service_act={offer.service_act_id}").json()["items"][0]["id"] == offer.pk
+
+
+def test_propose_offer_records_the_event_when_none_is_in_progress(api, beneficiary, offer):
+    response = api.post(f"beneficiaries/{beneficiary.pk}/services", {"offer": offer.pk, "event": EVENT_BODY})
+    assert response.status_code == 201, response.content
+    service = Service.objects.get(pk=response.json()["id"])
+    assert service.event is not None and service.is_cep_level1
+    assert service.event.nature_id == "entretien_individuel" and service.event.date == TODAY
+    listed = api.get(f"beneficiaries/{beneficiary.pk}/services").json()["items"]
+    assert [s["id"] for s in listed] == [service.pk]
+    # A second proposal the same day reuses the event in progress: no event object needed.
+    again = api.post(f"beneficiaries/{beneficiary.pk}/services", {"offer": offer.pk})
+    assert again.status_code == 201 and again.json()["event_id"] == service.event_id
+
+
+def test_propose_without_event_and_none_in_progress_is_refused(api, beneficiary, offer):
+    response = api.post(f"beneficiaries/{beneficiary.pk}/services", {"offer": offer.pk})
+    assert response.status_code == 409
+    assert response.json()["code"] == "EVENEMENT" and response.json()["field"] == "event"
+    assert not Service.objects.exists()
+
+
+def test_propose_offer_of_another_structure_is_422(api, beneficiary, other_objects):
+    response = api.post(
+        f"beneficiaries/{beneficiary.pk}/services", {"offer": other_objects["offer_id"], "event": EVENT_BODY}
+    )
+    assert response.status_code == 422 and response.json()["field"] == "offer"
+
+
+def test_propose_with_invalid_event_code_is_422(api, beneficiary, offer):
+    response = api.post(
+        f"beneficiaries/{beneficiary.pk}/services", {"offer": offer.pk, "event": {**EVENT_BODY, "nature": "x"}}
+    )
+    assert response.status_code == 422 and response.json()["field"] == "nature"
+
+
+def test_list_query_counts_do_not_grow(api, manager_api, beneficiary, offer, structure, django_assert_max_num_queries):
+    api.post(f"beneficiaries/{beneficiary.pk}/services", {"offer": offer.pk, "event": EVENT_BODY})
+    with django_assert_max_num_queries(3):
+        assert len(api.get(f"beneficiaries/{beneficiary.pk}/services").json()["items"]) == 1
+    with django_assert_max_num_queries(2):
+        assert len(manager_api.get("offers").json()["items"]) == 1
+    for i in range(25):
+        api.post(f"beneficiaries/{beneficiary.pk}/services", {"offer": offer.pk})
+        ServiceOffer.objects.create(
+            structure=structure,
+            origin="structure",
+            theme_id=offer.theme_id,
+            service_act_id=offer.service_act_id,
+            name=f"Offre {i}",
+            start_date=TODAY,
+        )
+    with django_assert_max_num_queries(3):
+        assert len(api.get(f"beneficiaries/{beneficiary.pk}/services?limit=100").json()["items"]) == 26
+    with django_assert_max_num_queries(2):
+        assert len(manager_api.get("offers?limit=100").json()["items"]) == 26
+
+
+def test_structure_less_user_cannot_create(db, refdata):
+    from cep.accounts.rights import Role
+    from tests.api.conftest import client_for
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="admin_api", role=Role.ADMIN, structure=None)
+    response = client_for(admin).post("offers", OFFER)
+    assert response.status_code == 403 and response.json()["code"] == "DROITS"
