@@ -105,3 +105,16 @@ def test_observers_may_read_referentials(observers):
     client = client_for(observers[1])
     assert client.get("referentials").status_code == 200
     assert client.get("referentials/exit-reasons").status_code == 200
+
+
+def test_bearer_clients_need_no_csrf_token(counselor, beneficiary):
+    from django.test import Client
+
+    _, key = ApiToken.issue(counselor)
+    response = Client(enforce_csrf_checks=True).post(
+        f"/api/v1/beneficiaries/{beneficiary.pk}/justify",
+        data="{}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert response.status_code == 200, response.content

@@ -22,17 +22,25 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def seeded(counselor, beneficiary, open_cep, offer):
+def seeded(counselor, beneficiary, open_cep, offer, event_refs):
     """A counselor with a known token, a dossier, a CEP in progress and an offer of the structure.
 
     Requests go straight to the WSGI application: like Django's test client, keep the test's database
     connection (and its transaction) open across requests.
     """
+    from cep.events.services import record_event
+
     ApiToken.issue(counselor, name="schemathesis", key=KEY)
-    open_cep()
+    cep = open_cep()
+    event = record_event(
+        beneficiary=beneficiary,
+        actor=counselor,
+        date=cep.entry_date,
+        **event_refs,
+    )
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield
+    yield {"beneficiary_id": beneficiary.pk, "cep_id": cep.pk, "event_id": event.pk, "offer_id": offer.pk}
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
@@ -45,4 +53,8 @@ def seeded(counselor, beneficiary, open_cep, offer):
     derandomize=True,
 )
 def test_api_has_no_server_error_nor_undocumented_status(case, seeded):
+    # Aim at the seeded objects so that bodies are checked against real dossiers, not only 404s
+    # (isolation and unknown ids have their own tests).
+    if case.path_parameters:
+        case.path_parameters = {k: seeded.get(k, v) for k, v in case.path_parameters.items()}
     case.call_and_validate(headers={"Authorization": f"Bearer {KEY}"}, checks=CHECKS)
