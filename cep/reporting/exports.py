@@ -146,10 +146,18 @@ def payload_sql(resource: Resource) -> str:
 
 
 def current_rows_sql(resource: Resource, *, candidates_only: bool = True) -> str:
-    """The current line content of each (candidate) object of the resource in the scope."""
+    """The current line content of each (candidate) object of the resource in the scope.
+
+    With candidates, the scope filter is already in the candidates: leaving it out lets PostgreSQL fetch the
+    candidate rows by primary key instead of hashing the whole scope.
+    """
     object_id, ref_date, table, joins, where = _CURRENT[resource.name]
     alias = object_id.split(".")[0]
-    source = f"cand JOIN {table} ON {alias}.id = cand.id" if candidates_only else table
+    if candidates_only:
+        source = f"cand JOIN {table} ON {alias}.id = cand.id"
+        where = " AND ".join(part for part in where.split(" AND ") if "%(structures)s" not in part)
+    else:
+        source = table
     return (
         f"SELECT {object_id} AS object_id, {ref_date} AS ref_date, {payload_sql(resource)} AS payload "
         f"FROM {source} {joins} WHERE {where}"
@@ -163,9 +171,9 @@ def lines_sql(resource: Resource) -> str:
         {_CANDIDATES[resource.name]}
         UNION SELECT l.object_id FROM reporting_exportline l
         WHERE l.batch_id = ANY(%(previous)s) AND l.resource = %(resource)s AND l.state = 'rejected'
-    ), cur AS (
+    ), cur AS MATERIALIZED (  -- fences: the payload and its hash are each computed once per row
         {current_rows_sql(resource)}
-    ), cur_h AS (
+    ), cur_h AS MATERIALIZED (
         SELECT object_id, ref_date, payload, encode(sha256(convert_to(payload, 'UTF8')), 'hex') AS line_hash
         FROM cur
     ), prev AS (
@@ -174,18 +182,21 @@ def lines_sql(resource: Resource) -> str:
         WHERE l.batch_id = ANY(%(previous)s) AND l.resource = %(resource)s AND l.state <> 'rejected'
           AND l.object_id IN (SELECT id FROM cand)
         ORDER BY l.object_id, bt.month DESC, bt.id DESC
+    ), joined AS (
+        SELECT k.object_id AS cur_id, p.object_id AS prev_id, k.ref_date, k.payload, k.line_hash,
+               p.movement AS prev_movement, p.line_hash AS prev_hash, p.payload AS prev_payload
+        FROM cur_h k FULL JOIN prev p ON p.object_id = k.object_id
     ), moves AS (
-        SELECT CASE WHEN p.object_id IS NULL OR p.movement = 'suppression' THEN 'creation'
+        SELECT CASE WHEN cur_id IS NULL THEN 'suppression'
+                    WHEN prev_id IS NULL OR prev_movement = 'suppression' THEN 'creation'
                     ELSE 'modification' END AS movement,
-               k.object_id, k.ref_date, k.payload, k.line_hash
-        FROM cur_h k LEFT JOIN prev p ON p.object_id = k.object_id
-        WHERE (p.object_id IS NULL AND k.ref_date >= %(first)s)
-           OR p.movement = 'suppression'
-           OR p.line_hash <> k.line_hash
-        UNION ALL
-        SELECT 'suppression', p.object_id, NULL::date, p.payload, p.line_hash
-        FROM prev p
-        WHERE p.movement <> 'suppression' AND NOT EXISTS (SELECT 1 FROM cur k WHERE k.object_id = p.object_id)
+               coalesce(cur_id, prev_id) AS object_id, ref_date,
+               coalesce(payload, prev_payload) AS payload, coalesce(line_hash, prev_hash) AS line_hash
+        FROM joined
+        WHERE (cur_id IS NOT NULL AND prev_id IS NULL AND ref_date >= %(first)s)
+           OR (cur_id IS NOT NULL AND prev_movement = 'suppression')
+           OR (cur_id IS NOT NULL AND prev_hash <> line_hash)
+           OR (cur_id IS NULL AND prev_movement <> 'suppression')
     )
     SELECT row_number() OVER (
                ORDER BY CASE movement WHEN 'creation' THEN 1 WHEN 'modification' THEN 2 ELSE 3 END,
@@ -257,12 +268,21 @@ def ensure_postgresql() -> None:
         raise RuleViolation("EXPORT", "La production du fichier mensuel nécessite PostgreSQL.")
 
 
+WORK_MEM = "128MB"
+
+
+def tune(cursor) -> None:
+    """Enough memory for the month's hashes and sort (transaction-local; no effect outside a transaction)."""
+    cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+
+
 def insert_lines(batch: ExportBatch, version: ContractVersion) -> dict[str, dict[str, int]]:
     """Compute and record the lines of every file of the batch; returns counts per file and movement."""
     ensure_postgresql()
     scope = ExportScope.of(batch)
     counts = {}
     with connection.cursor() as cursor:
+        tune(cursor)
         for resource in version.resources.values():
             params = query_params(scope, batch.month, resource.name)
             params.update(batch=batch.pk, object_type=resource.object_type)
