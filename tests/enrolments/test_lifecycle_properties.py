@@ -99,6 +99,21 @@ class CepLifecycle(RuleBasedStateMachine):
     def cancel_latest_phase3(self):
         self.cancel_phase3(0)
 
+    @precondition(lambda self: self._latest_status() in OPEN_STATUSES)
+    @rule(delta=st.integers(0, 60), reason=st.integers(0, 6))
+    def close_latest(self, delta, reason):
+        cep = self._pick(0)
+        start = cep.current_phase_entry_date
+        end = min(TODAY, start + datetime.timedelta(days=delta))
+        self._apply(
+            s.close_cep, cep=cep, end_date=end, exit_reason=self.exit_reasons[reason], project_type=self.project
+        )
+
+    @precondition(lambda self: self._latest_status() == Status.CLOSED)
+    @rule()
+    def reopen_latest(self):
+        self.reopen(0)
+
     @rule(index=picks, delta=st.integers(-2, 90))
     def move_to_phase3(self, index, delta):
         if cep := self._pick(index):
