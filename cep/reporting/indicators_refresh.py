@@ -56,14 +56,6 @@ def _ensure_postgresql() -> None:
         raise RuntimeError("Les indicateurs agrégés ne sont calculés que sur PostgreSQL.")
 
 
-# Age bands of the public reached, at the entry date (level 1: at the first level-1 service of the month).
-AGE_BAND_SQL = """CASE
-    WHEN date_part('year', age({on}, {birth})) < 26 THEN 'moins_26'
-    WHEN date_part('year', age({on}, {birth})) <= 35 THEN '26_35'
-    WHEN date_part('year', age({on}, {birth})) <= 45 THEN '36_45'
-    WHEN date_part('year', age({on}, {birth})) <= 55 THEN '46_55'
-    ELSE '56_plus' END"""
-
 # Duration histogram buckets (lower bound, in days): exact to 91, weekly to 364, 30-day to 1094, then one.
 DURATION_BUCKET_SQL = """CASE
     WHEN {d} < 92 THEN {d}
@@ -90,83 +82,111 @@ WHERE c.status <> 'deleted'
 
 # Entries and public reached. Level 1: the people who received a CEP level-1 service in the month (once per
 # person and structure); levels 2 and 3: the CEPs entered in the month, by entry phase.
+_PEOPLE = """
+CREATE TEMP TABLE ind_month_people ON COMMIT DROP AS
+SELECT l1.structure_id, 1 AS level, b.sex::varchar AS sex, b.birth_date, b.employment_status_id,
+       b.qualification_level_id, b.has_rqth, l1.first_on AS on_date, NULL::varchar AS request_reason_id,
+       NULL::varchar AS project_type
+FROM (SELECT structure_id, beneficiary_id, min(proposed_on) AS first_on
+      FROM offers_service
+      WHERE is_cep_level1 AND proposed_on BETWEEN %(s)s AND %(e)s
+      GROUP BY structure_id, beneficiary_id) l1
+JOIN beneficiaries_beneficiary b ON b.id = l1.beneficiary_id
+UNION ALL
+SELECT structure_id, entry_phase, sex, birth_date, employment_status_id, qualification_level_id, has_rqth,
+       entry_date, request_reason_id, COALESCE(project_type_id, 'non_renseigne')
+FROM ind_month_cep WHERE entry_date BETWEEN %(s)s AND %(e)s
+"""
+
+# One pass over the month's people, one hash aggregate per breakdown (GROUPING SETS), unpivoted afterwards.
 _PUBLIC = f"""
-WITH people AS (
-    SELECT l1.structure_id, 1 AS level, b.sex, b.birth_date, b.employment_status_id, b.qualification_level_id,
-           b.has_rqth, l1.first_on AS on_date, NULL::varchar AS request_reason_id, NULL::varchar AS project_type
-    FROM (SELECT structure_id, beneficiary_id, min(proposed_on) AS first_on
-          FROM offers_service
-          WHERE is_cep_level1 AND proposed_on BETWEEN %(s)s AND %(e)s
-          GROUP BY structure_id, beneficiary_id) l1
-    JOIN beneficiaries_beneficiary b ON b.id = l1.beneficiary_id
-    UNION ALL
-    SELECT structure_id, entry_phase, sex, birth_date, employment_status_id, qualification_level_id, has_rqth,
-           entry_date, request_reason_id, COALESCE(project_type_id, 'non_renseigne')
-    FROM ind_month_cep WHERE entry_date BETWEEN %(s)s AND %(e)s
-)
 INSERT INTO reporting_monthlycount ({_LOC_COLS}, family, level, code, value)
-SELECT %(s)s, p.structure_id, {_LOC}, v.family, p.level, v.code, count(*)
-FROM people p
-JOIN organisations_structure st ON st.id = p.structure_id
-CROSS JOIN LATERAL (VALUES
-    ('entries', 'total'),
-    ('age_band', {AGE_BAND_SQL.format(on="p.on_date", birth="p.birth_date")}),
-    ('sex', p.sex::varchar),
-    ('employment_status', COALESCE(p.employment_status_id, 'non_renseigne')),
-    ('qualification_level', COALESCE(p.qualification_level_id, 'non_renseigne')),
-    ('rqth', CASE WHEN p.has_rqth THEN 'oui' ELSE 'non' END),
-    ('request_reason', p.request_reason_id),
-    ('project_type', p.project_type)
-) AS v(family, code)
-WHERE v.code IS NOT NULL
-GROUP BY p.structure_id, {_LOC}, v.family, p.level, v.code
+SELECT %(s)s, a.structure_id, {_LOC}, a.family, a.level, a.code, a.n
+FROM (
+    SELECT g.structure_id, g.level, g.n,
+           CASE WHEN g.gb = 0 THEN 'age_band' WHEN g.gs = 0 THEN 'sex' WHEN g.ge = 0 THEN 'employment_status'
+                WHEN g.gq = 0 THEN 'qualification_level' WHEN g.gr = 0 THEN 'rqth'
+                WHEN g.gm = 0 THEN 'request_reason' WHEN g.gp = 0 THEN 'project_type' ELSE 'entries' END AS family,
+           COALESCE(g.band, g.sex, g.employment, g.qualification, g.rqth, g.reason, g.project, 'total') AS code
+    FROM (
+        SELECT p.structure_id, p.level, count(*) AS n,
+               x.band, p.sex, x.employment, x.qualification, x.rqth, p.request_reason_id AS reason,
+               p.project_type AS project,
+               GROUPING(x.band) AS gb, GROUPING(p.sex) AS gs, GROUPING(x.employment) AS ge,
+               GROUPING(x.qualification) AS gq, GROUPING(x.rqth) AS gr, GROUPING(p.request_reason_id) AS gm,
+               GROUPING(p.project_type) AS gp
+        FROM ind_month_people p
+        CROSS JOIN LATERAL (SELECT
+            CASE WHEN y < 26 THEN 'moins_26' WHEN y <= 35 THEN '26_35' WHEN y <= 45 THEN '36_45'
+                 WHEN y <= 55 THEN '46_55' ELSE '56_plus' END AS band,
+            COALESCE(p.employment_status_id, 'non_renseigne') AS employment,
+            COALESCE(p.qualification_level_id, 'non_renseigne') AS qualification,
+            CASE WHEN p.has_rqth THEN 'oui' ELSE 'non' END AS rqth
+            FROM (SELECT date_part('year', age(p.on_date, p.birth_date)) AS y) yy) x
+        GROUP BY GROUPING SETS (
+            (p.structure_id, p.level), (p.structure_id, p.level, x.band), (p.structure_id, p.level, p.sex),
+            (p.structure_id, p.level, x.employment), (p.structure_id, p.level, x.qualification),
+            (p.structure_id, p.level, x.rqth), (p.structure_id, p.level, p.request_reason_id),
+            (p.structure_id, p.level, p.project_type))
+    ) g
+) a
+JOIN organisations_structure st ON st.id = a.structure_id
+WHERE NOT (a.family IN ('request_reason', 'project_type') AND a.code = 'total')
 """
 
 _MOVES_AND_EXITS = f"""
 INSERT INTO reporting_monthlycount ({_LOC_COLS}, family, level, code, value)
-SELECT %(s)s, c.structure_id, {_LOC}, v.family, v.level, v.code, count(*)
-FROM ind_month_cep c
-JOIN organisations_structure st ON st.id = c.structure_id
-CROSS JOIN LATERAL (VALUES
-    ('phase3_moves', 3, CASE WHEN c.phase2_entry_date IS NOT NULL
-                              AND c.phase3_entry_date BETWEEN %(s)s AND %(e)s THEN 'total' END),
-    ('exits', c.ended_in_phase, CASE WHEN c.end_date BETWEEN %(s)s AND %(e)s THEN c.exit_reason_id END)
-) AS v(family, level, code)
-WHERE v.code IS NOT NULL
-GROUP BY c.structure_id, {_LOC}, v.family, v.level, v.code
+SELECT %(s)s, a.structure_id, {_LOC}, a.family, a.level, a.code, a.n
+FROM (
+    SELECT c.structure_id, v.family, v.level, v.code, count(*) AS n
+    FROM ind_month_cep c
+    CROSS JOIN LATERAL (VALUES
+        ('phase3_moves', 3, CASE WHEN c.phase2_entry_date IS NOT NULL
+                                  AND c.phase3_entry_date BETWEEN %(s)s AND %(e)s THEN 'total' END),
+        ('exits', c.ended_in_phase, CASE WHEN c.end_date BETWEEN %(s)s AND %(e)s THEN c.exit_reason_id END)
+    ) AS v(family, level, code)
+    WHERE v.code IS NOT NULL
+    GROUP BY c.structure_id, v.family, v.level, v.code
+) a
+JOIN organisations_structure st ON st.id = a.structure_id
 """
 
 # Services: a CEP level-1 service outside a CEP is level 1; a service proposed during a CEP (whatever its event
 # context) counts in the CEP's phase on that day. Services of a deleted CEP only count if they are level 1.
 _SERVICES = f"""
 INSERT INTO reporting_monthlycount ({_LOC_COLS}, family, level, code, value)
-SELECT %(s)s, sv.structure_id, {_LOC}, 'services', x.level, sv.service_act_id, count(*)
-FROM offers_service sv
-LEFT JOIN enrolments_cep c ON c.id = sv.cep_id AND c.status <> 'deleted'
-JOIN organisations_structure st ON st.id = sv.structure_id
-CROSS JOIN LATERAL (SELECT CASE
-    WHEN c.id IS NULL THEN 1
-    WHEN c.phase3_entry_date IS NOT NULL AND sv.proposed_on >= c.phase3_entry_date THEN 3
-    ELSE 2 END AS level) x
-WHERE sv.proposed_on BETWEEN %(s)s AND %(e)s AND (c.id IS NOT NULL OR sv.is_cep_level1)
-GROUP BY sv.structure_id, {_LOC}, x.level, sv.service_act_id
+SELECT %(s)s, a.structure_id, {_LOC}, 'services', a.level, a.service_act_id, a.n
+FROM (
+    SELECT sv.structure_id, CASE
+        WHEN c.id IS NULL THEN 1
+        WHEN c.phase3_entry_date IS NOT NULL AND sv.proposed_on >= c.phase3_entry_date THEN 3
+        ELSE 2 END AS level, sv.service_act_id, count(*) AS n
+    FROM offers_service sv
+    LEFT JOIN enrolments_cep c ON c.id = sv.cep_id AND c.status <> 'deleted'
+    WHERE sv.proposed_on BETWEEN %(s)s AND %(e)s AND (c.id IS NOT NULL OR sv.is_cep_level1)
+    GROUP BY 1, 2, 3
+) a
+JOIN organisations_structure st ON st.id = a.structure_id
 """
 
 # Durations in days (end − start) of the CEPs that ended in the month: per phase and for the whole CEP.
 _DURATIONS = f"""
 INSERT INTO reporting_monthlyduration ({_LOC_COLS}, phase, bucket, value)
-SELECT %(s)s, c.structure_id, {_LOC}, d.phase, b.bucket, count(*)
-FROM ind_month_cep c
-JOIN organisations_structure st ON st.id = c.structure_id
-CROSS JOIN LATERAL (VALUES
-    (0, c.end_date - c.entry_date),
-    (2, CASE WHEN c.phase2_entry_date IS NOT NULL
-             THEN COALESCE(c.phase2_end_date, c.end_date) - c.phase2_entry_date END),
-    (3, CASE WHEN c.ended_in_phase = 3 THEN c.end_date - c.phase3_entry_date END)
-) AS d(phase, days)
-CROSS JOIN LATERAL (SELECT {DURATION_BUCKET_SQL.format(d="d.days")} AS bucket) b
-WHERE c.end_date BETWEEN %(s)s AND %(e)s AND d.days IS NOT NULL
-GROUP BY c.structure_id, {_LOC}, d.phase, b.bucket
+SELECT %(s)s, a.structure_id, {_LOC}, a.phase, a.bucket, a.n
+FROM (
+    SELECT c.structure_id, d.phase, b.bucket, count(*) AS n
+    FROM ind_month_cep c
+    CROSS JOIN LATERAL (VALUES
+        (0, c.end_date - c.entry_date),
+        (2, CASE WHEN c.phase2_entry_date IS NOT NULL
+                 THEN COALESCE(c.phase2_end_date, c.end_date) - c.phase2_entry_date END),
+        (3, CASE WHEN c.ended_in_phase = 3 THEN c.end_date - c.phase3_entry_date END)
+    ) AS d(phase, days)
+    CROSS JOIN LATERAL (SELECT {DURATION_BUCKET_SQL.format(d="d.days")} AS bucket) b
+    WHERE c.end_date BETWEEN %(s)s AND %(e)s AND d.days IS NOT NULL
+    GROUP BY c.structure_id, d.phase, b.bucket
+) a
+JOIN organisations_structure st ON st.id = a.structure_id
 """
 
 _STOCK_FLOWS = f"""
@@ -267,18 +287,26 @@ def refresh_month(month: datetime.date, cursor=None) -> None:
     with transaction.atomic():
         cur = cursor or connection.cursor()
         try:
+            cur.execute("SET LOCAL work_mem = '64MB'")  # hash aggregates in memory
+            cur.execute("SET LOCAL jit = off")  # short statements: compiling costs more than it saves
             cur.execute("DELETE FROM reporting_monthlycount WHERE month = %(s)s", params)
             cur.execute("DELETE FROM reporting_monthlyduration WHERE month = %(s)s", params)
             cur.execute("DELETE FROM reporting_monthlystock WHERE month = %(s)s", params)
-            cur.execute("DROP TABLE IF EXISTS ind_month_cep")
+            cur.execute("DROP TABLE IF EXISTS ind_month_cep, ind_month_people")
+            # The month's rows are few against the million dossiers: look each dossier up by its key rather
+            # than hashing or scanning the whole table.
+            cur.execute("SET LOCAL enable_hashjoin = off")
+            cur.execute("SET LOCAL enable_mergejoin = off")
             cur.execute(_MONTH_CEPS, params)
-            cur.execute("ANALYZE ind_month_cep")
+            cur.execute(_PEOPLE, params)
+            cur.execute("SET LOCAL enable_hashjoin = on")
+            cur.execute("SET LOCAL enable_mergejoin = on")
             cur.execute(_PUBLIC, params)
             cur.execute(_MOVES_AND_EXITS, params)
             cur.execute(_SERVICES, params)
             cur.execute(_DURATIONS, params)
             cur.execute(_STOCK_FLOWS, params)
-            cur.execute("DROP TABLE ind_month_cep")
+            cur.execute("DROP TABLE ind_month_cep, ind_month_people")
         finally:
             if cursor is None:
                 cur.close()
