@@ -28,6 +28,7 @@ MONTHS_FR = [
     "janvier", "février", "mars", "avril", "mai", "juin",
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
 ]  # fmt: skip
+MONTHS_SHORT = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
 MAX_MONTHS = 36
 
 
@@ -107,6 +108,10 @@ CATEGORY_TABLES = [
 
 def month_label(month: datetime.date) -> str:
     return f"{MONTHS_FR[month.month - 1]} {month.year}"
+
+
+def month_short(month: datetime.date) -> str:
+    return f"{MONTHS_SHORT[month.month - 1]} {month:%y}"
 
 
 def months_between(start: datetime.date, end: datetime.date) -> list[datetime.date]:
@@ -611,6 +616,8 @@ def build(audience: Audience, framework_code: str, start: datetime.date, end: da
     tables.append(_offers_series(raws, months))
     for table in tables:
         table.scope_labels = [scope.label for scope in audience.scopes]
+        if table.chart == "series":
+            table.extra["short_rows"] = [month_short(m) for m in months]
         if table.key == "durees":
             _finish_durations(table, audience.suppress, audience.linked)
         elif audience.suppress and table.people:

@@ -4,6 +4,8 @@ Every chart is an image (role="img") whose title names it; the data table right 
 alternative and holds the exact figures. A cell hidden by the statistical secret draws no bar.
 """
 
+import math
+
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -18,14 +20,15 @@ def _short(text: str, limit: int = 46) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _nice_max(value: float) -> float:
+def _scale(value: float) -> tuple[float, int]:
+    """A round top of axis and its number of intervals: steps of 1, 2 or 5 × 10^k, three to five of them."""
     if value <= 0:
-        return 1
-    for step in (1, 2, 2.5, 5, 10):
-        magnitude = 10 ** (len(str(int(value))) - 1)
-        if value <= step * magnitude:
-            return step * magnitude
-    return value
+        return 1, 1
+    rough = value / 4
+    magnitude = 10 ** math.floor(math.log10(rough)) if rough >= 1 else 1
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= rough)
+    ticks = max(1, math.ceil(value / step))
+    return step * ticks, ticks
 
 
 def _fmt(value: float) -> str:
@@ -62,16 +65,16 @@ def series_chart(table: Table, layer: int) -> str:
     colors = PALETTE[: len(columns)]
     legend, top = _legend(list(zip(columns, colors, strict=False)), 0)
     values = [[table.cell(layer, i, j)[2] for j in range(len(columns))] for i in range(len(table.rows))]
-    peak = _nice_max(max([v for row in values for v in row if v is not None] or [0]))
+    peak, ticks = _scale(max([v for row in values for v in row if v is not None] or [0]))
     left, bottom, plot_h = 56, 34, 180
     height = top + plot_h + bottom
     plot_w = WIDTH - left - 8
     group_w = plot_w / max(1, len(values))
     bar_w = max(1.5, min(18.0, (group_w - 4) / max(1, len(columns))))
     body = legend
-    for k in range(5):  # horizontal grid and its labels
-        v = peak * k / 4
-        y = top + plot_h - plot_h * k / 4
+    for k in range(ticks + 1):  # horizontal grid and its labels
+        v = peak * k / ticks
+        y = top + plot_h - plot_h * k / ticks
         body.append(f'<line x1="{left}" x2="{WIDTH}" y1="{y:.1f}" y2="{y:.1f}" class="cep-chart__grid"/>')
         body.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="cep-chart__axis">{_fmt(v)}</text>')
     step = max(1, len(values) // 12)
@@ -86,8 +89,7 @@ def series_chart(table: Table, layer: int) -> str:
                 f'height="{h:.1f}" fill="{colors[j]}"/>'
             )
         if i % step == 0:
-            label = table.rows[i].split(" ")
-            short = f"{label[0][:4]}. {label[1][2:]}" if len(label) == 2 else table.rows[i]
+            short = table.extra["short_rows"][i] if "short_rows" in table.extra else table.rows[i]
             body.append(
                 f'<text x="{left + (i + 0.5) * group_w:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
                 f'class="cep-chart__axis">{escape(short)}</text>'
@@ -116,7 +118,7 @@ def bars_chart(table: Table) -> str:
                   for _, vals in rows]  # fmt: skip
     else:
         scaled = [vals for _, vals in rows]
-    peak = _nice_max(max([v for vals in scaled for v in vals if v is not None] or [0]))
+    peak, _ = _scale(max([v for vals in scaled for v in vals if v is not None] or [0]))
     plot_w = WIDTH - label_w - 70
     row_h = bar_h * layers + gap
     height = top + row_h * len(rows) + 8
@@ -144,9 +146,13 @@ def bars_chart(table: Table) -> str:
 
 
 def charts_for(table: Table) -> list[str]:
-    """The SVG charts of a table (one per scope for monthly series, one for categories), marked safe."""
+    """[(caption or "", SVG marked safe)]: one chart per scope for monthly series, one for categories."""
     if table.chart == "series":
-        return [mark_safe(series_chart(table, k)) for k in range(len(table.scope_labels))]
+        several = len(table.scope_labels) > 1
+        return [
+            (table.scope_labels[k] if several else "", mark_safe(series_chart(table, k)))
+            for k in range(len(table.scope_labels))
+        ]
     if table.chart == "bars":
-        return [mark_safe(bars_chart(table))]
+        return [("", mark_safe(bars_chart(table)))]
     return []

@@ -32,8 +32,8 @@ class DashboardFilters(DsfrBaseForm):
         initial="2019",
         required=False,
     )
-    debut = MonthField(label="Du mois", required=False, help_text="Format AAAA-MM")
-    fin = MonthField(label="Au mois", required=False, help_text="Format AAAA-MM")
+    debut = MonthField(label="Du mois (AAAA-MM)", required=False)
+    fin = MonthField(label="Au mois (AAAA-MM)", required=False)
     region = forms.ModelChoiceField(
         label="Région", queryset=Region.objects.order_by("name"), required=False, empty_label="Toutes les régions"
     )
