@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cep.accounts.rights import Role
 from cep.enrolments.services import open_cep
+from cep.reporting.models import ExportBatch, ExportFile, Scope
 from tests.factories import BeneficiaryFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
 
@@ -87,6 +88,23 @@ PAGES = {
     "manager:user_edit": ("structure", "user"),
     "manager:user_deactivate": ("structure_post", "user"),
     "manager:reassign": ("structure_chosen", None),
+    "reporting:exports": ("export", None),
+    "reporting:export_request": (row(405, 405, 405, 405, 405, 405), None),  # require_POST before the login check
+    "reporting:export_detail": ("export", "batch"),
+    "reporting:export_progress": ("export", "batch"),
+    "reporting:export_transmit": (row(405, 405, 405, 405, 405, 405), "batch"),
+    "reporting:export_return": (row(405, 405, 405, 405, 405, 405), "batch"),
+    "reporting:export_download": ("export", "batch+resource"),
+    # The interface contract is public.
+    "reporting:contract": ("public", None),
+    "reporting:contract_changelog": ("public", None),
+    "reporting:contract_schema": ("public", "version+resource"),
+    "reporting:contract_example": ("public", "version+resource"),
+}
+# Who may act on a POST-only page whose GET answers 405 to everyone (default: the roles with 200 or 405).
+ACTORS = {
+    "reporting:export_transmit": ("manager",),
+    "reporting:export_return": ("manager",),
 }
 
 
@@ -145,7 +163,11 @@ class World:
             request_reason=cep_refs["reason"],
         )
         offer = make_offer(structure, name=f"Offre de {structure.name}", referent=counselor)
-        return {"beneficiary": beneficiary, "cep": cep, "offer": offer, "user": counselor}
+        batch = ExportBatch.objects.create(
+            scope=Scope.STRUCTURE, structure=structure, month=TODAY.replace(day=1), contract_version="1.1.0"
+        )
+        ExportFile.objects.create(batch=batch, resource="entrees", name="entrees.csv", sha256="0" * 64)
+        return {"beneficiary": beneficiary, "cep": cep, "offer": offer, "user": counselor, "batch": batch}
 
     def kwargs(self, name: str, which: str) -> dict:
         spec = PAGES.get(name, (None, None))[1]
@@ -159,6 +181,9 @@ class World:
             "cep": {params[0]: objects["cep"].pk},
             "offer": {params[0]: objects["offer"].pk},
             "user": {params[0]: objects["user"].pk},
+            "batch": {params[0]: objects["batch"].pk},
+            "batch+resource": {"pk": objects["batch"].pk, "resource": "entrees"},
+            "version+resource": {"version": "1.1.0", "resource": "entrees"},
         }[spec]
         assert sorted(values) == params, f"{name}: arguments {params} do not match the matrix entry {spec!r}"
         return values
@@ -197,7 +222,8 @@ def test_matrix(client, world, name):
     assert not wrong, f"{url}: {wrong}"
 
 
-OBJECT_PAGES = sorted(name for name in URLS if PAGES.get(name, (None, None))[1])
+# Pages of one structure's object (the contract is public: not one structure's).
+OBJECT_PAGES = sorted(name for name in URLS if PAGES.get(name, (None, None))[1] not in (None, "version+resource"))
 
 
 @pytest.mark.parametrize("name", OBJECT_PAGES)
@@ -205,8 +231,10 @@ def test_another_structures_object_is_404(client, world, name):
     url = reverse(name, kwargs=world.kwargs(name, "other"))
     post_only = all(status in (405, 403, LOGIN) for status in _expected(name).values())
     for role in ("counselor", "manager"):
-        if _expected(name)[role] not in (200, 405):
+        if role not in ACTORS.get(name, ()) and _expected(name)[role] not in (200, 405):
             continue  # the page is closed to the role anyway
+        if name in ACTORS and role not in ACTORS[name]:
+            continue
         client.logout()
         client.force_login(world.users[role])
         # POST-only actions are tried with an empty POST: refused as "not found" before anything else.
