@@ -14,12 +14,6 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 ROLE_CHOICES = [(r.value, r.label) for r in Role if r in STRUCTURE_ROLES]
 
 
-def apply_violation(form: forms.Form, violation) -> None:
-    """Show a refused action next to the field that breaks the rule (or above the form)."""
-    field = violation.field if violation.field in form.fields else None
-    form.add_error(field, violation.message)
-
-
 class OfferSearchForm(DsfrBaseForm):
     q = forms.CharField(
         label="Nom, type, thème, contrat, mesure, acte de service, partenaire", required=False, max_length=200

@@ -20,6 +20,7 @@ from cep.beneficiaries.services import reassign_referent
 from cep.common.errors import RuleViolation
 from cep.offers import services as offer_services
 from cep.organisations.models import Structure
+from web.views._forms import add_violation
 
 from . import queries
 from .forms import (
@@ -29,7 +30,6 @@ from .forms import (
     StructureSettingsForm,
     UserCreateForm,
     UserRightsForm,
-    apply_violation,
 )
 
 
@@ -120,7 +120,7 @@ def offer_create(request):
                 structure=structure or form.cleaned_data["structure"], actor=request.user, **form.offer_fields()
             )
         except RuleViolation as violation:
-            apply_violation(form, violation)
+            add_violation(form, violation)
         else:
             messages.success(request, f"L'offre « {offer.name} » est créée.")
             return redirect("manager:offer_detail", pk=offer.pk)
@@ -139,7 +139,7 @@ def offer_edit(request, pk):
         try:
             offer = offer_services.update_offer(offer=offer, actor=request.user, **form.offer_fields())
         except RuleViolation as violation:
-            apply_violation(form, violation)
+            add_violation(form, violation)
         else:
             messages.success(request, f"L'offre « {offer.name} » est enregistrée.")
             return redirect("manager:offer_detail", pk=offer.pk)
@@ -220,7 +220,7 @@ def user_create(request):
                 email=data["email"],
             )
         except RuleViolation as violation:
-            apply_violation(form, violation)
+            add_violation(form, violation)
         else:
             messages.success(request, f"Le compte « {user.username} » est créé.")
             return redirect(_structure_url("manager:structure", current, request))
@@ -248,7 +248,7 @@ def user_edit(request, pk):
                 user=target, actor=request.user, role=form.cleaned_data["role"], rights=form.rights_value()
             )
         except RuleViolation as violation:
-            apply_violation(form, violation)
+            add_violation(form, violation)
         else:
             messages.success(request, f"Les droits de « {target} » sont enregistrés.")
             return redirect(_structure_url("manager:structure", target.structure, request))
@@ -304,7 +304,7 @@ def reassign(request):
                 from_user=data["from_user"], to_user=data["to_user"], actor=request.user, structure=current
             )
         except RuleViolation as violation:
-            apply_violation(form, violation)
+            add_violation(form, violation)
         else:
             messages.success(
                 request, f"{moved} bénéficiaire(s) réattribué(s) de « {data['from_user']} » à « {data['to_user']} »."
