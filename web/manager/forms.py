@@ -19,8 +19,12 @@ class OfferSearchForm(DsfrBaseForm):
         label="Nom, type, thème, contrat, mesure, acte de service, partenaire", required=False, max_length=200
     )
     kind = forms.ChoiceField(label="Type d'offre", choices=[("", "Tous")] + OfferKind.choices, required=False)
-    theme = forms.ModelChoiceField(label="Thème", queryset=ServiceTheme.objects.all(), required=False)
-    service_act = forms.ModelChoiceField(label="Acte de service", queryset=ServiceAct.objects.all(), required=False)
+    theme = forms.ModelChoiceField(
+        label="Thème", queryset=ServiceTheme.objects.all(), required=False, empty_label="Tous"
+    )
+    service_act = forms.ModelChoiceField(
+        label="Acte de service", queryset=ServiceAct.objects.all(), required=False, empty_label="Tous"
+    )
     national_measure = forms.ChoiceField(
         label="Mesure nationale", choices=[("", "Toutes"), ("cep", "CEP"), ("aucune", "Aucune")], required=False
     )
