@@ -122,6 +122,9 @@ class World:
     last_names: list
     female_names: list
     male_names: list
+    # Audit rows: every CEP action (open, move to phase 3, close, reopen, delete, automatic exit), or only the
+    # opening (large loads: the audit table would otherwise be the biggest of the base).
+    full_history: bool = True
 
     def __post_init__(self):
         self.T = self.today.toordinal()
@@ -655,6 +658,8 @@ class _Person:
         created = w.stamp(e, int(r() * 600))
         self.rows.by_table["enrolments_cep"].append(tuple(state[k] for k in CEP_SNAPSHOT_KEYS) + (created, created))
         table = self.rows.by_table["audit_auditentry"]
+        if not w.full_history:
+            audit = audit[:1]
         for day, action, before, after, who in audit:
             audit_id = self.next_audit
             self.next_audit += 1

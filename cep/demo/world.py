@@ -24,7 +24,9 @@ def counselors_for(expected_beneficiaries: float) -> int:
     return max(2, min(40, round(expected_beneficiaries / 400)))
 
 
-def build_world(*, beneficiaries: int, seed: int, months: int, day: datetime.date | None = None) -> World:
+def build_world(
+    *, beneficiaries: int, seed: int, months: int, day: datetime.date | None = None, full_history: bool = True
+) -> World:
     day = day or today()
     fake = Faker("fr_FR")
     fake.seed_instance(seed + 1)
@@ -93,6 +95,7 @@ def build_world(*, beneficiaries: int, seed: int, months: int, day: datetime.dat
         last_names=last,
         female_names=female,
         male_names=male,
+        full_history=full_history,
     )
 
 

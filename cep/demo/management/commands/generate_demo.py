@@ -24,6 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=5000, help="bénéficiaires par lot d'écriture (5000)")
         parser.add_argument("--today", help="date du jour simulée, AAAA-MM-JJ (par défaut : aujourd'hui)")
         parser.add_argument("--no-progress", action="store_true", help="sans barre de progression")
+        parser.add_argument(
+            "--history",
+            choices=["full", "open"],
+            help="historique des CEP : toutes les actions (full, par défaut jusqu'à 100 000 bénéficiaires) "
+            "ou l'ouverture seule (open, par défaut au-delà)",
+        )
 
     def handle(self, *args, **options):
         count, months = options["beneficiaries"], options["months"]
@@ -41,7 +47,10 @@ class Command(BaseCommand):
             self.stdout.write("Des bénéficiaires existent déjà : aucune donnée de démonstration générée.")
             return
         started = time.monotonic()
-        world = build_world(beneficiaries=count, seed=options["seed"], months=months, day=day)
+        history = options["history"] or ("full" if count <= 100_000 else "open")
+        world = build_world(
+            beneficiaries=count, seed=options["seed"], months=months, day=day, full_history=history == "full"
+        )
         with tqdm(
             total=count, unit=" bénéf.", desc="Génération", disable=options["no_progress"], smoothing=0.05
         ) as bar:
