@@ -632,6 +632,12 @@ def refresh_state() -> RefreshState:
     return state or RefreshState(pk=1)
 
 
+def cache_key(audience: Audience, framework_code: str, start, end, state: RefreshState) -> str:
+    """Everything a dashboard depends on; the refresh version makes every refresh invalidate it."""
+    keys = "|".join(s.key for s in audience.scopes)
+    return f"ind:{state.version}:{keys}:{int(audience.suppress)}:{framework_code}:{start:%Y%m}:{end:%Y%m}"
+
+
 def dashboard(
     audience: Audience, framework_code: str, start: datetime.date, end: datetime.date, *, state=None
 ) -> Dashboard:
@@ -643,8 +649,7 @@ def dashboard(
     if len(months_between(start, end)) > MAX_MONTHS:
         raise RuleViolation("INDICATEURS", f"La période est limitée à {MAX_MONTHS} mois.", field="start")
     state = state or refresh_state()
-    keys = "|".join(s.key for s in audience.scopes)
-    key = f"ind:{state.version}:{keys}:{int(audience.suppress)}:{framework_code}:{start:%Y%m}:{end:%Y%m}"
+    key = cache_key(audience, framework_code, start, end, state)
     tables = cache.get(key)
     if tables is None:
         tables = build(audience, framework_code, start, end)

@@ -10,10 +10,13 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods
 
 from cep.common.errors import RuleViolation
@@ -58,22 +61,37 @@ def _defaults():
 
 @_audience_view
 def dashboard(request, base):
+    """The page; its sections (charts and tables) are rendered once per refresh and filters, then cached."""
     form, values, audience = _filtered(request, base)
     state = indicators.refresh_state()
-    data = indicators.dashboard(audience, values["framework"], values["start"], values["end"], state=state)
-    sections = [(table, charts_for(table)) for table in data.tables]
+    framework, start, end = values["framework"], values["start"], values["end"]
     query = form.query_string() if request.GET else ""
+
+    def load():
+        return indicators.dashboard(audience, framework, start, end, state=state)
+
+    data = SimpleLazyObject(load)
+    key = f"{indicators.cache_key(audience, framework, start, end, state)}:html:{query}"
+    sections = cache.get(key)
+    if sections is None:
+        sections = render_to_string(
+            "reporting/dashboard_sections.html",
+            {"sections": [(table, charts_for(table)) for table in data.tables], "query": query},
+        )
+        cache.set(key, sections, 3600)
     return render(
         request,
         "reporting/dashboard.html",
         {
             "form": form,
             "data": data,
-            "sections": sections,
+            "framework": indicators.FRAMEWORKS[framework],
+            "start": start,
+            "end": end,
+            "sections_html": sections,
             "state": state,
             "audience": audience,
             "query": query,
-            "frameworks": indicators.FRAMEWORKS.values(),
             "title": "Indicateurs",
         },
     )
