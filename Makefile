@@ -18,6 +18,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py generate_demo --beneficiaries 2000 --if-empty
 	$(PY) manage.py demo_accounts
+	$(PY) manage.py refresh_indicators --no-progress
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # Browser tests drive Debian's chromium (never a downloaded browser build).
