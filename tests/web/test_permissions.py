@@ -39,8 +39,8 @@ RULES = {
     "personal_post": row(LOGIN, 405, 405, 405, 403, 403),
     # Needs a structure: an administrator without one is sent to the structure choice first.
     "structure_chosen": row(LOGIN, 403, 200, 302, 403, 403),
-    # Everyone signed in has a home page (observers get the aggregates one).
-    "signed_in": row(LOGIN, 200, 200, 200, 200, 200),
+    # Everyone signed in has a home page; observers are sent to the indicators (checked below).
+    "signed_in": row(LOGIN, 200, 200, 200, 302, 302),
     "public": row(200, 200, 200, 200, 200, 200),
     # The sign-in page sends a signed-in user home.
     "sign_in": row(200, 302, 302, 302, 302, 302),
@@ -207,6 +207,13 @@ def _status(client, world, role, url):
     if response.status_code == 302 and role == "anonymous":
         assert response.url.startswith(reverse("web:login")), f"{url}: redirects to {response.url}"
     return response.status_code
+
+
+def test_observers_home_is_the_indicators(client, world):
+    for role in ("regional_observer", "national_observer"):
+        client.force_login(world.users[role])
+        response = client.get(reverse("web:home"))
+        assert response.status_code == 302 and response.url == reverse("reporting:dashboard")
 
 
 @pytest.mark.parametrize("name", sorted(URLS))
