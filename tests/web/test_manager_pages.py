@@ -306,3 +306,16 @@ def test_admin_without_structure_chooses_one(client, admin_account, structure, c
     page = client.get(reverse("manager:structure"), {"structure": structure.pk})
     assert [u.username for u in page.context["users"]] == ["conseiller"]
     assert client.get(reverse("manager:user_edit", args=[counselor.pk])).status_code == 200
+
+
+def test_admin_without_structure_creates_and_edits_offers(client, admin_account, structure, counselor, regional_offer):  # noqa: F811
+    client.force_login(admin_account)
+    data = offer_post(counselor, structure=str(structure.pk))
+    assert client.post(reverse("manager:offer_create"), data).status_code == 302
+    assert ServiceOffer.objects.get(name="Offre CEP niveau 1").structure == structure
+    response = client.post(
+        reverse("manager:offer_edit", args=[regional_offer.pk]), offer_post(counselor, name="Offre régionale")
+    )
+    assert response.status_code == 302
+    regional_offer.refresh_from_db()
+    assert regional_offer.name == "Offre régionale" and regional_offer.structure is None

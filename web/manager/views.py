@@ -135,6 +135,7 @@ def offer_edit(request, pk):
         raise PermissionDenied("Cette offre régionale n'est pas modifiable par la structure.")
     initial = {name: getattr(offer, name) for name in offer_services.OFFER_FIELDS}
     form = OfferForm(request.POST or None, initial=initial, structure=offer.structure)
+    form.fields.pop("structure", None)  # an offer never changes catalogue
     if request.method == "POST" and form.is_valid():
         try:
             offer = offer_services.update_offer(offer=offer, actor=request.user, **form.offer_fields())
