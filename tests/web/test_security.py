@@ -214,3 +214,13 @@ def test_another_structures_object_404_is_french(client, manager, other_counselo
     client.force_login(manager)
     response = client.get(reverse("manager:user_edit", args=[other_counselor.pk]))
     assert response.status_code == 404 and "Page non trouvée" in response.content.decode()
+
+
+def test_a_deactivated_account_loses_its_open_session(client, manager, counselor):
+    from cep.accounts.services import deactivate_user
+
+    client.force_login(counselor)
+    assert client.get(reverse("manager:offers")).status_code == 200
+    deactivate_user(user=counselor, actor=manager)
+    response = client.get(reverse("manager:offers"))
+    assert response.status_code == 302 and response.url.startswith(reverse("web:login"))
