@@ -15,15 +15,23 @@ class GroupMode(models.TextChoices):
 
 
 class Event(models.Model):
+    # The referential foreign keys carry no index (db_index=False): events are the biggest table (~7 per
+    # person) and an index on a 5-to-9-value code (plus its varchar_pattern_ops twin) serves no query — events
+    # are always read per dossier (event_benef_date_idx) — while slowing every insert and bulk load.
     beneficiary = models.ForeignKey("beneficiaries.Beneficiary", on_delete=models.PROTECT, related_name="events")
     structure = models.ForeignKey("organisations.Structure", on_delete=models.PROTECT, related_name="+")
     date = models.DateField("date")
     primary_context = models.ForeignKey(
-        "referentials.EventContext", on_delete=models.PROTECT, related_name="+", verbose_name="contexte primaire"
+        "referentials.EventContext",
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="+",
+        verbose_name="contexte primaire",
     )
     secondary_context = models.ForeignKey(
         "referentials.EventContext",
         on_delete=models.PROTECT,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",
@@ -32,15 +40,24 @@ class Event(models.Model):
     tertiary_context = models.ForeignKey(
         "referentials.EventContext",
         on_delete=models.PROTECT,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",
         verbose_name="contexte tertiaire",
     )
-    direction = models.ForeignKey("referentials.EventDirection", on_delete=models.PROTECT, verbose_name="sens")
-    nature = models.ForeignKey("referentials.EventNature", on_delete=models.PROTECT, verbose_name="nature")
-    place = models.ForeignKey("referentials.ReceptionPlace", on_delete=models.PROTECT, verbose_name="lieu d'accueil")
-    function = models.ForeignKey("referentials.StaffFunction", on_delete=models.PROTECT, verbose_name="fonction")
+    direction = models.ForeignKey(
+        "referentials.EventDirection", on_delete=models.PROTECT, db_index=False, verbose_name="sens"
+    )
+    nature = models.ForeignKey(
+        "referentials.EventNature", on_delete=models.PROTECT, db_index=False, verbose_name="nature"
+    )
+    place = models.ForeignKey(
+        "referentials.ReceptionPlace", on_delete=models.PROTECT, db_index=False, verbose_name="lieu d'accueil"
+    )
+    function = models.ForeignKey(
+        "referentials.StaffFunction", on_delete=models.PROTECT, db_index=False, verbose_name="fonction"
+    )
     intervener = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name="intervenant"
     )
