@@ -163,6 +163,8 @@ def _psql(sql: str, db: str = "postgres") -> str:
     import psycopg
 
     with psycopg.connect(f"{PG_SERVER}/{db}", autocommit=True) as conn:
+        # A DROP DATABASE can wait forever behind another session's stuck backend: give up after 2 minutes.
+        conn.execute("SET statement_timeout = '120s'")
         cur = conn.execute(sql)
         return cur.fetchone() if cur.description else None
 
