@@ -8,6 +8,7 @@ import datetime
 import hashlib
 import logging
 import re
+import tempfile
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -21,7 +22,7 @@ from cep.common.errors import RuleViolation
 from .contract import get_version, version_for_month
 from .exports import ExportScope, insert_lines, month_bounds, stream_file
 from .models import BatchStatus, ExportBatch, ExportFile, ExportLine, JobState, LineState, Movement, Scope
-from .validation import Report, Validator, lines_of, load_schema
+from .validation import Report, Validator, load_schema
 
 logger = logging.getLogger(__name__)
 ACCEPTED = "0000"
@@ -169,20 +170,24 @@ def produce(batch_id: int, *, run_auto_close: bool = True) -> ExportBatch:
 
 
 def _hash_and_validate(batch, resource, validator, report, done_before: int, total: int) -> tuple[str, int]:
-    """One pass over the file's stream: its SHA-256, its size, and the validation of every row."""
-    digest, size = hashlib.sha256(), 0
+    """The file's SHA-256 and size, then the validation of every row with the progress written as it goes.
 
-    def chunks():
-        nonlocal size
+    The COPY stream is spooled to a temporary file first: the progress updates use the same database connection,
+    which is busy until a COPY ends (querying it meanwhile would block forever). Memory stays flat.
+    """
+    digest, size = hashlib.sha256(), 0
+    with tempfile.TemporaryFile() as spool:
         for chunk in stream_file(batch.pk, resource):
             digest.update(chunk)
             size += len(chunk)
-            yield chunk
+            spool.write(chunk)
+        spool.seek(0)
 
-    def progress(rows):
-        _update(batch, progress_done=min(total, done_before + rows))
+        def progress(rows):
+            _update(batch, progress_done=min(total, done_before + rows))
 
-    validator.validate_lines(lines_of(chunks()), report, progress)
+        lines = (raw.decode("utf-8") for raw in spool)
+        validator.validate_lines(lines, report, progress, progress_every=PROGRESS_EVERY)
     return digest.hexdigest(), size
 
 

@@ -120,8 +120,11 @@ class Validator:
     def _index(self, name):
         return self.fields.index(name) if name in self.fields else None
 
-    def validate_lines(self, lines: Iterable[str], report: Report | None = None, progress=None) -> Report:
-        """Validate the text lines of a file (header first). `progress(rows)` is called every 5,000 rows."""
+    def validate_lines(
+        self, lines: Iterable[str], report: Report | None = None, progress=None, progress_every: int = 5000
+    ) -> Report:
+        """Validate the text lines of a file (header first). `progress(rows)` is called every `progress_every`
+        rows: it may query the database, so `lines` must not come from a COPY still running on the connection."""
         report = report or Report()
         n = len(self.fields)
         caches = [set() for _ in range(n)]
@@ -205,7 +208,7 @@ class Validator:
                         "Le type de projet est obligatoire pour le motif « Plan d'action réalisé ».",
                     )
                 )
-            if progress is not None and row % 5000 == 0:
+            if progress is not None and (row - 1) % progress_every == 0:
                 progress(row - 1)
         report.rows += row - 1
         return report

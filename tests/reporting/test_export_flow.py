@@ -358,3 +358,23 @@ def test_cep_monthly_command_exports_every_structure(month_data, structure, mont
         Cep.objects.filter(pk=month_data["a"].pk).update(orientation_source_id="opca")
         call_command("cep_monthly", "--month", f"{month:%Y-%m}", "--structure", str(structure.pk), stdout=out)
     assert "1 refusé(s) par le contrôle" in out.getvalue()
+
+
+def test_progress_is_written_while_validating(month_data, manager, structure, month, monkeypatch):
+    """Progress updates query the database between rows: they must not meet a COPY still running."""
+    from cep.reporting import batches
+
+    seen = []
+    original = batches._update
+
+    def spy(batch, **fields):
+        if "progress_done" in fields:
+            seen.append(fields["progress_done"])
+        original(batch, **fields)
+
+    monkeypatch.setattr(batches, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(batches, "_update", spy)
+    batch = produce(actor=manager, month=month, structure=structure)
+    assert batch.job_state == JobState.DONE and batch.status == BatchStatus.VALIDATED
+    assert (batch.progress_done, batch.progress_total) == (4, 4) and batch.progress_percent == 100
+    assert seen == sorted(seen) and {1, 2, 3, 4} <= set(seen)
