@@ -47,12 +47,12 @@ class Journey:
     def go(self, path):
         self.page.goto(self.base_url + path)
 
-    def snap(self, name):
+    def snap(self, name, full_page=True):
         """Screenshot and axe check of the page as it is now."""
         self.page.wait_for_load_state("networkidle")
         self.count += 1
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{self.count:02d}-{name}.png"), full_page=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{self.count:02d}-{name}.png"), full_page=full_page)
         results = self.axe.run(self.page)
         for violation in results.response["violations"]:
             if violation["impact"] in ("serious", "critical") and violation["id"] not in AXE_FALSE_POSITIVES:
@@ -109,6 +109,7 @@ def browser_page():
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                "--lang=fr-FR",
             ],
         )
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
@@ -290,7 +291,7 @@ def test_counselor_journey(live_server, journey_data, browser_page):
     page.get_by_role("button", name="Supprimer", exact=True).click()
     modal = page.locator(f"#modal-delete-{cep.pk}")
     modal.get_by_role("button", name="Confirmer la suppression").wait_for(state="visible")
-    j.snap("suppression-confirmation")
+    j.snap("suppression-confirmation", full_page=False)  # the modal over the page
     with page.expect_navigation():
         modal.get_by_role("button", name="Confirmer la suppression").click()
     j.expect_text("Le dispositif a été supprimé")

@@ -59,9 +59,6 @@ class EventForm(PortalForm):
             self.fields[name].queryset = _choices(model)
         for name in ("secondary_context", "tertiary_context"):
             self.fields[name].empty_label = "Aucun"
-        self.fields[
-            "primary_context"
-        ].help_text = "Le contexte national CEP peut être associé à deux autres contextes."
         self.fields["intervener"].queryset = structure_staff(structure_id)
         self.fields["intervener"].empty_label = "Sélectionnez une option"
 

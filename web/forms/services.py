@@ -39,7 +39,7 @@ class OfferSearchForm(PortalForm):
 class ProposeForm(PortalForm):
     proposed_on = DateField(label="Date de proposition")
     comment = forms.CharField(
-        label="Commentaire",
+        label="Commentaire de la proposition",
         required=False,
         max_length=255,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 255}),

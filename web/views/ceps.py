@@ -42,7 +42,13 @@ def dispositifs(request, pk):
     ceps = dossier_ceps(request.user, b)
     for cep in ceps:
         cep.actions = [a for a in allowed_actions(cep.status) if a not in ("open", "auto_close")]
-    context = {"b": b, "section": "dispositifs", "title": f"Dispositifs – {b}", "ceps": ceps}
+    context = {
+        "b": b,
+        "section": "dispositifs",
+        "title": f"Dispositifs – {b}",
+        "ceps": ceps,
+        "has_open": any(cep.is_open for cep in ceps),
+    }
     return render(request, "web/ceps/list.html", context)
 
 
