@@ -54,11 +54,13 @@ def dossier_events(
     direction: str = "",
     actions: str = "",
     in_progress: bool = False,
+    before: tuple[datetime.date, int] | None = None,
     limit: int = 50,
 ) -> list:
     """Suivi › Événements: a dossier's events, newest first, with labels and proposed services (3 queries).
 
     actions: "with_services" / "without_services" keeps the events during which a service was (not) proposed.
+    before: keyset cursor (date, id) of the last event of the previous page (index beneficiary, date, id).
     """
     from django.db.models import Exists, OuterRef, Prefetch
 
@@ -72,6 +74,10 @@ def dossier_events(
         direction=direction,
         in_progress=in_progress,
     )
+    if before:
+        from django.db.models import Q
+
+        qs = qs.filter(Q(date__lt=before[0]) | Q(date=before[0], id__lt=before[1]))
     with_services = Exists(Service.objects.filter(event_id=OuterRef("pk")))
     if actions == "with_services":
         qs = qs.filter(with_services)

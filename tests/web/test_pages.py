@@ -252,3 +252,23 @@ def test_event_form_records_and_refuses(signed_in, beneficiary, counselor):
     assert signed_in.post(url, data).status_code == 302
     event = beneficiary.events.get()
     assert event.is_cep and event.walk_in and event.delivery_mode == "a_distance" and event.group_mode == "collectif"
+
+
+def test_events_keyset_pagination(signed_in, beneficiary, counselor, event_fields, monkeypatch):
+    from web.views import events as events_view
+
+    monkeypatch.setattr(events_view, "PAGE", 4)
+    for i in range(10):
+        record_event(
+            beneficiary=beneficiary, actor=counselor, date=TODAY - datetime.timedelta(days=i % 3), **event_fields
+        )
+    url, params, seen = reverse("web:events", args=[beneficiary.pk]), {}, []
+    for _ in range(5):
+        response = signed_in.get(url, params)
+        seen += [e.pk for e in response.context["events"]]
+        if not response.context["next_cursor"]:
+            break
+        assert "Événements plus anciens" in response.content.decode()
+        params = {"avant": response.context["next_cursor"]}
+    assert len(seen) == 10 == len(set(seen))
+    assert signed_in.get(url, {"avant": "n'importe-quoi"}).status_code == 200

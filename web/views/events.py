@@ -12,6 +12,19 @@ from web.forms.events import EventFilterForm, EventForm
 from ._access import dossier_or_404, personal_data_required
 from ._forms import add_violation
 
+PAGE = 50
+
+
+def _cursor(value: str | None):
+    """« avant=2026-05-01_123 » → (date, id); anything else is ignored (first page), never a 500."""
+    import datetime
+
+    try:
+        day, pk = (value or "").split("_")
+        return datetime.date.fromisoformat(day), int(pk)
+    except ValueError:
+        return None
+
 
 @personal_data_required
 def events(request, pk):
@@ -28,7 +41,14 @@ def events(request, pk):
             "actions": data["actions"],
             "in_progress": data["scope"] == "in_progress",
         }
-    rows = dossier_events(request.user, b, **kwargs) if not filters.is_bound or filters.is_valid() else []
+    rows, next_cursor = [], None
+    if not filters.is_bound or filters.is_valid():
+        rows = dossier_events(request.user, b, before=_cursor(request.GET.get("avant")), limit=PAGE + 1, **kwargs)
+        if len(rows) > PAGE:
+            rows = rows[:PAGE]
+            next_cursor = f"{rows[-1].date.isoformat()}_{rows[-1].pk}"
+    query = request.GET.copy()
+    query.pop("avant", None)
     context = {
         "b": b,
         "section": "événements",
@@ -36,6 +56,8 @@ def events(request, pk):
         "filters": filters,
         "events": rows,
         "today": today(),
+        "next_cursor": next_cursor,
+        "query": query.urlencode(),
     }
     template = "web/events/_list.html" if request.htmx else "web/events/list.html"
     return render(request, template, context)
