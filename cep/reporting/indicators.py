@@ -184,19 +184,16 @@ def audience_for(user, *, region=None, network=None) -> Audience:
             can_refresh=False,
         )
     if user.role in (Role.NATIONAL_OBSERVER, Role.ADMIN):
-        parts = [p.name if hasattr(p, "name") else str(p) for p in (region, network) if p is not None]
-        label = " – ".join(parts) if parts else NATION
-        scope = Scope(
-            label,
-            region_id=getattr(region, "code", None),
-            network_id=getattr(network, "code", None),
+        network_id = getattr(network, "code", None)
+        suffix = f" – {network.short_label or network.label}" if network is not None else ""
+        nation = Scope(NATION + suffix, network_id=network_id)
+        # A région is always shown beside the nation (same filters): the secret then covers their difference.
+        scopes = (
+            (Scope(region.name + suffix, region_id=region.code, network_id=network_id), nation)
+            if region
+            else (nation,)
         )
-        return Audience(
-            (scope,),
-            suppress=user.role == Role.NATIONAL_OBSERVER,
-            can_filter=True,
-            can_refresh=True,
-        )
+        return Audience(scopes, suppress=user.role == Role.NATIONAL_OBSERVER, can_filter=True, can_refresh=True)
     raise RuleViolation("DROITS", "Vous n'avez pas accès aux indicateurs agrégés.")
 
 

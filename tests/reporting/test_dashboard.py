@@ -136,12 +136,15 @@ def test_national_observer_filters_by_region_and_network(client, world):
     structures, users = world
     client.force_login(users["national"])
     response = client.get(URL, {**PERIOD, "region": "94", "reseau": "france_travail"})
-    scope = response.context["data"].audience.scopes[0]
-    assert (scope.region_id, scope.network_id) == ("94", "france_travail")
+    scope, nation = response.context["data"].audience.scopes
+    assert (scope.region_id, scope.network_id, scope.label) == ("94", "france_travail", "Corse – France Travail")
+    assert (nation.region_id, nation.network_id) == (None, "france_travail")  # shown beside, same network
     raw = indicators.fetch(scope, M.replace(month=1), M.replace(month=4))
     assert sum(n for k, n in raw.counts.items() if k[1] == "entries") == _sum(
         structure_id=structures[1].pk, family="entries"
     )
+    only_network = client.get(URL, {**PERIOD, "reseau": "apec"}).context["data"].audience.scopes
+    assert [(s.region_id, s.network_id) for s in only_network] == [(None, "apec")]
 
 
 @pytest.mark.django_db

@@ -81,7 +81,7 @@ def test_dashboards_in_the_browser(browser, live_server, refdata):
 
     page = _page(browser, live_server, users["regional"])
     page.goto(url + PERIOD + "&referentiel=2014")
-    assert "Corse comparée à la France entière" in page.text_content("main")
+    assert "Corse comparée à « France entière »" in page.text_content("main")
     page.click("button[aria-controls='donnees-age']")
     page.wait_for_selector("#tableau-age", state="visible")
     assert "France entière" in page.text_content("#tableau-age")
