@@ -29,6 +29,12 @@ BUDGETS = {
     "services": 8,  # dossier, services with offers
     "offers": 10,  # dossier, offers, two filter lists
     "history": 11,  # CEP, audit entries, one query per referential kind present
+    "create": 6,  # the empty form
+    "cep_add": 10,  # dossier, three referential lists
+    "cep_close": 9,  # CEP, two referential lists
+    "cep_modify": 10,  # CEP, three referential lists
+    "event_add": 15,  # dossier, three context lists, sens, nature, lieu, fonction, intervenants
+    "propose": 9,  # dossier, offer, event in progress
 }
 
 
@@ -59,7 +65,7 @@ def many(structure, counselor, beneficiary, open_cep, level1_offer, event_fields
     return cep
 
 
-def _urls(b, cep):
+def _urls(b, cep, offer_id=0):
     return {
         "home": reverse("web:home"),
         "search": reverse("web:beneficiary_search") + "?q=nom",
@@ -72,12 +78,18 @@ def _urls(b, cep):
         "services": reverse("web:services", args=[b.pk]),
         "offers": reverse("web:offer_search", args=[b.pk]) + "?q=offre&kind=catalogue",
         "history": reverse("web:cep_history", args=[cep.pk]),
+        "create": reverse("web:beneficiary_create"),
+        "cep_add": reverse("web:cep_add", args=[b.pk]),
+        "cep_close": reverse("web:cep_close", args=[cep.pk]),
+        "cep_modify": reverse("web:cep_modify", args=[cep.pk]),
+        "event_add": reverse("web:event_add", args=[b.pk]),
+        "propose": reverse("web:propose", args=[b.pk, offer_id]),
     }
 
 
 @pytest.mark.parametrize("page", list(BUDGETS))
-def test_query_count_is_pinned(signed_in, beneficiary, many, page, django_assert_max_num_queries):
-    url = _urls(beneficiary, many)[page]
+def test_query_count_is_pinned(signed_in, beneficiary, many, level1_offer, page, django_assert_max_num_queries):
+    url = _urls(beneficiary, many, level1_offer.pk)[page]
     with django_assert_max_num_queries(BUDGETS[page]):
         response = signed_in.get(url)
     assert response.status_code == 200

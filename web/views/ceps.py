@@ -64,7 +64,7 @@ def add(request, pk):
         else:
             messages.success(request, "Le dispositif CEP a été ajouté au dossier.")
             return redirect("web:dispositifs", pk=b.pk)
-    context = {"b": b, "form": form, "section": "dispositifs", "title": f"Ajouter le dispositif CEP – {b}"}
+    context = {"b": b, "form": form, "section": "dispositifs", "title": "Ajouter le dispositif CEP"}
     return render(request, "web/ceps/add.html", context)
 
 
