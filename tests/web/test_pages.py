@@ -272,3 +272,16 @@ def test_events_keyset_pagination(signed_in, beneficiary, counselor, event_field
         params = {"avant": response.context["next_cursor"]}
     assert len(seen) == 10 == len(set(seen))
     assert signed_in.get(url, {"avant": "n'importe-quoi"}).status_code == 200
+
+
+def test_admin_without_structure_cannot_create_but_gets_no_500(client, refdata):
+    from cep.accounts.rights import Role
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="admin", role=Role.ADMIN, structure=None)
+    client.force_login(admin)
+    response = client.post(reverse("web:beneficiary_create"), _create_data())
+    assert response.status_code == 200 and "aucune structure" in response.content.decode()
+    assert not Beneficiary.objects.exists()
+    assert client.get(reverse("web:home")).status_code == 200
+    assert client.get(reverse("web:beneficiary_search")).status_code == 200

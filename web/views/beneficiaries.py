@@ -42,10 +42,17 @@ def search(request):
     return render(request, template, context)
 
 
+NO_STRUCTURE = (
+    "Votre compte n'est rattaché à aucune structure : un dossier se crée dans la structure qui accueille la personne."
+)
+
+
 @personal_data_required
 def create(request):
     user = request.user
     duplicates = []
+    if user.structure_id is None:  # an administrator without a structure: where would the dossier go?
+        return render(request, "web/beneficiaries/create.html", {"title": "Créer un dossier", "blocked": NO_STRUCTURE})
     if request.method == "POST":
         form = CreateForm(request.POST, structure_id=user.structure_id, show_not_duplicate=True)
         if form.is_valid():
