@@ -158,9 +158,13 @@ def current_rows_sql(resource: Resource, *, candidates_only: bool = True) -> str
         where = " AND ".join(part for part in where.split(" AND ") if "%(structures)s" not in part)
     else:
         source = table
+    # The payload is computed once in a lateral subquery (OFFSET 0 keeps PostgreSQL from inlining it, which
+    # would evaluate it again for its hash).
     return (
-        f"SELECT {object_id} AS object_id, {ref_date} AS ref_date, {payload_sql(resource)} AS payload "
-        f"FROM {source} {joins} WHERE {where}"
+        f"SELECT {object_id} AS object_id, {ref_date} AS ref_date, x.payload, "
+        f"encode(sha256(convert_to(x.payload, 'UTF8')), 'hex') AS line_hash "
+        f"FROM {source} {joins} CROSS JOIN LATERAL (SELECT {payload_sql(resource)} AS payload OFFSET 0) x "
+        f"WHERE {where}"
     )
 
 
@@ -171,11 +175,8 @@ def lines_sql(resource: Resource) -> str:
         {_CANDIDATES[resource.name]}
         UNION SELECT l.object_id FROM reporting_exportline l
         WHERE l.batch_id = ANY(%(previous)s) AND l.resource = %(resource)s AND l.state = 'rejected'
-    ), cur AS MATERIALIZED (  -- fences: the payload and its hash are each computed once per row
+    ), cur AS MATERIALIZED (  -- a fence: each line and its hash computed once
         {current_rows_sql(resource)}
-    ), cur_h AS MATERIALIZED (
-        SELECT object_id, ref_date, payload, encode(sha256(convert_to(payload, 'UTF8')), 'hex') AS line_hash
-        FROM cur
     ), prev AS (
         SELECT DISTINCT ON (l.object_id) l.object_id, l.movement, l.line_hash, l.payload
         FROM reporting_exportline l JOIN reporting_exportbatch bt ON bt.id = l.batch_id
@@ -185,7 +186,7 @@ def lines_sql(resource: Resource) -> str:
     ), joined AS (
         SELECT k.object_id AS cur_id, p.object_id AS prev_id, k.ref_date, k.payload, k.line_hash,
                p.movement AS prev_movement, p.line_hash AS prev_hash, p.payload AS prev_payload
-        FROM cur_h k FULL JOIN prev p ON p.object_id = k.object_id
+        FROM cur k FULL JOIN prev p ON p.object_id = k.object_id
     ), moves AS (
         SELECT CASE WHEN cur_id IS NULL THEN 'suppression'
                     WHEN prev_id IS NULL OR prev_movement = 'suppression' THEN 'creation'
