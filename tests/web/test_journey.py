@@ -299,9 +299,13 @@ def test_counselor_journey(live_server, journey_data, browser_page):
     cep.refresh_from_db()
     assert cep.status == Status.DELETED
 
-    # The search finds the dossier whatever the accents and case
-    j.go(reverse("web:beneficiary_search") + "?q=DUPONT+lea")
-    j.expect_text("DUPONT Léa")
+    # The search finds the dossier whatever the accents and case, live (htmx swaps the results, no reload)
+    j.click_link("Bénéficiaires")
+    page.evaluate("window.__same_page = true")
+    page.fill("#id_q", "DUPONT lea")
+    page.wait_for_url("**q=DUPONT*")  # htmx asked for the results and put the search in the address bar
+    page.wait_for_function("document.querySelector('#results').innerText.includes('DUPONT Léa')")
+    assert page.evaluate("window.__same_page === true")  # the page was not reloaded
     j.snap("recherche")
 
     assert not j.violations, "\n".join(j.violations)
