@@ -285,3 +285,19 @@ def test_admin_without_structure_cannot_create_but_gets_no_500(client, refdata):
     assert not Beneficiary.objects.exists()
     assert client.get(reverse("web:home")).status_code == 200
     assert client.get(reverse("web:beneficiary_search")).status_code == 200
+
+
+def test_manager_home_covers_the_whole_structure(client, manager, beneficiary, open_cep):
+    open_cep()  # the beneficiary's referent is the counselor, not the manager
+    client.force_login(manager)
+    html = client.get(reverse("web:home")).content.decode()
+    assert "CEP en cours dans la structure" in html
+    assert "Conseil personnalisé (phase 2) : 1" in html and str(beneficiary) in html
+
+
+def test_counselor_home_counts_only_their_people(client, counselor, structure, manager, open_cep, beneficiary):
+    open_cep()
+    beneficiary.referent = manager
+    beneficiary.save()
+    client.force_login(counselor)
+    assert "Conseil personnalisé (phase 2) : 0" in client.get(reverse("web:home")).content.decode()
