@@ -164,6 +164,8 @@ def test_counselor_journey(live_server, journey_data, browser_page):
 
     # Complete (Coordonnées, Compléments) and justify
     j.click_link("Coordonnées")
+    page.fill("#id_commune", "Ajacc")
+    page.wait_for_selector("#communes-list option[value*='2A004']", state="attached")  # htmx suggestions
     page.fill("#id_commune", "Ajaccio")
     page.fill("#id_email", "lea.dupont@example.org")
     j.snap("coordonnees")
