@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from cep.accounts.rights import Role
@@ -157,6 +157,17 @@ def test_counselor_admin_and_error_pages_are_accessible(browser, live_server, re
     response = page.goto(live_server.url + "/cette-page-n-existe-pas/")
     assert response.status == 404
     _check(page)
+    # Five failed sign-ins lock the account from this browser: a French page, itself accessible.
+    with override_settings(AXES_ENABLED=True):
+        anonymous = browser.new_context(locale="fr-FR").new_page()
+        anonymous.csp_messages = []
+        for _ in range(5):
+            anonymous.goto(live_server.url + reverse("web:login"))
+            anonymous.fill("#id_username", counselor.username)
+            anonymous.fill("#id_password", "mauvais-mot-de-passe")
+            anonymous.click("button:has-text('Se connecter')")
+        assert "Connexion temporairement bloquée" in anonymous.content()
+        _check(anonymous, "m-11-connexion-bloquee")
     # An administrator without a structure first chooses the structure to manage.
     admin = UserFactory(username="administrateur", role=Role.ADMIN, structure=None)
     page = _page(browser, live_server, admin)
