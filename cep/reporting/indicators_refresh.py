@@ -204,8 +204,10 @@ JOIN organisations_structure st ON st.id = c.structure_id
 GROUP BY c.structure_id, {_LOC}
 """
 
-# Every structure that ever had a CEP gets a stock row for each month up to the current one.
+# Every structure that ever had a CEP gets a stock row for each month up to the current one (returns the first
+# month filled, whose stock must then be cumulated).
 _STOCK_FILL = f"""
+WITH filled AS (
 INSERT INTO reporting_monthlystock ({_LOC_COLS}, entries_phase2, entries_phase3, moves_phase3, exits_phase2,
                                     exits_phase3, in_progress_phase2, in_progress_phase3)
 SELECT g.m::date, f.structure_id, {_LOC}, 0, 0, 0, 0, 0, 0, 0
@@ -213,6 +215,9 @@ FROM (SELECT structure_id, min(month) AS first FROM reporting_monthlystock GROUP
 JOIN organisations_structure st ON st.id = f.structure_id
 CROSS JOIN LATERAL generate_series(f.first, %(current)s::date, interval '1 month') AS g(m)
 WHERE NOT EXISTS (SELECT 1 FROM reporting_monthlystock x WHERE x.structure_id = f.structure_id AND x.month = g.m)
+RETURNING month
+)
+SELECT min(month) FROM filled
 """
 
 _STOCK_CUMULATE = """
@@ -316,6 +321,8 @@ def _finish(cur, since: datetime.date | None) -> None:
     """Stock rows up to the current month, cumulated stocks from `since`, offers (all months: few rows)."""
     current = month_start(today())
     cur.execute(_STOCK_FILL, {"current": current})
+    filled = cur.fetchone()[0]
+    since = min(filter(None, [since, filled]), default=None)
     if since is not None:
         cur.execute(_STOCK_CUMULATE, {"since": since})
     cur.execute("DELETE FROM reporting_monthlyoffers")

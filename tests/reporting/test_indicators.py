@@ -449,3 +449,8 @@ def test_refresh_up_to_today_fills_stock_rows(data):
     current = today().replace(day=1)
     assert MonthlyStock.objects.filter(month=current).count() == 3
     assert stored_stock(current) == +expected_stock(current)
+    # A new month begins and nothing changed: its rows are filled and their stock cumulated.
+    MonthlyStock.objects.filter(month=current).delete()
+    assert refresh() == []
+    assert MonthlyStock.objects.filter(month=current).count() == 3
+    assert stored_stock(current) == +expected_stock(current)
