@@ -129,10 +129,13 @@ class Context:
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
     def drop(self) -> None:
-        for size in list(self.prepared):
-            _psql(f'DROP DATABASE IF EXISTS "{DB_PREFIX}_{size}"')
-            self.log(f"base {DB_PREFIX}_{size} supprimée")
-        _psql(f'DROP DATABASE IF EXISTS "{DB_PREFIX}_template"')
+        names = [f"{DB_PREFIX}_{size}" for size in self.prepared] + [f"{DB_PREFIX}_template"]
+        for name in names:
+            try:
+                _psql(f'DROP DATABASE IF EXISTS "{name}"')
+                self.log(f"base {name} supprimée")
+            except Exception as exc:  # e.g. another session uses it: say so, the results are already written
+                self.log(f"base {name} NON supprimée ({str(exc).splitlines()[0]}) : DROP DATABASE à faire à la main")
 
 
 def manage(url: str, *args: str) -> str:

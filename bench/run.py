@@ -101,7 +101,7 @@ def render() -> None:
         ]
         for r in entry["results"]:
             res = Result(**r)
-            ratio = f"{res.ratio:.2f}" if res.ratio is not None else ""
+            ratio = f"{res.ratio:.2f}".replace(".", ",") if res.ratio is not None else ""
             ok = {True: "oui", False: "**non**", None: ""}[res.ok]
             base = f"{_fmt(res.baseline)} ({_n(res.baseline_size)})" if res.baseline is not None else ""
             out.append(

@@ -66,4 +66,8 @@ class Command(BaseCommand):
             )
         )
         if options["verbosity"] > 1:
-            self.stdout.write(f"Durées : {load.last_timings}")
+            t = load.last_timings
+            self.stdout.write(
+                f"Durées : lignes {t.get('rows', 0):.0f} s, index et clés étrangères {t.get('index', 0):.0f} s, "
+                f"statistiques {t.get('analyze', 0):.0f} s."
+            )
