@@ -18,7 +18,9 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py generate_demo --beneficiaries 2000 --if-empty
 	$(PY) manage.py demo_accounts
-	$(PY) manage.py refresh_indicators --no-progress
+	@# The indicator aggregates are PostgreSQL-only; the embedded SQLite demo serves without them.
+	@case "$$DATABASE_URL" in postgres*) $(PY) manage.py refresh_indicators --no-progress ;; \
+	  *) echo "Indicateurs agrégés : calculés sur PostgreSQL seulement (démonstration SQLite)." ;; esac
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # Browser tests drive Debian's chromium (never a downloaded browser build).
