@@ -266,6 +266,12 @@ def indicators_bench(rounds: int = 3, workers: int = 4) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        from django.contrib.sessions.models import Session
+
+        from cep.accounts.models import User
+
+        Session.objects.filter(session_key__in=list(cookies.values())).delete()
+        User.objects.filter(username__startswith="bench_indicateurs_").delete()  # leave the base as found
     return {
         "month": f"{month:%Y-%m}",
         "month_rows": month_rows,
