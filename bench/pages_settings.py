@@ -1,0 +1,8 @@
+"""Settings of the gunicorn server of bench/bench_pages.py only: production settings plus a bare static view.
+
+Never used by the product: the URLconf below adds `/bench-static/` (the floor of the stack) beside the real URLs.
+"""
+
+from config.settings.prod import *  # noqa: F401,F403
+
+ROOT_URLCONF = "bench.pages_urls"
