@@ -12,7 +12,6 @@ refresh is measured apart (« cache froid »), the load test runs after one warm
 """
 
 import http.client
-import json
 import os
 import socket
 import statistics
@@ -25,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from registry import Result, benchmark, task  # noqa: E402
+from registry import Result, benchmark, main_standalone, save_standalone, task  # noqa: E402
 
 REFRESH_GOAL_S = 2.0
 P95_GOAL_MS = 50.0
@@ -292,49 +291,18 @@ def indicators_bench(rounds: int = 3, workers: int = 4) -> dict:
 
 def save(out: dict, size: int | None) -> None:
     """Record the results in bench/results.json (section `indicateurs`) and render docs/benchmarks.md."""
-    import datetime
-
-    import run
-
-    data = json.loads(run.RESULTS.read_text()) if run.RESULTS.exists() else {}
-    info = run.machine()
-    info["load_end"] = [round(x, 2) for x in os.getloadavg()]
-    bench = run.BENCHMARKS["indicateurs"]
-    data["indicateurs"] = {
-        "title": bench.title,
-        "goal": bench.goal,
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="minutes"),
-        "command": "DATABASE_URL=…/"
-        + os.environ["DATABASE_URL"].rsplit("/", 1)[-1]
-        + " uv run python bench/bench_indicators.py --save",
-        "machine": dict(info),
-        "results": [r.__dict__ for r in results_of(out, size)],
-        "notes": [
+    save_standalone(
+        "indicateurs",
+        "bench_indicators.py",
+        results_of(out, size),
+        [
             "Le tableau de bord met en cache ses tableaux et leur rendu jusqu'à la prochaine actualisation (la clé "
             "contient la version de l'actualisation) : « premier affichage » mesure le calcul, la charge mesure le "
             "service. Les 10 utilisateurs enchaînent leurs requêtes sans pause sur 2 cœurs partagés : la même charge "
             "sur une page publique légère donne le plancher de la pile sur cette machine."
         ],
-    }
-    run.RESULTS.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    run.render()
+    )
 
 
 if __name__ == "__main__":
-    if not os.environ.get("DATABASE_URL"):
-        sys.exit("DATABASE_URL manquant : la base mesurée (par exemple …/cep_bench_1m).")
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    import django
-
-    django.setup()
-    out = indicators_bench()
-    print(json.dumps(out, indent=2, default=str))
-    from cep.beneficiaries.models import Beneficiary
-
-    size = Beneficiary.objects.count()
-    for result in results_of(out, size):
-        flag = "" if result.ok is None else (" ✓" if result.ok else " ✗")
-        print(f"{result.metric} : {result.value:.3f} {result.unit}{flag} {result.goal} {result.note}")
-    if "--save" in sys.argv:
-        save(out, size)
+    main_standalone(indicators_bench, results_of, save, "cep_bench_1m")

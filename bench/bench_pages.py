@@ -14,7 +14,6 @@ Goal: p95 ≤ 150 ms for each page.
 """
 
 import http.client
-import json
 import os
 import random
 import re
@@ -30,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_indicators import _free_port, _percentile  # noqa: E402
-from registry import Result, benchmark, task  # noqa: E402
+from registry import Result, benchmark, main_standalone, save_standalone, task  # noqa: E402
 
 P95_GOAL_MS = 150.0
 USERS = 10
@@ -450,46 +449,14 @@ def pages_bench(workers: int = 4, threads: int = 2, requests: int = REQUESTS_PER
 
 def save(out: dict, size: int | None) -> None:
     """Record the results in bench/results.json (section `pages`) and render docs/benchmarks.md."""
-    import datetime
-
-    import run
-
-    data = json.loads(run.RESULTS.read_text()) if run.RESULTS.exists() else {}
-    info = run.machine()
-    info["load_end"] = [round(x, 2) for x in os.getloadavg()]
-    info["load_start"] = out.get("load_start", info["load_start"])
-    bench = run.BENCHMARKS["pages"]
-    data["pages"] = {
-        "title": bench.title,
-        "goal": bench.goal,
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="minutes"),
-        "command": "DATABASE_URL=…/"
-        + os.environ["DATABASE_URL"].rsplit("/", 1)[-1]
-        + " uv run python bench/bench_pages.py --save",
-        "machine": dict(info),
-        "results": [r.__dict__ for r in results_of(out, size)],
-        "notes": notes_of(out),
-    }
-    run.RESULTS.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    run.render()
+    save_standalone(
+        "pages",
+        "bench_pages.py",
+        results_of(out, size),
+        notes_of(out),
+        load_start=out.get("load_start"),
+    )
 
 
 if __name__ == "__main__":
-    if not os.environ.get("DATABASE_URL"):
-        sys.exit("DATABASE_URL manquant : la base mesurée (par exemple …/cep_bench_1000000).")
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    import django
-
-    django.setup()
-    out = pages_bench()
-    print(json.dumps(out, indent=2, default=str))
-    from cep.beneficiaries.models import Beneficiary
-
-    size = Beneficiary.objects.count()
-    for result in results_of(out, size):
-        flag = "" if result.ok is None else (" ✓" if result.ok else " ✗")
-        ratio = f" (× {result.ratio:.1f})" if result.ratio else ""
-        print(f"{result.metric} : {result.value:.1f} {result.unit}{ratio}{flag} {result.note}")
-    if "--save" in sys.argv:
-        save(out, size)
+    main_standalone(pages_bench, results_of, save, "cep_bench_1000000")

@@ -178,3 +178,55 @@ def _count(name: str) -> int | None:
     except Exception:
         return None
     return row[0] if row else None
+
+
+def save_standalone(name: str, script: str, results: list, notes: list[str], load_start=None) -> None:
+    """Record a benchmark run alone (`python bench/<script> --save`) in results.json and render the doc."""
+    import datetime
+    import json
+
+    import run
+
+    data = json.loads(run.RESULTS.read_text()) if run.RESULTS.exists() else {}
+    info = run.machine()
+    info["load_end"] = [round(x, 2) for x in os.getloadavg()]
+    if load_start is not None:
+        info["load_start"] = load_start
+    bench = run.BENCHMARKS[name]
+    data[name] = {
+        "title": bench.title,
+        "goal": bench.goal,
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="minutes"),
+        "command": f"DATABASE_URL=…/{os.environ['DATABASE_URL'].rsplit('/', 1)[-1]} "
+        f"uv run python bench/{script} --save",
+        "machine": dict(info),
+        "results": [r.__dict__ for r in results],
+        "notes": notes,
+    }
+    run.RESULTS.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    run.render()
+
+
+def main_standalone(bench_fn, results_of, save, example_db: str) -> None:
+    """Entry point shared by the benchmarks that can run alone against DATABASE_URL."""
+    import json
+    import sys
+
+    if not os.environ.get("DATABASE_URL"):
+        sys.exit(f"DATABASE_URL manquant : la base mesurée (par exemple …/{example_db}).")
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    import django
+
+    django.setup()
+    out = bench_fn()
+    print(json.dumps(out, indent=2, default=str))
+    from cep.beneficiaries.models import Beneficiary
+
+    size = Beneficiary.objects.count()
+    for result in results_of(out, size):
+        flag = "" if result.ok is None else (" ✓" if result.ok else " ✗")
+        ratio = f" (× {result.ratio:.1f})" if result.ratio else ""
+        print(f"{result.metric} : {result.value:.3f} {result.unit}{ratio}{flag} {result.goal} {result.note}")
+    if "--save" in sys.argv:
+        save(out, size)
