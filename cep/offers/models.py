@@ -60,7 +60,7 @@ class ServiceOffer(models.Model):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="offer_end_after_start",
-                violation_error_message="La date de fin de l'offre est postérieure à sa date de début.",
+                violation_error_message="La date de fin de l'offre doit être postérieure ou égale à sa date de début.",
             ),
             models.CheckConstraint(
                 condition=Q(structure__isnull=False) | Q(region__isnull=False),

@@ -38,7 +38,9 @@ def _validate_offer(offer: ServiceOffer) -> None:
     if not (offer.name or "").strip():
         raise RuleViolation("OFFRE", "Renseignez le nom de l'offre.", field="name")
     if offer.end_date and offer.end_date < offer.start_date:
-        raise RuleViolation("OFFRE", "La date de fin de l'offre est postérieure à sa date de début.", field="end_date")
+        raise RuleViolation(
+            "OFFRE", "La date de fin de l'offre doit être postérieure ou égale à sa date de début.", field="end_date"
+        )
     if offer.referent is not None and offer.structure_id and offer.referent.structure_id != offer.structure_id:
         raise RuleViolation("OFFRE", "Le conseiller référent doit appartenir à la structure.", field="referent")
 
