@@ -83,7 +83,8 @@ def test_offer_end_before_start_is_refused_next_to_the_field(client, manager, co
     data = offer_post(counselor, end_date=(TODAY - datetime.timedelta(days=1)).isoformat())
     response = client.post(reverse("manager:offer_create"), data)
     assert response.status_code == 200
-    assert "La date de fin de l&#x27;offre doit être postérieure ou égale à sa date de début." in response.content.decode()
+    expected = "La date de fin de l&#x27;offre doit être postérieure ou égale à sa date de début."
+    assert expected in response.content.decode()
     assert "end_date" in response.context["form"].errors
     assert not ServiceOffer.objects.exists()
 
