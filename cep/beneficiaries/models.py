@@ -110,10 +110,9 @@ class Beneficiary(models.Model):
         if self.commune_id:
             from cep.organisations.models import Commune
 
-            commune = self.commune if self.commune and self.commune.pk == self.commune_id else None
-            commune = commune or Commune.objects.select_related("department").get(pk=self.commune_id)
-            self.department_id = commune.department_id
-            self.region_id = commune.department.region_id
+            self.department_id, self.region_id = (
+                Commune.objects.filter(pk=self.commune_id).values_list("department_id", "department__region_id").get()
+            )
         super().save(*args, **kwargs)
 
     @property

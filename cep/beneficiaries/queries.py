@@ -17,8 +17,8 @@ from cep.common.text import normalize_name
 from cep.enrolments.models import Cep
 from cep.enrolments.workflow import INACTIVITY_MONTHS, OPEN_STATUSES, Status
 
+from . import services
 from .models import Beneficiary
-from .services import REQUIRED_FOR_JUSTIFIED
 
 
 def scoped_beneficiaries(actor) -> QuerySet:
@@ -150,12 +150,8 @@ def likely_duplicates(*, structure_id: int, last_name: str, first_name: str, bir
 
 
 def missing_for_justification(beneficiary: Beneficiary) -> list[str]:
-    """The French labels of what the dossier still lacks before it can be « Justifié »."""
-    return [
-        label
-        for name, label in REQUIRED_FOR_JUSTIFIED.items()
-        if not getattr(beneficiary, name + "_id", None) and not getattr(beneficiary, name, None)
-    ]
+    """The French labels of what the dossier still lacks before it can be « Justifié » (the service's rule)."""
+    return list(services.missing_for_justification(beneficiary).values())
 
 
 # --- Home page ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Writes on the beneficiary dossier. One function per action, one transaction each, audited."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from cep.accounts.rights import Right
 from cep.audit.services import record, snapshot
@@ -116,12 +117,12 @@ def update_beneficiary(*, beneficiary: Beneficiary, actor, **changes) -> Benefic
                 field="first_reception_date",
             )
     if beneficiary.is_justified:
-        missing = _missing_fields(beneficiary)
+        missing = missing_for_justification(beneficiary)
         if missing:
             raise RuleViolation(
                 "R1",
-                f"Un dossier « Justifié » doit rester complet : il manque {', '.join(missing)}.",
-                field=next(k for k, v in REQUIRED_FOR_JUSTIFIED.items() if v == missing[0]),
+                f"Un dossier « Justifié » doit rester complet : il manque {', '.join(missing.values())}.",
+                field=next(iter(missing)),
             )
     beneficiary.save()
     after = snapshot(beneficiary, _AUDIT_EXCLUDE)
@@ -137,12 +138,13 @@ def update_beneficiary(*, beneficiary: Beneficiary, actor, **changes) -> Benefic
     return beneficiary
 
 
-def _missing_fields(beneficiary: Beneficiary) -> list[str]:
-    return [
-        label
+def missing_for_justification(beneficiary: Beneficiary) -> dict[str, str]:
+    """Field name → French label of what the dossier still lacks before it can be « Justifié » (R1)."""
+    return {
+        name: label
         for name, label in REQUIRED_FOR_JUSTIFIED.items()
         if not getattr(beneficiary, name + "_id", None) and not getattr(beneficiary, name, None)
-    ]
+    }
 
 
 @transaction.atomic
@@ -152,12 +154,10 @@ def justify_beneficiary(*, beneficiary: Beneficiary, actor) -> Beneficiary:
     beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     if beneficiary.is_justified:
         return beneficiary
-    missing = _missing_fields(beneficiary)
+    missing = missing_for_justification(beneficiary)
     if missing:
-        raise RuleViolation("R1", f"Le dossier ne peut pas être justifié : il manque {', '.join(missing)}.")
+        raise RuleViolation("R1", f"Le dossier ne peut pas être justifié : il manque {', '.join(missing.values())}.")
     before = snapshot(beneficiary, _AUDIT_EXCLUDE)
-    from django.utils import timezone
-
     beneficiary.status, beneficiary.justified_at = DossierStatus.JUSTIFIED, timezone.now()
     beneficiary.save()
     record(

@@ -121,17 +121,15 @@ def record_system_event(
     *, beneficiary, actor, on: datetime.date, context_code: str, nature_code: str, comment: str
 ) -> Event:
     """An event the system writes itself (e.g. « Suppression de dispositif »); not a manifestation."""
-    from cep.referentials.models import EventDirection, ReceptionPlace, StaffFunction
-
     event = Event.objects.create(
         beneficiary=beneficiary,
         structure_id=beneficiary.structure_id,
         date=on,
         primary_context_id=context_code,
         nature_id=nature_code,
-        direction=EventDirection.objects.get(code="interne"),
-        place=ReceptionPlace.objects.get(code="siege"),
-        function=StaffFunction.objects.get(code="conseiller"),
+        direction_id="interne",
+        place_id="siege",
+        function_id="conseiller",
         intervener=actor,
         comment=comment[:255],
         is_system=True,
