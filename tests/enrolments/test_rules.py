@@ -35,19 +35,14 @@ def test_r1_justified_dossier_receives_a_cep(open_cep):
     assert open_cep().status == Status.PHASE2
 
 
-def test_r1_incomplete_dossier_is_refused(beneficiary, counselor, cep_refs, db_state):
+def test_r1_incomplete_dossier_is_refused(beneficiary, open_cep, db_state):
     beneficiary.status, beneficiary.justified_at = DossierStatus.INCOMPLETE, None
     beneficiary.save()
     err = refused(
         db_state,
         "R1",
-        s.open_cep,
-        beneficiary=beneficiary,
-        actor=counselor,
-        orientation_source=cep_refs["direct"],
+        open_cep,
         entry_date=days(10),
-        entry_phase=2,
-        request_reason=cep_refs["reason"],
     )
     assert "Justifié" in err.message
 
@@ -455,38 +450,28 @@ def test_counselor_of_another_structure_cannot_act(open_cep, other_counselor, db
     refused(db_state, "DROITS", s.move_to_phase3, cep=cep, on=days(1), actor=other_counselor)
 
 
-def test_eligibility_mission_locale_refuses_a_27_year_old(beneficiary, counselor, cep_refs, db_state):
+def test_eligibility_mission_locale_refuses_a_27_year_old(beneficiary, open_cep, db_state):
     beneficiary.birth_date = TODAY.replace(year=TODAY.year - 27, day=1)
     beneficiary.first_reception_date = days(30)
     beneficiary.save()
     err = refused(
         db_state,
         "ELIGIBILITE",
-        s.open_cep,
-        beneficiary=beneficiary,
-        actor=counselor,
-        orientation_source=cep_refs["direct"],
+        open_cep,
         entry_date=days(10),
-        entry_phase=2,
-        request_reason=cep_refs["reason"],
     )
     assert "16 à 25 ans" in err.message
 
 
-def test_eligibility_student_must_hold_or_seek_a_job(beneficiary, counselor, cep_refs, db_state):
+def test_eligibility_student_must_hold_or_seek_a_job(beneficiary, open_cep, db_state):
     beneficiary.employment_status = ref.EmploymentStatus.objects.get(code="etudiant")
     beneficiary.holds_or_seeks_job = False
     beneficiary.save()
     err = refused(
         db_state,
         "ELIGIBILITE",
-        s.open_cep,
-        beneficiary=beneficiary,
-        actor=counselor,
-        orientation_source=cep_refs["direct"],
+        open_cep,
         entry_date=days(10),
-        entry_phase=2,
-        request_reason=cep_refs["reason"],
     )
     assert "occupe ou recherche un emploi" in err.message
 
