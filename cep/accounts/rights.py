@@ -13,6 +13,7 @@ class Right(models.TextChoices):
     MANAGE_STRUCTURE = "manage_structure", "Gérer la structure (utilisateurs, référents)"
     VIEW_AGGREGATES = "view_aggregates", "Consulter les indicateurs agrégés"
     EXPORT_MONTHLY = "export_monthly", "Produire le fichier mensuel"
+    RECEIVE_MONTHLY = "receive_monthly", "Recevoir les fichiers mensuels pseudonymisés"
 
 
 class Role(models.TextChoices):
@@ -37,5 +38,7 @@ ROLE_RIGHTS: dict[str, frozenset[str]] = {
     ),
     Role.ADMIN: frozenset(set(Right.values)),
     Role.REGIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES}),
-    Role.NATIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES}),
+    Role.NATIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES, Right.RECEIVE_MONTHLY}),
 }
+# Rights that only exist outside a structure: never given to a structure's staff.
+NATIONAL_RIGHTS = frozenset({Right.RECEIVE_MONTHLY})

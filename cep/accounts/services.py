@@ -10,7 +10,7 @@ from cep.common.access import ensure_right
 from cep.common.errors import RuleViolation
 
 from .models import User
-from .rights import ROLE_RIGHTS, Right, Role
+from .rights import NATIONAL_RIGHTS, ROLE_RIGHTS, Right, Role
 
 # The roles a structure manager may give: staff of a structure, never the administrator nor an observer.
 STRUCTURE_ROLES = (Role.COUNSELOR, Role.MANAGER)
@@ -38,6 +38,10 @@ def _normalise_rights(*, actor, role: str, rights) -> list[str]:
         raise RuleViolation("DROITS", f"Droits inconnus : {', '.join(sorted(unknown))}.", field="rights")
     if not rights:
         raise RuleViolation("DROITS", "Cochez au moins un droit.", field="rights")
+    national = rights & NATIONAL_RIGHTS
+    if national:
+        labels = ", ".join(f"« {Right(r).label} »" for r in sorted(national))
+        raise RuleViolation("DROITS", f"Droit réservé à l'observateur national : {labels}.", field="rights")
     beyond = rights - actor.rights
     if beyond:
         labels = ", ".join(f"« {Right(r).label} »" for r in sorted(beyond))

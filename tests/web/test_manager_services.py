@@ -143,3 +143,16 @@ def test_structure_setting_distinguishes_phases(manager, structure, counselor):
     assert entry.before["distinguishes_phases"] is True and entry.after["distinguishes_phases"] is False
     with pytest.raises(RuleViolation):
         update_structure_settings(structure=structure, actor=counselor, distinguishes_phases=True)
+
+
+def test_national_rights_are_never_given_to_structure_staff(counselor):
+    from cep.accounts.models import User
+
+    admin = User.objects.create(username="admin_national_rights", role=Role.ADMIN)
+    with pytest.raises(RuleViolation) as err:
+        update_user_rights(
+            user=counselor, actor=admin, role=Role.COUNSELOR, rights=[Right.VIEW_DOSSIER, Right.RECEIVE_MONTHLY]
+        )
+    assert err.value.field == "rights" and "observateur national" in err.value.message
+    counselor.refresh_from_db()
+    assert not counselor.has_right(Right.RECEIVE_MONTHLY)

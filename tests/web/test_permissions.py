@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cep.accounts.rights import Role
 from cep.enrolments.services import open_cep
-from cep.reporting.models import ExportBatch, ExportFile, Scope
+from cep.reporting.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
 from tests.factories import BeneficiaryFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
 
@@ -48,6 +48,8 @@ RULES = {
     "aggregates": row(LOGIN, 403, 200, 200, 200, 200),
     # Monthly file (right « Produire le fichier mensuel »).
     "export": row(LOGIN, 403, 200, 200, 403, 403),
+    # Pseudonymised files received at the national level (right « Recevoir les fichiers mensuels »).
+    "received": row(LOGIN, 403, 403, 200, 403, 200),
 }
 DEFAULT_RULE = {"web": "personal", "manager": "personal", "reporting": "aggregates"}
 
@@ -95,6 +97,8 @@ PAGES = {
     "reporting:export_transmit": (row(405, 405, 405, 405, 405, 405), "batch"),
     "reporting:export_return": (row(405, 405, 405, 405, 405, 405), "batch"),
     "reporting:export_download": ("export", "batch+resource"),
+    "reporting:received": ("received", None),
+    "reporting:received_download": ("received", "batch+resource"),
     # The interface contract is public.
     "reporting:contract": ("public", None),
     "reporting:contract_changelog": ("public", None),
@@ -147,12 +151,12 @@ class World:
         }
         other_counselor = UserFactory(username="conseiller_autre", role=Role.COUNSELOR, structure=other_structure)
         self.objects = {
-            "own": self._objects(structure, counselor, cep_refs),
+            "own": self._objects(structure, counselor, cep_refs, transmitted=True),
             "other": self._objects(other_structure, other_counselor, cep_refs),
         }
 
     @staticmethod
-    def _objects(structure, counselor, cep_refs):
+    def _objects(structure, counselor, cep_refs, transmitted=False):
         beneficiary = BeneficiaryFactory(structure=structure, referent=counselor)
         cep = open_cep(
             beneficiary=beneficiary,
@@ -166,6 +170,8 @@ class World:
         batch = ExportBatch.objects.create(
             scope=Scope.STRUCTURE, structure=structure, month=TODAY.replace(day=1), contract_version="1.1.0"
         )
+        if transmitted:  # received at the national level; the other structure's batch is still being prepared
+            ExportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.TRANSMITTED, job_state=JobState.DONE)
         ExportFile.objects.create(batch=batch, resource="entrees", name="entrees.csv", sha256="0" * 64)
         return {"beneficiary": beneficiary, "cep": cep, "offer": offer, "user": counselor, "batch": batch}
 

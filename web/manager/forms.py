@@ -4,7 +4,7 @@ from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from cep.accounts.models import User
-from cep.accounts.rights import Right, Role
+from cep.accounts.rights import NATIONAL_RIGHTS, Right, Role
 from cep.accounts.services import STRUCTURE_ROLES
 from cep.offers.models import NationalMeasure, OfferKind, OfferOrigin, OfferState
 from cep.organisations.models import Structure
@@ -116,7 +116,10 @@ class UserRightsForm(DsfrBaseForm):
         required=False,
     )
     rights = forms.MultipleChoiceField(
-        label="Droits", choices=Right.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label="Droits",
+        choices=[(value, label) for value, label in Right.choices if value not in NATIONAL_RIGHTS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def rights_value(self):

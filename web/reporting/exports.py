@@ -23,6 +23,7 @@ from cep.reporting import batches as service
 from cep.reporting.contract import get_version
 from cep.reporting.exports import stream_file
 from cep.reporting.models import ExportBatch, JobState, LineState
+from cep.reporting.received import record_download
 
 MAX_RETURN_FILE = 50 * 1024 * 1024
 
@@ -191,6 +192,7 @@ def export_download(request, pk: int, resource: str):
     file = next((f for f in batch.files.all() if f.resource == resource), None)
     if file is None:
         raise Http404("Fichier introuvable.")
+    record_download(actor=request.user, batch=batch, resource=resource, channel="web")
     version = get_version(batch.contract_version)
     response = StreamingHttpResponse(
         stream_file(batch.pk, version.resources[resource]), content_type="text/csv; charset=utf-8"

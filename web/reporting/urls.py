@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard, exports, exports_contract
+from . import dashboard, exports, exports_contract, received
 
 app_name = "reporting"
 urlpatterns: list = [
@@ -12,6 +12,9 @@ urlpatterns: list = [
     path("fichiers-mensuels/<int:pk>/transmettre/", exports.export_transmit, name="export_transmit"),
     path("fichiers-mensuels/<int:pk>/retour/", exports.export_return, name="export_return"),
     path("fichiers-mensuels/<int:pk>/<slug:resource>.csv", exports.export_download, name="export_download"),
+    # The same files as received at the national level (national observer)
+    path("fichiers-recus/", received.received_list, name="received"),
+    path("fichiers-recus/<int:pk>/<slug:resource>.csv", received.received_download, name="received_download"),
     path("contrat-interface/", exports_contract.contract, name="contract"),
     path("contrat-interface/CHANGELOG.md", exports_contract.contract_changelog, name="contract_changelog"),
     path(

@@ -1,0 +1,79 @@
+"""« Fichiers reçus »: the pseudonymised monthly files transmitted by the structures, for the national observer.
+
+Read-only: list (keyset pages, filter by declared month) and download. A batch not yet transmitted does not
+exist here (404); users without the national right get a 403.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from cep.common.errors import RuleViolation
+from cep.reporting import received as service
+from cep.reporting.batches import parse_month
+from cep.reporting.contract import get_version
+from cep.reporting.exports import stream_file
+from cep.reporting.models import ExportBatch
+
+
+def receiver_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not service.may_receive(request.user):
+            raise PermissionDenied("Les fichiers mensuels reçus sont réservés à l'observateur national.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@receiver_required
+def received_list(request):
+    month_text = request.GET.get("mois", "").strip()
+    month, error = None, ""
+    if month_text:
+        try:
+            month = parse_month(month_text)
+        except RuleViolation as exc:
+            error = exc.message
+    before = request.GET.get("avant", "")
+    rows, next_cursor = service.received_page(
+        request.user, month=month, before=int(before) if before.isdigit() else None
+    )
+    return render(
+        request,
+        "reporting/received_list.html",
+        {
+            "batches": rows,
+            "next_cursor": next_cursor,
+            "month_text": month_text,
+            "month_error": error,
+            "is_first_page": not before,
+        },
+        status=400 if error else 200,
+    )
+
+
+@require_GET
+@receiver_required
+def received_download(request, pk: int, resource: str):
+    try:
+        batch = service.get_received(request.user, pk)
+    except ExportBatch.DoesNotExist:
+        raise Http404("Lot introuvable.")
+    file = next((f for f in batch.files.all() if f.resource == resource), None)
+    if file is None:
+        raise Http404("Fichier introuvable.")
+    service.record_download(actor=request.user, batch=batch, resource=resource, channel="web")
+    version = get_version(batch.contract_version)
+    response = StreamingHttpResponse(
+        stream_file(batch.pk, version.resources[resource]), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{file.name}"'
+    response["X-Checksum-SHA256"] = file.sha256
+    return response
