@@ -17,11 +17,13 @@ run: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py generate_demo --beneficiaries 2000 --if-empty
+	$(PY) manage.py demo_batches --no-progress
+	$(PY) manage.py refresh_indicators --no-progress
 	$(PY) manage.py demo_accounts
-	@# The indicator aggregates are PostgreSQL-only; the embedded SQLite demo serves without them.
-	@case "$$DATABASE_URL" in postgres*) $(PY) manage.py refresh_indicators --no-progress ;; \
-	  *) echo "Indicateurs agrégés : calculés sur PostgreSQL seulement (démonstration SQLite)." ;; esac
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@# The background worker (monthly files, indicator refreshes) runs beside the server and stops with it.
+	@$(PY) manage.py db_worker --no-reload --interval 1 -v 0 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:8000
 
 # Browser tests drive Debian's chromium (never a downloaded browser build).
 browser:
