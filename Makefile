@@ -44,4 +44,4 @@ bench: install
 	DATABASE_URL=$(DATABASE_URL) $(PY) bench/run.py
 
 screenshots: install
-	DATABASE_URL=$(DATABASE_URL) $(UV) run --frozen pytest tests/web/test_journey.py -p no:randomly
+	DATABASE_URL=$(DATABASE_URL) $(UV) run --frozen pytest -p no:randomly tests/web/test_journey.py tests/web/test_manager_browser.py tests/reporting/test_dashboard_browser.py tests/reporting/test_exports_browser.py
