@@ -2,7 +2,6 @@
 
 from django_tasks import task
 
-from .indicator_models import RefreshState
 from .indicators_refresh import RefreshBusy, mark_queued, parse_month, refresh
 
 
@@ -12,9 +11,6 @@ def refresh_indicators_task(month: str | None = None, full: bool = False) -> dic
     try:
         done = refresh(months=months, full=full)
     except RefreshBusy as exc:
-        return {"months": [], "message": str(exc)}
-    except RuntimeError as exc:  # not PostgreSQL: say so on the page instead of staying « en attente »
-        RefreshState.objects.filter(pk=1).update(state=RefreshState.State.FAILED, error=str(exc))
         return {"months": [], "message": str(exc)}
     return {"months": [m.isoformat()[:7] for m in done]}
 

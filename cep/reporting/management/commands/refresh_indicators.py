@@ -45,8 +45,6 @@ class Command(BaseCommand):
             done = refresh(months=months, full=options["all"], progress=progress)
         except RefreshBusy as exc:
             raise CommandError(str(exc)) from exc
-        except RuntimeError as exc:
-            raise CommandError(str(exc)) from exc
         finally:
             if bar is not None:
                 bar.close()
