@@ -306,18 +306,10 @@ def import_return_file(*, batch: ExportBatch, resource: str, content: bytes, act
             f"Fichier retour refusé : lignes inconnues dans le fichier « {resource} » : {shown}.",
             field="file",
         )
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 5000):
-            chunk = rows[start : start + 5000]
-            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
-            params = [v for row in chunk for v in row]
-            cursor.execute(
-                f"UPDATE reporting_exportline l SET return_code = v.code, return_message = v.message, "
-                f"state = CASE WHEN v.code = %s THEN 'processed' ELSE 'rejected' END "
-                f"FROM (VALUES {values}) AS v(line_number, code, message) "
-                f"WHERE l.batch_id = %s AND l.resource = %s AND l.line_number = v.line_number",
-                [ACCEPTED, *params, batch.pk, resource],
-            )
+    if connection.vendor == "postgresql":
+        _apply_return_codes_sql(batch, resource, rows)
+    else:
+        _apply_return_codes_orm(batch, resource, rows)
     if batch.status != BatchStatus.ACKNOWLEDGED:
         _update(batch, status=BatchStatus.ACKNOWLEDGED, acknowledged_at=timezone.now())
     accepted = sum(1 for _, code, _ in rows if code == ACCEPTED)
@@ -330,6 +322,37 @@ def import_return_file(*, batch: ExportBatch, resource: str, content: bytes, act
         structure_id=batch.structure_id,
     )
     return {"processed": accepted, "rejected": len(rows) - accepted}
+
+
+RETURN_CHUNK = 5000
+
+
+def _apply_return_codes_sql(batch: ExportBatch, resource: str, rows) -> None:
+    """PostgreSQL: one UPDATE … FROM (VALUES …) per chunk."""
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), RETURN_CHUNK):
+            chunk = rows[start : start + RETURN_CHUNK]
+            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+            params = [v for row in chunk for v in row]
+            cursor.execute(
+                f"UPDATE reporting_exportline l SET return_code = v.code, return_message = v.message, "
+                f"state = CASE WHEN v.code = %s THEN 'processed' ELSE 'rejected' END "
+                f"FROM (VALUES {values}) AS v(line_number, code, message) "
+                f"WHERE l.batch_id = %s AND l.resource = %s AND l.line_number = v.line_number",
+                [ACCEPTED, *params, batch.pk, resource],
+            )
+
+
+def _apply_return_codes_orm(batch: ExportBatch, resource: str, rows) -> None:
+    """Any database (the demo's SQLite): the cited lines read and updated with bulk_update, chunk by chunk."""
+    chunk_size = 500  # bulk_update writes a CASE per field: keep each statement's parameters few
+    for start in range(0, len(rows), chunk_size):
+        chunk = {number: (code, message) for number, code, message in rows[start : start + chunk_size]}
+        lines = list(batch.lines.filter(resource=resource, line_number__in=chunk).only("pk", "line_number"))
+        for line in lines:
+            line.return_code, line.return_message = chunk[line.line_number]
+            line.state = LineState.PROCESSED if line.return_code == ACCEPTED else LineState.REJECTED
+        ExportLine.objects.bulk_update(lines, ["return_code", "return_message", "state"])
 
 
 def previous_batch(batch: ExportBatch) -> ExportBatch | None:

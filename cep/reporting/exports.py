@@ -279,7 +279,10 @@ def tune(cursor) -> None:
 
 def insert_lines(batch: ExportBatch, version: ContractVersion) -> dict[str, dict[str, int]]:
     """Compute and record the lines of every file of the batch; returns counts per file and movement."""
-    ensure_postgresql()
+    if connection.vendor != "postgresql":  # the embedded SQLite of the demo: same lines, computed in Python
+        from .exports_portable import insert_lines as portable_insert_lines
+
+        return portable_insert_lines(batch, version)
     scope = ExportScope.of(batch)
     counts = {}
     with connection.cursor() as cursor:
@@ -321,7 +324,11 @@ def _copy_lines_sql(source_sql: str) -> str:
 
 def stream_file(batch_id: int, resource: Resource):
     """The file's bytes, chunk by chunk (header, then one line per chunk), straight from PostgreSQL."""
-    ensure_postgresql()
+    if connection.vendor != "postgresql":  # same bytes, read through the ORM
+        from .exports_portable import stream_file as portable_stream_file
+
+        yield from portable_stream_file(batch_id, resource)
+        return
     yield header_line(resource)
     sql = _copy_lines_sql(
         "SELECT line_number, movement, payload FROM reporting_exportline "
