@@ -207,7 +207,7 @@ class _Writer:
 
     def add(self, movement: str, object_id: int, line_hash: str, payload: str) -> None:
         self.count += 1
-        self.counts[movement] = self.counts.get(movement, 0) + 1
+        self.counts[str(movement)] = self.counts.get(str(movement), 0) + 1
         self.pending.append(
             ExportLine(
                 batch_id=self.batch.pk,
