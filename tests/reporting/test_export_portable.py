@@ -142,6 +142,24 @@ def test_the_produced_month_is_the_same_through_the_portable_path(month_data, ma
 
 
 SAFE_TEXT = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
+
+
+def test_return_codes_are_applied_the_same_without_postgresql(month_data, manager, structure, month):
+    """The ORM path of the return-file import (SQLite) sets the states, codes and messages like the SQL one."""
+    from cep.reporting import batches
+
+    results = []
+    for apply in (batches._apply_return_codes_sql, batches._apply_return_codes_orm):
+        batch = produce(actor=manager, month=month, structure=structure)
+        apply(batch, "entrees", [(2, "E102", "Code structure inconnu"), (1, "0000", "")])
+        results.append(
+            list(batch.lines.order_by("resource", "line_number").values_list("state", "return_code", "return_message"))
+        )
+    assert results[0] == results[1]
+    assert results[1][:2] == [("processed", "0000", ""), ("rejected", "E102", "Code structure inconnu")]
+    assert results[1][2:] == [("new", "", "")] * 2  # the other files' lines are untouched
+
+
 ROME = st.sampled_from(["M1607", "N4101", "A1234", "O1234", "m1607", "M160", "M160\n", "", "Ｍ1607"])
 
 
