@@ -47,7 +47,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "web.middleware.SlidingSessionMiddleware",  # SessionMiddleware, expiry written at most once a minute
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -110,9 +110,13 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
-# Sessions expire after 30 minutes of inactivity.
+# Sessions expire after 30 minutes of inactivity: the expiry slides with activity, written by
+# web.middleware.SlidingSessionMiddleware when the session changes or its last write is a minute old (instead of
+# SESSION_SAVE_EVERY_REQUEST, a write and a commit on every page view). A session ends 29 to 30 minutes after the
+# last request, never later.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_INTERVAL = 60  # seconds
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -12,11 +12,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client, RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from cep.organisations.models import Structure
+from web import middleware
+from web.middleware import TOUCHED_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "web" / "templates"
@@ -124,18 +128,64 @@ def test_post_without_csrf_token_is_refused_in_french(manager, structure):
 
 
 def test_session_expires_after_30_minutes_of_inactivity(client, manager):
-    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
     client.force_login(manager)
     url = reverse("manager:structure")
     assert client.get(url).status_code == 200
     session = Session.objects.get(session_key=client.session.session_key)
     remaining = session.expire_date - timezone.now()
     assert datetime.timedelta(minutes=29) < remaining <= datetime.timedelta(minutes=30)
-    # Each request slides the expiry; 31 minutes without activity ends the session.
+    # Activity slides the expiry; 31 minutes without activity ends the session.
     Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - datetime.timedelta(minutes=1))
     response = client.get(url)
     assert response.status_code == 302
     assert response.url.startswith(reverse("web:login"))
+
+
+def _session_writes(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in captured.captured_queries if q["sql"].startswith('UPDATE "django_session"')]
+
+
+def test_session_expiry_is_written_at_most_once_a_minute(client, manager, monkeypatch):
+    """The sliding expiry costs one write a minute, not one per page; the session still ends 29 to 30 minutes
+    after the last request, never later."""
+    client.force_login(manager)
+    url = reverse("manager:structure")
+    start = middleware.time.time()
+    assert len(_session_writes(client, url)) == 1  # first request after sign-in: expiry = now + 30 min
+    key = client.session.session_key
+    written = Session.objects.get(pk=key).expire_date
+    monkeypatch.setattr(middleware.time, "time", lambda: start + 59)
+    assert _session_writes(client, url) == []  # 59 s later: no write, expiry still ≥ this request + 29 min
+    assert Session.objects.get(pk=key).expire_date == written
+    monkeypatch.setattr(middleware.time, "time", lambda: start + 60)
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() + datetime.timedelta(minutes=29))
+    assert len(_session_writes(client, url)) == 1  # a minute later: the expiry slides to now + 30 min
+    remaining = Session.objects.get(pk=key).expire_date - timezone.now()
+    assert datetime.timedelta(minutes=29, seconds=50) < remaining <= datetime.timedelta(minutes=30)
+
+
+def test_a_changed_session_is_written_at_once(client, manager):
+    """Signing in changes the session: written then (with its stamp), so the next page within the minute
+    writes nothing; signing out deletes it whatever the stamp."""
+    response = client.post(reverse("web:login"), {"username": manager.username, "password": "motdepasse-solide-123"})
+    assert response.status_code == 302
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert Session.objects.get(pk=key).get_decoded().get(TOUCHED_KEY)
+    assert _session_writes(client, reverse("manager:structure")) == []
+    client.post(reverse("web:logout"))
+    assert not Session.objects.filter(pk=key).exists()
+
+
+@pytest.mark.django_db
+def test_anonymous_requests_create_no_session(client):
+    before = Session.objects.count()
+    for url in (reverse("web:login"), "/contrat-interface/", reverse("manager:structure")):
+        response = client.get(url)
+        assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert Session.objects.count() == before
 
 
 def test_logout_is_post_only_and_ends_the_session(client, manager):
