@@ -97,6 +97,7 @@ def test_received_list_queries_do_not_grow_with_batches(client, national, manage
         return len(ctx.captured_queries)
 
     transmit(produce(actor=manager, month=month, structure=structure), manager)
+    queries()  # the first page of a session may refresh the session itself
     one = queries()
     for back in (1, 2, 3):
         transmit(produce(actor=manager, month=add_months(month, -back), structure=structure), manager)
