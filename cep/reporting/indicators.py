@@ -20,7 +20,7 @@ from django.db.models import Q, Sum
 from cep.accounts.rights import Right, Role
 from cep.common.errors import RuleViolation
 
-from . import suppression
+from . import observer_secret, suppression
 from .indicator_models import Family, MonthlyCount, MonthlyDuration, MonthlyOffers, MonthlyStock, RefreshState
 from .indicators_refresh import month_start
 
@@ -184,15 +184,21 @@ def audience_for(user, *, region=None, network=None) -> Audience:
             can_refresh=False,
         )
     if user.role in (Role.NATIONAL_OBSERVER, Role.ADMIN):
+        if user.role == Role.NATIONAL_OBSERVER and region is not None and network is not None:
+            raise RuleViolation(
+                "INDICATEURS", "Choisissez une région ou un réseau, pas les deux à la fois.", field="reseau"
+            )
         network_id = getattr(network, "code", None)
         suffix = f" – {network.short_label or network.label}" if network is not None else ""
         nation = Scope(NATION + suffix, network_id=network_id)
         # A région is always shown beside the nation (same filters): the secret then covers their difference.
-        scopes = (
-            (Scope(region.name + suffix, region_id=region.code, network_id=network_id), nation)
-            if region
-            else (nation,)
-        )
+        # The national observer reads one région or one network beside the whole nation (observer_secret).
+        if user.role == Role.NATIONAL_OBSERVER and network is not None:
+            scopes = (Scope(network.short_label or network.label, network_id=network_id), Scope(NATION))
+        elif region:
+            scopes = (Scope(region.name + suffix, region_id=region.code, network_id=network_id), nation)
+        else:
+            scopes = (nation,)
         return Audience(scopes, suppress=user.role == Role.NATIONAL_OBSERVER, can_filter=True, can_refresh=True)
     raise RuleViolation("DROITS", "Vous n'avez pas accès aux indicateurs agrégés.")
 
@@ -371,6 +377,7 @@ def _category_table(raws, framework, family, key, title, header, cep_only, start
         scope_labels=[],
         row_totals=len(levels) > 1,
         unit=unit,
+        extra={"family": family, "codes": [code for code, _ in rows], "cep_only": cep_only},
     )
 
 
@@ -550,16 +557,13 @@ def _durations(raws, framework) -> Table:
         "à 30 jours près au-delà.",
     )
     table.extra["hists"] = hists
+    table.extra["phases"] = [phase for phase, _ in phases]
     return table
 
 
-def _finish_durations(table: Table, suppress: bool, linked: bool) -> None:
-    """Counts (column 0) go through suppression; quartiles are hidden with their count."""
+def _finish_durations(table: Table, protected: suppression.Protected | None) -> None:
+    """Counts (column 0) go through suppression (`protected`: their statuses); quartiles are hidden with them."""
     counts = [[row[:1] for row in grid] for grid in table.grids]
-    if suppress:
-        protected = suppression.protect(counts, row_totals=False, col_totals=False, linked=linked)
-    else:
-        protected = None
     values, status = [], []
     for layer, grid in enumerate(counts):
         vrows, srows = [], []
@@ -599,10 +603,8 @@ class Dashboard:
         raise KeyError(key)
 
 
-def build(audience: Audience, framework_code: str, start: datetime.date, end: datetime.date) -> list[Table]:
-    framework = FRAMEWORKS[framework_code]
-    months = months_between(start, end)
-    raws = [fetch(scope, months[0], months[-1]) for scope in audience.scopes]
+def people_tables(raws, framework: Framework, months, start, end) -> list[Table]:
+    """Every table of a framework from the raw data of each scope (one grid per scope)."""
     tables = [_entries_series(raws, framework, months)]
     if framework.code == "2014":
         tables.append(_moves_series(raws, months))
@@ -611,17 +613,57 @@ def build(audience: Audience, framework_code: str, start: datetime.date, end: da
         tables.append(_category_table(raws, framework, family, key, title, header, cep_only, start, end))
     tables.append(_durations(raws, framework))
     tables.append(_offers_series(raws, months))
+    return tables
+
+
+def build(
+    audience: Audience, framework_code: str, start: datetime.date, end: datetime.date, *, version: int = 0
+) -> list[Table]:
+    framework = FRAMEWORKS[framework_code]
+    months = months_between(start, end)
+    raws = [fetch(scope, months[0], months[-1]) for scope in audience.scopes]
+    tables = people_tables(raws, framework, months, start, end)
+    secret = observer_secret.protect_year(start, end, version) if audience.suppress else None
     for table in tables:
         table.scope_labels = [scope.label for scope in audience.scopes]
         if table.chart == "series":
             table.extra["short_rows"] = [month_short(m) for m in months]
+        protected = _observer_protected(table, framework, months, audience, secret) if secret else None
         if table.key == "durees":
-            _finish_durations(table, audience.suppress, audience.linked)
-        elif audience.suppress and table.people:
-            table.protected = suppression.protect(
-                table.grids, row_totals=table.row_totals, col_totals=table.col_totals, linked=audience.linked
-            )
+            _finish_durations(table, protected)
+        elif protected is not None:
+            table.protected = protected
     return tables
+
+
+def _observer_protected(table, framework, months, audience, secret) -> suppression.Protected | None:
+    """The table's cells with the statuses of the year's joint protection (observer_secret)."""
+    keys = observer_secret.quantity_keys(table, framework, months)
+    if keys is None:
+        return None
+    tag = (framework.code, table.key)
+    grids = [suppression._extend(g, table.row_totals, table.col_totals) for g in table.grids]
+    if table.key == "durees":
+        grids = [[row[:1] for row in g] for g in table.grids]
+    same_rows = secret["keys"].get(tag) == keys
+    statuses = []
+    for scope, grid in zip(audience.scopes, grids, strict=True):
+        sid = observer_secret.scope_id(scope)
+        layer = []
+        for i, row in enumerate(grid):
+            srow = []
+            for j, value in enumerate(row):
+                cell = (sid, secret["mapping"].get((tag, i, j)))
+                known = secret["values"].get(cell)
+                # Fail safe: a figure the joint protection did not see (data refreshed in between) is hidden.
+                if same_rows and known == value:
+                    srow.append(secret["status"][cell])
+                else:
+                    empty = same_rows and known is None and value == 0  # a scope without data at all
+                    srow.append(suppression.OK if empty else suppression.SECONDARY)
+            layer.append(srow)
+        statuses.append(layer)
+    return suppression.Protected(values=grids, status=statuses)
 
 
 def refresh_state() -> RefreshState:
@@ -645,11 +687,13 @@ def dashboard(
         raise RuleViolation("INDICATEURS", "Le mois de fin précède le mois de début.", field="end")
     if len(months_between(start, end)) > MAX_MONTHS:
         raise RuleViolation("INDICATEURS", f"La période est limitée à {MAX_MONTHS} mois.", field="start")
+    if audience.suppress and (start, end) != observer_period(start.year):
+        raise RuleViolation("INDICATEURS", "Les observateurs lisent une année civile à la fois.", field="annee")
     state = state or refresh_state()
     key = cache_key(audience, framework_code, start, end, state)
     tables = cache.get(key)
     if tables is None:
-        tables = build(audience, framework_code, start, end)
+        tables = build(audience, framework_code, start, end, version=state.version)
         cache.set(key, tables, 3600)
     return Dashboard(
         framework=FRAMEWORKS[framework_code],
@@ -668,3 +712,28 @@ def default_period(state: RefreshState | None = None) -> tuple[datetime.date, da
 
     end = month_start(today())
     return add_months(end, -11), end
+
+
+# ---------------------------------------------------------------- observers' periods: one calendar year
+
+
+def last_complete_month() -> datetime.date:
+    from cep.common.dates import add_months, today
+
+    return add_months(month_start(today()), -1)
+
+
+def observer_period(year: int) -> tuple[datetime.date, datetime.date]:
+    """January to December; the current year up to its last complete month (year to date)."""
+    end = min(datetime.date(year, 12, 1), last_complete_month())
+    return datetime.date(year, 1, 1), end
+
+
+def observer_years() -> list[int]:
+    """The calendar years with data and at least one complete month, newest first (cached 5 minutes)."""
+    years = cache.get("ind:observer_years")
+    if years is None:
+        last = last_complete_month().year
+        years = sorted({d.year for d in MonthlyCount.objects.dates("month", "year") if d.year <= last}, reverse=True)
+        cache.set("ind:observer_years", years, 300)
+    return years

@@ -17,8 +17,21 @@ Rules (SMALL = 3):
 The protection is exact for every row, column and region/nation pair (what the tests check); it does not
 solve the general linear system of the whole table, as secondary suppression in official statistics
 usually does not either.
+
+Observers combine tables and views, so one table at a time is not enough: `protect_system` protects every
+figure an observer may read in one pass (all tables of both frameworks, the nation, every région and every
+network, for one calendar year). A cell is a *quantity* (scope, what is counted): the same quantity shown in
+two tables is one cell, so it is hidden everywhere or nowhere. Lines are any "members sum to margin"
+relations: rows and columns of each table, 2014 levels summing to the 2019 level, régions summing to the
+nation, networks summing to the nation. Every cell of such a system is published somewhere (no hidden
+layer), so the reader's closure only ever solves a line with exactly one unknown cell: the system is safe
+when no line has exactly one unknown cell and no line with a known margin leaves unknown members summing to
+1 or 2. Both conditions are local to a line, so a work list re-checks only the lines of each newly hidden
+cell (fast enough for thousands of cells).
 """
 
+from collections import deque
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 SMALL = 3
@@ -142,10 +155,11 @@ def _next_secondary(lines, values, status):
     return None
 
 
-def _fallback(values, status):
+def _fallback(values, status, rank=None):
     """Fail safe: with no candidate on the lines concerned, hide the smallest cell still shown anywhere."""
     shown = [c for c, s in status.items() if s == OK]
-    return min(shown, key=lambda c: (values[c] == 0, values[c], c)) if shown else None
+    order = (lambda c: rank[c]) if rank is not None else (lambda c: c)
+    return min(shown, key=lambda c: (values[c] == 0, values[c], order(c))) if shown else None
 
 
 def _pick(line, solved_by, values, status, exclude):
@@ -158,6 +172,108 @@ def _pick(line, solved_by, values, status, exclude):
             positive = [c for c in shown if values[c] > 0]
             if positive or shown:
                 return min(positive or shown, key=lambda c: (values[c], c))
+        for c in (*members, margin):
+            if c in solved_by and c not in seen:
+                seen.add(c)
+                todo.append(solved_by[c])
+    return None
+
+
+def protect_system(
+    values: dict[Hashable, int],
+    lines: list[tuple[tuple, Hashable]],
+    *,
+    hidden: frozenset = frozenset(),
+    presuppressed: dict | None = None,
+) -> dict[Hashable, str]:
+    """Primary and secondary suppression over cells linked by lines (members, margin).
+
+    `values` gives every cell (insertion order breaks ties: put detailed cells before aggregates); `hidden`
+    cells are never published (a région × network crossing) but the reader may solve them; `presuppressed`
+    cells start hidden with their status. Returns the status (OK, PRIMARY, SECONDARY) of each published cell.
+
+    The reader knows the shown cells, and solves any line with a single unknown cell, repeatedly. A solved
+    hidden cell worth 0 or 3 and more is fine (it becomes known: conservatively it stays known even when
+    later suppressions would make it unsolvable); a solved published cell, a solved hidden cell worth 1 or
+    2, or a line with a known margin whose unknown members sum to 1 or 2 is a breach: one more cell of the
+    line (or of the lines that solved its cells) is hidden, and the lines of that cell are checked again.
+    """
+    rank = {c: n for n, c in enumerate(values)}
+    status = {c: (PRIMARY if 0 < v < SMALL else OK) for c, v in values.items() if c not in hidden}
+    for c, st in (presuppressed or {}).items():
+        if st != OK:
+            status[c] = st
+    known = {c for c, st in status.items() if st == OK}
+    solved_by: dict = {}
+    dependents: dict = {}  # known cell → crossings solved with it
+    lines = [(tuple(members), margin) for members, margin in lines]
+    by_cell: dict[Hashable, list[int]] = {}
+    for n, (members, margin) in enumerate(lines):
+        for c in (*members, margin):
+            by_cell.setdefault(c, []).append(n)
+    todo, queued = deque(range(len(lines))), set(range(len(lines)))
+
+    def push(cell):
+        for m in by_cell.get(cell, ()):
+            if m not in queued:
+                queued.add(m)
+                todo.append(m)
+
+    while todo:
+        n = todo.popleft()
+        queued.discard(n)
+        members, margin = lines[n]
+        unknown = [c for c in (*members, margin) if c not in known]
+        if len(unknown) == 1:
+            cell = unknown[0]
+            if cell in hidden and not 0 < values[cell] < SMALL:
+                known.add(cell)  # the reader learns a crossing that reveals nothing by itself
+                solved_by[cell] = lines[n]
+                for c in (*members, margin):
+                    if c != cell:
+                        dependents.setdefault(c, set()).add(cell)
+                push(cell)
+                continue
+            positive_only = False
+        elif margin in known and len(unknown) >= 2 and 0 < sum(values[c] for c in unknown) < SMALL:
+            positive_only = True
+        else:
+            continue
+        cell = _to_hide(lines[n], values, status, rank, solved_by, positive_only) or _fallback(values, status, rank)
+        if cell is None:
+            continue
+        status[cell] = SECONDARY
+        # The cell and every crossing solved through it are unknown again (their lines are checked again, so
+        # a crossing that can still be solved another way is learnt again).
+        lost = [cell]
+        while lost:
+            c = lost.pop()
+            known.discard(c)
+            push(c)
+            for d in dependents.pop(c, ()):
+                if d in solved_by:
+                    del solved_by[d]
+                    lost.append(d)
+        queued.add(n)
+        todo.append(n)
+    return status
+
+
+def _to_hide(line, values, status, rank, solved_by, positive_only):
+    """The next cell to hide for a breached line: the smallest positive shown member, then the margin, then a
+    zero; when the line has no shown cell, the same in the lines that solved its known hidden cells."""
+    todo, seen = [line], set()
+    while todo:
+        members, margin = todo.pop(0)
+        shown_members = [c for c in members if status.get(c) == OK]
+        margin_shown = [margin] if status.get(margin) == OK else []
+        groups = [[c for c in shown_members if values[c] > 0], margin_shown]
+        if not positive_only:
+            groups.append(shown_members)
+        for group in groups:
+            positive = [c for c in group if values[c] > 0]
+            if positive or (group and not positive_only):
+                return min(positive or group, key=lambda c: (values[c], rank[c]))
         for c in (*members, margin):
             if c in solved_by and c not in seen:
                 seen.add(c)

@@ -1,6 +1,7 @@
 """Indicator dashboards: who sees what, small-cell suppression in pages and downloads, query counts, refresh."""
 
 import csv
+import datetime
 import io
 from collections import Counter
 
@@ -10,6 +11,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from cep.accounts.rights import Role
+from cep.common.errors import RuleViolation
+from cep.organisations.models import Region
+from cep.referentials.models import Network
 from cep.reporting import indicators
 from cep.reporting.indicator_models import MonthlyCount, RefreshState
 from cep.reporting.indicators_refresh import refresh
@@ -18,7 +22,8 @@ from tests.factories import UserFactory
 from tests.reporting.test_indicators import M, build_data
 from tests.reporting.test_suppression import assert_safe
 
-PERIOD = {"debut": "2024-01", "fin": "2024-04"}
+PERIOD = {"debut": "2024-01", "fin": "2024-04"}  # structure managers and administrators: free month ranges
+YEAR = {"annee": "2024"}  # observers: one calendar year at a time
 URL = reverse("reporting:dashboard")
 DOWNLOAD = reverse("reporting:dashboard_download")
 
@@ -43,11 +48,10 @@ def _csv(response):
     return list(csv.reader(io.StringIO(text), delimiter=";"))
 
 
-def _sum(**filters):
+def _sum(year=False, **filters):
+    end = "2024-12-01" if year else "2024-04-01"
     return sum(
-        MonthlyCount.objects.filter(month__gte="2024-01-01", month__lte="2024-04-01", **filters).values_list(
-            "value", flat=True
-        )
+        MonthlyCount.objects.filter(month__gte="2024-01-01", month__lte=end, **filters).values_list("value", flat=True)
     )
 
 
@@ -80,17 +84,17 @@ def test_manager_sees_their_structure_without_suppression(client, world):
 def test_regional_observer_sees_their_region_beside_the_nation_never_another_region(client, world):
     structures, users = world
     client.force_login(users["regional"])
-    response = client.get(URL, {**PERIOD, "region": "11"})  # a filter they may not use is ignored
+    response = client.get(URL, {**YEAR, "region": "11"})  # a filter they may not use is ignored
     assert response.status_code == 200
     data = response.context["data"]
     assert [(s.region_id, s.label) for s in data.audience.scopes] == [("94", "Corse"), (None, "France entière")]
     entries = data.table("entrees")
     # Raw figures: layer 0 = Corse only, layer 1 = nation; Île-de-France appears only inside the national total.
-    assert sum(map(sum, entries.grids[0])) == _sum(region_id="94", family="entries")
-    assert sum(map(sum, entries.grids[1])) == _sum(family="entries")
+    assert sum(map(sum, entries.grids[0])) == _sum(region_id="94", family="entries", year=True)
+    assert sum(map(sum, entries.grids[1])) == _sum(family="entries", year=True)
     body = response.content.decode()
     assert "Île-de-France" not in body and structures[2].name not in body and structures[0].name not in body
-    rows = _csv(client.get(DOWNLOAD, {**PERIOD, "format": "csv", "region": "11"}))
+    rows = _csv(client.get(DOWNLOAD, {**YEAR, "format": "csv", "region": "11"}))
     scopes = {row[0] for row in rows[1:] if len(row) > 2 and row[0] != "Périmètre"}
     assert scopes == {"Corse", "France entière"}
 
@@ -101,7 +105,7 @@ def test_observers_never_read_a_count_under_3_in_pages_or_downloads(client, worl
     for role in ("regional", "national"):
         client.force_login(users[role])
         for framework in ("2019", "2014"):
-            response = client.get(URL, {**PERIOD, "referentiel": framework})
+            response = client.get(URL, {**YEAR, "referentiel": framework})
             data = response.context["data"]
             data.audience_labels = [scope.label for scope in data.audience.scopes]
             hidden = 0
@@ -116,13 +120,11 @@ def test_observers_never_read_a_count_under_3_in_pages_or_downloads(client, worl
             assert hidden, "the factory data has small cells: some must be hidden"
             people = [t.key for t in data.tables if t.people]
             for key in people:
-                rows = _csv(
-                    client.get(DOWNLOAD, {**PERIOD, "referentiel": framework, "format": "csv", "tableau": key})
-                )
+                rows = _csv(client.get(DOWNLOAD, {**YEAR, "referentiel": framework, "format": "csv", "tableau": key}))
                 counts = [r[2:3] if key == "durees" else r[2:] for r in rows[1:]]  # durations: days after the count
                 values = [v for r in counts for v in r if v.isdigit()]
                 assert all(int(v) == 0 or int(v) >= 3 for v in values), key
-            book = load_workbook(io.BytesIO(client.get(DOWNLOAD, {**PERIOD, "referentiel": framework}).content))
+            book = load_workbook(io.BytesIO(client.get(DOWNLOAD, {**YEAR, "referentiel": framework}).content))
             for key in people:
                 rows = list(book[key].iter_rows(min_row=4, values_only=True))
                 counts = [r[2:3] if key == "durees" else r[2:] for r in rows if r and r[0] in data.audience_labels]
@@ -132,25 +134,73 @@ def test_observers_never_read_a_count_under_3_in_pages_or_downloads(client, worl
 
 
 @pytest.mark.django_db
-def test_national_observer_filters_by_region_and_network(client, world):
+def test_national_observer_filters_by_region_or_network_beside_the_nation(client, world):
     structures, users = world
     client.force_login(users["national"])
-    response = client.get(URL, {**PERIOD, "region": "94", "reseau": "france_travail"})
-    scope, nation = response.context["data"].audience.scopes
-    assert (scope.region_id, scope.network_id, scope.label) == ("94", "france_travail", "Corse – France Travail")
-    assert (nation.region_id, nation.network_id) == (None, "france_travail")  # shown beside, same network
-    raw = indicators.fetch(scope, M.replace(month=1), M.replace(month=4))
+    scope, nation = client.get(URL, {**YEAR, "region": "94"}).context["data"].audience.scopes
+    assert (scope.region_id, scope.network_id, scope.label) == ("94", None, "Corse")
+    assert (nation.region_id, nation.network_id, nation.label) == (None, None, "France entière")
+    scope, nation = client.get(URL, {**YEAR, "reseau": "france_travail"}).context["data"].audience.scopes
+    assert (scope.region_id, scope.network_id) == (None, "france_travail")
+    assert (nation.region_id, nation.network_id) == (None, None)  # the network beside the whole nation
+    raw = indicators.fetch(scope, M.replace(month=1), M.replace(month=12))
     assert sum(n for k, n in raw.counts.items() if k[1] == "entries") == _sum(
-        structure_id=structures[1].pk, family="entries"
+        structure_id=structures[1].pk, family="entries", year=True
     )
-    only_network = client.get(URL, {**PERIOD, "reseau": "apec"}).context["data"].audience.scopes
-    assert [(s.region_id, s.network_id) for s in only_network] == [(None, "apec")]
+
+
+@pytest.mark.django_db
+def test_national_observer_may_not_cross_a_region_with_a_network(client, world):
+    _, users = world
+    client.force_login(users["national"])
+    response = client.get(URL, {**YEAR, "region": "94", "reseau": "france_travail"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Choisissez une région ou un réseau, pas les deux à la fois." in body
+    assert [(s.region_id, s.network_id) for s in response.context["data"].audience.scopes] == [(None, None)]
+    download = client.get(DOWNLOAD, {**YEAR, "region": "94", "reseau": "france_travail", "format": "csv"})
+    assert download.status_code == 200
+    assert {row[0] for row in _csv(download)[2:] if len(row) > 2 and row[0] != "Périmètre"} == {"France entière"}
+    corse, network = Region.objects.get(pk="94"), Network.objects.get(pk="france_travail")
+    with pytest.raises(RuleViolation):
+        indicators.audience_for(users["national"], region=corse, network=network)
+    # The administrator keeps the crossing (exact figures, no secret).
+    admin = indicators.audience_for(users["admin"], region=corse, network=network)
+    assert (admin.scopes[0].region_id, admin.scopes[0].network_id, admin.suppress) == ("94", "france_travail", False)
+
+
+@pytest.mark.django_db
+def test_observers_read_one_calendar_year_and_never_a_month_range(client, world):
+    _, users = world
+    for role in ("regional", "national"):
+        client.force_login(users[role])
+        response = client.get(URL, {"debut": "2024-03", "fin": "2024-03"})
+        assert response.status_code == 200
+        assert "les paramètres debut et fin ne sont pas acceptés" in response.content.decode()
+        data = response.context["data"]
+        assert data.start.month == 1 and data.start.year == data.end.year  # a whole year, not March
+        download = client.get(DOWNLOAD, {"debut": "2024-03", "fin": "2024-03", "format": "csv"})
+        assert download.status_code == 200 and "2024-03-2024-03" not in download["Content-Disposition"]
+        for bad in ("1999", "deux mille"):
+            response = client.get(URL, {"annee": bad, "referentiel": "2014"})
+            assert response.status_code == 200
+            assert "Année non disponible" in response.content.decode()
+        response = client.get(URL, YEAR)
+        data = response.context["data"]
+        assert (data.start, data.end) == (datetime.date(2024, 1, 1), datetime.date(2024, 12, 1))
+        body = response.content.decode()
+        assert "année 2024" in body and 'name="debut"' not in body and 'name="annee"' in body
+        assert (2024, "2024") in response.context["form"].fields["annee"].choices
+        with pytest.raises(RuleViolation):  # the domain refuses a month range for observers too
+            indicators.dashboard(data.audience, "2019", datetime.date(2024, 1, 1), datetime.date(2024, 3, 1))
+    current = indicators.last_complete_month()
+    assert indicators.observer_period(current.year) == (current.replace(month=1), current)  # year to date
 
 
 @pytest.mark.django_db
 def test_bad_filters_show_a_french_error_and_the_defaults(client, world):
     _, users = world
-    client.force_login(users["national"])
+    client.force_login(users["admin"])
     response = client.get(URL, {"debut": "2024-13", "fin": "demain", "referentiel": "1999"})
     assert response.status_code == 200
     assert "Filtres incorrects" in response.content.decode()
@@ -175,16 +225,17 @@ def test_downloads_carry_the_table_as_shown(client, world):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role, cold, warm", [("manager", 12, 7), ("regional", 16, 7), ("national", 14, 9)])
+@pytest.mark.parametrize("role, cold, warm", [("manager", 12, 7), ("regional", 19, 7), ("national", 17, 9)])
 def test_dashboard_query_count_is_pinned(client, world, django_assert_max_num_queries, role, cold, warm):
     _, users = world
     client.force_login(users[role])
     cache.clear()
     indicators._LABELS["data"] = None
+    params = PERIOD if role == "manager" else YEAR
     with django_assert_max_num_queries(cold):
-        assert client.get(URL, PERIOD).status_code == 200
+        assert client.get(URL, params).status_code == 200
     with django_assert_max_num_queries(warm):  # cached until the next refresh
-        assert client.get(URL, PERIOD).status_code == 200
+        assert client.get(URL, params).status_code == 200
 
 
 @pytest.mark.django_db

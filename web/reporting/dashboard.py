@@ -46,17 +46,12 @@ def _audience_view(view):
 
 
 def _filtered(request, base):
-    form = DashboardFilters(request.GET or None, can_filter=base.can_filter)
+    form = DashboardFilters(request.GET or None, can_filter=base.can_filter, observer=base.suppress)
     if request.GET:
         form.is_valid()
-    values = form.values() if request.GET else _defaults()
+    values = form.values()  # observers: one calendar year (the latest by default)
     audience = indicators.audience_for(request.user, region=values["region"], network=values["network"])
     return form, values, audience
-
-
-def _defaults():
-    start, end = indicators.default_period()
-    return {"framework": "2019", "start": start, "end": end, "region": None, "network": None}
 
 
 @_audience_view

@@ -1,4 +1,8 @@
-"""The dashboard's filters: framework (2019 / 2014), period (month range), région and network (national view)."""
+"""The dashboard's filters: framework (2019 / 2014), period, région or network (national view).
+
+Structure managers and administrators choose a month range (debut / fin). Observers read one calendar year at
+a time (annee; the current year up to its last complete month): fixed periods that never overlap, so that
+no two views can be subtracted to uncover a month (see cep/reporting/observer_secret.py)."""
 
 import datetime
 
@@ -8,7 +12,16 @@ from dsfr.forms import DsfrBaseForm
 from cep.common.dates import add_months
 from cep.organisations.models import Region
 from cep.referentials.models import Network
-from cep.reporting.indicators import FRAMEWORKS, MAX_MONTHS, default_period, months_between
+from cep.reporting.indicators import (
+    FRAMEWORKS,
+    MAX_MONTHS,
+    MONTHS_FR,
+    default_period,
+    last_complete_month,
+    months_between,
+    observer_period,
+    observer_years,
+)
 from cep.reporting.indicators_refresh import parse_month
 
 
@@ -45,13 +58,41 @@ class DashboardFilters(DsfrBaseForm):
         to_field_name="code",
     )
 
-    def __init__(self, *args, can_filter: bool, **kwargs):
+    annee = forms.TypedChoiceField(label="Année", coerce=int, required=False, choices=[])
+
+    def __init__(self, *args, can_filter: bool, observer: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.observer = observer
         if not can_filter:
             del self.fields["region"], self.fields["reseau"]
+        if observer:
+            del self.fields["debut"], self.fields["fin"]
+            self.years = observer_years() or [last_complete_month().year]
+            current = last_complete_month()
+            self.fields["annee"].choices = [
+                (y, f"{y} (cumul de janvier à {MONTHS_FR[current.month - 1]})" if y == current.year else str(y))
+                for y in self.years
+            ]
+            self.fields["annee"].initial = self.years[0]
+            self.fields["annee"].error_messages["invalid_choice"] = (
+                "Année non disponible : choisissez une des années proposées (paramètre annee=AAAA)."
+            )
+        else:
+            del self.fields["annee"]
 
     def clean(self):
         data = super().clean()
+        data["referentiel"] = data.get("referentiel") or "2019"
+        if self.observer:
+            if self.data.get("debut") or self.data.get("fin"):
+                self.add_error(
+                    None,
+                    "Les observateurs lisent une année civile entière (paramètre annee=AAAA) : "
+                    "les paramètres debut et fin ne sont pas acceptés.",
+                )
+            if data.get("region") and data.get("reseau"):
+                self.add_error("reseau", "Choisissez une région ou un réseau, pas les deux à la fois.")
+            return data
         default_start, default_end = default_period()
         start, end = data.get("debut"), data.get("fin")
         if start and not end:
@@ -64,30 +105,34 @@ class DashboardFilters(DsfrBaseForm):
         elif len(months_between(start, end)) > MAX_MONTHS:
             self.add_error("debut", f"La période est limitée à {MAX_MONTHS} mois.")
         data["debut"], data["fin"] = start, end
-        data["referentiel"] = data.get("referentiel") or "2019"
         return data
 
     def values(self) -> dict:
         """Valid values, or the defaults for the fields in error (the page still shows, with the errors)."""
         data = getattr(self, "cleaned_data", {}) or {}
+        values = {"framework": data.get("referentiel") or "2019", "region": data.get("region"),
+                  "network": data.get("reseau")}  # fmt: skip
+        if self.observer:
+            year = data.get("annee") if not self.errors.get("annee") else None
+            values["start"], values["end"] = observer_period(year or self.years[0])
+            if self.errors.get("reseau"):
+                values["region"] = values["network"] = None
+            return values
         default_start, default_end = default_period()
         start, end = data.get("debut") or default_start, data.get("fin") or default_end
         if self.errors.get("debut") or self.errors.get("fin") or end < start:
             start, end = default_start, default_end
-        return {
-            "framework": data.get("referentiel") or "2019",
-            "start": start,
-            "end": end,
-            "region": data.get("region"),
-            "network": data.get("reseau"),
-        }
+        return {**values, "start": start, "end": end}
 
     def query_string(self) -> str:
         """The same filters, for the download links."""
         from urllib.parse import urlencode
 
         v = self.values()
-        params = {"referentiel": v["framework"], "debut": f"{v['start']:%Y-%m}", "fin": f"{v['end']:%Y-%m}"}
+        if self.observer:
+            params = {"annee": v["start"].year, "referentiel": v["framework"]}
+        else:
+            params = {"referentiel": v["framework"], "debut": f"{v['start']:%Y-%m}", "fin": f"{v['end']:%Y-%m}"}
         if v.get("region"):
             params["region"] = v["region"].pk
         if v.get("network"):
