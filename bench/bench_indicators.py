@@ -156,7 +156,7 @@ def _sessions():
         user, _ = User.objects.update_or_create(username=f"bench_indicateurs_{key}", defaults=fields)
         store = SessionStore()
         store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[BACKEND_SESSION_KEY] = "web.auth_backend.UserBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         cookies[key] = store.session_key

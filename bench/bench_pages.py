@@ -302,7 +302,7 @@ def _profile(user, urls: dict, per_page: int = 10) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="web.auth_backend.UserBackend")
     out = {}
     for key, paths in urls.items():
         if key == "static":

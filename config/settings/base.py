@@ -98,7 +98,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "web.auth_backend.UserBackend",  # ModelBackend; the user of each request is loaded with its structure, région
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -114,6 +114,7 @@ LOGOUT_REDIRECT_URL = "web:login"
 # web.middleware.SlidingSessionMiddleware when the session changes or its last write is a minute old (instead of
 # SESSION_SAVE_EVERY_REQUEST, a write and a commit on every page view). A session ends 29 to 30 minutes after the
 # last request, never later.
+SESSION_ENGINE = "web.sessions"  # the database store, read with one plain SELECT
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_TOUCH_INTERVAL = 60  # seconds

@@ -188,6 +188,30 @@ def test_anonymous_requests_create_no_session(client):
     assert Session.objects.count() == before
 
 
+@pytest.mark.django_db
+def test_unknown_or_short_session_cookie_is_anonymous(client):
+    for value in ("x" * 32, "court", "x" * 60):
+        client.cookies[settings.SESSION_COOKIE_NAME] = value
+        response = client.get(reverse("manager:structure"))
+        assert response.status_code == 302 and response.url.startswith(reverse("web:login"))
+
+
+def test_a_deactivated_or_changed_password_user_is_signed_out(client, manager):
+    client.force_login(manager)
+    url = reverse("manager:structure")
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    signed_in = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "accounts_user"."id"')]
+    assert 'JOIN "organisations_structure"' in signed_in[0]  # the request's user comes with its structure
+    assert not any(q["sql"].startswith('SELECT "organisations_structure"') for q in captured.captured_queries)
+    manager.set_password("un-autre-mot-de-passe-solide")
+    manager.save()
+    assert client.get(url).status_code == 302  # the session's password hash no longer matches
+    client.force_login(manager)
+    type(manager).objects.filter(pk=manager.pk).update(is_active=False)
+    assert client.get(url).status_code == 302
+
+
 def test_logout_is_post_only_and_ends_the_session(client, manager):
     client.force_login(manager)
     assert client.get(reverse("web:logout")).status_code == 405
