@@ -3,7 +3,7 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cep.reporting.suppression import OK, PRIMARY, SECONDARY, protect
+from cep.reporting.suppression import OK, PRIMARY, SECONDARY, protect, protect_system
 
 
 def _lines(m, n, row_totals, col_totals):
@@ -126,3 +126,77 @@ def test_region_beside_nation_hides_a_difference_under_3():
 def test_secondary_suppression_never_uses_zero_to_complete_a_sum_under_3():
     result = protect([[[1, 0, 9, 12]]], row_totals=True, col_totals=False)
     assert result.status[0][0] == [PRIMARY, OK, SECONDARY, OK, OK]
+
+
+# ------------------------------------------------------------------ protect_system: the observers' joint system
+
+
+@st.composite
+def systems(draw):
+    """Régions × networks crossings (never shown), each an m × n table; the régions, the networks and the
+    nation are their sums and are shown, with their row and column totals."""
+    regions, networks = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    m, n = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    present = [(r, w) for r in range(regions) for w in range(networks) if draw(st.booleans())] or [(0, 0)]
+    inner = {(("x", r, w), i, j): draw(small_counts) for r, w in present for i in range(m) for j in range(n)}
+    scopes = {("n",): present}
+    scopes.update({("r", r): [(r, w) for w in range(networks) if (r, w) in present] for r in range(regions)})
+    scopes.update({("w", w): [(r, w) for r in range(regions) if (r, w) in present] for w in range(networks)})
+    scopes = {s: parts for s, parts in scopes.items() if parts}
+    scopes.update({("x", r, w): [(r, w)] for r, w in present})
+    values = {}
+    for s, parts in scopes.items():
+        for i in range(m + 1):
+            for j in range(n + 1):
+                rows = range(m) if i == m else [i]
+                cols = range(n) if j == n else [j]
+                values[(s, i, j)] = sum(inner[(("x", *p), a, b)] for p in parts for a in rows for b in cols)
+    lines = []
+    for s in scopes:
+        lines += [(tuple((s, i, j) for j in range(n)), (s, i, n)) for i in range(m + 1)]
+        lines += [(tuple((s, i, j) for i in range(m)), (s, m, j)) for j in range(n + 1)]
+    for i in range(m + 1):
+        for j in range(n + 1):
+            for kind in ("r", "w"):
+                parts = tuple((s, i, j) for s in scopes if s[0] == kind)
+                lines.append((parts, (("n",), i, j)))
+            for s in scopes:
+                if s[0] in "rw":
+                    crossings = [("x", *p) for p in scopes[s]]
+                    lines.append((tuple((c, i, j) for c in crossings), (s, i, j)))
+    hidden = frozenset(c for c in values if c[0][0] == "x")
+    return values, lines, hidden
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(systems())
+def test_joint_system_no_shown_cell_solved_line_or_crossing_reveals_a_count_under_3(system):
+    values, lines, hidden = system
+    status = protect_system(values, lines, hidden=hidden)
+    assert set(status) == set(values) - hidden
+    for cell, st_ in status.items():
+        assert (st_ == PRIMARY) == (0 < values[cell] < 3)
+    # The reader: shown cells, then any line with a single unknown cell, repeatedly.
+    known = {c for c, s in status.items() if s == OK}
+    changed = True
+    while changed:
+        changed = False
+        for members, margin in lines:
+            unknown = [c for c in (*members, margin) if c not in known]
+            if len(unknown) == 1:
+                known.add(unknown[0])
+                changed = True
+    for cell in known:
+        assert cell in hidden or status[cell] == OK, cell  # no suppressed figure can be recomputed
+        assert not 0 < values[cell] < 3 or cell not in hidden, cell  # nor a crossing under 3
+    for members, margin in lines:
+        if margin in known:
+            unknown = [c for c in members if c not in known]
+            assert not 0 < sum(values[c] for c in unknown) < 3, (members, margin)
+
+
+def test_joint_system_a_region_hidden_in_one_view_stays_hidden_in_every_other():
+    # Nation = A + B; A has 2 people: B is the nation minus A, so one of them must go with A.
+    values = {("A",): 2, ("B",): 40, ("N",): 42}
+    status = protect_system(values, [((("A",), ("B",)), ("N",))])
+    assert status[("A",)] == PRIMARY and SECONDARY in (status[("B",)], status[("N",)])
