@@ -20,7 +20,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]  # fmt: skip
-PERIOD = "?debut=2023-11&fin=2024-06"
+PERIOD = "?debut=2023-11&fin=2024-06"  # structure managers: a free month range
+YEAR = "?annee=2024"  # observers: one calendar year
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +81,27 @@ def test_dashboards_in_the_browser(browser, live_server, refdata):
     _check(page, "r-dashboard-1-structure-2019")
 
     page = _page(browser, live_server, users["regional"])
-    page.goto(url + PERIOD + "&referentiel=2014")
+    page.goto(url + YEAR + "&referentiel=2014")
     assert "Corse comparée à « France entière »" in page.text_content("main")
+    assert "année 2024" in page.text_content(".fr-text--lead") and not page.query_selector("#id_debut")
     page.click("button[aria-controls='donnees-age']")
     page.wait_for_selector("#tableau-age", state="visible")
     assert "France entière" in page.text_content("#tableau-age")
     _check(page, "r-dashboard-2-region-2014")
 
     page = _page(browser, live_server, users["national"])
-    page.goto(url + PERIOD)
+    page.goto(url + YEAR)
+    page.select_option("#id_annee", "2024")
     page.select_option("#id_region", "94")
     page.click("button:text('Afficher')")
     page.wait_for_url("**region=94**")
-    assert "Corse" in page.text_content(".fr-text--lead")
+    assert "Corse" in page.text_content(".fr-text--lead") and "année 2024" in page.text_content(".fr-text--lead")
     _check(page, "r-dashboard-3-national-2019")
+    page.select_option("#id_reseau", "france_travail")  # a région and a network together: refused in French
+    page.click("button:text('Afficher')")
+    page.wait_for_url("**reseau=france_travail**")
+    assert "Choisissez une région ou un réseau, pas les deux à la fois." in page.text_content("main")
+    page.select_option("#id_region", "")
+    page.click("button:text('Afficher')")
+    page.wait_for_url(lambda u: "region=94" not in u and "reseau=france_travail" in u)
+    assert "France Travail comparée à « France entière »" in page.text_content(".fr-text--lead")
