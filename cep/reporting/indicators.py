@@ -252,6 +252,17 @@ class Raw:
     stock: dict = field(default_factory=dict)  # month → (phase2, phase3)
     durations: dict = field(default_factory=dict)  # (phase, bucket) → n
     offers: dict = field(default_factory=dict)  # month → (active, new)
+    _totals: dict | None = field(default=None, repr=False)
+
+    def period_totals(self) -> dict[str, dict[tuple[int, str], int]]:
+        """family → {(level, code): n} over the period (computed once: every category table reads it)."""
+        if self._totals is None:
+            totals: dict = {}
+            for (_, family, level, code), n in self.counts.items():
+                by_family = totals.setdefault(family, {})
+                by_family[(level, code)] = by_family.get((level, code), 0) + n
+            self._totals = totals
+        return self._totals
 
 
 def fetch(scope: Scope, start: datetime.date, end: datetime.date) -> Raw:
@@ -357,14 +368,11 @@ class Table:
 
 def _category_table(raws, framework, family, key, title, header, cep_only, start, end) -> Table:
     levels = framework.cep_levels if cep_only else framework.levels
-    present = {code for raw in raws for (_, fam, _, code) in raw.counts if fam == family}
+    present = {code for raw in raws for (_, code) in raw.period_totals().get(family, {})}
     rows = _rows_for(family, present, start, end)
     grids = []
     for raw in raws:
-        totals: dict[tuple[int, str], int] = {}
-        for (_, fam, level, code), n in raw.counts.items():
-            if fam == family:
-                totals[(level, code)] = totals.get((level, code), 0) + n
+        totals = raw.period_totals().get(family, {})
         grids.append([[sum(totals.get((lv, code), 0) for lv in level.levels) for level in levels] for code, _ in rows])
     unit = "services" if family == Family.SERVICES else ("sorties" if family == Family.EXITS else "personnes")
     return Table(
