@@ -2,8 +2,9 @@
 
 Who sees what (DOMAIN.md §1): a structure manager their structure; a regional observer (Transitions Pro)
 their region beside the nation; the national observer (France compétences) everything, filtered by région
-and network; an administrator everything. Counselors do not see the indicators. Observers get every table
-through small-cell suppression (cep/reporting/suppression.py), downloads included.
+or by network (not both); an administrator everything. Counselors do not see the indicators. Observers read
+one calendar year at a time and get every table through small-cell suppression, downloads included: one
+protection per year over all their possible views (cep/reporting/observer_secret.py).
 
 Frameworks [004] l.25: 2014 has three levels (accueil; conseil personnalisé; accompagnement à la mise en
 œuvre), 2019 two (accueil individualisé; accompagnement personnalisé = phases 2 and 3 together). Both are

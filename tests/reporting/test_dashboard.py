@@ -293,3 +293,21 @@ def test_dashboard_totals_equal_the_counts_recomputed_from_the_export_files(clie
         assert lines["sorties"] == total("sorties")
         seen.update(lines)
     assert seen["services"] > 0 and seen["sorties"] > 0
+
+
+@pytest.mark.django_db
+def test_the_year_in_progress_is_labelled_year_to_date_up_to_its_last_complete_month(client, world, monkeypatch):
+    from cep.common import dates
+    from web.reporting.dashboard_forms import year_label
+
+    monkeypatch.setattr(dates, "today", lambda: datetime.date(2024, 4, 15))
+    assert indicators.observer_period(2024) == (datetime.date(2024, 1, 1), datetime.date(2024, 3, 1))
+    assert indicators.observer_period(2023) == (datetime.date(2023, 1, 1), datetime.date(2023, 12, 1))
+    assert year_label(2024) == "2024 (cumul de janvier à mars)" and year_label(2023) == "2023"
+    cache.clear()
+    client.force_login(world[1]["regional"])
+    response = client.get(URL, YEAR)
+    assert "année 2024 (année en cours : cumul de janvier à mars 2024)" in " ".join(response.content.decode().split())
+    assert response.context["data"].end == datetime.date(2024, 3, 1)  # April is not complete: not shown
+    monkeypatch.setattr(dates, "today", lambda: datetime.date(2025, 1, 10))
+    assert year_label(2024) == "2024" and indicators.observer_period(2024)[1] == datetime.date(2024, 12, 1)

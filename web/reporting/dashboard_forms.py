@@ -68,11 +68,7 @@ class DashboardFilters(DsfrBaseForm):
         if observer:
             del self.fields["debut"], self.fields["fin"]
             self.years = observer_years() or [last_complete_month().year]
-            current = last_complete_month()
-            self.fields["annee"].choices = [
-                (y, f"{y} (cumul de janvier à {MONTHS_FR[current.month - 1]})" if y == current.year else str(y))
-                for y in self.years
-            ]
+            self.fields["annee"].choices = [(y, year_label(y)) for y in self.years]
             self.fields["annee"].initial = self.years[0]
             self.fields["annee"].error_messages["invalid_choice"] = (
                 "Année non disponible : choisissez une des années proposées (paramètre annee=AAAA)."
@@ -138,6 +134,14 @@ class DashboardFilters(DsfrBaseForm):
         if v.get("network"):
             params["reseau"] = v["network"].code
         return urlencode(params)
+
+
+def year_label(year: int) -> str:
+    """« 2025 », or « 2026 (cumul de janvier à octobre) » for the year in progress."""
+    current = last_complete_month()
+    if year == current.year and current.month != 12:
+        return f"{year} (cumul de janvier à {MONTHS_FR[current.month - 1]})"
+    return str(year)
 
 
 def month_input(day: datetime.date) -> str:
