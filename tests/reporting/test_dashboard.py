@@ -181,6 +181,9 @@ def test_observers_read_one_calendar_year_and_never_a_month_range(client, world)
         assert data.start.month == 1 and data.start.year == data.end.year  # a whole year, not March
         download = client.get(DOWNLOAD, {"debut": "2024-03", "fin": "2024-03", "format": "csv"})
         assert download.status_code == 200 and "2024-03-2024-03" not in download["Content-Disposition"]
+        assert "debut et fin" not in client.get(URL, {"referentiel": "2014"}).content.decode()
+        refused = client.get(URL, {"referentiel": "2014", "debut": "2024-03"}).content.decode()  # after the same form
+        assert "les paramètres debut et fin ne sont pas acceptés" in refused
         for bad in ("1999", "deux mille"):
             response = client.get(URL, {"annee": bad, "referentiel": "2014"})
             assert response.status_code == 200

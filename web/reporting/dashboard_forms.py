@@ -66,7 +66,9 @@ class DashboardFilters(DsfrBaseForm):
         if not can_filter:
             del self.fields["region"], self.fields["reseau"]
         if observer:
-            del self.fields["debut"], self.fields["fin"]
+            # Kept as fields (never shown) only to be refused when sent: see clean().
+            self.fields["debut"] = forms.CharField(required=False, widget=forms.HiddenInput)
+            self.fields["fin"] = forms.CharField(required=False, widget=forms.HiddenInput)
             self.years = observer_years() or [last_complete_month().year]
             self.fields["annee"].choices = [(y, year_label(y)) for y in self.years]
             self.fields["annee"].initial = self.years[0]
@@ -80,7 +82,7 @@ class DashboardFilters(DsfrBaseForm):
         data = super().clean()
         data["referentiel"] = data.get("referentiel") or "2019"
         if self.observer:
-            if self.data.get("debut") or self.data.get("fin"):
+            if data.get("debut") or data.get("fin"):
                 self.add_error(
                     None,
                     "Les observateurs lisent une année civile entière (paramètre annee=AAAA) : "
