@@ -3,15 +3,22 @@ under load (gunicorn on 127.0.0.1, 10 concurrent users, bounded loops).
 
     # alone, on an existing base (never creates nor drops one):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cep_bench_1m uv run python bench/bench_indicators.py
+    # another gunicorn set-up (processes × threads; 1 thread: sync workers):
+    BENCH_WORKERS=4 BENCH_THREADS=1 DATABASE_URL=… uv run python bench/bench_indicators.py
     # through the registry (bench/run.py), on the base of size N:
     uv run python bench/run.py --only indicateurs
 
 Targets: refresh of one month ≤ 2 s; dashboard p95 ≤ 50 ms at 10 concurrent users. The dashboard caches its
 tables until the next refresh (the cache key holds the refresh version): the first display of each view after a
-refresh is measured apart (« cache froid »), the load test runs after one warm-up pass.
+refresh is measured apart (« cache froid »), the load test runs after a warm-up pass.
+
+The client: 10 threads, each a user signed in through the login form (CSRF token, session cookie) on its own
+keep-alive connection (bench_pages.Browser: stdlib http.client, cookies kept as a browser does), reading every
+response to its end. The same users load the bare static view (/bench-static/) in alternated rounds: the floor of
+the stack on the machine at that moment. CPU per request of the client, the gunicorn processes, the PostgreSQL
+backends and the rest of the machine is read from /proc (bench/pages_load.py).
 """
 
-import http.client
 import os
 import socket
 import statistics
@@ -29,7 +36,15 @@ from registry import Result, benchmark, main_standalone, save_standalone, task  
 REFRESH_GOAL_S = 2.0
 P95_GOAL_MS = 50.0
 USERS = 10
-REQUESTS_PER_USER = 40
+REQUESTS_PER_USER = 60  # back to back: 600 measured requests, in ROUNDS rounds alternated with the bare view
+ROUNDS = 3
+PACED_REQUESTS = 20  # per user, with a pause of 0 to 2 × PAUSE_S before each click
+PAUSE_S = 0.5
+# gunicorn: processes × threads (threads > 1: gthread with keep-alive; 1: sync workers, a connection per request);
+# BENCH_WORKERS / BENCH_THREADS to try others (docs/benchmarks.md lists those tried).
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+USER_PREFIX = "bench_indicateurs_"
 
 
 def _percentile(values, q):
@@ -57,7 +72,10 @@ def indicators_benchmark(ctx):
 
 
 def results_of(out: dict, size: int | None) -> list:
+    from pages_load import cpu_note
+
     month_note = f"mois {out['month']} : {out['month_rows']} lignes (entrées, services, sorties)"
+    load, floor, paced, paced_floor = out["load"], out["floor"], out["paced"], out["paced_floor"]
     return [
         Result(
             "actualisation d'un mois (médiane de 3)",
@@ -80,24 +98,56 @@ def results_of(out: dict, size: int | None) -> list:
             out["cold_p95_ms"],
             "ms",
             size=size,
-            note=f"{out['cold_count']} vues (3 profils × cadres × périodes), séquentiel",
+            note=f"{out['cold_count']} vues (3 profils × 2 cadres × 2 périodes), séquentiel",
         ),
         Result(
             f"tableau de bord p50 à {USERS} utilisateurs",
-            out["p50_ms"],
+            load["p50_ms"],
             "ms",
             size=size,
-            note=f"{out['requests']} requêtes, gunicorn {out['workers']} processus",
+            baseline=floor["p50_ms"],
+            baseline_size=size,
+            note=f"{load['requests']} requêtes, gunicorn {out['server']}",
         ),
         Result(
             f"tableau de bord p95 à {USERS} utilisateurs",
-            out["p95_ms"],
+            load["p95_ms"],
             "ms",
             size=size,
+            baseline=floor["p95_ms"],
+            baseline_size=size,
             goal="≤ 50 ms",
-            ok=out["p95_ms"] <= P95_GOAL_MS,
-            note=f"{out['errors']} erreur(s) ; même charge sur une page publique légère (contrat d'interface) : "
-            f"p95 {out['floor_p95_ms']:.0f} ms ; une requête seule : {out['sequential_p50_ms']:.0f} ms",
+            ok=load["p95_ms"] <= P95_GOAL_MS,
+            note=f"{load['errors']} erreur(s) ; une requête seule : {out['sequential_p50_ms']:.0f} ms ; "
+            + cpu_note(out["cpu"]),
+        ),
+        Result(
+            f"tableau de bord p99 à {USERS} utilisateurs",
+            load["p99_ms"],
+            "ms",
+            size=size,
+            baseline=floor["p99_ms"],
+            baseline_size=size,
+        ),
+        Result(
+            f"vue statique nue (/bench-static/) p95 à {USERS} utilisateurs, même charge (référence)",
+            floor["p95_ms"],
+            "ms",
+            size=size,
+            note=f"p50 {floor['p50_ms']:.0f} ms ; {floor['requests']} requêtes, {floor['errors']} erreur(s) ; "
+            + cpu_note(out["floor_cpu"]),
+        ),
+        Result(
+            f"tableau de bord p95 à {USERS} utilisateurs, avec pauses de 0 à {2 * PAUSE_S:.0f} s entre les clics",
+            paced["p95_ms"],
+            "ms",
+            size=size,
+            baseline=paced_floor["p95_ms"],
+            baseline_size=size,
+            goal="≤ 50 ms",
+            ok=paced["p95_ms"] <= P95_GOAL_MS,
+            note=f"p50 {paced['p50_ms']:.0f} ms ; {paced['requests']} requêtes, {paced['errors']} erreur(s) ; "
+            f"vue statique nue, même scénario : p95 {paced_floor['p95_ms']:.0f} ms",
         ),
     ]
 
@@ -131,67 +181,71 @@ def _busiest_month():
         return month, cur.fetchone()[0]
 
 
-def _sessions():
-    """A structure manager, a regional observer and the national observer, signed in (session cookies)."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+def _users() -> dict:
+    """A structure manager, a regional observer and the national observer, with a fresh password (bench only)."""
+    import secrets
+
     from django.db import connection
 
     from cep.accounts.models import User
     from cep.accounts.rights import Role
+    from cep.organisations.models import Structure
 
     with connection.cursor() as cur:
         cur.execute("SELECT structure_id FROM enrolments_cep GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
-        structure_id = cur.fetchone()[0]
-    from cep.organisations.models import Structure
-
-    structure = Structure.objects.get(pk=structure_id)
+        structure = Structure.objects.get(pk=cur.fetchone()[0])
     specs = {
-        "manager": {"role": Role.MANAGER, "structure": structure},
+        "manager": {"role": Role.MANAGER, "structure": structure, "region": None},
         "regional": {"role": Role.REGIONAL_OBSERVER, "structure": None, "region_id": structure.region_id},
-        "national": {"role": Role.NATIONAL_OBSERVER, "structure": None},
+        "national": {"role": Role.NATIONAL_OBSERVER, "structure": None, "region": None},
     }
-    cookies = {}
+    password = secrets.token_urlsafe(18)
     for key, fields in specs.items():
-        user, _ = User.objects.update_or_create(username=f"bench_indicateurs_{key}", defaults=fields)
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "web.auth_backend.UserBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        cookies[key] = store.session_key
-    return cookies
+        user, _ = User.objects.update_or_create(username=f"{USER_PREFIX}{key}", defaults={**fields, "is_active": True})
+        user.set_password(password)
+        user.save()
+    return {"password": password, "structure": str(structure)}
 
 
-def _get(port: int, path: str, session: str) -> tuple[int, float]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    started = time.perf_counter()
-    conn.request("GET", path, headers={"Cookie": f"sessionid={session}", "Host": "127.0.0.1"})
-    response = conn.getresponse()
-    response.read()
-    elapsed = (time.perf_counter() - started) * 1000
-    conn.close()
-    return response.status, elapsed
+def _views(end) -> dict:
+    """The views each audience opens: both frameworks; a manager chooses months, observers read calendar years."""
+    from cep.common.dates import add_months
+    from cep.reporting.indicators import observer_years
+
+    manager = [
+        f"/indicateurs/?referentiel={framework}&debut={add_months(end, -(months - 1)):%Y-%m}&fin={end:%Y-%m}"
+        for framework in ("2019", "2014")
+        for months in (12, 6)
+    ]
+    years = observer_years()[:2]
+    observer = [f"/indicateurs/?referentiel={fw}&annee={year}" for fw in ("2019", "2014") for year in years]
+    return {"manager": manager, "regional": observer, "national": observer}
 
 
-def _load(port, cookies, views):
-    """USERS threads, each REQUESTS_PER_USER requests back to back (no think time): latencies, errors."""
+def _load(browsers: list, requests: int, pause: float = 0.0) -> tuple[list, list]:
+    """Every user at once, `requests` each, back to back (or after a pause of 0 to 2 × `pause` s): latencies."""
+    import random
+
     latencies, errors = [], []
     lock = threading.Lock()
-    roles = list(cookies)
 
     def user(n: int):
-        role = roles[n % len(roles)]
-        for i in range(REQUESTS_PER_USER):  # bounded loop
-            view = views[(n + i) % len(views)]
+        browser, views = browsers[n]
+        rng = random.Random(n)
+        for i in range(requests):  # bounded loop
+            if pause:
+                time.sleep(rng.uniform(0, 2 * pause))
             try:
-                status, ms = _get(port, view, cookies[role])
+                status, body, ms = browser.request("GET", views[(n + i) % len(views)])
             except OSError as exc:
-                status, ms = str(exc), 0
+                status, body, ms = repr(exc), b"", 0.0
             with lock:
-                (latencies if status == 200 else errors).append(ms if status == 200 else status)
+                if status == 200 and body.rstrip().endswith(b"</html>"):  # the whole page was read
+                    latencies.append(ms)
+                else:
+                    errors.append(status)
 
-    threads = [threading.Thread(target=user, args=(n,)) for n in range(USERS)]
+    threads = [threading.Thread(target=user, args=(n,)) for n in range(len(browsers))]
     for t in threads:
         t.start()
     for t in threads:
@@ -199,14 +253,25 @@ def _load(port, cookies, views):
     return latencies, errors
 
 
-@task("indicators_bench")
-def indicators_bench(rounds: int = 3, workers: int = 4) -> dict:
-    from django.conf import settings
+def _stats(latencies: list, errors: list) -> dict:
+    return {
+        "requests": len(latencies) + len(errors),
+        "errors": len(errors),
+        **{f"p{q}_ms": _percentile(latencies, q) for q in (50, 95, 99)},
+    }
 
-    from cep.common.dates import add_months
+
+@task("indicators_bench")
+def indicators_bench(rounds: int = 3, workers: int = WORKERS, threads: int = THREADS) -> dict:
+    import secrets
+
+    from bench_pages import Browser  # the portal benchmark's client: keep-alive connection and cookies
+    from pages_load import CpuMeter
+
     from cep.reporting.indicator_models import MonthlyStock
     from cep.reporting.indicators_refresh import refresh
 
+    load_start = [round(x, 2) for x in os.getloadavg()]
     if not MonthlyStock.objects.exists():
         refresh(full=True)
     month, month_rows = _busiest_month()
@@ -220,57 +285,80 @@ def indicators_bench(rounds: int = 3, workers: int = 4) -> dict:
     refresh()
     noop = time.perf_counter() - started
 
-    cookies = _sessions()
-    end = add_months(month, 0)
-    views = []
-    for framework in ("2019", "2014"):
-        for months in (12, 6):
-            start = add_months(end, -(months - 1))
-            views.append(f"/indicateurs/?referentiel={framework}&debut={start:%Y-%m}&fin={end:%Y-%m}")
+    setup = _users()
+    views = _views(month)
     port = _free_port()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,  # the sessions were signed with it
+        "DJANGO_SETTINGS_MODULE": "bench.pages_settings",  # production settings plus the bare /bench-static/ view
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
         "CEP_PSEUDONYM_SECRET": os.environ.get("CEP_PSEUDONYM_SECRET", "bench-only-pseudonym-secret"),
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DB_CONN_MAX_AGE": "600",
     }
+    server_args = ["-w", str(workers)]
+    if threads > 1:
+        server_args += ["-k", "gthread", "--threads", str(threads), "--keep-alive", "30"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", *server_args,
          "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
+    roles = list(views)
+    browsers = []
     try:
-        for _ in range(100):  # wait until it answers
+        probe = Browser(port)
+        for _ in range(200):  # wait until it answers
             try:
-                _get(port, "/indicateurs/", cookies["national"])
+                probe.request("GET", "/connexion/")
                 break
             except OSError:
                 time.sleep(0.1)
-        cold = []
-        for role, session in cookies.items():
-            for view in views:
-                status, ms = _get(port, view, session)
-                assert status == 200, (role, view, status)
+        # USERS users sign in through the login form (CSRF token, session cookie): 4 managers, 3 + 3 observers.
+        for n in range(USERS):
+            role = roles[n % len(roles)]
+            browser = Browser(port)
+            browser.sign_in(f"{USER_PREFIX}{role}", setup["password"])
+            browsers.append((browser, views[role]))
+        cold = []  # first display of each view after the refresh, one audience at a time
+        for browser, paths in browsers[: len(roles)]:
+            for path in paths:
+                status, _, ms = browser.request("GET", path)
+                assert status == 200, (path, status)
                 cold.append(ms)
-        for _ in range(workers * 2):  # warm every worker's cache
-            for session in cookies.values():
-                for view in views:
-                    _get(port, view, session)
-        latencies, errors = _load(port, cookies, views)
-        # The floor of the stack on this machine: the same load on a light public page (contract), no session.
-        floor, _ = _load(port, {"public": "none"}, ["/contrat-interface/"])
-        sequential = [_get(port, views[0], cookies["regional"])[1] for _ in range(30)]
+        _load(browsers, 3 * workers * len(views["manager"]))  # warm every process's cache (each has its own)
+        static = [(browser, ["/bench-static/"]) for browser, _ in browsers]
+        meter, static_meter = CpuMeter(server.pid), CpuMeter(server.pid)
+        latencies, errors, floor = [], [], ([], [])
+        for _ in range(ROUNDS):  # dashboard and bare view alternated: the machine's drift hits both
+            with meter:
+                measured = _load(browsers, REQUESTS_PER_USER // ROUNDS)
+            latencies += measured[0]
+            errors += measured[1]
+            with static_meter:  # the floor of the stack: same users, same load, bare view
+                measured = _load(static, REQUESTS_PER_USER // ROUNDS)
+            floor[0].extend(measured[0])
+            floor[1].extend(measured[1])
+        cpu = meter.per_request(len(latencies) + len(errors))
+        static_cpu = static_meter.per_request(len(floor[0]) + len(floor[1]))
+        paced = _load(browsers, PACED_REQUESTS, pause=PAUSE_S)
+        paced_floor = _load(static, PACED_REQUESTS, pause=PAUSE_S)
+        alone = browsers[1][0]  # one user alone: the service time of a page
+        sequential = [alone.request("GET", views["regional"][i % len(views["regional"])])[2] for i in range(30)]
     finally:
         server.terminate()
         server.wait(timeout=30)
+        from axes.models import AccessAttempt, AccessLog
         from django.contrib.sessions.models import Session
 
         from cep.accounts.models import User
 
-        Session.objects.filter(session_key__in=list(cookies.values())).delete()
-        User.objects.filter(username__startswith="bench_indicateurs_").delete()  # leave the base as found
+        # Leave the base as found: the bench users, their sessions and their sign-in records.
+        keys = [b.cookies.get("sessionid") for b, _ in browsers]
+        Session.objects.filter(session_key__in=[k for k in keys if k]).delete()
+        AccessLog.objects.filter(username__startswith=USER_PREFIX).delete()
+        AccessAttempt.objects.filter(username__startswith=USER_PREFIX).delete()
+        User.objects.filter(username__startswith=USER_PREFIX).delete()
     return {
         "month": f"{month:%Y-%m}",
         "month_rows": month_rows,
@@ -279,14 +367,33 @@ def indicators_bench(rounds: int = 3, workers: int = 4) -> dict:
         "incremental_noop_s": noop,
         "cold_count": len(cold),
         "cold_p95_ms": _percentile(cold, 95),
-        "requests": len(latencies) + len(errors),
-        "errors": len(errors),
-        "p50_ms": _percentile(latencies, 50),
-        "p95_ms": _percentile(latencies, 95),
-        "floor_p95_ms": _percentile(floor, 95),
+        "load": _stats(latencies, errors),
+        "cpu": cpu,
+        "floor": _stats(*floor),
+        "floor_cpu": static_cpu,
+        "paced": _stats(*paced),
+        "paced_floor": _stats(*paced_floor),
         "sequential_p50_ms": _percentile(sequential, 50),
-        "workers": workers,
+        "server": f"{workers} processus" + (f" × {threads} fils (gthread, keep-alive)" if threads > 1 else " (sync)"),
+        "structure": setup["structure"],
+        "load_start": load_start,
     }
+
+
+NOTES = [
+    "Méthode : gunicorn (réglages de production, `bench/pages_settings.py`, qui ajoute la vue statique nue "
+    "`/bench-static/`) sur 127.0.0.1. 10 utilisateurs (4 responsables de structure, 3 observateurs régionaux, "
+    "3 observateurs nationaux) se connectent par le formulaire (jeton CSRF, cookie de session) puis gardent leur "
+    "connexion ouverte (keep-alive, `http.client` de la bibliothèque standard, un fil par utilisateur) ; chaque "
+    "réponse est lue en entier (page complète jusqu'à `</html>`). Ils enchaînent leurs requêtes **sans pause** : "
+    "10 requêtes toujours en cours sur 2 cœurs, un essai à saturation. Chacun parcourt les vues de son profil "
+    "(2 cadres × 2 périodes). La « Référence » est la même charge, mêmes utilisateurs et mêmes sessions, sur la vue "
+    "statique nue (mêmes middlewares, session lue) : ce que coûte la pile seule sur cette machine à ce moment. "
+    "Le tableau de bord met en cache ses tableaux et leur rendu jusqu'à la prochaine actualisation (la clé contient "
+    "la version de l'actualisation) : « premier affichage » mesure le calcul, la charge mesure le service. Le CPU "
+    "par requête est lu dans /proc avant et après la charge : processus du client, processus gunicorn, processus "
+    "PostgreSQL de la base, et le reste de la machine (les autres sessions qui la partagent).",
+]
 
 
 def save(out: dict, size: int | None) -> None:
@@ -295,12 +402,8 @@ def save(out: dict, size: int | None) -> None:
         "indicateurs",
         "bench_indicators.py",
         results_of(out, size),
-        [
-            "Le tableau de bord met en cache ses tableaux et leur rendu jusqu'à la prochaine actualisation (la clé "
-            "contient la version de l'actualisation) : « premier affichage » mesure le calcul, la charge mesure le "
-            "service. Les 10 utilisateurs enchaînent leurs requêtes sans pause sur 2 cœurs partagés : la même charge "
-            "sur une page publique légère donne le plancher de la pile sur cette machine."
-        ],
+        NOTES,
+        load_start=out.get("load_start"),
     )
 
 
