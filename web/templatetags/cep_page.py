@@ -11,6 +11,7 @@ from functools import cache
 from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -42,3 +43,35 @@ def page_scripts(nonce):
     if not nonce:
         return mark_safe(_fragment("partials/page_scripts.html"))
     return mark_safe(_fragment("partials/page_scripts.html", _NONCE).replace(_NONCE, escape(nonce)))
+
+
+# The addresses of the header and menu: reversed once per URLconf and script prefix ("" for a page that does not
+# exist, so that the menu hides its link).
+PAGE_URLS = {
+    "home": "web:home",
+    "login": "web:login",
+    "logout": "web:logout",
+    "search": "web:beneficiary_search",
+    "offers": "manager:offers",
+    "structure": "manager:structure",
+    "exports": "reporting:exports",
+    "received": "reporting:received",
+    "dashboard": "reporting:dashboard",
+}
+
+
+@cache
+def _urls(urlconf, prefix: str) -> dict:
+    out = {}
+    for key, name in PAGE_URLS.items():
+        try:
+            out[key] = reverse(name, urlconf=urlconf)
+        except NoReverseMatch:
+            out[key] = ""
+    return out
+
+
+@register.simple_tag
+def page_urls() -> dict:
+    """`{% page_urls as urls %}`, then `{{ urls.home }}`: the header's and menu's addresses."""
+    return _urls(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
