@@ -23,6 +23,8 @@ from collections import defaultdict
 from django.core.cache import cache
 from django.db.models import Q, Sum
 
+from cep.common.dates import add_months
+
 from . import suppression
 from .indicator_models import MonthlyCount, MonthlyDuration, MonthlyStock
 
@@ -61,15 +63,22 @@ def _fetch_split(start: datetime.date, end: datetime.date) -> dict[tuple, object
         for t in targets(region, network):
             counts = raws[t].counts
             counts[(month, family, level, code)] = counts.get((month, family, level, code), 0) + n
-    for region, network, month, p2, p3 in (
-        MonthlyStock.objects.filter(period)
+    flows: dict = defaultdict(dict)  # scope → month → [p2, p3, entries 2, entries 3, moves, exits 2, exits 3]
+    before = add_months(start, -1)  # the stock at the end of the month before the year: the flows start there
+    for region, network, month, *figures in (
+        MonthlyStock.objects.filter(month__gte=before, month__lte=end)
         .values_list(*cross, "month")
-        .annotate(p2=Sum("in_progress_phase2"), p3=Sum("in_progress_phase3"))
+        .annotate(
+            Sum("in_progress_phase2"), Sum("in_progress_phase3"), Sum("entries_phase2"), Sum("entries_phase3"),
+            Sum("moves_phase3"), Sum("exits_phase2"), Sum("exits_phase3"),
+        )
         .order_by()
-    ):
+    ):  # fmt: skip
         for t in targets(region, network):
-            a, b = raws[t].stock.get(month, (0, 0))
-            raws[t].stock[month] = (a + p2, b + p3)
+            old = flows[t].get(month, [0] * 7)
+            flows[t][month] = [a + b for a, b in zip(old, figures, strict=True)]
+            if month >= start:
+                raws[t].stock[month] = tuple(flows[t][month][:2])
     for region, network, phase, bucket, n in (
         MonthlyDuration.objects.filter(period)
         .values_list(*cross, "phase", "bucket")
@@ -80,6 +89,8 @@ def _fetch_split(start: datetime.date, end: datetime.date) -> dict[tuple, object
             durations = raws[t].durations
             durations[(phase, bucket)] = durations.get((phase, bucket), 0) + n
     order = {"n": 0, "r": 1, "w": 2, "x": 3}
+    for t in flows:
+        raws[t].extra_flows = flows[t]  # read by _flow_lines
     return {k: raws[k] for k in sorted(raws, key=lambda k: (order[k[0]], k))}
 
 
@@ -189,6 +200,7 @@ def _protect_year(start, end) -> dict:
             if col_totals:
                 for j in range(len(keys[0])):
                     lines.add((tuple(cell[(i, j)] for i in range(m)), cell[(m, j)]))
+    flow_hidden, known = _flow_lines(raws, months, values, lines)
     quantities = {q for _, q in values}
     crossings = [s for s in scopes if s[0] == "x"]
     for q in quantities:
@@ -206,6 +218,66 @@ def _protect_year(start, end) -> dict:
             for whole in {s[position] for s in crossings}:
                 parts = tuple((s, q) for s in crossings if s[position] == whole)
                 lines.add((parts, ((kind, whole), q)))
-    hidden = frozenset(c for c in values if c[0][0] == "x")
-    status = suppression.protect_system(values, sorted(lines, key=repr), hidden=hidden)
+    hidden = flow_hidden | frozenset(c for c in values if c[0][0] == "x")
+    status = suppression.protect_system(values, sorted(lines, key=repr), hidden=hidden, known=known)
     return {"status": status, "values": values, "mapping": mapping, "keys": {t[0]: t[1] for t in tables}}
+
+
+def _flow_lines(raws, months, values, lines) -> tuple[frozenset, frozenset]:
+    """Stocks and flows: stock of the month before + entries (± moves) = stock of the month + exits, per phase,
+    so that the exits of a month (never shown) cannot be read from three shown figures. Adds, per scope, the
+    hidden cells (monthly exits, the flow through each month) and the stock at the end of the month before the
+    year (shown in the year before's view: taken as known). Returns (hidden cells, known cells)."""
+    hidden, known = set(), set()
+    before = add_months(months[0], -1)
+
+    def cell(scope, base, levels, value, *, hide=False, know=False):
+        c = (scope, (base, levels))
+        if c not in values:
+            values[c] = value
+            if hide or know:
+                hidden.add(c)
+            if know:
+                known.add(c)
+        return c if values[c] == value else None
+
+    def line(members, margin):
+        if margin is not None and None not in members:
+            if sum(values[c] for c in members) == values[margin]:  # only true relations
+                lines.add((tuple(members), margin))
+
+    for scope, raw in raws.items():
+        flows = getattr(raw, "extra_flows", {})
+        zero = [0] * 7
+        first = flows.get(before, zero)
+        prev = {lv: cell(scope, ("stock", before), lv, v, know=True)
+                for lv, v in (((2,), first[0]), ((3,), first[1]), ((2, 3), first[0] + first[1]))}  # fmt: skip
+        yearly = {lv: [] for lv in ((2,), (3,), (2, 3))}
+        for month in months:
+            p2, p3, e2, e3, mv, x2, x3 = flows.get(month, zero)
+            now = {lv: cell(scope, ("stock", month), lv, v) for lv, v in (((2,), p2), ((3,), p3), ((2, 3), p2 + p3))}
+            entries = {
+                lv: cell(scope, ("people", month), lv, v) for lv, v in (((2,), e2), ((3,), e3), ((2, 3), e2 + e3))
+            }
+            moves = cell(scope, ("moves", month), (3,), mv)
+            exits = {lv: cell(scope, ("exits_month", month), lv, v, hide=True)
+                     for lv, v in (((2,), x2), ((3,), x3), ((2, 3), x2 + x3))}  # fmt: skip
+            through = {lv: cell(scope, ("flow", month), lv, v, hide=True)
+                       for lv, v in (((2,), p2 + mv + x2), ((3,), p3 + x3), ((2, 3), p2 + p3 + x2 + x3))}  # fmt: skip
+            line([prev[(2,)], entries[(2,)]], through[(2,)])
+            line([now[(2,)], moves, exits[(2,)]], through[(2,)])
+            line([prev[(3,)], entries[(3,)], moves], through[(3,)])
+            line([now[(3,)], exits[(3,)]], through[(3,)])
+            line([prev[(2, 3)], entries[(2, 3)]], through[(2, 3)])
+            line([now[(2, 3)], exits[(2, 3)]], through[(2, 3)])
+            line([exits[(2,)], exits[(3,)]], exits[(2, 3)])
+            for lv in yearly:
+                yearly[lv].append(exits[lv])
+            prev = now
+        for lv, members in yearly.items():
+            total = cell(scope, ("exits_year", "*"), lv, sum(values[c] for c in members if c), hide=True)
+            line(members, total)
+            shown_total = (scope, (("exits", "*"), lv))
+            if shown_total in values and total and values[shown_total] == values[total]:
+                lines.add(((total,), shown_total))
+    return frozenset(hidden), frozenset(known)

@@ -184,26 +184,30 @@ def protect_system(
     lines: list[tuple[tuple, Hashable]],
     *,
     hidden: frozenset = frozenset(),
+    known: frozenset = frozenset(),
     presuppressed: dict | None = None,
 ) -> dict[Hashable, str]:
     """Primary and secondary suppression over cells linked by lines (members, margin).
 
     `values` gives every cell (insertion order breaks ties: put detailed cells before aggregates); `hidden`
-    cells are never published (a région × network crossing) but the reader may solve them; `presuppressed`
-    cells start hidden with their status. Returns the status (OK, PRIMARY, SECONDARY) of each published cell.
+    cells are never published (a région × network crossing) but the reader may solve them; `known` hidden
+    cells are taken as known to the reader (shown elsewhere, e.g. in another year's view: never hidden here,
+    never a breach); `presuppressed` cells start hidden with their status. Returns the status (OK, PRIMARY,
+    SECONDARY) of each published cell.
 
     The reader knows the shown cells, and solves any line with a single unknown cell, repeatedly. A solved
-    hidden cell worth 0 or 3 and more is fine (it becomes known: conservatively it stays known even when
-    later suppressions would make it unsolvable); a solved published cell, a solved hidden cell worth 1 or
-    2, or a line with a known margin whose unknown members sum to 1 or 2 is a breach: one more cell of the
-    line (or of the lines that solved its cells) is hidden, and the lines of that cell are checked again.
+    hidden cell worth 0 or 3 and more is fine (it becomes known, until a cell it was solved with is hidden);
+    a solved published cell, a solved hidden cell worth 1 or 2, or a line with a known margin whose unknown
+    members sum to 1 or 2 is a breach: one more cell of the line (or of the lines that solved its cells) is
+    hidden, and the lines of that cell are checked again.
     """
     rank = {c: n for n, c in enumerate(values)}
     status = {c: (PRIMARY if 0 < v < SMALL else OK) for c, v in values.items() if c not in hidden}
     for c, st in (presuppressed or {}).items():
         if st != OK:
             status[c] = st
-    known = {c for c, st in status.items() if st == OK}
+    given = known
+    known = {c for c, st in status.items() if st == OK} | set(given)
     solved_by: dict = {}
     dependents: dict = {}  # known cell → crossings solved with it
     lines = [(tuple(members), margin) for members, margin in lines]

@@ -151,6 +151,7 @@ def _check(views) -> int:
         _check_lines(cells, params)
     _check_nested(seen)
     _check_shared_and_frameworks(seen)
+    _check_stocks_and_flows(seen)
     return hidden
 
 
@@ -252,3 +253,45 @@ def test_observer_pages_show_the_same_secret_as_the_downloads(client, world):
                 for column, (text, _, _) in zip(table.columns_shown, row, strict=True):
                     assert cells[(table.title, label, row_label, column)] == text
     assert indicators.observer_period(2024) == (data.start, data.end)
+
+
+STOCK, ENTRIES, MOVES = (
+    "CEP en cours en fin de mois",
+    "Entrées par niveau et par mois",
+    "Passages de la phase 2 à la phase 3",
+)
+
+
+def _check_stocks_and_flows(seen):
+    """Stock of the month = stock of the month before + entries − exits (− moves out of phase 2, + into phase 3):
+    the exits of a month, never shown, must not be read from three shown figures (January uses the December of
+    the year before, read in that year's view)."""
+    months = indicators.MONTHS_FR
+    checked = 0
+    for year, framework, title, scope, row, column in list(seen):
+        if title != STOCK or row == "Total" or column == "Total":
+            continue
+        month = months.index(row.split()[0]) + 1
+        previous = f"{months[month - 2]} {year}" if month > 1 else f"décembre {year - 1}"
+        previous_year = year if month > 1 else year - 1
+
+        def value(y, t, r, c, framework=framework, scope=scope):
+            return _number(seen.get((y, framework, t, scope, r, c), "?"))
+
+        now, before = value(year, STOCK, row, column), value(previous_year, STOCK, previous, column)
+        if framework == "2019":
+            flows = [value(year, ENTRIES, row, ACCOMPAGNEMENT)]
+        elif column == CONSEIL:
+            moves = value(year, MOVES, row, "Passages en phase 3")
+            flows = [value(year, ENTRIES, row, CONSEIL), None if moves is None else -moves]
+        else:
+            flows = [value(year, ENTRIES, row, MISE), value(year, MOVES, row, "Passages en phase 3")]
+        if before is None and month == 1 and (previous_year, framework, STOCK, scope, previous, column) not in seen:
+            before = 0  # no view of the year before: nothing in progress before the data begins
+        figures = [now, before, *flows]
+        if None in figures:
+            continue
+        checked += 1
+        exits = before + sum(flows) - now
+        assert not 0 < exits < 3, (year, framework, scope, row, column, figures)
+    assert checked
