@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db.models import Q, Sum
 
 from cep.accounts.rights import Right, Role
+from cep.common import plain_sql
 from cep.common.errors import RuleViolation
 
 from . import observer_secret, suppression
@@ -676,8 +677,8 @@ def _observer_protected(table, framework, months, audience, secret) -> suppressi
 
 
 def refresh_state() -> RefreshState:
-    state = RefreshState.objects.filter(pk=1).first()
-    return state or RefreshState(pk=1)
+    """The refresh state (one row), read on every dashboard view with one plain SELECT."""
+    return plain_sql.load(RefreshState, 1) or RefreshState(pk=1)
 
 
 def cache_key(audience: Audience, framework_code: str, start, end, state: RefreshState) -> str:
