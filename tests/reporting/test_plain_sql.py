@@ -1,4 +1,4 @@
-"""cep.common.plain_sql, as the indicators use it: the refresh state read with one plain SELECT, as the ORM reads it."""
+"""cep.common.plain_sql as the indicators use it: the refresh state read with a plain SELECT, as the ORM reads it."""
 
 import pytest
 from django.db import connection
