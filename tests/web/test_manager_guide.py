@@ -21,6 +21,8 @@ SECTIONS = [
     "Événements",
     "Gérer la structure et les offres (responsable de structure)",
     "Indicateurs",
+    "Fichiers mensuels (responsable de structure)",
+    "Fichiers reçus (observateur national)",
 ]
 
 
