@@ -285,12 +285,19 @@ def ensure_postgresql() -> None:
         raise RuleViolation("EXPORT", "La production du fichier mensuel nécessite PostgreSQL.")
 
 
-WORK_MEM = "128MB"
+# Settings of the export's transaction (SET LOCAL: no effect outside a transaction), measured on a national month
+# of the 1,000,000-beneficiary base (docs/benchmarks.md):
+# - enough memory for the month's hashes and sort;
+# - the rows read by primary key (beneficiaries of the month's CEPs…) are in memory, not on a spinning disk: with
+#   the default random_page_cost (4) PostgreSQL hashes a million beneficiaries instead of fetching the month's;
+# - no JIT: compiling the payload expressions costs more than it saves on a month's rows.
+EXPORT_SETTINGS = {"work_mem": "128MB", "random_page_cost": "1.1", "jit": "off"}
 
 
 def tune(cursor) -> None:
-    """Enough memory for the month's hashes and sort (transaction-local; no effect outside a transaction)."""
-    cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+    """Apply EXPORT_SETTINGS to the current transaction."""
+    for name, value in EXPORT_SETTINGS.items():
+        cursor.execute(f"SET LOCAL {name} = '{value}'")
 
 
 def insert_lines(batch: ExportBatch, version: ContractVersion) -> dict[str, dict[str, int]]:
