@@ -1,15 +1,24 @@
 """Benchmark: export of a national month against a raw `COPY (final query) TO STDOUT` in the same run.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cep_bench uv run python bench/bench_export.py [--month 2026-10]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cep_pages_1m uv run python bench/bench_export.py \
+        [--month 2026-05] [--rounds 3] [--volume-months 5] [--no-validation] [--save]
 
-For each round: (1) the raw COPY of the final query of each file (the same SQL the export runs, lines only
-streamed to a hash); (2) the export itself: lines computed and recorded (INSERT … SELECT), then each file
-streamed back with COPY into a SHA-256, as the batch production does. Memory: peak resident size growth of
-this process during the export (flat = independent of the number of rows). Then, once, the validation of
-the files and a full `produce()` for information. The national batch is deleted afterwards.
+For each round: (1) the raw COPY of the final query of each file (the same SQL, in a transaction with the same
+settings, lines only streamed to a hash); (2) the export itself: lines computed and recorded (INSERT … SELECT),
+then each file streamed back with COPY into a SHA-256, as the batch production does. Memory: peak resident size
+growth of this process during the export (flat = independent of the number of rows). Then, once, the validation
+of the files and a full `produce()` for information. The month is by default the past month with the most lines
+(entries + services of a CEP + exits).
 
+Volume (`--volume-months N`, 0 to skip): the generated base has 56,000 to 86,000 lines per national month, the
+issue expects ~350,000. The same SQL and the same export are then run once more over the objects of the N
+months ending at the month (exports.month_bounds widened for this measure only), to give the cost at that
+volume; those lines are not a valid month (the validator would refuse their dates) and are not validated.
+
+Every batch created is deleted at the end, then reporting_exportline is vacuumed (the base is left as found).
 Targets (issue 5): export ≤ 3 s for ~350,000 rows, export / raw COPY ≤ 1.3.
-Registered in bench/registry.py as the benchmark `export_mensuel` (task `export_month`); also runnable alone.
+Registered in bench/registry.py as the benchmark `export_mensuel` (task `export_month`); `--save` records the
+run alone in bench/results.json and renders docs/benchmarks.md.
 """
 
 import argparse
@@ -20,11 +29,20 @@ import resource
 import statistics
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 NAME = "export"
 TARGET_SECONDS = 3.0
 TARGET_RATIO = 1.3
+VOLUME_MONTHS = 5
+
+try:
+    from registry import Result, benchmark, save_standalone, task
+except ImportError:  # imported from elsewhere without bench/ on the path
+    Result = benchmark = save_standalone = task = None
 
 
 def _setup_django():
@@ -40,85 +58,143 @@ def _rss_mb() -> float:
 
 
 def _busiest_month():
+    """The past month with the most lines of the national file (entries + services of a CEP + exits)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT date_trunc('month', entry_date)::date FROM enrolments_cep "
-            "WHERE entry_date < date_trunc('month', now()) GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+            """
+            SELECT m FROM (
+                SELECT date_trunc('month', entry_date) AS m FROM enrolments_cep WHERE status <> 'deleted'
+                UNION ALL SELECT date_trunc('month', proposed_on) FROM offers_service WHERE cep_id IS NOT NULL
+                UNION ALL SELECT date_trunc('month', end_date) FROM enrolments_cep WHERE status = 'closed'
+            ) x WHERE m < date_trunc('month', now()) GROUP BY m ORDER BY count(*) DESC, m DESC LIMIT 1
+            """
         )
         row = cursor.fetchone()
-    return row[0] if row else None
+    return row[0].date() if row else None
 
 
-def run(month: datetime.date | None = None, rounds: int = 3, validate: bool = True) -> dict:
+@contextmanager
+def _widened(month: datetime.date, months: int):
+    """exports.month_bounds covering the `months` months ending at `month` (volume measure only)."""
+    from cep.common.dates import add_months
+    from cep.reporting import exports
+
+    original = exports.month_bounds
+
+    def widened(m):
+        start, end = original(m)
+        return (add_months(start, 1 - months), end) if m == month else (start, end)
+
+    exports.month_bounds = widened
+    try:
+        yield
+    finally:
+        exports.month_bounds = original
+
+
+def _round(scope, month, version, created: list) -> dict:
+    """One raw COPY of the three files, then one export (recorded, read back with SHA-256); batch deleted."""
+    from django.db import connection, transaction
+
+    from cep.reporting.exports import file_digest, insert_lines, raw_copy, tune
+    from cep.reporting.models import ExportBatch, Scope
+
+    started = time.perf_counter()
+    raw_rows = 0
+    with transaction.atomic():  # the export's transaction settings (exports.tune)
+        with connection.cursor() as cursor:
+            tune(cursor)
+        for res in version.resources.values():
+            digest = hashlib.sha256()
+            for chunk in raw_copy(scope, month, res):
+                digest.update(chunk)
+                raw_rows += 1
+    raw_s = time.perf_counter() - started
+
+    batch = ExportBatch.objects.create(scope=Scope.NATIONAL, month=month, contract_version=version.version)
+    created.append(batch.pk)
+    try:
+        rss_before = _rss_mb()
+        started = time.perf_counter()
+        with transaction.atomic():
+            counts = insert_lines(batch, version)
+        insert_s = time.perf_counter() - started
+        for res in version.resources.values():
+            file_digest(batch.pk, res)
+        export_s = time.perf_counter() - started
+        rss = _rss_mb() - rss_before
+    finally:
+        batch.delete()
+    rows = sum(sum(c.values()) for c in counts.values())
+    assert rows == raw_rows - len(version.resources), (rows, raw_rows)
+    per_file = {name: sum(c.values()) for name, c in counts.items()}
+    return {"raw_s": raw_s, "export_s": export_s, "insert_s": insert_s, "rss": rss, "rows": rows, "files": per_file}
+
+
+def run(month: datetime.date | None = None, rounds: int = 3, validate: bool = True, volume_months: int = 0) -> dict:
     from django.db import connection, transaction
 
     from cep.reporting.batches import produce
     from cep.reporting.contract import version_for_month
-    from cep.reporting.exports import ExportScope, file_digest, insert_lines, raw_copy, tune
+    from cep.reporting.exports import ExportScope, insert_lines, stream_file
     from cep.reporting.models import ExportBatch, Scope
     from cep.reporting.validation import Report, Validator, lines_of, load_schema
 
     month = (month or _busiest_month()).replace(day=1)
     version = version_for_month(month)
     scope = ExportScope(Scope.NATIONAL)
-    raw_times, export_times, rss_growth, rows = [], [], [], 0
-    for _ in range(rounds):
-        started = time.perf_counter()
-        raw_rows = 0
-        with transaction.atomic():  # same session settings as the export (work_mem)
-            with connection.cursor() as cursor:
-                tune(cursor)
-            for res in version.resources.values():
-                digest = hashlib.sha256()
-                for chunk in raw_copy(scope, month, res):
-                    digest.update(chunk)
-                    raw_rows += 1
-        raw_times.append(time.perf_counter() - started)
-
-        batch = ExportBatch.objects.create(scope=Scope.NATIONAL, month=month, contract_version=version.version)
-        rss_before = _rss_mb()
-        started = time.perf_counter()
-        with transaction.atomic():
-            counts = insert_lines(batch, version)
-        for res in version.resources.values():
-            file_digest(batch.pk, res)
-        export_times.append(time.perf_counter() - started)
-        rss_growth.append(_rss_mb() - rss_before)
-        rows = sum(sum(c.values()) for c in counts.values())
-        assert rows == raw_rows - len(version.resources), (rows, raw_rows)
-        batch.delete()
-
+    created = []  # every batch this run creates, deleted at the end whatever happens
+    measures = [_round(scope, month, version, created) for _ in range(rounds)]
     result = {
         "name": NAME,
         "month": f"{month:%Y-%m}",
         "contract_version": version.version,
-        "rows": rows,
-        "raw_copy_s": round(statistics.median(raw_times), 3),
-        "export_s": round(statistics.median(export_times), 3),
-        "rss_growth_mb": round(max(rss_growth), 1),
+        "rows": measures[0]["rows"],
+        "files": measures[0]["files"],
+        "raw_copy_s": round(statistics.median(m["raw_s"] for m in measures), 3),
+        "export_s": round(statistics.median(m["export_s"] for m in measures), 3),
+        "insert_s": round(statistics.median(m["insert_s"] for m in measures), 3),
+        "ratios": [round(m["export_s"] / m["raw_s"], 2) for m in measures],
+        "rss_growth_mb": round(max(m["rss"] for m in measures), 1),
     }
     result["ratio"] = round(result["export_s"] / result["raw_copy_s"], 2) if result["raw_copy_s"] else None
 
-    if validate:
-        batch = ExportBatch.objects.create(scope=Scope.NATIONAL, month=month, contract_version=version.version)
-        with transaction.atomic():
-            insert_lines(batch, version)
-        started, report = time.perf_counter(), Report()
-        from cep.reporting.exports import stream_file
-
-        for res in version.resources.values():
-            validator = Validator(load_schema(version, res.name), res, month)
-            validator.validate_lines(lines_of(stream_file(batch.pk, res)), report)
-        result["validation_s"] = round(time.perf_counter() - started, 3)
-        result["validation_errors"] = report.error_count
-        batch.delete()
-        batch = ExportBatch.objects.create(scope=Scope.NATIONAL, month=month, contract_version=version.version)
-        started = time.perf_counter()
-        produce(batch.pk, run_auto_close=False)
-        result["produce_s"] = round(time.perf_counter() - started, 3)
-        batch.delete()
+    try:
+        if validate:
+            batch = ExportBatch.objects.create(scope=Scope.NATIONAL, month=month, contract_version=version.version)
+            created.append(batch.pk)
+            with transaction.atomic():
+                insert_lines(batch, version)
+            started, report = time.perf_counter(), Report()
+            for res in version.resources.values():
+                validator = Validator(load_schema(version, res.name), res, month)
+                validator.validate_lines(lines_of(stream_file(batch.pk, res)), report)
+            result["validation_s"] = round(time.perf_counter() - started, 3)
+            result["validation_errors"] = report.error_count
+            batch.delete()
+            batch = ExportBatch.objects.create(scope=Scope.NATIONAL, month=month, contract_version=version.version)
+            created.append(batch.pk)
+            started = time.perf_counter()
+            produce(batch.pk, run_auto_close=False)
+            result["produce_s"] = round(time.perf_counter() - started, 3)
+            batch.delete()
+        if volume_months > 1:
+            with _widened(month, volume_months):
+                volume = _round(scope, month, version, created)
+            result["volume"] = {
+                "months": volume_months,
+                "rows": volume["rows"],
+                "files": volume["files"],
+                "raw_copy_s": round(volume["raw_s"], 3),
+                "export_s": round(volume["export_s"], 3),
+                "insert_s": round(volume["insert_s"], 3),
+                "ratio": round(volume["export_s"] / volume["raw_s"], 2),
+                "rss_growth_mb": round(volume["rss"], 1),
+            }
+    finally:
+        ExportBatch.objects.filter(pk__in=created).delete()
         if not connection.in_atomic_block:
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE reporting_exportline")
@@ -131,18 +207,55 @@ def run(month: datetime.date | None = None, rounds: int = 3, validate: bool = Tr
 
 # -- registry (bench/run.py) --------------------------------------------------------------------------------------
 
-try:
-    from registry import Result, benchmark, task
-except ImportError:  # run alone, without the orchestrator
-    Result = benchmark = task = None
+
+def results_of(r: dict, size: int | None) -> list:
+    note = (
+        f"mois {r['month']} (contrat {r['contract_version']}), le plus chargé : {r['rows']} lignes "
+        f"({', '.join(f'{k} {v}' for k, v in r['files'].items())}) ; enregistrement (INSERT) {r['insert_s']} s ; "
+        f"rapports des tours {r['ratios']} ; mémoire +{r['rss_growth_mb']} Mo ; contrôle {r.get('validation_s')} s ; "
+        f"production complète {r.get('produce_s')} s"
+    )
+    results = [
+        Result(
+            "export d'un mois national (lignes enregistrées + fichiers relus avec SHA-256), médiane",
+            r["export_s"],
+            "s",
+            size=size,
+            baseline=r["raw_copy_s"],
+            baseline_size=size,
+            goal="≤ 3 s et ≤ 1,3 × COPY brut",
+            ok=r["ok"],
+            note=note + " ; référence = COPY (requête finale) TO STDOUT brut, même transaction, mêmes réglages",
+        ),
+        Result("lignes du mois", r["rows"], "lignes", size=size, goal="~350 000", note="mois national le plus chargé"),
+    ]
+    v = r.get("volume")
+    if v:
+        per_line = 1e6 * v["export_s"] / v["rows"]
+        results.append(
+            Result(
+                f"volume : même export sur les objets de {v['months']} mois ({v['rows']} lignes)",
+                v["export_s"],
+                "s",
+                size=size,
+                baseline=v["raw_copy_s"],
+                baseline_size=size,
+                goal="≤ 3 s pour ~350 000 lignes",
+                ok=v["export_s"] <= TARGET_SECONDS,
+                note=f"{', '.join(f'{k} {n}' for k, n in v['files'].items())} ; enregistrement {v['insert_s']} s ; "
+                f"{per_line:.1f} µs par ligne ; mémoire +{v['rss_growth_mb']} Mo ; un tour",
+            )
+        )
+    return results
+
 
 if task is not None:
 
     @task("export_month")
-    def export_task(month: str | None = None, rounds: int = 3) -> dict:
+    def export_task(month: str | None = None, rounds: int = 3, volume_months: int = VOLUME_MONTHS) -> dict:
         from cep.reporting.batches import parse_month
 
-        return run(parse_month(month) if month else None, rounds)
+        return run(parse_month(month) if month else None, rounds, volume_months=volume_months)
 
     @benchmark(
         "export_mensuel",
@@ -151,41 +264,60 @@ if task is not None:
     )
     def export_benchmark(ctx):
         ctx.database(ctx.size)
-        r = ctx.worker(ctx.size, "export_month")
-        note = (
-            f"mois {r['month']} (contrat {r['contract_version']}), {r['rows']} lignes ; "
-            f"mémoire +{r['rss_growth_mb']} Mo"
-            f" ; contrôle {r.get('validation_s')} s ; production complète {r.get('produce_s')} s"
-        )
-        return [
-            Result(
-                "export d'un mois national (lignes enregistrées + fichiers relus avec SHA-256)",
-                r["export_s"],
-                "s",
-                size=ctx.size,
-                baseline=r["raw_copy_s"],
-                baseline_size=ctx.size,
-                goal="≤ 3 s et ≤ 1,3 × COPY brut",
-                ok=r["ok"],
-                note=note,
-            ),
-            Result("lignes du mois", r["rows"], "lignes", size=ctx.size, goal="~350 000", note=note),
-        ]
+        return results_of(ctx.worker(ctx.size, "export_month"), ctx.size)
+
+
+NOTES = [
+    "Où va le temps (mois 2026-05 de la base de 1 000 000 : 85 474 lignes ; temps processeur du serveur mesuré à "
+    "part, la machine étant partagée) : requêtes des trois fichiers ~1,2 s (entrées 0,57 s, services 0,30 s, "
+    "sorties 0,30 s), enregistrement (INSERT … SELECT, deux index, WAL) ~4 µs par ligne, relecture COPY des trois "
+    "fichiers avec SHA-256 ~0,15 s. Dans les entrées (42 097 lignes) : lecture des CEP du mois 70 ms, bénéficiaires "
+    "lus par clé ~250 ms (shared_buffers de 128 Mo, réglage Debian : un quart des pages vient du cache du système), "
+    "mise en texte des 25 champs 130 ms, deux HMAC-SHA-256 (quatre sha256) 120 ms, empreinte de la ligne 30 ms ; le "
+    "tri et la numérotation pèsent peu.",
+    "Gains gardés : les candidats lus une fois (les objets du mois parcourus avec leur ligne entière, les objets "
+    "modifiés ou rejetés lus par clé ; avant, une table de hachage de toutes les lignes antérieures à la fin du mois, "
+    "qui grossit avec l'historique), pas de filtre de structure pour le national, random_page_cost 1,1 et JIT coupé "
+    "dans la transaction de l'export (SET LOCAL, le COPY brut a les mêmes réglages) : 3,7 s → 1,8 à 2,4 s selon la "
+    "charge pour ce mois, octets identiques (mêmes SHA-256 des trois fichiers avant et après). Essayés sans gain : "
+    "concat() au lieu de ||, work_mem de 32 Mo à 128 Mo, candidats en sous-requête plutôt qu'en CTE (le planificateur "
+    "hache alors le million de bénéficiaires), synchronous_commit (la validation coûte ~10 ms), index en collation C. "
+    "PostgreSQL 15 ne parallélise pas un INSERT … SELECT, et le calcul des lignes reste au-dessus du Gather même en "
+    "SELECT simple.",
+    "La base générée compte 56 000 à 86 000 lignes par mois national, pas ~350 000 : la mesure « volume » passe le "
+    "même export sur les objets de cinq mois (~406 000 lignes) ; ~15 à 19 µs par ligne, soit ~6 à 7 s pour 350 000 "
+    "lignes sur cette machine. Le calcul incompressible à octets identiques (HMAC, empreinte, mise en texte) fait "
+    "~7 µs par ligne à lui seul : tenir 3 s à ce volume demanderait une table des pseudonymes tenue à jour (HMAC "
+    "calculés à l'écriture des dossiers), des shared_buffers à la taille des tables lues (~600 Mo) et un calcul "
+    "parallèle (une connexion par fichier sur un instantané partagé) sur des cœurs libres.",
+]
+
+
+def save(out: dict, size: int | None) -> None:
+    """Record the results in bench/results.json (section `export_mensuel`) and render docs/benchmarks.md."""
+    save_standalone("export_mensuel", "bench_export.py", results_of(out, size), NOTES)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--month", help="mois AAAA-MM (par défaut : le mois le plus chargé)")
+    parser.add_argument("--month", help="mois AAAA-MM (par défaut : le mois passé le plus chargé)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--volume-months", type=int, default=VOLUME_MONTHS, help="0 : pas de mesure de volume")
     parser.add_argument("--no-validation", action="store_true")
+    parser.add_argument("--save", action="store_true", help="enregistrer dans bench/results.json et la doc")
     args = parser.parse_args(argv)
+    if not os.environ.get("DATABASE_URL"):
+        sys.exit("DATABASE_URL manquant : la base mesurée (par exemple …/cep_pages_1m).")
     _setup_django()
+    from cep.beneficiaries.models import Beneficiary
     from cep.reporting.batches import parse_month
 
     month = parse_month(args.month) if args.month else None
-    result = run(month, args.rounds, validate=not args.no_validation)
+    result = run(month, args.rounds, validate=not args.no_validation, volume_months=args.volume_months)
     for key, value in result.items():
         print(f"{key:>18}: {value}")
+    if args.save:
+        save(result, Beneficiary.objects.count())
     return 0 if result["ok"] else 1
 
 
