@@ -169,7 +169,12 @@ def candidates_sql(resource: Resource, *, national: bool = False) -> str:
 
 
 def current_rows_sql(resource: Resource) -> str:
-    """The current line content of each candidate object (`cand`, rows of the main table)."""
+    """The current line content of each candidate object (`cand`, rows of the main table) that can give a line.
+
+    A candidate earlier than the first transmitted month and never transmitted gives no line whatever its
+    content (see `moves`): it is left out before its line is computed. After a first send, most changed rows
+    (an event recorded on an old CEP…) are of that kind.
+    """
     object_id, ref_date, table, joins, where = _CURRENT[resource.name]
     alias = table.split()[1]
     # The payload is computed once in a lateral subquery (OFFSET 0 keeps PostgreSQL from inlining it, which
@@ -178,7 +183,7 @@ def current_rows_sql(resource: Resource) -> str:
         f"SELECT {object_id} AS object_id, {ref_date} AS ref_date, x.payload, "
         f"encode(sha256(convert_to(x.payload, 'UTF8')), 'hex') AS line_hash "
         f"FROM cand {alias} {joins} CROSS JOIN LATERAL (SELECT {payload_sql(resource)} AS payload OFFSET 0) x "
-        f"WHERE {where}"
+        f"WHERE {where} AND ({ref_date} >= %(first)s OR {object_id} IN (SELECT object_id FROM prev))"
     )
 
 
@@ -187,14 +192,14 @@ def lines_sql(resource: Resource, *, national: bool = False) -> str:
     return f"""
     WITH cand AS MATERIALIZED (
         {candidates_sql(resource, national=national)}
-    ), cur AS MATERIALIZED (  -- a fence: each line and its hash computed once
-        {current_rows_sql(resource)}
-    ), prev AS (
+    ), prev AS MATERIALIZED (
         SELECT DISTINCT ON (l.object_id) l.object_id, l.movement, l.line_hash, l.payload
         FROM reporting_exportline l JOIN reporting_exportbatch bt ON bt.id = l.batch_id
         WHERE l.batch_id = ANY(%(previous)s) AND l.resource = %(resource)s AND l.state <> 'rejected'
           AND l.object_id IN (SELECT id FROM cand)
         ORDER BY l.object_id, bt.month DESC, bt.id DESC
+    ), cur AS MATERIALIZED (  -- a fence: each line and its hash computed once
+        {current_rows_sql(resource)}
     ), joined AS (
         SELECT k.object_id AS cur_id, p.object_id AS prev_id, k.ref_date, k.payload, k.line_hash,
                p.movement AS prev_movement, p.line_hash AS prev_hash, p.payload AS prev_payload
