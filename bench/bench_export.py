@@ -15,6 +15,10 @@ issue expects ~350,000. The same SQL and the same export are then run once more 
 months ending at the month (exports.month_bounds widened for this measure only), to give the cost at that
 volume; those lines are not a valid month (the validator would refuse their dates) and are not validated.
 
+After a send (`--no-after-send` to skip): the last month exported after a transmitted national batch of the
+month before, sent on the 5th, in a transaction rolled back at the end (a real monthly run: rows changed since
+the send are recomputed and compared with their transmitted lines).
+
 Every batch created is deleted at the end, then reporting_exportline is vacuumed (the base is left as found).
 Targets (issue 5): export ≤ 3 s for ~350,000 rows, export / raw COPY ≤ 1.3.
 Registered in bench/registry.py as the benchmark `export_mensuel` (task `export_month`); `--save` records the
@@ -133,7 +137,57 @@ def _round(scope, month, version, created: list) -> dict:
     return {"raw_s": raw_s, "export_s": export_s, "insert_s": insert_s, "rss": rss, "rows": rows, "files": per_file}
 
 
-def run(month: datetime.date | None = None, rounds: int = 3, validate: bool = True, volume_months: int = 0) -> dict:
+class _Rollback(Exception):
+    pass
+
+
+def _after_a_send(version_for_month) -> dict:
+    """Export of the last month after a transmitted national batch of the month before, in a rolled-back transaction.
+
+    The earlier batch is recorded as sent on the 5th of the month measured: every row changed since the 4th is a
+    candidate (recomputed and compared with its transmitted line), as in a real monthly run.
+    """
+    from django.db import transaction
+
+    from cep.reporting.batches import default_month
+    from cep.reporting.exports import file_digest, insert_lines
+    from cep.reporting.models import BatchStatus, ExportBatch, LineState, Scope
+
+    month = default_month()
+    before = (month - datetime.timedelta(days=1)).replace(day=1)
+    sent_on = datetime.datetime.combine(month.replace(day=5), datetime.time(9), tzinfo=datetime.UTC)
+    out = {"month": f"{month:%Y-%m}", "previous": f"{before:%Y-%m}", "sent_on": f"{sent_on:%Y-%m-%d}"}
+    try:
+        with transaction.atomic():
+            earlier = ExportBatch.objects.create(
+                scope=Scope.NATIONAL, month=before, contract_version=version_for_month(before).version
+            )
+            insert_lines(earlier, version_for_month(before))
+            earlier.lines.update(state=LineState.SENT)
+            ExportBatch.objects.filter(pk=earlier.pk).update(status=BatchStatus.TRANSMITTED, generated_at=sent_on)
+            version = version_for_month(month)
+            batch = ExportBatch.objects.create(scope=Scope.NATIONAL, month=month, contract_version=version.version)
+            started = time.perf_counter()
+            with transaction.atomic():
+                counts = insert_lines(batch, version)
+            for res in version.resources.values():
+                file_digest(batch.pk, res)
+            out["export_s"] = round(time.perf_counter() - started, 3)
+            out["rows"] = sum(sum(c.values()) for c in counts.values())
+            out["counts"] = counts
+            raise _Rollback
+    except _Rollback:
+        pass
+    return out
+
+
+def run(
+    month: datetime.date | None = None,
+    rounds: int = 3,
+    validate: bool = True,
+    volume_months: int = 0,
+    after_send: bool = False,
+) -> dict:
     from django.db import connection, transaction
 
     from cep.reporting.batches import produce
@@ -193,6 +247,8 @@ def run(month: datetime.date | None = None, rounds: int = 3, validate: bool = Tr
                 "ratio": round(volume["export_s"] / volume["raw_s"], 2),
                 "rss_growth_mb": round(volume["rss"], 1),
             }
+        if after_send:
+            result["after_send"] = _after_a_send(version_for_month)
     finally:
         ExportBatch.objects.filter(pk__in=created).delete()
         if not connection.in_atomic_block:
@@ -246,6 +302,24 @@ def results_of(r: dict, size: int | None) -> list:
                 f"{per_line:.1f} µs par ligne ; mémoire +{v['rss_growth_mb']} Mo ; un tour",
             )
         )
+    a = r.get("after_send")
+    if a:
+        movements = {}
+        for by_movement in a["counts"].values():
+            for name, n in by_movement.items():
+                movements[name] = movements.get(name, 0) + n
+        results.append(
+            Result(
+                f"mois {a['month']} après l'envoi national de {a['previous']} (le {a['sent_on']})",
+                a["export_s"],
+                "s",
+                size=size,
+                goal="",
+                note=f"{a['rows']} lignes ({', '.join(f'{k} {n}' for k, n in movements.items())}) ; chaque "
+                "ligne modifiée depuis l'envoi est recalculée et comparée à la ligne transmise ; un tour, transaction "
+                "annulée",
+            )
+        )
     return results
 
 
@@ -255,7 +329,7 @@ if task is not None:
     def export_task(month: str | None = None, rounds: int = 3, volume_months: int = VOLUME_MONTHS) -> dict:
         from cep.reporting.batches import parse_month
 
-        return run(parse_month(month) if month else None, rounds, volume_months=volume_months)
+        return run(parse_month(month) if month else None, rounds, volume_months=volume_months, after_send=True)
 
     @benchmark(
         "export_mensuel",
@@ -304,6 +378,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--volume-months", type=int, default=VOLUME_MONTHS, help="0 : pas de mesure de volume")
     parser.add_argument("--no-validation", action="store_true")
+    parser.add_argument("--no-after-send", action="store_true", help="sans la mesure du mois suivant un envoi")
     parser.add_argument("--save", action="store_true", help="enregistrer dans bench/results.json et la doc")
     args = parser.parse_args(argv)
     if not os.environ.get("DATABASE_URL"):
@@ -313,7 +388,13 @@ def main(argv=None) -> int:
     from cep.reporting.batches import parse_month
 
     month = parse_month(args.month) if args.month else None
-    result = run(month, args.rounds, validate=not args.no_validation, volume_months=args.volume_months)
+    result = run(
+        month,
+        args.rounds,
+        validate=not args.no_validation,
+        volume_months=args.volume_months,
+        after_send=not args.no_after_send,
+    )
     for key, value in result.items():
         print(f"{key:>18}: {value}")
     if args.save:
