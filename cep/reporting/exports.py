@@ -315,17 +315,14 @@ def insert_lines(batch: ExportBatch, version: ContractVersion) -> dict[str, dict
         for resource in version.resources.values():
             params = query_params(scope, batch.month, resource.name)
             params.update(batch=batch.pk, object_type=resource.object_type)
+            # Counted from the inserted rows themselves (RETURNING), not by reading the lines again.
             cursor.execute(
-                "INSERT INTO reporting_exportline (batch_id, resource, line_number, movement, object_type, "
-                "object_id, line_hash, payload, state, return_code, return_message) "
+                "WITH inserted AS (INSERT INTO reporting_exportline (batch_id, resource, line_number, movement, "
+                "object_type, object_id, line_hash, payload, state, return_code, return_message) "
                 "SELECT %(batch)s, %(resource)s, line_number, movement, %(object_type)s, object_id, line_hash, "
-                f"payload, 'new', '', '' FROM ({lines_sql(resource, national=scope.national)}) q",
+                f"payload, 'new', '', '' FROM ({lines_sql(resource, national=scope.national)}) q RETURNING movement) "
+                "SELECT movement, count(*) FROM inserted GROUP BY movement",
                 params,
-            )
-            cursor.execute(
-                "SELECT movement, count(*) FROM reporting_exportline WHERE batch_id = %s AND resource = %s "
-                "GROUP BY movement",
-                [batch.pk, resource.name],
             )
             counts[resource.name] = dict(cursor.fetchall())
     return counts
