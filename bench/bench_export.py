@@ -343,27 +343,33 @@ if task is not None:
 
 NOTES = [
     "Où va le temps (mois 2026-05 de la base de 1 000 000 : 85 474 lignes ; temps processeur du serveur mesuré à "
-    "part, la machine étant partagée) : requêtes des trois fichiers ~1,2 s (entrées 0,57 s, services 0,30 s, "
-    "sorties 0,30 s), enregistrement (INSERT … SELECT, deux index, WAL) ~4 µs par ligne, relecture COPY des trois "
-    "fichiers avec SHA-256 ~0,15 s. Dans les entrées (42 097 lignes) : lecture des CEP du mois 70 ms, bénéficiaires "
-    "lus par clé ~250 ms (shared_buffers de 128 Mo, réglage Debian : un quart des pages vient du cache du système), "
-    "mise en texte des 25 champs 130 ms, deux HMAC-SHA-256 (quatre sha256) 120 ms, empreinte de la ligne 30 ms ; le "
-    "tri et la numérotation pèsent peu.",
-    "Gains gardés : les candidats lus une fois (les objets du mois parcourus avec leur ligne entière, les objets "
-    "modifiés ou rejetés lus par clé ; avant, une table de hachage de toutes les lignes antérieures à la fin du mois, "
-    "qui grossit avec l'historique), pas de filtre de structure pour le national, random_page_cost 1,1 et JIT coupé "
-    "dans la transaction de l'export (SET LOCAL, le COPY brut a les mêmes réglages) : 3,7 s → 1,8 à 2,4 s selon la "
-    "charge pour ce mois, octets identiques (mêmes SHA-256 des trois fichiers avant et après). Essayés sans gain : "
-    "concat() au lieu de ||, work_mem de 32 Mo à 128 Mo, candidats en sous-requête plutôt qu'en CTE (le planificateur "
-    "hache alors le million de bénéficiaires), synchronous_commit (la validation coûte ~10 ms), index en collation C. "
-    "PostgreSQL 15 ne parallélise pas un INSERT … SELECT, et le calcul des lignes reste au-dessus du Gather même en "
-    "SELECT simple.",
+    "part, la machine de 2 cœurs étant partagée) : requêtes des trois fichiers ~1,2 s (entrées 0,57 s, services "
+    "0,30 s, sorties 0,30 s), enregistrement (INSERT … SELECT, deux index, WAL) ~4 µs par ligne, relecture COPY des "
+    "trois fichiers avec SHA-256 ~0,15 s. Dans les entrées (42 097 lignes) : lecture des CEP du mois 70 ms, "
+    "bénéficiaires lus par clé ~250 ms (shared_buffers de 128 Mo, réglage Debian : un quart des pages vient du cache "
+    "du système), mise en texte des 25 champs 130 ms, deux HMAC-SHA-256 (quatre sha256) 120 ms, empreinte de la "
+    "ligne 30 ms ; tri et numérotation pèsent peu. Le rapport au COPY brut tient à l'enregistrement seul : "
+    "~0,35 s sur ~1,3 s, soit 1,1 à 1,3 selon la charge.",
+    "Gains gardés, octets identiques (mêmes lignes, mouvements et empreintes avant et après, vérifié sur les "
+    "périmètres national, opérateur et structure, et après un envoi avec corrections) : les candidats lus une fois "
+    "(objets du mois parcourus avec leur ligne entière, objets modifiés ou rejetés lus par clé ; avant, une table "
+    "de hachage de toutes les lignes antérieures à la fin du mois, qui grossit avec l'historique), pas de filtre de "
+    "structure pour le national, random_page_cost 1,1 et JIT coupé dans la transaction de l'export (SET LOCAL ; le "
+    "COPY brut a les mêmes réglages), un candidat antérieur au premier mois transmis et jamais transmis écarté "
+    "avant le calcul de sa ligne, comptes par mouvement tirés de l'INSERT (RETURNING). Mois 2026-05 : 3,7 s → "
+    "1,8 à 2,4 s selon la charge. Essayés sans gain : concat() au lieu de ||, work_mem de 32 à 128 Mo, candidats "
+    "en sous-requête plutôt qu'en CTE (le planificateur hache alors le million de bénéficiaires), "
+    "synchronous_commit (le COMMIT coûte ~10 ms), index unique en collation C. PostgreSQL 15 ne parallélise pas un "
+    "INSERT … SELECT, et même en SELECT simple le calcul des lignes reste au-dessus du Gather.",
     "La base générée compte 56 000 à 86 000 lignes par mois national, pas ~350 000 : la mesure « volume » passe le "
-    "même export sur les objets de cinq mois (~406 000 lignes) ; ~15 à 19 µs par ligne, soit ~6 à 7 s pour 350 000 "
+    "même export sur les objets de cinq mois (~406 000 lignes), soit ~15 à 19 µs par ligne et ~6 à 7 s pour 350 000 "
     "lignes sur cette machine. Le calcul incompressible à octets identiques (HMAC, empreinte, mise en texte) fait "
     "~7 µs par ligne à lui seul : tenir 3 s à ce volume demanderait une table des pseudonymes tenue à jour (HMAC "
     "calculés à l'écriture des dossiers), des shared_buffers à la taille des tables lues (~600 Mo) et un calcul "
-    "parallèle (une connexion par fichier sur un instantané partagé) sur des cœurs libres.",
+    "parallèle (une connexion par fichier sur un instantané partagé) sur des cœurs libres. Après un envoi, le coût "
+    "monte avec les lignes modifiées depuis l'envoi (toutes recalculées et comparées) : ~85 000 CEP et ~78 000 "
+    "personnes modifiés en sept semaines dans la base générée ; la recherche de ces candidats (parcours des CEP "
+    "par date de modification et par personne modifiée) en est la plus grosse part.",
 ]
 
 
