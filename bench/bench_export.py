@@ -375,8 +375,8 @@ def results_of(r: dict, size: int | None) -> list:
                 size=size,
                 goal="",
                 note=f"{a['rows']} lignes ({', '.join(f'{k} {n}' for k, n in movements.items())}) ; chaque "
-                "ligne modifiée depuis l'envoi est recalculée et comparée à la ligne transmise ; un tour, transaction "
-                "annulée",
+                "objet modifié depuis l'envoi est recalculé et comparé à sa ligne transmise (données inchangées "
+                "depuis la génération : aucune correction) ; un tour, transaction annulée",
             )
         )
     return results
@@ -409,7 +409,8 @@ NOTES = [
     "du système), mise en texte des 25 champs 130 ms, deux HMAC-SHA-256 (quatre sha256) 120 ms, empreinte de la "
     "ligne 30 ms ; tri et numérotation pèsent peu. L'écart au COPY brut est l'enregistrement (~4 µs par "
     "ligne : tas, deux index, WAL) et la relecture des lignes, ~0,4 s ; la requête étant deux fois plus rapide "
-    "qu'avant, ce surcoût fixe pèse davantage dans le rapport (1,24 avant optimisation, ~1,3 à 1,4 maintenant). Le "
+    "qu'avant, ce surcoût fixe pèse davantage dans le rapport (1,24 avant optimisation ; 1,2 à 1,4 selon les tours "
+    "maintenant, tout près de l'objectif de 1,3). Le "
     "banc chauffe les caches avant de mesurer et alterne l'ordre des deux mesures (avant, le COPY brut passait "
     "toujours le premier, à froid, ce qui flattait le rapport).",
     "Gains gardés, octets identiques (mêmes lignes, mouvements et empreintes avant et après, vérifié sur les "
