@@ -61,7 +61,7 @@ def machine() -> dict:
         info["django"] = django.get_version()
         info["psycopg"] = psycopg.__version__
         settings = registry._psql(
-            "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings "
+            "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings "
             "WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'max_wal_size', "
             "'max_parallel_workers_per_gather')"
         )[0]

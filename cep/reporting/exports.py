@@ -88,38 +88,39 @@ FIELD_SQL = {
 }
 SERVICE_FIELD_SQL = {"code_structure": "sv.structure_id::text"}
 
-# Per resource: candidate objects, current rows (FROM … WHERE) and the reference date.
+# Per resource, the candidate objects (read the module docstring):
+# - `month`: the objects of M in the scope, read once with their whole row;
+# - `changed`: ids of the scope's objects whose row (or the person's…) changed since the last transmitted batch;
+#   the rejected lines of earlier batches are added to them. `{scope}` is the scope filter of the alias.
 _CANDIDATES = {
-    "entrees": """
-        SELECT c.id FROM enrolments_cep c
-        WHERE c.structure_id = ANY(%(structures)s) AND c.entry_date BETWEEN %(start)s AND %(end)s
-        UNION SELECT c.id FROM enrolments_cep c
-        WHERE c.structure_id = ANY(%(structures)s) AND c.updated_at > %(since)s
+    "entrees": {
+        "month": "c.entry_date BETWEEN %(start)s AND %(end)s",
+        "changed": """
+        SELECT c.id FROM enrolments_cep c WHERE {scope} AND c.updated_at > %(since)s
         UNION SELECT c.id FROM enrolments_cep c JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id
-        WHERE c.structure_id = ANY(%(structures)s) AND b.updated_at > %(since)s""",
-    "services": """
-        SELECT sv.id FROM offers_service sv
-        WHERE sv.structure_id = ANY(%(structures)s) AND sv.cep_id IS NOT NULL
-          AND sv.proposed_on BETWEEN %(start)s AND %(end)s
-        UNION SELECT sv.id FROM offers_service sv
-        WHERE sv.structure_id = ANY(%(structures)s) AND sv.updated_at > %(since)s
+        WHERE {scope} AND b.updated_at > %(since)s""",
+    },
+    "services": {
+        "month": "sv.cep_id IS NOT NULL AND sv.proposed_on BETWEEN %(start)s AND %(end)s",
+        "changed": """
+        SELECT sv.id FROM offers_service sv WHERE {scope} AND sv.updated_at > %(since)s
         UNION SELECT sv.id FROM offers_service sv JOIN enrolments_cep c ON c.id = sv.cep_id
-        WHERE sv.structure_id = ANY(%(structures)s) AND c.updated_at > %(since)s""",
-    "sorties": """
-        SELECT c.id FROM enrolments_cep c
-        WHERE c.structure_id = ANY(%(structures)s) AND c.status = 'closed' AND c.end_date BETWEEN %(start)s AND %(end)s
-        UNION SELECT c.id FROM enrolments_cep c
-        WHERE c.structure_id = ANY(%(structures)s) AND c.updated_at > %(since)s""",
+        WHERE {scope} AND c.updated_at > %(since)s""",
+    },
+    "sorties": {
+        "month": "c.status = 'closed' AND c.end_date BETWEEN %(start)s AND %(end)s",
+        "changed": "SELECT c.id FROM enrolments_cep c WHERE {scope} AND c.updated_at > %(since)s",
+    },
 }
 _CURRENT = {
-    # resource: (object id, reference date, main table, joins, filter)
+    # resource: (object id, reference date, main table, joins, filter of the current rows among the candidates)
     "entrees": (
         "c.id",
         "c.entry_date",
         "enrolments_cep c",
         """JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id
         JOIN organisations_structure s ON s.id = c.structure_id""",
-        "c.structure_id = ANY(%(structures)s) AND c.status <> 'deleted' AND c.entry_date <= %(end)s",
+        "c.status <> 'deleted' AND c.entry_date <= %(end)s",
     ),
     "services": (
         "sv.id",
@@ -127,14 +128,14 @@ _CURRENT = {
         "offers_service sv",
         """JOIN enrolments_cep c ON c.id = sv.cep_id
         JOIN beneficiaries_beneficiary b ON b.id = sv.beneficiary_id""",
-        "sv.structure_id = ANY(%(structures)s) AND c.status <> 'deleted' AND sv.proposed_on <= %(end)s",
+        "c.status <> 'deleted' AND sv.proposed_on <= %(end)s",
     ),
     "sorties": (
         "c.id",
         "c.end_date",
         "enrolments_cep c",
         "JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id",
-        "c.structure_id = ANY(%(structures)s) AND c.status = 'closed' AND c.end_date <= %(end)s",
+        "c.status = 'closed' AND c.end_date <= %(end)s",
     ),
 }
 
@@ -145,44 +146,60 @@ def payload_sql(resource: Resource) -> str:
     return f" || '{DELIMITER}' || ".join(parts)
 
 
-def current_rows_sql(resource: Resource, *, candidates_only: bool = True) -> str:
-    """The current line content of each (candidate) object of the resource in the scope.
+def scope_sql(alias: str, *, national: bool) -> str:
+    """The scope filter of a row: none for the nation (every row has a structure: NOT NULL foreign key)."""
+    return "TRUE" if national else f"{alias}.structure_id = ANY(%(structures)s)"
 
-    With candidates, the scope filter is already in the candidates: leaving it out lets PostgreSQL fetch the
-    candidate rows by primary key instead of hashing the whole scope.
+
+def candidates_sql(resource: Resource, *, national: bool = False) -> str:
+    """The candidate rows, each read once: the scope's objects of M, then the changed or rejected others."""
+    _, _, table, _, _ = _CURRENT[resource.name]
+    alias = table.split()[1]
+    spec = _CANDIDATES[resource.name]
+    scope = scope_sql(alias, national=national)
+    of_month = f"{scope} AND {spec['month']}"
+    return f"""
+        SELECT {alias}.* FROM {table} WHERE {of_month}
+        UNION ALL
+        SELECT {alias}.* FROM {table} WHERE {alias}.id IN (
+            {spec["changed"].format(scope=scope)}
+            UNION SELECT l.object_id FROM reporting_exportline l
+            WHERE l.batch_id = ANY(%(previous)s) AND l.resource = %(resource)s AND l.state = 'rejected'
+        ) AND ({of_month}) IS NOT TRUE"""
+
+
+def current_rows_sql(resource: Resource) -> str:
+    """The current line content of each candidate object (`cand`, rows of the main table) that can give a line.
+
+    A candidate earlier than the first transmitted month and never transmitted gives no line whatever its
+    content (see `moves`): it is left out before its line is computed. After a first send, most changed rows
+    (an event recorded on an old CEP…) are of that kind.
     """
     object_id, ref_date, table, joins, where = _CURRENT[resource.name]
-    alias = object_id.split(".")[0]
-    if candidates_only:
-        source = f"cand JOIN {table} ON {alias}.id = cand.id"
-        where = " AND ".join(part for part in where.split(" AND ") if "%(structures)s" not in part)
-    else:
-        source = table
+    alias = table.split()[1]
     # The payload is computed once in a lateral subquery (OFFSET 0 keeps PostgreSQL from inlining it, which
     # would evaluate it again for its hash).
     return (
         f"SELECT {object_id} AS object_id, {ref_date} AS ref_date, x.payload, "
         f"encode(sha256(convert_to(x.payload, 'UTF8')), 'hex') AS line_hash "
-        f"FROM {source} {joins} CROSS JOIN LATERAL (SELECT {payload_sql(resource)} AS payload OFFSET 0) x "
-        f"WHERE {where}"
+        f"FROM cand {alias} {joins} CROSS JOIN LATERAL (SELECT {payload_sql(resource)} AS payload OFFSET 0) x "
+        f"WHERE {where} AND ({ref_date} >= %(first)s OR {object_id} IN (SELECT object_id FROM prev))"
     )
 
 
-def lines_sql(resource: Resource) -> str:
+def lines_sql(resource: Resource, *, national: bool = False) -> str:
     """The lines of one file: (line_number, movement, object_id, line_hash, payload)."""
     return f"""
-    WITH cand AS (
-        {_CANDIDATES[resource.name]}
-        UNION SELECT l.object_id FROM reporting_exportline l
-        WHERE l.batch_id = ANY(%(previous)s) AND l.resource = %(resource)s AND l.state = 'rejected'
-    ), cur AS MATERIALIZED (  -- a fence: each line and its hash computed once
-        {current_rows_sql(resource)}
-    ), prev AS (
+    WITH cand AS MATERIALIZED (
+        {candidates_sql(resource, national=national)}
+    ), prev AS MATERIALIZED (
         SELECT DISTINCT ON (l.object_id) l.object_id, l.movement, l.line_hash, l.payload
         FROM reporting_exportline l JOIN reporting_exportbatch bt ON bt.id = l.batch_id
         WHERE l.batch_id = ANY(%(previous)s) AND l.resource = %(resource)s AND l.state <> 'rejected'
           AND l.object_id IN (SELECT id FROM cand)
         ORDER BY l.object_id, bt.month DESC, bt.id DESC
+    ), cur AS MATERIALIZED (  -- a fence: each line and its hash computed once
+        {current_rows_sql(resource)}
     ), joined AS (
         SELECT k.object_id AS cur_id, p.object_id AS prev_id, k.ref_date, k.payload, k.line_hash,
                p.movement AS prev_movement, p.line_hash AS prev_hash, p.payload AS prev_payload
@@ -228,6 +245,10 @@ class ExportScope:
         return sorted(qs.values_list("pk", flat=True))
 
     @property
+    def national(self) -> bool:
+        return self.scope == Scope.NATIONAL
+
+    @property
     def suffix(self) -> str:
         if self.scope == Scope.STRUCTURE:
             return f"structure-{self.structure_id}"
@@ -269,12 +290,19 @@ def ensure_postgresql() -> None:
         raise RuleViolation("EXPORT", "La production du fichier mensuel nécessite PostgreSQL.")
 
 
-WORK_MEM = "128MB"
+# Settings of the export's transaction (SET LOCAL: no effect outside a transaction), measured on a national month
+# of the 1,000,000-beneficiary base (docs/benchmarks.md):
+# - enough memory for the month's hashes and sort;
+# - the rows read by primary key (beneficiaries of the month's CEPs…) are in memory, not on a spinning disk: with
+#   the default random_page_cost (4) PostgreSQL hashes a million beneficiaries instead of fetching the month's;
+# - no JIT: compiling the payload expressions costs more than it saves on a month's rows.
+EXPORT_SETTINGS = {"work_mem": "128MB", "random_page_cost": "1.1", "jit": "off"}
 
 
 def tune(cursor) -> None:
-    """Enough memory for the month's hashes and sort (transaction-local; no effect outside a transaction)."""
-    cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+    """Apply EXPORT_SETTINGS to the current transaction."""
+    for name, value in EXPORT_SETTINGS.items():
+        cursor.execute(f"SET LOCAL {name} = '{value}'")
 
 
 def insert_lines(batch: ExportBatch, version: ContractVersion) -> dict[str, dict[str, int]]:
@@ -290,17 +318,14 @@ def insert_lines(batch: ExportBatch, version: ContractVersion) -> dict[str, dict
         for resource in version.resources.values():
             params = query_params(scope, batch.month, resource.name)
             params.update(batch=batch.pk, object_type=resource.object_type)
+            # Counted from the inserted rows themselves (RETURNING), not by reading the lines again.
             cursor.execute(
-                "INSERT INTO reporting_exportline (batch_id, resource, line_number, movement, object_type, "
-                "object_id, line_hash, payload, state, return_code, return_message) "
+                "WITH inserted AS (INSERT INTO reporting_exportline (batch_id, resource, line_number, movement, "
+                "object_type, object_id, line_hash, payload, state, return_code, return_message) "
                 "SELECT %(batch)s, %(resource)s, line_number, movement, %(object_type)s, object_id, line_hash, "
-                f"payload, 'new', '', '' FROM ({lines_sql(resource)}) q",
+                f"payload, 'new', '', '' FROM ({lines_sql(resource, national=scope.national)}) q RETURNING movement) "
+                "SELECT movement, count(*) FROM inserted GROUP BY movement",
                 params,
-            )
-            cursor.execute(
-                "SELECT movement, count(*) FROM reporting_exportline WHERE batch_id = %s AND resource = %s "
-                "GROUP BY movement",
-                [batch.pk, resource.name],
             )
             counts[resource.name] = dict(cursor.fetchall())
     return counts
@@ -356,4 +381,5 @@ def raw_copy(scope: ExportScope, month: datetime.date, resource: Resource):
     """Benchmark baseline: `COPY (final query) TO STDOUT`, the same lines computed without recording them."""
     ensure_postgresql()
     yield header_line(resource)
-    yield from _copy(_mogrify(_copy_lines_sql(lines_sql(resource)), query_params(scope, month, resource.name)))
+    sql = _copy_lines_sql(lines_sql(resource, national=scope.national))
+    yield from _copy(_mogrify(sql, query_params(scope, month, resource.name)))
