@@ -188,7 +188,11 @@ def export_progress(request, pk: int):
 @require_GET
 @exports_right_required
 def export_download(request, pk: int, resource: str):
-    batch = _batch_or_404(request, pk)
+    return file_download(request, _batch_or_404(request, pk), resource)
+
+
+def file_download(request, batch: ExportBatch, resource: str) -> StreamingHttpResponse:
+    """One file of a batch, streamed, with its SHA-256; the download is recorded in the history."""
     file = next((f for f in batch.files.all() if f.resource == resource), None)
     if file is None:
         raise Http404("Fichier introuvable.")

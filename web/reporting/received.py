@@ -8,16 +8,16 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from cep.common.errors import RuleViolation
 from cep.reporting import received as service
 from cep.reporting.batches import parse_month
-from cep.reporting.contract import get_version
-from cep.reporting.exports import stream_file
 from cep.reporting.models import ExportBatch
+
+from .exports import file_download
 
 
 def receiver_required(view):
@@ -66,14 +66,4 @@ def received_download(request, pk: int, resource: str):
         batch = service.get_received(request.user, pk)
     except ExportBatch.DoesNotExist:
         raise Http404("Lot introuvable.")
-    file = next((f for f in batch.files.all() if f.resource == resource), None)
-    if file is None:
-        raise Http404("Fichier introuvable.")
-    service.record_download(actor=request.user, batch=batch, resource=resource, channel="web")
-    version = get_version(batch.contract_version)
-    response = StreamingHttpResponse(
-        stream_file(batch.pk, version.resources[resource]), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{file.name}"'
-    response["X-Checksum-SHA256"] = file.sha256
-    return response
+    return file_download(request, batch, resource)
