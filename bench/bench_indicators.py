@@ -42,8 +42,8 @@ PACED_REQUESTS = 20  # per user, with a pause of 0 to 2 × PAUSE_S before each c
 PAUSE_S = 0.5
 # gunicorn: processes × threads (threads > 1: gthread with keep-alive; 1: sync workers, a connection per request);
 # BENCH_WORKERS / BENCH_THREADS to try others (docs/benchmarks.md lists those tried).
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
-THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 USER_PREFIX = "bench_indicateurs_"
 
 
@@ -383,16 +383,53 @@ def indicators_bench(rounds: int = 3, workers: int = WORKERS, threads: int = THR
 NOTES = [
     "Méthode : gunicorn (réglages de production, `bench/pages_settings.py`, qui ajoute la vue statique nue "
     "`/bench-static/`) sur 127.0.0.1. 10 utilisateurs (4 responsables de structure, 3 observateurs régionaux, "
-    "3 observateurs nationaux) se connectent par le formulaire (jeton CSRF, cookie de session) puis gardent leur "
-    "connexion ouverte (keep-alive, `http.client` de la bibliothèque standard, un fil par utilisateur) ; chaque "
-    "réponse est lue en entier (page complète jusqu'à `</html>`). Ils enchaînent leurs requêtes **sans pause** : "
-    "10 requêtes toujours en cours sur 2 cœurs, un essai à saturation. Chacun parcourt les vues de son profil "
-    "(2 cadres × 2 périodes). La « Référence » est la même charge, mêmes utilisateurs et mêmes sessions, sur la vue "
-    "statique nue (mêmes middlewares, session lue) : ce que coûte la pile seule sur cette machine à ce moment. "
-    "Le tableau de bord met en cache ses tableaux et leur rendu jusqu'à la prochaine actualisation (la clé contient "
-    "la version de l'actualisation) : « premier affichage » mesure le calcul, la charge mesure le service. Le CPU "
-    "par requête est lu dans /proc avant et après la charge : processus du client, processus gunicorn, processus "
-    "PostgreSQL de la base, et le reste de la machine (les autres sessions qui la partagent).",
+    "3 observateurs nationaux) se connectent par le formulaire (jeton CSRF, cookie de session) ; chacun a son fil et "
+    "sa connexion (`http.client` de la bibliothèque standard, keep-alive quand le serveur le permet, cookies gardés "
+    "comme un navigateur) et lit chaque réponse en entier (jusqu'à `</html>`). Ils enchaînent leurs requêtes **sans "
+    "pause** : 10 requêtes toujours en cours sur 2 cœurs, un essai à saturation. Chacun parcourt les vues de son "
+    "profil (2 cadres × 2 périodes ; années civiles pour les observateurs). La « Référence » est la même charge, "
+    "mêmes utilisateurs et mêmes sessions, sur la vue statique nue (mêmes middlewares, session lue), en 3 tours "
+    "alternés avec le tableau de bord : ce que coûte la pile seule sur cette machine au même moment. Le tableau de "
+    "bord met en cache ses tableaux et leur rendu jusqu'à la prochaine actualisation (la clé contient la version) : "
+    "« premier affichage » mesure le calcul, la charge mesure le service. Le CPU par requête est lu dans /proc "
+    "avant et après la charge (`bench/pages_load.py`) : processus du client, processus gunicorn, processus "
+    "PostgreSQL de la base, et le reste de la machine (les autres sessions qui la partagent : tests, navigateurs, "
+    "autres mesures). Second scénario, « avec pauses » : les mêmes 10 utilisateurs, une pause tirée entre 0 et 1 s "
+    "avant chaque clic.",
+    "Lecture : à 10 requêtes toujours en cours sur 2 cœurs, la latence suit le CPU consommé par requête sur toute "
+    "la machine (loi de Little : latence moyenne ≈ 10 × CPU par requête / 2 cœurs). Le tableau de bord coûte "
+    "environ 7 ms de CPU par requête (gunicorn ~6 ms, PostgreSQL ~0,8, client ~0,5) : p50 ≈ 35 ms et p95 autour de "
+    "45 à 60 ms quand la machine est à nous seuls ; quand les autres sessions prennent la moitié des cœurs (colonne "
+    "« autres processus »), les temps doublent, pour le tableau de bord comme pour la vue statique nue. Le client "
+    "de mesure lui-même prend 0,3 à 0,6 ms de CPU par requête (5 à 8 % du total) : ce n'est pas lui qui fait le p95. "
+    "Le rapport à la vue statique nue mesurée dans les mêmes tours est le chiffre le plus stable.",
+    "Ce qui a été changé (23/11/2026), pour toutes les pages : (1) la session, dont l'expiration glissante de "
+    "30 minutes était réécrite à chaque requête (`SESSION_SAVE_EVERY_REQUEST` : un UPDATE et un COMMIT par page), "
+    "ne l'est plus que si elle change ou si sa dernière écriture a une minute (`web/middleware.py`) : une session se "
+    "termine entre 29 et 30 minutes après la dernière requête, jamais plus tard ; sa lecture est un SELECT simple "
+    "(`web/sessions.py`). (2) L'utilisateur de chaque requête est lu avec sa structure et sa région en une requête "
+    "dont le texte est construit une fois par processus (`web/auth_backend.py`) : 0,15 à 0,2 ms de CPU au lieu de "
+    "0,4 (utilisateur) + 0,35 (structure de l'en-tête) par l'ORM. (3) Le gabarit de page ne dérive plus de "
+    "`dsfr/base.html` : feuilles de style, icônes, pied de page, fenêtre des paramètres d'affichage et scripts (avec "
+    "le nonce CSP de la réponse) sont rendus une fois par processus, les adresses du menu calculées une fois "
+    "(`web/templatetags/cep_page.py`) ; même HTML ; rendu de `base.html` 0,9 → 0,2 ms. Pour le tableau de bord : "
+    "le formulaire de filtres est mis en cache en HTML (ses listes de régions et de réseaux coûtaient 2 requêtes et "
+    "1 à 3 ms par vue à l'observateur national) ; à chaud, 3 requêtes SQL pour tous les profils (session, "
+    "utilisateur, état de l'actualisation), épinglé par `tests/reporting/test_dashboard.py`. Mesuré dans le "
+    "processus (appel WSGI direct, réglages de production, meilleur de 7 séries) : vue statique nue 1,5 → 0,4 ms de "
+    "CPU (2 600 → 1 100 appels de fonctions Python) ; tableau de bord 7,2 → 3,5 ms pour un responsable de structure, "
+    "10,1 → 3,5 ms pour l'observateur national (30 000 → 7 900 appels). Inchangés : CSRF, nonce CSP, verrouillage "
+    "django-axes, droits et isolement des observateurs (tests de `tests/web` et `tests/reporting`).",
+    "Réglages de gunicorn essayés (même code, mêmes 10 utilisateurs, base de 1 000 000, 23/11/2026 vers 22 h 55 "
+    "UTC ; « autres » = CPU pris par les autres sessions de la machine par requête mesurée) : 2 processus × 4 fils "
+    "(gthread, keep-alive) p95 109 ms, autres 6,0 ms ; 2 processus sync p95 120 ms, autres 9,9 ms ; 3 processus "
+    "sync p95 102 ms, autres 8,0 ms ; 4 processus sync p95 45 ms, autres 0,1 ms (machine libre) ; avec un client "
+    "plus simple, plus tôt : 4 × 2 gthread p95 45 ms mais p99 384 ms (10 connexions gardées pour 8 fils : une "
+    "connexion attend qu'un fil se libère), 3 × 4 gthread p95 54 ms. Le CPU de gunicorn par requête reste de 5,5 à "
+    "6,5 ms dans tous les cas : le réglage compte moins que la charge du reste de la machine. En keep-alive, chaque "
+    "connexion reste attachée à un processus, ce qui déséquilibre la file ; les processus sync (une connexion par "
+    "requête, ordre d'arrivée) donnent la queue de distribution la plus régulière. Le chiffre principal est mesuré "
+    "avec 4 processus sync, comme la mesure précédente.",
 ]
 
 

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_indicators import _free_port, _percentile  # noqa: E402
+from pages_load import CpuMeter, cpu_note  # noqa: E402
 from registry import Result, benchmark, main_standalone, save_standalone, task  # noqa: E402
 
 P95_GOAL_MS = 150.0
@@ -96,6 +97,7 @@ def results_of(out: dict, size: int | None) -> list:
                         f"{page['requests']} requêtes, {page['errors']} erreur(s), {page['connections']} connexions"
                         + sql
                         + (f" ; {out['what'][key]}" if out["what"].get(key) else "")
+                        + (f" ; {cpu_note(page['cpu'])}" if page.get("cpu") else "")
                         + (f" ; gunicorn {out['server']}" if key == "static" else "")
                     )
                     if q == 95
@@ -151,8 +153,8 @@ def notes_of(out: dict) -> list[str]:
         "(keep-alive) et enchaînent leurs requêtes **sans pause** : 10 requêtes sont toujours en cours, c'est un "
         "essai à saturation sur 2 cœurs partagés. Chaque page est chargée seule par les 10 utilisateurs, en deux "
         "tours (toutes les pages par tour), après un tour de chauffe. La « Référence » est la même mesure, dans les "
-        "mêmes tours, sur une vue Django statique nue (mêmes middlewares, même session lue et réécrite, ni gabarit "
-        "ni requête propre) : le « Rapport » dit ce que la page ajoute à la pile. « Page seule » : médiane de 20 "
+        "mêmes tours, sur une vue Django statique nue (mêmes middlewares, même session lue, ni gabarit ni requête "
+        "propre) : le « Rapport » dit ce que la page ajoute à la pile. « Page seule » : médiane de 20 "
         "requêtes d'un seul utilisateur ; les requêtes SQL sont relevées dans le processus (client de test Django). "
         "Second scénario, « avec pauses » : les mêmes 10 utilisateurs, un tour de plus, une pause tirée entre 0 et "
         "1 s avant chaque clic (un conseiller réel clique bien moins souvent) ; même référence, même scénario.",
@@ -409,9 +411,11 @@ def pages_bench(workers: int = 4, threads: int = 2, requests: int = REQUESTS_PER
         sequential = {}
         for key, paths in urls.items():  # one user alone: the service time of each page
             sequential[key] = [browsers[0].request("GET", paths[i % len(paths)])[2] for i in range(20)]
+        meters = {key: CpuMeter(server.pid) for key in urls}  # CPU of client, server, PostgreSQL, rest
         for _ in range(rounds):
             for key, paths in urls.items():
-                latencies, failed = _load(browsers, paths, requests)
+                with meters[key]:
+                    latencies, failed = _load(browsers, paths, requests)
                 samples[key] += latencies
                 errors[key] += failed
         paced = {}
@@ -436,6 +440,7 @@ def pages_bench(workers: int = 4, threads: int = 2, requests: int = REQUESTS_PER
             "p99_ms": _percentile(samples[key], 99),
             "sequential_p50_ms": _percentile(sequential[key], 50),
             "connections": sum(b.connections for b in browsers),  # all users, all pages: keep-alive at work
+            "cpu": meters[key].per_request(len(samples[key]) + len(errors[key])),
         }
     return {
         "pages": pages,
