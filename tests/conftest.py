@@ -1,7 +1,6 @@
 import datetime
 
 import pytest
-from django.db import connection
 
 from cep.accounts.rights import Role
 from cep.referentials import models as ref
@@ -98,11 +97,6 @@ def open_cep(beneficiary, counselor, cep_refs):
     return make
 
 
-@pytest.fixture
-def is_postgresql():
-    return connection.vendor == "postgresql"
-
-
 def pytest_sessionfinish(session, exitstatus):
     """In CI (CEP_FORBID_SKIPS=1) a skipped test is a failure: PostgreSQL and browser tests must run."""
     import os
@@ -111,3 +105,23 @@ def pytest_sessionfinish(session, exitstatus):
     if os.environ.get("CEP_FORBID_SKIPS") == "1" and reporter is not None and reporter.stats.get("skipped"):
         reporter.write_line(f"{len(reporter.stats['skipped'])} test(s) skipped: refused in CI.", red=True)
         session.exitstatus = 1
+
+
+# The smoke subset (`make smoke`): migrations, the lifecycle rules, one monthly file, one dashboard. CI runs it on
+# the embedded PostgreSQL of the wheel, beside the full suite on the machine's server.
+SMOKE = (
+    "tests/test_migrations.py::",
+    "tests/enrolments/test_rules.py::",
+    "tests/reporting/test_export_flow.py::test_every_file_of_the_month_validates_against_its_contract",
+    "tests/reporting/test_dashboard.py::test_counselors_are_refused_and_anonymous_users_sent_to_sign_in",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    found = set()
+    for item in items:
+        if item.nodeid.startswith(SMOKE):
+            item.add_marker(pytest.mark.smoke)
+            found.update(prefix for prefix in SMOKE if item.nodeid.startswith(prefix))
+    if config.getoption("markexpr") == "smoke" and found != set(SMOKE):
+        raise pytest.UsageError(f"Sous-ensemble de fumée introuvable : {sorted(set(SMOKE) - found)}")

@@ -1,6 +1,6 @@
-"""Writing the generated rows: COPY on PostgreSQL, batched INSERTs elsewhere (SQLite of `make run`).
+"""Writing the generated rows with COPY.
 
-On PostgreSQL, when the five big tables are empty, the load is a bulk restore in ONE transaction: the
+When the five big tables are empty, the load is a bulk restore in ONE transaction: the
 non-unique secondary indexes and the foreign keys of those tables are dropped, rows are streamed with
 COPY, then the very same indexes and constraints (definitions read from the catalog) are recreated and the
 foreign keys validated by PostgreSQL itself. Primary keys, unique indexes (R2's partial unique index among
@@ -37,67 +37,52 @@ def load(
 ) -> dict[str, int]:
     """Generate and write `count` persons. Returns the number of rows written per table.
 
-    On PostgreSQL, `workers` processes (default: the number of CPUs, none for small loads) generate the rows
+    `workers` processes (default: the number of CPUs, none for small loads) generate the rows
     and format them as COPY text while this process streams them to the server: generation, not the
     database, is the bottleneck of a large load.
     """
     if workers is None:
         workers = 0 if count < 20_000 else min(os.cpu_count() or 1, 4)
     totals = {t: 0 for t in TABLES}
-    pg = connection.vendor == "postgresql"
     timings = {}
     with transaction.atomic():
-        fast = pg and tables_are_empty()
+        fast = tables_are_empty()
         saved = None
-        if pg:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO off")
-                cursor.execute("SET LOCAL maintenance_work_mem TO '512MB'")
-                cursor.execute("SET LOCAL TIME ZONE 'UTC'")
-                if fast:
-                    # Fire the checks still pending in this transaction: a table with pending trigger events
-                    # cannot be altered. Django's deferred mode is set back at the end.
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                    saved = _drop_secondary(cursor)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO off")
+            cursor.execute("SET LOCAL maintenance_work_mem TO '512MB'")
+            cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+            if fast:
+                # Fire the checks still pending in this transaction: a table with pending trigger events
+                # cannot be altered. Django's deferred mode is set back at the end.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                saved = _drop_secondary(cursor)
         started = time.monotonic()
         batches = [(first, min(batch, count - first)) for first in range(0, count, batch)]
-        if pg:
-            for size, result in _text_batches(world, batches, workers):
-                for table in TABLES:
-                    data, n = result[table]
-                    if n:
-                        _copy(table, data)
-                        totals[table] += n
-                if progress:
-                    progress(size)
-        else:
-            for first, size in batches:
-                rows = Rows()
-                generate(world, first, size, rows)
-                for table in TABLES:
-                    data = rows.by_table[table]
-                    if data:
-                        _insert(table, data)
-                        totals[table] += len(data)
-                if progress:
-                    progress(size)
+        for size, result in _text_batches(world, batches, workers):
+            for table in TABLES:
+                data, n = result[table]
+                if n:
+                    _copy(table, data)
+                    totals[table] += n
+            if progress:
+                progress(size)
         timings["rows"] = time.monotonic() - started
-        if pg:
+        started = time.monotonic()
+        with connection.cursor() as cursor:
+            if saved:
+                _restore(cursor, saved)
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            timings["index"] = time.monotonic() - started
+            for table in TABLES:
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"GREATEST((SELECT MAX(id) FROM {table}), 1))"
+                )
             started = time.monotonic()
-            with connection.cursor() as cursor:
-                if saved:
-                    _restore(cursor, saved)
-                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-                timings["index"] = time.monotonic() - started
-                for table in TABLES:
-                    cursor.execute(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"GREATEST((SELECT MAX(id) FROM {table}), 1))"
-                    )
-                started = time.monotonic()
-                for table in TABLES:
-                    cursor.execute(f"ANALYZE {table}")
-                timings["analyze"] = time.monotonic() - started
+            for table in TABLES:
+                cursor.execute(f"ANALYZE {table}")
+            timings["analyze"] = time.monotonic() - started
     load.last_timings = timings
     return totals
 
@@ -157,14 +142,6 @@ def copy_text(rows: list) -> bytes:
     ]
     lines.append("")
     return "\n".join(lines).encode()
-
-
-def _insert(table: str, data: list) -> None:
-    columns = COLUMNS[table]
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-    with connection.cursor() as cursor:
-        for start in range(0, len(data), 2000):
-            cursor.executemany(sql, data[start : start + 2000])
 
 
 def _drop_secondary(cursor) -> dict:

@@ -6,7 +6,7 @@ the size and the day, never on how blocks are batched or written. Ids are alloca
 person (gaps are harmless), so that a block knows its ids without looking at the others.
 
 Each row is a tuple in the column order of `COLUMNS`; dates and timestamps are ISO strings (UTC, no offset)
-that both PostgreSQL's COPY and SQLite accept as they are.
+that PostgreSQL's COPY accepts as they are.
 
 Every rule of DOMAIN.md §5 holds by construction (the tests check them in the database): entry on or after the
 first reception, interview on or before entry, phase 3 after phase-2 entry, end between the current phase entry

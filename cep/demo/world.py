@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.db import connection
 from django.db.models import Max
 from django.utils.text import slugify
 from faker import Faker
@@ -142,11 +141,7 @@ def _staff(structure, role, people) -> list[tuple[int, str]]:
         if username not in existing
     ]
     if missing:
-        if connection.vendor == "postgresql":
-            User.objects.bulk_create(missing)
-        else:
-            for user in missing:
-                user.save()
+        User.objects.bulk_create(missing)
         existing.update({u.username: u for u in User.objects.filter(username__in=[p[0] for p in people])})
     return [(existing[p[0]].pk, str(existing[p[0]])) for p in people]
 

@@ -3,8 +3,9 @@
 import os
 from pathlib import Path
 
-import dj_database_url
 from csp.constants import NONCE
+
+from config.database import default_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -77,23 +78,8 @@ TEMPLATES = [
 ]
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'var' / 'cep.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded demo database is shared by the web server and the background worker (make run): WAL lets
-    # readers run beside the writer, IMMEDIATE transactions take the write lock up front (no "database is
-    # locked" upgrade failure), and a writer waits up to 20 s for the other one.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-        }
-    )
+# DATABASE_URL, or the checkout's embedded PostgreSQL (config/database.py: the one rule).
+DATABASES = {"default": default_database(conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -1,6 +1,11 @@
 import os
 
-from .base import *  # noqa: F401,F403
+from django.core.exceptions import ImproperlyConfigured
+
+if not os.environ.get("DATABASE_URL"):
+    raise ImproperlyConfigured("En production, DATABASE_URL désigne la base PostgreSQL (jamais la base embarquée).")
+
+from .base import *  # noqa: E402,F401,F403
 
 DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]

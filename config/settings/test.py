@@ -1,15 +1,10 @@
-import os
-
-import dj_database_url
+from config.database import default_database
 
 from .base import *  # noqa: F401,F403
 
-# Tests talk to a real PostgreSQL (DATABASE_URL); the default is the local server of this machine.
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cep"), conn_max_age=0
-    )
-}
+# Tests talk to a real PostgreSQL: DATABASE_URL, or the embedded server started by `make test`. pytest-django
+# creates its own database beside it (test_<name>).
+DATABASES = {"default": default_database(conn_max_age=0)}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PSEUDONYM_SECRET = "test-pseudonym-secret"
 AXES_ENABLED = False

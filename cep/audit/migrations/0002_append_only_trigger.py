@@ -1,4 +1,4 @@
-"""On PostgreSQL the audit table refuses UPDATE and DELETE: history is append-only (non-negotiable 4)."""
+"""The audit table refuses UPDATE and DELETE: history is append-only (non-negotiable 4)."""
 
 from django.db import migrations
 
@@ -16,13 +16,11 @@ BACKWARD = "DROP TRIGGER IF EXISTS audit_append_only ON audit_auditentry; DROP F
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
+    schema_editor.execute(FORWARD)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
+    schema_editor.execute(BACKWARD)
 
 
 class Migration(migrations.Migration):

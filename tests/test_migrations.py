@@ -1,0 +1,33 @@
+"""The migrations build the whole PostgreSQL schema the rules rely on, on every supported server (15 to 18)."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+pytestmark = pytest.mark.django_db
+
+
+def test_models_and_migrations_agree():
+    out = io.StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)  # raises SystemExit(1) on a missing one
+    assert "No changes detected" in out.getvalue()
+
+
+def test_server_is_a_supported_postgresql():
+    assert connection.vendor == "postgresql"
+    assert 150000 <= connection.pg_version < 190000
+
+
+def test_r2_unique_index_audit_trigger_and_trigram_search_exist():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'one_open_cep_per_person_and_structure'")
+        (definition,) = cursor.fetchone()
+        assert "UNIQUE" in definition and "WHERE" in definition
+        cursor.execute("SELECT 1 FROM pg_trigger WHERE tgname = 'audit_append_only' AND NOT tgisinternal")
+        assert cursor.fetchone() == (1,)
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        assert cursor.fetchone() == (1,)
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'benef_search_trgm'")
+        assert cursor.fetchone() == (1,)
