@@ -100,7 +100,7 @@ LOGOUT_REDIRECT_URL = "web:login"
 # web.middleware.SlidingSessionMiddleware when the session changes or its last write is a minute old (instead of
 # SESSION_SAVE_EVERY_REQUEST, a write and a commit on every page view). A session ends 29 to 30 minutes after the
 # last request, never later.
-SESSION_ENGINE = "web.sessions"  # the database store, read with one plain SELECT
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_TOUCH_INTERVAL = 60  # seconds

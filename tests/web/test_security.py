@@ -201,7 +201,7 @@ def test_a_deactivated_or_changed_password_user_is_signed_out(client, manager):
     url = reverse("manager:structure")
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
-    signed_in = [q["sql"] for q in captured.captured_queries if 'FROM "accounts_user" t ' in q["sql"]]
+    signed_in = [q["sql"] for q in captured.captured_queries if 'WHERE "accounts_user"."id" = ' in q["sql"]]
     assert len(signed_in) == 1 and 'JOIN "organisations_structure"' in signed_in[0]  # the user with its structure
     assert not any(q["sql"].startswith('SELECT "organisations_structure"') for q in captured.captured_queries)
     manager.set_password("un-autre-mot-de-passe-solide")
