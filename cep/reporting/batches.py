@@ -195,11 +195,10 @@ def _generate_lines(batch: ExportBatch, version) -> dict:
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         with connection.cursor() as cursor:
-            if outermost and connection.vendor == "postgresql":
+            if outermost:
                 # The three files see the same snapshot of the data.
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            if connection.vendor == "postgresql":
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_lock_key(batch)])
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_lock_key(batch)])
         ExportLine.objects.filter(batch=batch).delete()
         batch.generated_at = timezone.now()
         ExportBatch.objects.filter(pk=batch.pk).update(generated_at=batch.generated_at)
@@ -306,10 +305,7 @@ def import_return_file(*, batch: ExportBatch, resource: str, content: bytes, act
             f"Fichier retour refusé : lignes inconnues dans le fichier « {resource} » : {shown}.",
             field="file",
         )
-    if connection.vendor == "postgresql":
-        _apply_return_codes_sql(batch, resource, rows)
-    else:
-        _apply_return_codes_orm(batch, resource, rows)
+    _apply_return_codes(batch, resource, rows)
     if batch.status != BatchStatus.ACKNOWLEDGED:
         _update(batch, status=BatchStatus.ACKNOWLEDGED, acknowledged_at=timezone.now())
     accepted = sum(1 for _, code, _ in rows if code == ACCEPTED)
@@ -327,8 +323,8 @@ def import_return_file(*, batch: ExportBatch, resource: str, content: bytes, act
 RETURN_CHUNK = 5000
 
 
-def _apply_return_codes_sql(batch: ExportBatch, resource: str, rows) -> None:
-    """PostgreSQL: one UPDATE … FROM (VALUES …) per chunk."""
+def _apply_return_codes(batch: ExportBatch, resource: str, rows) -> None:
+    """One UPDATE … FROM (VALUES …) per chunk."""
     with connection.cursor() as cursor:
         for start in range(0, len(rows), RETURN_CHUNK):
             chunk = rows[start : start + RETURN_CHUNK]
@@ -341,18 +337,6 @@ def _apply_return_codes_sql(batch: ExportBatch, resource: str, rows) -> None:
                 f"WHERE l.batch_id = %s AND l.resource = %s AND l.line_number = v.line_number",
                 [ACCEPTED, *params, batch.pk, resource],
             )
-
-
-def _apply_return_codes_orm(batch: ExportBatch, resource: str, rows) -> None:
-    """Any database (the demo's SQLite): the cited lines read and updated with bulk_update, chunk by chunk."""
-    chunk_size = 500  # bulk_update writes a CASE per field: keep each statement's parameters few
-    for start in range(0, len(rows), chunk_size):
-        chunk = {number: (code, message) for number, code, message in rows[start : start + chunk_size]}
-        lines = list(batch.lines.filter(resource=resource, line_number__in=chunk).only("pk", "line_number"))
-        for line in lines:
-            line.return_code, line.return_message = chunk[line.line_number]
-            line.state = LineState.PROCESSED if line.return_code == ACCEPTED else LineState.REJECTED
-        ExportLine.objects.bulk_update(lines, ["return_code", "return_message", "state"])
 
 
 def previous_batch(batch: ExportBatch) -> ExportBatch | None:

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from django.db import connection
 
 from cep.common.dates import add_months
-from cep.common.errors import RuleViolation
 
 from . import pseudonyms
 from .contract import DELIMITER, ContractVersion, Resource
@@ -285,11 +284,6 @@ def query_params(scope: ExportScope, month: datetime.date, resource: str) -> dic
     }
 
 
-def ensure_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        raise RuleViolation("EXPORT", "La production du fichier mensuel nécessite PostgreSQL.")
-
-
 # Settings of the export's transaction (SET LOCAL: no effect outside a transaction), measured on a national month
 # of the 1,000,000-beneficiary base (docs/benchmarks.md):
 # - enough memory for the month's hashes and sort;
@@ -307,10 +301,6 @@ def tune(cursor) -> None:
 
 def insert_lines(batch: ExportBatch, version: ContractVersion) -> dict[str, dict[str, int]]:
     """Compute and record the lines of every file of the batch; returns counts per file and movement."""
-    if connection.vendor != "postgresql":  # the embedded SQLite of the demo: same lines, computed in Python
-        from .exports_portable import insert_lines as portable_insert_lines
-
-        return portable_insert_lines(batch, version)
     scope = ExportScope.of(batch)
     counts = {}
     with connection.cursor() as cursor:
@@ -349,11 +339,6 @@ def _copy_lines_sql(source_sql: str) -> str:
 
 def stream_file(batch_id: int, resource: Resource):
     """The file's bytes, chunk by chunk (header, then one line per chunk), straight from PostgreSQL."""
-    if connection.vendor != "postgresql":  # same bytes, read through the ORM
-        from .exports_portable import stream_file as portable_stream_file
-
-        yield from portable_stream_file(batch_id, resource)
-        return
     yield header_line(resource)
     sql = _copy_lines_sql(
         "SELECT line_number, movement, payload FROM reporting_exportline "
@@ -379,7 +364,6 @@ def file_digest(batch_id: int, resource: Resource) -> tuple[str, int]:
 
 def raw_copy(scope: ExportScope, month: datetime.date, resource: Resource):
     """Benchmark baseline: `COPY (final query) TO STDOUT`, the same lines computed without recording them."""
-    ensure_postgresql()
     yield header_line(resource)
     sql = _copy_lines_sql(lines_sql(resource, national=scope.national))
     yield from _copy(_mogrify(sql, query_params(scope, month, resource.name)))

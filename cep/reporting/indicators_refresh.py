@@ -12,9 +12,6 @@ after that instant, so the next refresh sees it.
 
 The CEPs in progress at month end are the cumulated flows (entries − moves − exits per phase) over the
 months of each structure (MonthlyStock): a change in month M recomputes the stock of M and after only.
-
-On any other database (the embedded SQLite of the demo) the same steps run in Python through the ORM
-(indicators_refresh_portable.py, same rows); the orchestration below is shared.
 """
 
 import datetime
@@ -52,11 +49,6 @@ def parse_month(text: str) -> datetime.date:
         return datetime.date(int(year), int(month), 1)
     except (ValueError, AttributeError):
         raise ValueError(f"Mois invalide « {text} » : attendu AAAA-MM, par exemple 2024-03.")
-
-
-def _portable() -> bool:
-    """Not PostgreSQL: the steps run through the ORM (indicators_refresh_portable.py)."""
-    return connection.vendor != "postgresql"
 
 
 # Duration histogram buckets (lower bound, in days): exact to 91, weekly to 364, 30-day to 1094, then one.
@@ -289,11 +281,6 @@ SELECT LEAST(clock_timestamp(), (SELECT min(xact_start) FROM pg_stat_activity
 
 def refresh_month(month: datetime.date, cursor=None) -> None:
     """Recompute every aggregate of one month (its rows are replaced), in the current transaction."""
-    if _portable():
-        from . import indicators_refresh_portable as portable
-
-        portable.refresh_month(month)
-        return
     month = month_start(month)
     params = {"s": month, "e": month_end(month)}
     with transaction.atomic():
@@ -327,11 +314,6 @@ def refresh_month(month: datetime.date, cursor=None) -> None:
 def _finish(cur, since: datetime.date | None) -> None:
     """Stock rows up to the current month, cumulated stocks from `since`, offers (all months: few rows)."""
     current = month_start(today())
-    if _portable():
-        from . import indicators_refresh_portable as portable
-
-        portable.finish(since, current)
-        return
     cur.execute(_STOCK_FILL, {"current": current})
     filled = cur.fetchone()[0]
     since = min(filter(None, [since, filled]), default=None)
@@ -342,10 +324,6 @@ def _finish(cur, since: datetime.date | None) -> None:
 
 
 def touched_months(since: datetime.datetime) -> list[datetime.date]:
-    if _portable():
-        from . import indicators_refresh_portable as portable
-
-        return portable.touched_months(since)
     with connection.cursor() as cur:
         cur.execute(_TOUCHED, {"wm": since})
         return [row[0] for row in cur.fetchall()]
@@ -353,17 +331,12 @@ def touched_months(since: datetime.datetime) -> list[datetime.date]:
 
 def all_months() -> list[datetime.date]:
     """Every month from the first CEP or CEP service to the current month."""
-    if _portable():
-        from . import indicators_refresh_portable as portable
-
-        first = portable.first_day()
-    else:
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT LEAST((SELECT min(entry_date) FROM enrolments_cep),"
-                " (SELECT min(proposed_on) FROM offers_service WHERE is_cep_level1 OR cep_id IS NOT NULL))"
-            )
-            first = cur.fetchone()[0]
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT LEAST((SELECT min(entry_date) FROM enrolments_cep),"
+            " (SELECT min(proposed_on) FROM offers_service WHERE is_cep_level1 OR cep_id IS NOT NULL))"
+        )
+        first = cur.fetchone()[0]
     if first is None:
         return []
     months, month, current = [], month_start(first), month_start(today())
@@ -379,10 +352,6 @@ def _state() -> RefreshState:
 
 
 def _lock_is_free() -> bool:
-    if _portable():
-        from . import indicators_refresh_portable as portable
-
-        return portable.is_free()
     with connection.cursor() as cur:
         cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
         if cur.fetchone()[0]:
@@ -394,8 +363,7 @@ def _lock_is_free() -> bool:
 def mark_queued() -> RefreshState:
     """Called when a background refresh is enqueued: the page shows it at once.
 
-    A state left « running » by a process that died (its advisory lock is gone; without PostgreSQL, started
-    more than ten minutes ago) is queued again."""
+    A state left « running » by a process that died (its advisory lock is gone) is queued again."""
     state = _state()
     if not state.is_busy or (state.state == RefreshState.State.RUNNING and _lock_is_free()):
         RefreshState.objects.filter(pk=1).update(state=RefreshState.State.QUEUED, months_done=0, months_total=0)
@@ -413,24 +381,15 @@ def refresh(
     - neither: incremental, the months touched since the last refresh (a full rebuild the first time).
     """
     started = time.monotonic()
-    portable = None
-    if _portable():
-        from . import indicators_refresh_portable as portable
-
-        portable.claim()  # RefreshBusy if another refresh runs
-    else:
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
-            if not cur.fetchone()[0]:
-                raise RefreshBusy("Une actualisation des indicateurs est déjà en cours.")
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+        if not cur.fetchone()[0]:
+            raise RefreshBusy("Une actualisation des indicateurs est déjà en cours.")
     try:
         state = _state()
-        if portable:
-            new_watermark = portable.watermark()
-        else:
-            with connection.cursor() as cur:
-                cur.execute(_WATERMARK)
-                new_watermark = cur.fetchone()[0]
+        with connection.cursor() as cur:
+            cur.execute(_WATERMARK)
+            new_watermark = cur.fetchone()[0]
         moves_watermark = months is None
         if months is not None:
             todo = sorted({month_start(m) for m in months})
@@ -447,10 +406,7 @@ def refresh(
             started_at=timezone.now(),
             error="",
         )
-        if full and portable:
-            with transaction.atomic():
-                portable.clear()
-        elif full:
+        if full:
             with transaction.atomic(), connection.cursor() as cur:
                 for table in ("monthlycount", "monthlyduration", "monthlystock", "cepledger"):
                     cur.execute(f"TRUNCATE reporting_{table}")
@@ -461,9 +417,7 @@ def refresh(
             if progress:
                 progress(done, len(todo), month)
         with transaction.atomic(), connection.cursor() as cur:
-            if moves_watermark and portable:
-                portable.upsert_ledger(None if full else state.watermark)
-            elif moves_watermark:
+            if moves_watermark:
                 where = "" if full else "WHERE updated_at > %(wm)s"
                 cur.execute(_LEDGER_UPSERT.format(where=where), {"wm": state.watermark})
             _finish(cur, todo[0] if todo else None)
@@ -485,6 +439,5 @@ def refresh(
         RefreshState.objects.filter(pk=1).update(state=RefreshState.State.FAILED, error=str(exc)[:2000])
         raise
     finally:
-        if not portable:
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
