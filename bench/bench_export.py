@@ -217,11 +217,11 @@ def _after_a_send(version_for_month) -> dict:
     """
     from django.db import transaction
 
-    from cep.reporting.batches import default_month
+    from cep.common.months import last_complete_month
     from cep.reporting.exports import file_digest, insert_lines
     from cep.reporting.models import BatchStatus, ExportBatch, LineState, Scope
 
-    month = default_month()
+    month = last_complete_month()
     before = (month - datetime.timedelta(days=1)).replace(day=1)
     sent_on = datetime.datetime.combine(month.replace(day=5), datetime.time(9), tzinfo=datetime.UTC)
     out = {"month": f"{month:%Y-%m}", "previous": f"{before:%Y-%m}", "sent_on": f"{sent_on:%Y-%m-%d}"}

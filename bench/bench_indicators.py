@@ -164,7 +164,7 @@ def _free_port() -> int:
 def _busiest_month():
     from django.db import connection
 
-    from cep.reporting.indicators_refresh import month_end
+    from cep.common.months import month_end
 
     with connection.cursor() as cur:
         cur.execute(

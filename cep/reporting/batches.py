@@ -15,12 +15,14 @@ from django.utils import timezone
 
 from cep.accounts.rights import Right, Role
 from cep.audit.services import record
+from cep.common import months
 from cep.common.access import ensure_right
-from cep.common.dates import add_months, today
+from cep.common.dates import today
 from cep.common.errors import RuleViolation
+from cep.common.months import month_bounds, month_start
 
 from .contract import get_version, version_for_month
-from .exports import ExportScope, insert_lines, month_bounds, stream_file
+from .exports import ExportScope, insert_lines, stream_file
 from .models import BatchStatus, ExportBatch, ExportFile, ExportLine, JobState, LineState, Movement, Scope
 from .validation import Report, Validator, load_schema
 
@@ -29,16 +31,12 @@ ACCEPTED = "0000"
 PROGRESS_EVERY = 5000
 
 
-def default_month(on: datetime.date | None = None) -> datetime.date:
-    """Last month (the month a manager produces by default)."""
-    return add_months((on or today()).replace(day=1), -1)
-
-
-def parse_month(text: str) -> datetime.date:
-    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text or "")
-    if not match or not 1 <= int(match.group(2)) <= 12:
+def parse_month(text: str | None) -> datetime.date:
+    """The declared month typed as AAAA-MM (months.parse_month), refused as a rule of the export."""
+    try:
+        return months.parse_month(text)
+    except ValueError:
         raise RuleViolation("EXPORT", "Indiquez le mois au format AAAA-MM (par exemple 2026-10).", field="month")
-    return datetime.date(int(match.group(1)), int(match.group(2)), 1)
 
 
 def _check_scope_right(actor, scope: str, structure) -> None:
@@ -56,8 +54,8 @@ def request_export(*, actor, month: datetime.date, structure=None, operator=None
     """Record a batch to produce and hand it to the background worker (or produce it now, run=False)."""
     scope = Scope.STRUCTURE if structure is not None else Scope.OPERATOR if operator is not None else Scope.NATIONAL
     _check_scope_right(actor, scope, structure)
-    month = month.replace(day=1)
-    if month >= today().replace(day=1):
+    month = month_start(month)
+    if month >= month_start(today()):
         raise RuleViolation(
             "EXPORT", f"Le mois {month:%m/%Y} n'est pas terminé : seul un mois échu peut être déclaré.", field="month"
         )

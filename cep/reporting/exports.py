@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from cep.common.dates import add_months
+from cep.common.months import month_bounds
 
 from . import pseudonyms
 from .contract import DELIMITER, ContractVersion, Resource
@@ -36,11 +36,6 @@ from .models import BatchStatus, ExportBatch, Scope
 SENT_STATUSES = (BatchStatus.TRANSMITTED, BatchStatus.ACKNOWLEDGED)
 CHANGE_MARGIN = datetime.timedelta(days=1)
 NEVER = datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC)
-
-
-def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
-    start = month.replace(day=1)
-    return start, add_months(start, 1) - datetime.timedelta(days=1)
 
 
 def _date(sql: str) -> str:

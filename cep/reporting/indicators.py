@@ -21,16 +21,11 @@ from django.db.models import Q, Sum
 from cep.accounts.rights import Right, Role
 from cep.common import plain_sql
 from cep.common.errors import RuleViolation
+from cep.common.months import last_complete_month, month_label, month_short, month_start, months_between
 
 from . import observer_secret, suppression
 from .indicator_models import Family, MonthlyCount, MonthlyDuration, MonthlyOffers, MonthlyStock, RefreshState
-from .indicators_refresh import month_start
 
-MONTHS_FR = [
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-]  # fmt: skip
-MONTHS_SHORT = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
 MAX_MONTHS = 36
 
 
@@ -106,24 +101,6 @@ CATEGORY_TABLES = [
     (Family.SERVICES, "services", "Services proposés par acte de service", "Acte de service", False),
     (Family.EXITS, "sorties", "Sorties par motif", "Motif de sortie", True),
 ]
-
-
-def month_label(month: datetime.date) -> str:
-    return f"{MONTHS_FR[month.month - 1]} {month.year}"
-
-
-def month_short(month: datetime.date) -> str:
-    return f"{MONTHS_SHORT[month.month - 1]} {month:%y}"
-
-
-def months_between(start: datetime.date, end: datetime.date) -> list[datetime.date]:
-    months, month = [], month_start(start)
-    while month <= end:
-        months.append(month)
-        month = (
-            month.replace(year=month.year + 1, month=1) if month.month == 12 else month.replace(month=month.month + 1)
-        )
-    return months
 
 
 # ---------------------------------------------------------------- scopes
@@ -725,12 +702,6 @@ def default_period(state: RefreshState | None = None) -> tuple[datetime.date, da
 
 
 # ---------------------------------------------------------------- observers' periods: one calendar year
-
-
-def last_complete_month() -> datetime.date:
-    from cep.common.dates import add_months, today
-
-    return add_months(month_start(today()), -1)
 
 
 def observer_period(year: int) -> tuple[datetime.date, datetime.date]:

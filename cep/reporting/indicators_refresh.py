@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cep.common.dates import add_months, today
+from cep.common.dates import today
+from cep.common.months import month_end, month_start, months_between
 
 from .indicator_models import RefreshState
 
@@ -32,23 +33,6 @@ Progress = Callable[[int, int, datetime.date | None], None]
 
 class RefreshBusy(Exception):
     """Another refresh holds the lock."""
-
-
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def month_end(month: datetime.date) -> datetime.date:
-    return add_months(month, 1) - datetime.timedelta(days=1)
-
-
-def parse_month(text: str) -> datetime.date:
-    """'2024-03' → date(2024, 3, 1); ValueError with a French message otherwise."""
-    try:
-        year, month = text.strip().split("-")
-        return datetime.date(int(year), int(month), 1)
-    except (ValueError, AttributeError):
-        raise ValueError(f"Mois invalide « {text} » : attendu AAAA-MM, par exemple 2024-03.")
 
 
 # Duration histogram buckets (lower bound, in days): exact to 91, weekly to 364, 30-day to 1094, then one.
@@ -339,11 +323,7 @@ def all_months() -> list[datetime.date]:
         first = cur.fetchone()[0]
     if first is None:
         return []
-    months, month, current = [], month_start(first), month_start(today())
-    while month <= current:
-        months.append(month)
-        month = add_months(month, 1)
-    return months
+    return months_between(first, month_start(today()))
 
 
 def _state() -> RefreshState:

@@ -2,7 +2,9 @@
 
 from django_tasks import task
 
-from .indicators_refresh import RefreshBusy, mark_queued, parse_month, refresh
+from cep.common.months import parse_month
+
+from .indicators_refresh import RefreshBusy, mark_queued, refresh
 
 
 @task()

@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from cep.common.months import month_end
+
 from .contract import DELIMITER, ContractVersion, Resource
 
 MAX_REPORTED = 200  # errors kept in the batch record (the total is counted)
@@ -111,9 +113,7 @@ class Validator:
         self.unique = [f.get("constraints", {}).get("unique", False) or f["name"] in keys for f in schema["fields"]]
         self.month_end = None
         if month is not None:
-            from .exports import month_bounds
-
-            self.month_end = month_bounds(month)[1].isoformat()
+            self.month_end = month_end(month).isoformat()
         self.reference = resource.reference_date if resource else None
         self.month = month
 

@@ -10,10 +10,11 @@ import pytest
 
 from cep.accounts.rights import Role
 from cep.common.dates import add_months
+from cep.common.months import last_complete_month
 from cep.enrolments import services as ceps
 from cep.offers.services import create_offer, propose_offer
 from cep.referentials import models as ref
-from cep.reporting.batches import default_month, mark_transmitted, request_export
+from cep.reporting.batches import mark_transmitted, request_export
 from cep.reporting.models import ExportBatch
 from tests.factories import BeneficiaryFactory, UserFactory
 
@@ -23,7 +24,7 @@ __all__ = ["build_month", "month", "month_data", "produce", "people", "transmit"
 @pytest.fixture
 def month():
     """Last month: the month a manager declares by default."""
-    return default_month()
+    return last_complete_month()
 
 
 def produce(*, actor, month, structure=None, operator=None) -> ExportBatch:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from cep.accounts.rights import Role
+from cep.common import months
 from cep.common.errors import RuleViolation
 from cep.organisations.models import Region
 from cep.referentials.models import Network
@@ -196,7 +197,7 @@ def test_observers_read_one_calendar_year_and_never_a_month_range(client, world)
         assert (2024, "2024") in response.context["form"].fields["annee"].choices
         with pytest.raises(RuleViolation):  # the domain refuses a month range for observers too
             indicators.dashboard(data.audience, "2019", datetime.date(2024, 1, 1), datetime.date(2024, 3, 1))
-    current = indicators.last_complete_month()
+    current = months.last_complete_month()
     assert indicators.observer_period(current.year) == (current.replace(month=1), current)  # year to date
 
 

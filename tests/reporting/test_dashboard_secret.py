@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from cep.accounts.rights import Role
+from cep.common.months import MONTHS_FR
 from cep.enrolments.models import Cep
 from cep.organisations.models import Region, Structure
 from cep.referentials.models import Network
@@ -266,7 +267,7 @@ def _check_stocks_and_flows(seen):
     """Stock of the month = stock of the month before + entries − exits (− moves out of phase 2, + into phase 3):
     the exits of a month, never shown, must not be read from three shown figures (January uses the December of
     the year before, read in that year's view)."""
-    months = indicators.MONTHS_FR
+    months = MONTHS_FR
     checked = 0
     for year, framework, title, scope, row, column in list(seen):
         if title != STOCK or row == "Total" or column == "Total":

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from cep.accounts.rights import Role
-from cep.reporting.batches import default_month
+from cep.common.months import last_complete_month
 from cep.reporting.models import BatchStatus, ExportBatch, JobState, LineState, Scope
 from tests.factories import UserFactory
 from tests.reporting.export_fixtures import *  # noqa: F401,F403
@@ -33,7 +33,7 @@ def test_manager_produces_downloads_and_transmits_last_months_file(signed_manage
     page = signed_manager.get(reverse("reporting:exports"))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Produire le fichier du mois" in html and f'value="{default_month():%Y-%m}"' in html
+    assert "Produire le fichier du mois" in html and f'value="{last_complete_month():%Y-%m}"' in html
     batch = _produce(signed_manager, month)
     assert (batch.scope, batch.structure_id, batch.job_state) == (Scope.STRUCTURE, structure.pk, JobState.DONE)
     detail = signed_manager.get(reverse("reporting:export_detail", args=[batch.pk])).content.decode()
@@ -88,7 +88,7 @@ def test_progress_is_polled_while_the_job_runs(signed_manager, structure):
     batch = ExportBatch.objects.create(
         scope=Scope.STRUCTURE,
         structure=structure,
-        month=default_month(),
+        month=last_complete_month(),
         contract_version="1.1.0",
         job_state=JobState.RUNNING,
         job_step="Contrôle des fichiers et calcul des empreintes",

@@ -11,6 +11,7 @@ from django.db import connection
 
 from cep.accounts.rights import Role
 from cep.common.dates import add_months, today
+from cep.common.months import month_end
 from cep.enrolments.models import Cep
 from cep.offers.models import Service, ServiceOffer
 from cep.referentials import models as ref
@@ -23,7 +24,7 @@ from cep.reporting.indicator_models import (
     MonthlyStock,
     RefreshState,
 )
-from cep.reporting.indicators_refresh import month_end, refresh
+from cep.reporting.indicators_refresh import refresh
 from tests.factories import BeneficiaryFactory, OperatorFactory, StructureFactory, UserFactory
 
 M = datetime.date(2024, 3, 1)  # the month under test

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
+from cep.common.months import month_label
 from cep.reporting import indicators
 from cep.reporting.indicators_tasks import enqueue_refresh
 
@@ -186,9 +187,7 @@ def indicators_xlsx(tables, data) -> bytes:
         sheet = book.create_sheet(title=table.key[:31])
         sheet.append([table.title])
         sheet["A1"].font = Font(bold=True)
-        sheet.append(
-            [f"{data.framework.label} — {indicators.month_label(data.start)} à {indicators.month_label(data.end)}"]
-        )
+        sheet.append([f"{data.framework.label} — {month_label(data.start)} à {month_label(data.end)}"])
         sheet.append(_header(table))
         for cell in sheet[3]:
             cell.font = Font(bold=True)

@@ -4,25 +4,14 @@ Structure managers and administrators choose a month range (debut / fin). Observ
 a time (annee; the current year up to its last complete month): fixed periods that never overlap, so that
 no two views can be subtracted to uncover a month (see cep/reporting/observer_secret.py)."""
 
-import datetime
-
 from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from cep.common.dates import add_months
+from cep.common.months import MONTHS_FR, last_complete_month, months_between, parse_month
 from cep.organisations.models import Region
 from cep.referentials.models import Network
-from cep.reporting.indicators import (
-    FRAMEWORKS,
-    MAX_MONTHS,
-    MONTHS_FR,
-    default_period,
-    last_complete_month,
-    months_between,
-    observer_period,
-    observer_years,
-)
-from cep.reporting.indicators_refresh import parse_month
+from cep.reporting.indicators import FRAMEWORKS, MAX_MONTHS, default_period, observer_period, observer_years
 
 
 class MonthField(forms.CharField):
@@ -144,7 +133,3 @@ def year_label(year: int) -> str:
     if year == current.year and current.month != 12:
         return f"{year} (cumul de janvier à {MONTHS_FR[current.month - 1]})"
     return str(year)
-
-
-def month_input(day: datetime.date) -> str:
-    return f"{day:%Y-%m}"

@@ -18,6 +18,7 @@ from dsfr.forms import DsfrBaseForm
 
 from cep.accounts.rights import Right, Role
 from cep.common.errors import RuleViolation
+from cep.common.months import last_complete_month
 from cep.organisations.models import Operator, Structure
 from cep.reporting import batches as service
 from cep.reporting.contract import get_version
@@ -113,7 +114,7 @@ class ReturnFileForm(DsfrBaseForm):
 def export_list(request):
     before = request.GET.get("avant")
     rows, next_cursor = service.batch_page(request.user, int(before) if (before or "").isdigit() else None)
-    form = ProduceForm(user=request.user, initial={"month": f"{service.default_month():%Y-%m}"})
+    form = ProduceForm(user=request.user, initial={"month": f"{last_complete_month():%Y-%m}"})
     return render(
         request,
         "reporting/exports_list.html",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cep.common.errors import RuleViolation
+from cep.common.months import month_start
 
 CONTRACT_DIR = Path(__file__).resolve().parent
 DELIMITER = ";"
@@ -376,7 +377,7 @@ def get_version(version: str) -> ContractVersion:
 
 def version_for_month(month: datetime.date) -> ContractVersion:
     """The version in force for the month (the last one whose first month is on or before it)."""
-    month = month.replace(day=1)
+    month = month_start(month)
     candidates = [v for v in VERSIONS if v.valid_from <= month]
     if not candidates:
         raise RuleViolation(

@@ -10,9 +10,9 @@ from tqdm import tqdm
 
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
+from cep.common.months import month_bounds
 from cep.organisations.models import Structure
 from cep.reporting.batches import parse_month, produce, request_export
-from cep.reporting.exports import month_bounds
 from cep.reporting.models import BatchStatus, JobState
 
 
