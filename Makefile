@@ -44,4 +44,4 @@ bench: install
 	DATABASE_URL=$(DATABASE_URL) $(PY) bench/run.py
 
 screenshots: install
-	DATABASE_URL=$(DATABASE_URL) $(UV) run --frozen pytest -p no:randomly tests/web/test_journey.py tests/web/test_manager_browser.py tests/reporting/test_dashboard_browser.py tests/reporting/test_exports_browser.py
+	DATABASE_URL=$(DATABASE_URL) $(UV) run --frozen pytest -p no:randomly tests/web/test_journey.py tests/web/test_manager_browser.py tests/reporting/indicators/test_dashboard_browser.py tests/reporting/exports/test_exports_browser.py

@@ -9,8 +9,8 @@ from cep.accounts.rights import Role
 from cep.common.dates import add_months, today
 from cep.common.months import last_complete_month
 from cep.organisations.models import Structure
-from cep.reporting.batches import request_export
-from cep.reporting.models import BatchStatus, ExportBatch
+from cep.reporting.exports.batches import request_export
+from cep.reporting.exports.models import BatchStatus, ExportBatch
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

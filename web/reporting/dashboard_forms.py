@@ -2,7 +2,7 @@
 
 Structure managers and administrators choose a month range (debut / fin). Observers read one calendar year at
 a time (annee; the current year up to its last complete month): fixed periods that never overlap, so that
-no two views can be subtracted to uncover a month (see cep/reporting/observer_secret.py)."""
+no two views can be subtracted to uncover a month (see cep/reporting/indicators/observer_secret.py)."""
 
 from django import forms
 from dsfr.forms import DsfrBaseForm
@@ -11,7 +11,8 @@ from cep.common.dates import add_months
 from cep.common.months import MONTHS_FR, last_complete_month, months_between, parse_month
 from cep.organisations.models import Region
 from cep.referentials.models import Network
-from cep.reporting.indicators import FRAMEWORKS, MAX_MONTHS, default_period, observer_period, observer_years
+from cep.reporting.indicators.dashboard_data import MAX_MONTHS, default_period, observer_period, observer_years
+from cep.reporting.indicators.frameworks import FRAMEWORKS
 
 
 class MonthField(forms.CharField):

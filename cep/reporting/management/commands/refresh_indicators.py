@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from cep.common.months import parse_month
-from cep.reporting.indicators_refresh import RefreshBusy, refresh
+from cep.reporting.indicators.refresh import RefreshBusy, refresh
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Monthly export batches: request, produce (background job), validate, transmit, import the return file.
+"""Monthly export batches: request, produce (background job), validate, transmit (the return file: returns.py).
 
 Status: généré → validé (only when the validator found no error) → transmis → accusé de réception (return file
 imported). A batch whose files have errors stays « généré »: fix the data and produce the month again.
@@ -7,7 +7,6 @@ imported). A batch whose files have errors stays « généré »: fix the data a
 import datetime
 import hashlib
 import logging
-import re
 import tempfile
 
 from django.db import connection, transaction
@@ -22,12 +21,13 @@ from cep.common.errors import RuleViolation
 from cep.common.months import month_bounds, month_start
 
 from .contract import get_version, version_for_month
-from .exports import ExportScope, insert_lines, stream_file
+from .files import stream_file
+from .lines import insert_lines
 from .models import BatchStatus, ExportBatch, ExportFile, ExportLine, JobState, LineState, Movement, Scope
+from .scopes import ExportScope
 from .validation import Report, Validator, load_schema
 
 logger = logging.getLogger(__name__)
-ACCEPTED = "0000"
 PROGRESS_EVERY = 5000
 
 
@@ -245,196 +245,3 @@ def mark_transmitted(*, batch: ExportBatch, actor) -> ExportBatch:
         structure_id=batch.structure_id,
     )
     return batch
-
-
-def parse_return_file(content: bytes) -> list[tuple[int, str, str]]:
-    """`ligne;code;message` lines (an optional header line). Every error is reported, nothing is applied."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RuleViolation("RETOUR", "Le fichier retour doit être un fichier CSV encodé en UTF-8.", field="file")
-    rows, errors, seen = [], [], set()
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        parts = [p.strip() for p in raw.split(";", 2)]
-        if number == 1 and not parts[0].isdigit():
-            continue  # header
-        if len(parts) < 2:
-            errors.append(f"ligne {number} : le format attendu est « numéro de ligne;code;message »")
-            continue
-        line, code, message = parts[0], parts[1], parts[2] if len(parts) > 2 else ""
-        if not line.isdigit():
-            errors.append(f"ligne {number} : « {line} » n'est pas un numéro de ligne")
-        elif not re.fullmatch(r"[A-Za-z0-9]{4}", code):
-            errors.append(
-                f"ligne {number} : le code retour « {code} » doit comporter 4 caractères (lettres ou chiffres)"
-            )
-        elif int(line) in seen:
-            errors.append(f"ligne {number} : la ligne {line} est citée deux fois")
-        else:
-            seen.add(int(line))
-            rows.append((int(line), code, message[:500]))
-    if errors:
-        more = f" (et {len(errors) - 5} autre(s))" if len(errors) > 5 else ""
-        raise RuleViolation("RETOUR", "Fichier retour refusé : " + " ; ".join(errors[:5]) + more + ".", field="file")
-    if not rows:
-        raise RuleViolation("RETOUR", "Le fichier retour ne contient aucune ligne.", field="file")
-    return rows
-
-
-@transaction.atomic
-def import_return_file(*, batch: ExportBatch, resource: str, content: bytes, actor) -> dict[str, int]:
-    """Set each cited line's state (0000 = traitée, any other code = rejetée) and its return code and message."""
-    ensure_can_manage(actor, batch)
-    batch = ExportBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.status not in (BatchStatus.TRANSMITTED, BatchStatus.ACKNOWLEDGED):
-        raise RuleViolation("RETOUR", "Un fichier retour ne s'importe que pour un lot transmis.")
-    version = get_version(batch.contract_version)
-    if resource not in version.resources:
-        raise RuleViolation("RETOUR", "Choisissez le fichier concerné par ce retour.", field="resource")
-    rows = parse_return_file(content)
-    numbers = set(batch.lines.filter(resource=resource).values_list("line_number", flat=True))
-    unknown = sorted(n for n, _, _ in rows if n not in numbers)
-    if unknown:
-        shown = ", ".join(str(n) for n in unknown[:10])
-        raise RuleViolation(
-            "RETOUR",
-            f"Fichier retour refusé : lignes inconnues dans le fichier « {resource} » : {shown}.",
-            field="file",
-        )
-    _apply_return_codes(batch, resource, rows)
-    if batch.status != BatchStatus.ACKNOWLEDGED:
-        _update(batch, status=BatchStatus.ACKNOWLEDGED, acknowledged_at=timezone.now())
-    accepted = sum(1 for _, code, _ in rows if code == ACCEPTED)
-    record(
-        actor=actor,
-        action="import_export_return",
-        obj=batch,
-        before=None,
-        after={"resource": resource, "processed": accepted, "rejected": len(rows) - accepted},
-        structure_id=batch.structure_id,
-    )
-    return {"processed": accepted, "rejected": len(rows) - accepted}
-
-
-RETURN_CHUNK = 5000
-
-
-def _apply_return_codes(batch: ExportBatch, resource: str, rows) -> None:
-    """One UPDATE … FROM (VALUES …) per chunk."""
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), RETURN_CHUNK):
-            chunk = rows[start : start + RETURN_CHUNK]
-            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
-            params = [v for row in chunk for v in row]
-            cursor.execute(
-                f"UPDATE reporting_exportline l SET return_code = v.code, return_message = v.message, "
-                f"state = CASE WHEN v.code = %s THEN 'processed' ELSE 'rejected' END "
-                f"FROM (VALUES {values}) AS v(line_number, code, message) "
-                f"WHERE l.batch_id = %s AND l.resource = %s AND l.line_number = v.line_number",
-                [ACCEPTED, *params, batch.pk, resource],
-            )
-
-
-def previous_batch(batch: ExportBatch) -> ExportBatch | None:
-    return (
-        ExportScope.of(batch)
-        .batches()
-        .filter(month=batch.month, job_state=JobState.DONE, pk__lt=batch.pk)
-        .order_by("-pk")
-        .first()
-    )
-
-
-def differences(batch: ExportBatch, limit: int = 100) -> dict | None:
-    """Lines added, removed or changed since the previous production of the same month (None: first one)."""
-    previous = previous_batch(batch)
-    if previous is None:
-        return None
-    version = get_version(batch.contract_version)
-    result = {"previous": previous, "identical": previous.sha256 == batch.sha256, "items": [], "counts": {}}
-    if result["identical"]:
-        return result
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT coalesce(a.resource, b.resource), a.line_number, b.line_number, a.movement, b.movement,
-                   a.payload, b.payload,
-                   CASE WHEN b.id IS NULL THEN 'added' WHEN a.id IS NULL THEN 'removed' ELSE 'changed' END AS kind
-            FROM (SELECT * FROM reporting_exportline WHERE batch_id = %s) a
-            FULL OUTER JOIN (SELECT * FROM reporting_exportline WHERE batch_id = %s) b
-              ON a.resource = b.resource AND a.object_id = b.object_id
-            WHERE a.id IS NULL OR b.id IS NULL OR a.line_hash <> b.line_hash OR a.movement <> b.movement
-            ORDER BY 1, coalesce(a.line_number, b.line_number)
-            """,
-            [batch.pk, previous.pk],
-        )
-        rows = cursor.fetchall()
-    for resource, new_no, old_no, new_mv, old_mv, new_payload, old_payload, kind in rows:
-        result["counts"][kind] = result["counts"].get(kind, 0) + 1
-        if len(result["items"]) >= limit:
-            continue
-        names = version.resources[resource].fields
-        new_values = new_payload.split(";") if new_payload is not None else [""] * len(names)
-        old_values = old_payload.split(";") if old_payload is not None else [""] * len(names)
-        key_index = names.index(version.resources[resource].key)
-        changes = [
-            (name, old, new) for name, old, new in zip(names, old_values, new_values, strict=False) if old != new
-        ]
-        if new_mv != old_mv and kind == "changed":
-            changes.insert(0, ("type_mouvement", old_mv, new_mv))
-        result["items"].append(
-            {
-                "resource": resource,
-                "kind": kind,
-                "line": new_no,
-                "previous_line": old_no,
-                "key": (new_values if new_payload is not None else old_values)[key_index],
-                "changes": changes if kind == "changed" else [],
-            }
-        )
-    return result
-
-
-# Queries for the pages ---------------------------------------------------------------------------------------
-
-
-def visible_batches(user):
-    """The batches a user may see: their structure's; every batch for an administrator without structure."""
-    qs = ExportBatch.objects.select_related("structure", "operator", "created_by")
-    if user.role == Role.ADMIN and user.structure_id is None:
-        return qs
-    return qs.filter(scope=Scope.STRUCTURE, structure_id=user.structure_id)
-
-
-def batch_page(user, before: int | None = None, size: int = 20) -> tuple[list[ExportBatch], int | None]:
-    """Keyset page of batches, newest first; returns the rows and the cursor of the next page."""
-    qs = visible_batches(user).order_by("-pk")
-    if before:
-        qs = qs.filter(pk__lt=before)
-    rows = list(qs[: size + 1])
-    return rows[:size], (rows[size - 1].pk if len(rows) > size else None)
-
-
-def get_batch(user, pk: int) -> ExportBatch:
-    """A visible batch or ExportBatch.DoesNotExist (another structure's batch does not exist for the user)."""
-    return visible_batches(user).prefetch_related("files").get(pk=pk)
-
-
-def line_page(batch: ExportBatch, *, resource: str = "", state: str = "", after: tuple | None = None, size=50):
-    """Keyset page of a batch's lines (optionally one file or one state), for the return codes table."""
-    qs = batch.lines.order_by("resource", "line_number").only(
-        "resource", "line_number", "movement", "state", "return_code", "return_message"
-    )
-    if resource:
-        qs = qs.filter(resource=resource)
-    if state:
-        qs = qs.filter(state=state)
-    if after:
-        from django.db.models import Q
-
-        qs = qs.filter(Q(resource__gt=after[0]) | Q(resource=after[0], line_number__gt=after[1]))
-    rows = list(qs[: size + 1])
-    nxt = (rows[size - 1].resource, rows[size - 1].line_number) if len(rows) > size else None
-    return rows[:size], nxt

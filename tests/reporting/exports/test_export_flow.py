@@ -13,14 +13,16 @@ from cep.common.dates import add_months
 from cep.common.errors import RuleViolation
 from cep.enrolments import services as ceps
 from cep.enrolments.models import Cep
-from cep.reporting import pseudonyms
-from cep.reporting.batches import differences, import_return_file, mark_transmitted, request_export
-from cep.reporting.contract import get_version
-from cep.reporting.exports import stream_file
-from cep.reporting.models import BatchStatus, ExportLine, JobState, LineState, Scope
+from cep.reporting.exports import pseudonyms
+from cep.reporting.exports.batches import mark_transmitted, request_export
+from cep.reporting.exports.contract import get_version
+from cep.reporting.exports.files import stream_file
+from cep.reporting.exports.models import BatchStatus, ExportLine, JobState, LineState, Scope
+from cep.reporting.exports.queries import differences
+from cep.reporting.exports.returns import import_return_file
 from tests.factories import StructureFactory, UserFactory
-from tests.reporting.export_fixtures import *  # noqa: F401,F403
-from tests.reporting.export_fixtures import build_month, frictionless_errors, produce
+from tests.reporting.exports.export_fixtures import *  # noqa: F401,F403
+from tests.reporting.exports.export_fixtures import build_month, frictionless_errors, produce
 
 pytestmark = pytest.mark.django_db
 
@@ -362,7 +364,7 @@ def test_cep_monthly_command_exports_every_structure(month_data, structure, mont
 
 def test_progress_is_written_while_validating(month_data, manager, structure, month, monkeypatch):
     """Progress updates query the database between rows: they must not meet a COPY still running."""
-    from cep.reporting import batches
+    from cep.reporting.exports import batches
 
     seen = []
     original = batches._update

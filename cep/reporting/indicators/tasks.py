@@ -4,7 +4,7 @@ from django_tasks import task
 
 from cep.common.months import parse_month
 
-from .indicators_refresh import RefreshBusy, mark_queued, refresh
+from .refresh import RefreshBusy, mark_queued, refresh
 
 
 @task()

@@ -10,13 +10,13 @@ from django.test import Client
 from django.urls import reverse
 
 from cep.accounts.rights import Role
-from cep.reporting.indicators_refresh import refresh
+from cep.reporting.indicators.refresh import refresh
 from tests.factories import UserFactory
-from tests.reporting.test_indicators import build_data
+from tests.reporting.indicators.test_indicators import build_data
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]  # fmt: skip

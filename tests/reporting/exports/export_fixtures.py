@@ -1,6 +1,6 @@
 """Fixtures of the monthly export tests: a demo-like month built with the factories and the domain services.
 
-Imported with `from tests.reporting.export_fixtures import *` by the test_export* modules (the indicators
+Imported with `from tests.reporting.exports.export_fixtures import *` by the test_export* modules (the indicators
 helper owns tests/reporting/conftest.py, if any).
 """
 
@@ -14,8 +14,8 @@ from cep.common.months import last_complete_month
 from cep.enrolments import services as ceps
 from cep.offers.services import create_offer, propose_offer
 from cep.referentials import models as ref
-from cep.reporting.batches import mark_transmitted, request_export
-from cep.reporting.models import ExportBatch
+from cep.reporting.exports.batches import mark_transmitted, request_export
+from cep.reporting.exports.models import ExportBatch
 from tests.factories import BeneficiaryFactory, UserFactory
 
 __all__ = ["build_month", "month", "month_data", "produce", "people", "transmit"]

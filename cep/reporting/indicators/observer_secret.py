@@ -24,9 +24,13 @@ from django.core.cache import cache
 from django.db.models import Q, Sum
 
 from cep.common.dates import add_months
+from cep.common.months import months_between
 
 from . import suppression
-from .indicator_models import MonthlyCount, MonthlyDuration, MonthlyStock
+from .frameworks import FRAMEWORKS
+from .models import MonthlyCount, MonthlyDuration, MonthlyStock
+from .raw import Raw
+from .tables import people_tables
 
 NATION_ID = ("n",)
 
@@ -45,8 +49,6 @@ def scope_id(scope) -> tuple:
 def _fetch_split(start: datetime.date, end: datetime.date) -> dict[tuple, object]:
     """Raw aggregates of the people tables per (région, network) crossing, summed into the nation, each région
     and each network. Crossings ("x", région, network) are never shown; only those with data exist."""
-    from .indicators import Raw
-
     raws: dict[tuple, Raw] = defaultdict(Raw)
     period = Q(month__gte=start, month__lte=end)
     cross = ("region_id", "network_id")
@@ -163,8 +165,6 @@ def protect_year(start: datetime.date, end: datetime.date, version: int) -> dict
 
 
 def _protect_year(start, end) -> dict:
-    from .indicators import FRAMEWORKS, months_between, people_tables
-
     months = months_between(start, end)
     raws = _fetch_split(start, end)
     scopes = list(raws)

@@ -3,9 +3,9 @@
 Every table is keyed by month (first day) and structure; the structure's operator, network, région and
 département are copied into each row when it is computed, so that the dashboards filter and sum without joins.
 The tables hold counts only (never a person): they are what observers read. The 2014 / 2019 frameworks are two
-views over the same rows (see cep/reporting/indicators.py).
+views over the same rows (see frameworks.py).
 
-Refreshed by cep/reporting/indicators_refresh.py (set-based SQL, one month at a time, incrementally).
+Refreshed by refresh.py (set-based SQL, one month at a time, incrementally).
 """
 
 from django.db import models
@@ -81,8 +81,8 @@ class MonthlyStock(_Located):
 class MonthlyDuration(_Located):
     """Histogram of the durations (days) of the CEPs that ended in the month.
 
-    phase: 2, 3, or 0 for the whole CEP. bucket: lower bound in days of the bucket (see DURATION_BUCKETS in
-    indicators.py): exact days up to 92, then 7-day buckets up to 365, then 30-day buckets, then one last bucket.
+    phase: 2, 3, or 0 for the whole CEP. bucket: lower bound in days of the bucket (see durations.py): exact
+    days up to 92, then 7-day buckets up to 365, then 30-day buckets, then one last bucket.
     Percentiles cannot be summed; histograms can: the quartiles of any scope and period are computed from the
     summed histogram (exact below 92 days, within the bucket's width above).
     """

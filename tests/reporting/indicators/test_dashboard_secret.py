@@ -23,10 +23,10 @@ from cep.common.months import MONTHS_FR
 from cep.enrolments.models import Cep
 from cep.organisations.models import Region, Structure
 from cep.referentials.models import Network
-from cep.reporting import indicators
-from cep.reporting.indicators_refresh import refresh
+from cep.reporting.indicators import dashboard_data
+from cep.reporting.indicators.refresh import refresh
 from tests.factories import BeneficiaryFactory, OperatorFactory, StructureFactory, UserFactory
-from tests.reporting.test_indicators import build_data
+from tests.reporting.indicators.test_indicators import build_data
 
 URL = reverse("reporting:dashboard")
 DOWNLOAD = reverse("reporting:dashboard_download")
@@ -253,7 +253,7 @@ def test_observer_pages_show_the_same_secret_as_the_downloads(client, world):
             for row_label, row in body:
                 for column, (text, _, _) in zip(table.columns_shown, row, strict=True):
                     assert cells[(table.title, label, row_label, column)] == text
-    assert indicators.observer_period(2024) == (data.start, data.end)
+    assert dashboard_data.observer_period(2024) == (data.start, data.end)
 
 
 STOCK, ENTRIES, MOVES = (

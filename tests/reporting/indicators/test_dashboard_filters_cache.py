@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.reporting.test_dashboard import PERIOD, URL, YEAR, world  # noqa: F401 (fixture)
+from tests.reporting.indicators.test_dashboard import PERIOD, URL, YEAR, world  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 

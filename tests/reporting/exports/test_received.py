@@ -5,10 +5,10 @@ from django.urls import reverse
 
 from cep.accounts.rights import Role
 from cep.audit.models import AuditEntry
-from cep.reporting.models import BatchStatus
+from cep.reporting.exports.models import BatchStatus
 from tests.factories import UserFactory
-from tests.reporting.export_fixtures import *  # noqa: F401,F403
-from tests.reporting.export_fixtures import produce, transmit
+from tests.reporting.exports.export_fixtures import *  # noqa: F401,F403
+from tests.reporting.exports.export_fixtures import produce, transmit
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from cep.accounts.rights import Role
 from cep.common.months import last_complete_month
-from cep.reporting.models import BatchStatus, ExportBatch, JobState, LineState, Scope
+from cep.reporting.exports.models import BatchStatus, ExportBatch, JobState, LineState, Scope
 from tests.factories import UserFactory
-from tests.reporting.export_fixtures import *  # noqa: F401,F403
+from tests.reporting.exports.export_fixtures import *  # noqa: F401,F403
 
 pytestmark = pytest.mark.django_db
 

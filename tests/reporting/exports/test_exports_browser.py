@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 
 from cep.accounts.rights import Role
-from cep.reporting.models import BatchStatus, ExportBatch
+from cep.reporting.exports.models import BatchStatus, ExportBatch
 from tests.factories import UserFactory
-from tests.reporting.export_fixtures import *  # noqa: F401,F403
-from tests.reporting.test_dashboard_browser import _check, _page, browser  # noqa: F401
+from tests.reporting.exports.export_fixtures import *  # noqa: F401,F403
+from tests.reporting.indicators.test_dashboard_browser import _check, _page, browser  # noqa: F401
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 

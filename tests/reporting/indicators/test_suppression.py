@@ -1,9 +1,10 @@
-"""Small-cell suppression (cep/reporting/suppression.py): nothing under 3 people can be read or recomputed."""
+"""Small-cell suppression (cep/reporting/indicators/suppression.py): nothing under 3 people can be read or
+recomputed."""
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cep.reporting.suppression import OK, PRIMARY, SECONDARY, protect, protect_system
+from cep.reporting.indicators.suppression import OK, PRIMARY, SECONDARY, protect, protect_system
 
 
 def _lines(m, n, row_totals, col_totals):

@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cep.common.plain_sql import load
-from cep.reporting import indicators
-from cep.reporting.indicator_models import RefreshState
+from cep.reporting.indicators import dashboard_data
+from cep.reporting.indicators.models import RefreshState
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def _fields(obj):
 def test_refresh_state_is_the_orm_row_in_one_query():
     RefreshState.objects.update_or_create(pk=1, defaults={"version": 7, "last_months": ["2024-01", "2024-02"]})
     with CaptureQueriesContext(connection) as captured:
-        state = indicators.refresh_state()
+        state = dashboard_data.refresh_state()
     assert len(captured.captured_queries) == 1
     assert _fields(state) == _fields(RefreshState.objects.get(pk=1))
     assert state.last_months == ["2024-01", "2024-02"]  # JSON decoded by the field's converter
@@ -30,4 +30,4 @@ def test_refresh_state_is_the_orm_row_in_one_query():
 def test_missing_or_malformed_key_is_none():
     RefreshState.objects.filter(pk=1).delete()
     assert load(RefreshState, 1) is None and load(RefreshState, "x") is None
-    assert indicators.refresh_state().version == 0  # the default state, not saved
+    assert dashboard_data.refresh_state().version == 0  # the default state, not saved

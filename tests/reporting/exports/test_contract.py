@@ -7,10 +7,10 @@ import pytest
 from frictionless import Schema
 
 from cep.common.errors import RuleViolation
-from cep.reporting.contract import CONTRACT_DIR, FIELDS, VERSIONS, get_version, version_for_month
-from cep.reporting.contract.schema import build_schema, generated_files
-from cep.reporting.validation import Validator, load_schema, validate_text
-from tests.reporting.export_fixtures import frictionless_errors
+from cep.reporting.exports.contract import CONTRACT_DIR, FIELDS, VERSIONS, get_version, version_for_month
+from cep.reporting.exports.contract.schema import build_schema, generated_files
+from cep.reporting.exports.validation import Validator, load_schema, validate_text
+from tests.reporting.exports.export_fixtures import frictionless_errors
 
 pytestmark = pytest.mark.django_db
 

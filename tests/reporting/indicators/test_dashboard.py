@@ -15,13 +15,14 @@ from cep.common import months
 from cep.common.errors import RuleViolation
 from cep.organisations.models import Region
 from cep.referentials.models import Network
-from cep.reporting import indicators
-from cep.reporting.indicator_models import MonthlyCount, RefreshState
-from cep.reporting.indicators_refresh import refresh
-from cep.reporting.suppression import OK
+from cep.reporting.indicators import audiences, dashboard_data, frameworks
+from cep.reporting.indicators.models import MonthlyCount, RefreshState
+from cep.reporting.indicators.raw import fetch
+from cep.reporting.indicators.refresh import refresh
+from cep.reporting.indicators.suppression import OK
 from tests.factories import UserFactory
-from tests.reporting.test_indicators import M, build_data
-from tests.reporting.test_suppression import assert_safe
+from tests.reporting.indicators.test_indicators import M, build_data
+from tests.reporting.indicators.test_suppression import assert_safe
 
 PERIOD = {"debut": "2024-01", "fin": "2024-04"}  # structure managers and administrators: free month ranges
 YEAR = {"annee": "2024"}  # observers: one calendar year at a time
@@ -144,7 +145,7 @@ def test_national_observer_filters_by_region_or_network_beside_the_nation(client
     scope, nation = client.get(URL, {**YEAR, "reseau": "france_travail"}).context["data"].audience.scopes
     assert (scope.region_id, scope.network_id) == (None, "france_travail")
     assert (nation.region_id, nation.network_id) == (None, None)  # the network beside the whole nation
-    raw = indicators.fetch(scope, M.replace(month=1), M.replace(month=12))
+    raw = fetch(scope, M.replace(month=1), M.replace(month=12))
     assert sum(n for k, n in raw.counts.items() if k[1] == "entries") == _sum(
         structure_id=structures[1].pk, family="entries", year=True
     )
@@ -164,9 +165,9 @@ def test_national_observer_may_not_cross_a_region_with_a_network(client, world):
     assert {row[0] for row in _csv(download)[2:] if len(row) > 2 and row[0] != "Périmètre"} == {"France entière"}
     corse, network = Region.objects.get(pk="94"), Network.objects.get(pk="france_travail")
     with pytest.raises(RuleViolation):
-        indicators.audience_for(users["national"], region=corse, network=network)
+        audiences.audience_for(users["national"], region=corse, network=network)
     # The administrator keeps the crossing (exact figures, no secret).
-    admin = indicators.audience_for(users["admin"], region=corse, network=network)
+    admin = audiences.audience_for(users["admin"], region=corse, network=network)
     assert (admin.scopes[0].region_id, admin.scopes[0].network_id, admin.suppress) == ("94", "france_travail", False)
 
 
@@ -196,9 +197,9 @@ def test_observers_read_one_calendar_year_and_never_a_month_range(client, world)
         assert "année 2024" in body and 'name="debut"' not in body and 'name="annee"' in body
         assert (2024, "2024") in response.context["form"].fields["annee"].choices
         with pytest.raises(RuleViolation):  # the domain refuses a month range for observers too
-            indicators.dashboard(data.audience, "2019", datetime.date(2024, 1, 1), datetime.date(2024, 3, 1))
+            dashboard_data.dashboard(data.audience, "2019", datetime.date(2024, 1, 1), datetime.date(2024, 3, 1))
     current = months.last_complete_month()
-    assert indicators.observer_period(current.year) == (current.replace(month=1), current)  # year to date
+    assert dashboard_data.observer_period(current.year) == (current.replace(month=1), current)  # year to date
 
 
 @pytest.mark.django_db
@@ -236,7 +237,7 @@ def test_dashboard_query_count_is_pinned(client, world, django_assert_max_num_qu
     _, users = world
     client.force_login(users[role])
     cache.clear()
-    indicators._LABELS["data"] = None
+    frameworks._LABELS["data"] = None
     params = PERIOD if role == "manager" else YEAR
     with django_assert_max_num_queries(cold):
         assert client.get(URL, params).status_code == 200
@@ -264,10 +265,10 @@ def test_refresh_from_the_page(client, world):
 @pytest.mark.django_db
 def test_dashboard_totals_equal_the_counts_recomputed_from_the_export_files(client, world):
     """For a month, entries, services and exits of the dashboard (levels 2 and 3) = lines of the monthly files."""
-    from cep.reporting.batches import request_export
-    from cep.reporting.contract import get_version
-    from cep.reporting.exports import stream_file
-    from cep.reporting.models import BatchStatus, JobState
+    from cep.reporting.exports.batches import request_export
+    from cep.reporting.exports.contract import get_version
+    from cep.reporting.exports.files import stream_file
+    from cep.reporting.exports.models import BatchStatus, JobState
 
     structures, _ = world
     seen = Counter()
@@ -307,8 +308,8 @@ def test_the_year_in_progress_is_labelled_year_to_date_up_to_its_last_complete_m
     from web.reporting.dashboard_forms import year_label
 
     monkeypatch.setattr(dates, "today", lambda: datetime.date(2024, 4, 15))
-    assert indicators.observer_period(2024) == (datetime.date(2024, 1, 1), datetime.date(2024, 3, 1))
-    assert indicators.observer_period(2023) == (datetime.date(2023, 1, 1), datetime.date(2023, 12, 1))
+    assert dashboard_data.observer_period(2024) == (datetime.date(2024, 1, 1), datetime.date(2024, 3, 1))
+    assert dashboard_data.observer_period(2023) == (datetime.date(2023, 1, 1), datetime.date(2023, 12, 1))
     assert year_label(2024) == "2024 (cumul de janvier à mars)" and year_label(2023) == "2023"
     cache.clear()
     client.force_login(world[1]["regional"])
@@ -316,4 +317,4 @@ def test_the_year_in_progress_is_labelled_year_to_date_up_to_its_last_complete_m
     assert "année 2024 (année en cours : cumul de janvier à mars 2024)" in " ".join(response.content.decode().split())
     assert response.context["data"].end == datetime.date(2024, 3, 1)  # April is not complete: not shown
     monkeypatch.setattr(dates, "today", lambda: datetime.date(2025, 1, 10))
-    assert year_label(2024) == "2024" and indicators.observer_period(2024)[1] == datetime.date(2024, 12, 1)
+    assert year_label(2024) == "2024" and dashboard_data.observer_period(2024)[1] == datetime.date(2024, 12, 1)

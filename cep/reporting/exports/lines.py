@@ -17,13 +17,11 @@ ones; a recomputed line whose hash is unchanged produces nothing.
 
 Everything is one SQL statement per file (INSERT … SELECT into reporting_exportline), with line numbers in a
 deterministic order (movement, reference date, internal id). The file is then streamed from the lines with
-COPY … TO STDOUT: no Python loop over rows, no timestamp inside, so a month regenerated from unchanged data
-gives byte-identical files.
+COPY … TO STDOUT (files.py): no Python loop over rows, no timestamp inside, so a month regenerated from
+unchanged data gives byte-identical files.
 """
 
 import datetime
-import hashlib
-from dataclasses import dataclass
 
 from django.db import connection
 
@@ -31,7 +29,8 @@ from cep.common.months import month_bounds
 
 from . import pseudonyms
 from .contract import DELIMITER, ContractVersion, Resource
-from .models import BatchStatus, ExportBatch, Scope
+from .models import BatchStatus, ExportBatch
+from .scopes import ExportScope
 
 SENT_STATUSES = (BatchStatus.TRANSMITTED, BatchStatus.ACKNOWLEDGED)
 CHANGE_MARGIN = datetime.timedelta(days=1)
@@ -218,44 +217,6 @@ def lines_sql(resource: Resource, *, national: bool = False) -> str:
     FROM moves"""
 
 
-@dataclass(frozen=True)
-class ExportScope:
-    scope: str
-    structure_id: int | None = None
-    operator_id: int | None = None
-
-    @classmethod
-    def of(cls, batch: ExportBatch) -> "ExportScope":
-        return cls(batch.scope, batch.structure_id, batch.operator_id)
-
-    def structure_ids(self) -> list[int]:
-        from cep.organisations.models import Structure
-
-        if self.scope == Scope.STRUCTURE:
-            return [self.structure_id]
-        qs = Structure.objects.all()
-        if self.scope == Scope.OPERATOR:
-            qs = qs.filter(operator_id=self.operator_id)
-        return sorted(qs.values_list("pk", flat=True))
-
-    @property
-    def national(self) -> bool:
-        return self.scope == Scope.NATIONAL
-
-    @property
-    def suffix(self) -> str:
-        if self.scope == Scope.STRUCTURE:
-            return f"structure-{self.structure_id}"
-        if self.scope == Scope.OPERATOR:
-            return f"operateur-{self.operator_id}"
-        return "national"
-
-    def batches(self):
-        return ExportBatch.objects.filter(
-            scope=self.scope, structure_id=self.structure_id, operator_id=self.operator_id
-        )
-
-
 def query_params(scope: ExportScope, month: datetime.date, resource: str) -> dict:
     """Parameters of `lines_sql`: bounds, scope, earlier transmitted batches and the change threshold."""
     start, end = month_bounds(month)
@@ -314,51 +275,3 @@ def insert_lines(batch: ExportBatch, version: ContractVersion) -> dict[str, dict
             )
             counts[resource.name] = dict(cursor.fetchall())
     return counts
-
-
-def header_line(resource: Resource) -> bytes:
-    return (DELIMITER.join(resource.all_fields) + "\n").encode()
-
-
-def _mogrify(sql: str, params) -> str:
-    with connection.cursor() as cursor:
-        return cursor.cursor.mogrify(sql, params)
-
-
-def _copy_lines_sql(source_sql: str) -> str:
-    return (
-        f"COPY (SELECT line_number || '{DELIMITER}' || movement || '{DELIMITER}' || payload "
-        f"FROM ({source_sql}) q ORDER BY line_number) TO STDOUT"
-    )
-
-
-def stream_file(batch_id: int, resource: Resource):
-    """The file's bytes, chunk by chunk (header, then one line per chunk), straight from PostgreSQL."""
-    yield header_line(resource)
-    sql = _copy_lines_sql(
-        "SELECT line_number, movement, payload FROM reporting_exportline "
-        "WHERE batch_id = %(batch)s AND resource = %(resource)s"
-    )
-    yield from _copy(_mogrify(sql, {"batch": batch_id, "resource": resource.name}))
-
-
-def _copy(sql: str):
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(sql) as copy:
-            for chunk in copy:
-                yield bytes(chunk)
-
-
-def file_digest(batch_id: int, resource: Resource) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    for chunk in stream_file(batch_id, resource):
-        digest.update(chunk)
-        size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def raw_copy(scope: ExportScope, month: datetime.date, resource: Resource):
-    """Benchmark baseline: `COPY (final query) TO STDOUT`, the same lines computed without recording them."""
-    yield header_line(resource)
-    sql = _copy_lines_sql(lines_sql(resource, national=scope.national))
-    yield from _copy(_mogrify(sql, query_params(scope, month, resource.name)))

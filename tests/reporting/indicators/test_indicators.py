@@ -1,4 +1,4 @@
-"""Indicator aggregates (cep/reporting/indicators_refresh.py): equal to counts recomputed from the base tables,
+"""Indicator aggregates (cep/reporting/indicators/refresh.py): equal to counts recomputed from the base tables,
 incremental refresh, 2014 / 2019 views, durations, command and background task."""
 
 import datetime
@@ -15,8 +15,9 @@ from cep.common.months import month_end
 from cep.enrolments.models import Cep
 from cep.offers.models import Service, ServiceOffer
 from cep.referentials import models as ref
-from cep.reporting import indicators
-from cep.reporting.indicator_models import (
+from cep.reporting.indicators import audiences, dashboard_data
+from cep.reporting.indicators.durations import duration_bucket, percentile
+from cep.reporting.indicators.models import (
     CepLedger,
     MonthlyCount,
     MonthlyDuration,
@@ -24,7 +25,7 @@ from cep.reporting.indicator_models import (
     MonthlyStock,
     RefreshState,
 )
-from cep.reporting.indicators_refresh import refresh
+from cep.reporting.indicators.refresh import refresh
 from tests.factories import BeneficiaryFactory, OperatorFactory, StructureFactory, UserFactory
 
 M = datetime.date(2024, 3, 1)  # the month under test
@@ -300,7 +301,7 @@ def test_duration_histograms_and_quartiles(data):
     for phase, days in durations.items():
         hist = Counter()
         for d in days:
-            hist[indicators.duration_bucket(d)] += 1
+            hist[duration_bucket(d)] += 1
         stored = Counter()
         for r in MonthlyDuration.objects.filter(month=M, phase=phase):
             stored[r.bucket] += r.value
@@ -312,12 +313,12 @@ def test_duration_histograms_and_quartiles(data):
     with connection.cursor() as cur:
         for p in (0.25, 0.5, 0.75):
             cur.execute("SELECT percentile_cont(%s) WITHIN GROUP (ORDER BY d) FROM unnest(%s::int[]) d", [p, short])
-            assert indicators.percentile(hist, p) == pytest.approx(cur.fetchone()[0])
+            assert percentile(hist, p) == pytest.approx(cur.fetchone()[0])
             cur.execute(
                 "SELECT percentile_cont(%s) WITHIN GROUP (ORDER BY d) FROM unnest(%s::int[]) d", [p, durations[0]]
             )
             exact = cur.fetchone()[0]
-            approx = indicators.percentile(sorted(Counter(map(indicators.duration_bucket, durations[0])).items()), p)
+            approx = percentile(sorted(Counter(map(duration_bucket, durations[0])).items()), p)
             assert abs(approx - exact) <= 30
 
 
@@ -400,9 +401,9 @@ def test_single_month_refresh_keeps_the_watermark(data):
 def test_2014_and_2019_views_agree_on_totals(data, django_user_model):
     refresh(full=True)
     admin = UserFactory(username="admin_ind", role=Role.ADMIN, structure=None)
-    audience = indicators.audience_for(admin)
+    audience = audiences.audience_for(admin)
     start, end = add_months(M, -2), add_months(M, 1)
-    views = {code: {t.key: t for t in indicators.build(audience, code, start, end)} for code in ("2019", "2014")}
+    views = {code: {t.key: t for t in dashboard_data.build(audience, code, start, end)} for code in ("2019", "2014")}
     for key, table in views["2019"].items():
         if key in ("durees", "offres", "en_cours"):
             continue
@@ -435,7 +436,7 @@ def test_command_refreshes_a_month_everything_or_what_changed(data, capsys):
 
 @pytest.mark.django_db
 def test_background_task_refreshes_and_bumps_the_version(data):
-    from cep.reporting.indicators_tasks import enqueue_refresh
+    from cep.reporting.indicators.tasks import enqueue_refresh
 
     result = enqueue_refresh()  # the test settings run tasks immediately
     state = RefreshState.objects.get(pk=1)
