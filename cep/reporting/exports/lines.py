@@ -2,9 +2,9 @@
 
 For a scope (a structure, an operator's structures, or the nation) and a month M, each file of the contract gets:
 
-- creation lines: the objects of M (entries of M, services proposed during a CEP in M, exits of M), and any
-  object never sent although earlier than M (a retroactive entry, an automatic exit dated a past month…) once
-  the scope has transmitted a first batch;
+- creation lines: the objects of M (the month's population, cep/reporting/population.py: entries, services
+  proposed during a CEP and exits of M), and any object never sent although earlier than M (a retroactive entry,
+  an automatic exit dated a past month…) once the scope has transmitted a first batch;
 - modification lines: objects already transmitted in a batch of an earlier month whose line, recomputed now,
   has another SHA-256 than the one recorded (a correction: nothing silently lost);
 - suppression lines: objects transmitted earlier that no longer exist (CEP deleted, exit cancelled by a
@@ -27,6 +27,16 @@ from django.db import connection
 
 from cep.common.months import month_bounds
 
+from ..population import (
+    CEP_CLOSED,
+    CEP_COUNTS,
+    ENTERED,
+    EXITED,
+    SERVICE_CEP,
+    SERVICE_IN_A_CEP,
+    SERVICE_OF_MONTH,
+    scope_sql,
+)
 from . import pseudonyms
 from .contract import DELIMITER, ContractVersion, Resource
 from .models import BatchStatus, ExportBatch
@@ -82,26 +92,26 @@ FIELD_SQL = {
 SERVICE_FIELD_SQL = {"code_structure": "sv.structure_id::text"}
 
 # Per resource, the candidate objects (read the module docstring):
-# - `month`: the objects of M in the scope, read once with their whole row;
+# - `month`: the objects of M in the scope (population.py), read once with their whole row;
 # - `changed`: ids of the scope's objects whose row (or the person's…) changed since the last transmitted batch;
 #   the rejected lines of earlier batches are added to them. `{scope}` is the scope filter of the alias.
 _CANDIDATES = {
     "entrees": {
-        "month": "c.entry_date BETWEEN %(start)s AND %(end)s",
+        "month": ENTERED,
         "changed": """
         SELECT c.id FROM enrolments_cep c WHERE {scope} AND c.updated_at > %(since)s
         UNION SELECT c.id FROM enrolments_cep c JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id
         WHERE {scope} AND b.updated_at > %(since)s""",
     },
     "services": {
-        "month": "sv.cep_id IS NOT NULL AND sv.proposed_on BETWEEN %(start)s AND %(end)s",
+        "month": f"{SERVICE_IN_A_CEP} AND {SERVICE_OF_MONTH}",
         "changed": """
         SELECT sv.id FROM offers_service sv WHERE {scope} AND sv.updated_at > %(since)s
         UNION SELECT sv.id FROM offers_service sv JOIN enrolments_cep c ON c.id = sv.cep_id
         WHERE {scope} AND c.updated_at > %(since)s""",
     },
     "sorties": {
-        "month": "c.status = 'closed' AND c.end_date BETWEEN %(start)s AND %(end)s",
+        "month": EXITED,
         "changed": "SELECT c.id FROM enrolments_cep c WHERE {scope} AND c.updated_at > %(since)s",
     },
 }
@@ -113,22 +123,22 @@ _CURRENT = {
         "enrolments_cep c",
         """JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id
         JOIN organisations_structure s ON s.id = c.structure_id""",
-        "c.status <> 'deleted' AND c.entry_date <= %(end)s",
+        f"{CEP_COUNTS} AND c.entry_date <= %(end)s",
     ),
     "services": (
         "sv.id",
         "sv.proposed_on",
         "offers_service sv",
-        """JOIN enrolments_cep c ON c.id = sv.cep_id
+        f"""JOIN enrolments_cep c ON {SERVICE_CEP}
         JOIN beneficiaries_beneficiary b ON b.id = sv.beneficiary_id""",
-        "c.status <> 'deleted' AND sv.proposed_on <= %(end)s",
+        "sv.proposed_on <= %(end)s",
     ),
     "sorties": (
         "c.id",
         "c.end_date",
         "enrolments_cep c",
         "JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id",
-        "c.status = 'closed' AND c.end_date <= %(end)s",
+        f"{CEP_CLOSED} AND c.end_date <= %(end)s",
     ),
 }
 
@@ -137,11 +147,6 @@ def payload_sql(resource: Resource) -> str:
     overrides = SERVICE_FIELD_SQL if resource.name == "services" else {}
     parts = [f"coalesce({overrides.get(name, FIELD_SQL[name])}, '')" for name in resource.fields]
     return f" || '{DELIMITER}' || ".join(parts)
-
-
-def scope_sql(alias: str, *, national: bool) -> str:
-    """The scope filter of a row: none for the nation (every row has a structure: NOT NULL foreign key)."""
-    return "TRUE" if national else f"{alias}.structure_id = ANY(%(structures)s)"
 
 
 def candidates_sql(resource: Resource, *, national: bool = False) -> str:

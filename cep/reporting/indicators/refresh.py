@@ -22,8 +22,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cep.common.dates import today
-from cep.common.months import month_end, month_start, months_between
+from cep.common.months import month_start, months_between
 
+from ..population import month_params
 from . import refresh_sql as sql
 from .models import RefreshState
 
@@ -39,15 +40,15 @@ class RefreshBusy(Exception):
 def refresh_month(month: datetime.date, cursor=None) -> None:
     """Recompute every aggregate of one month (its rows are replaced), in the current transaction."""
     month = month_start(month)
-    params = {"s": month, "e": month_end(month)}
+    params = month_params(month)
     with transaction.atomic():
         cur = cursor or connection.cursor()
         try:
             cur.execute("SET LOCAL work_mem = '64MB'")  # hash aggregates in memory
             cur.execute("SET LOCAL jit = off")  # short statements: compiling costs more than it saves
-            cur.execute("DELETE FROM reporting_monthlycount WHERE month = %(s)s", params)
-            cur.execute("DELETE FROM reporting_monthlyduration WHERE month = %(s)s", params)
-            cur.execute("DELETE FROM reporting_monthlystock WHERE month = %(s)s", params)
+            cur.execute("DELETE FROM reporting_monthlycount WHERE month = %(start)s", params)
+            cur.execute("DELETE FROM reporting_monthlyduration WHERE month = %(start)s", params)
+            cur.execute("DELETE FROM reporting_monthlystock WHERE month = %(start)s", params)
             cur.execute("DROP TABLE IF EXISTS ind_month_cep, ind_month_people")
             # The month's rows are few against the million dossiers: look each dossier up by its key rather
             # than hashing or scanning the whole table.

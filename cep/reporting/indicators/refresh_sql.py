@@ -1,51 +1,68 @@
-"""The statements of the refresh (refresh.py), PostgreSQL. Parameters: see each statement.
+"""The statements of the refresh (refresh.py), PostgreSQL.
 
-The month's statements read the base tables once into two temporary tables (the month's CEPs and the month's
-people), then aggregate them into the monthly tables; the rows are located (operator, network, région,
-département copied from the structure).
+The month's statements (parameters %(start)s and %(end)s: population.month_params) read the base tables once into
+two temporary tables, the month's CEPs and the month's people, then aggregate them into the monthly tables; the
+rows are located (operator, network, région, département copied from the structure). What the month's entries,
+services and exits are is defined once for the indicators and the monthly file: cep/reporting/population.py.
 """
 
+from ..population import (
+    CEP_COUNTS,
+    ENTERED,
+    EXITED,
+    IN_MONTH,
+    SERVICE_CEP,
+    SERVICE_LEVEL1,
+    SERVICE_OF_MONTH,
+)
 from .durations import DURATION_BUCKET_SQL
 
 LOC = "st.operator_id, st.network_id, st.region_id, st.department_id"
 LOC_COLS = "month, structure_id, operator_id, network_id, region_id, department_id"
 
-# The CEPs that count in the month: entered, moved to phase 3 or ended in it. Deleted CEPs never count.
-MONTH_CEPS = """
+# A move to phase 3 in M (indicators only: in the monthly file it changes the entry line): a CEP that counts,
+# entered in phase 2, whose phase-3 entry date is in M. Moving to phase 3 is neither an exit nor an entry.
+MOVED_TO_PHASE3 = f"{CEP_COUNTS} AND c.phase2_entry_date IS NOT NULL AND c.phase3_entry_date {IN_MONTH}"
+
+# The month's CEPs, read once: the CEPs that count with a date in M (entry, move to phase 3 or end), flagged with
+# what they are in the month's population (population.py): entered, moved to phase 3, exited.
+MONTH_CEPS = f"""
 CREATE TEMP TABLE ind_month_cep ON COMMIT DROP AS
 SELECT c.id, c.structure_id, c.entry_date, c.entry_phase, c.phase2_entry_date, c.phase2_end_date,
        c.phase3_entry_date, c.end_date, c.ended_in_phase, c.exit_reason_id, c.request_reason_id,
-       c.project_type_id, b.sex, b.birth_date, b.employment_status_id, b.qualification_level_id, b.has_rqth
+       c.project_type_id, b.sex, b.birth_date, b.employment_status_id, b.qualification_level_id, b.has_rqth,
+       ({ENTERED}) IS TRUE AS entered, ({MOVED_TO_PHASE3}) IS TRUE AS moved_to_phase3,
+       ({EXITED}) IS TRUE AS exited
 FROM enrolments_cep c
 JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id
-WHERE c.status <> 'deleted'
-  AND (c.entry_date BETWEEN %(s)s AND %(e)s
-       OR c.phase3_entry_date BETWEEN %(s)s AND %(e)s
-       OR c.end_date BETWEEN %(s)s AND %(e)s)
+WHERE {CEP_COUNTS}
+  AND (c.entry_date {IN_MONTH}
+       OR c.phase3_entry_date {IN_MONTH}
+       OR c.end_date {IN_MONTH})
 """
 
 # Entries and public reached. Level 1: the people who received a CEP level-1 service in the month (once per
 # person and structure); levels 2 and 3: the CEPs entered in the month, by entry phase.
-PEOPLE = """
+PEOPLE = f"""
 CREATE TEMP TABLE ind_month_people ON COMMIT DROP AS
 SELECT l1.structure_id, 1 AS level, b.sex::varchar AS sex, b.birth_date, b.employment_status_id,
        b.qualification_level_id, b.has_rqth, l1.first_on AS on_date, NULL::varchar AS request_reason_id,
        NULL::varchar AS project_type
-FROM (SELECT structure_id, beneficiary_id, min(proposed_on) AS first_on
-      FROM offers_service
-      WHERE is_cep_level1 AND proposed_on BETWEEN %(s)s AND %(e)s
-      GROUP BY structure_id, beneficiary_id) l1
+FROM (SELECT sv.structure_id, sv.beneficiary_id, min(sv.proposed_on) AS first_on
+      FROM offers_service sv
+      WHERE {SERVICE_LEVEL1} AND {SERVICE_OF_MONTH}
+      GROUP BY sv.structure_id, sv.beneficiary_id) l1
 JOIN beneficiaries_beneficiary b ON b.id = l1.beneficiary_id
 UNION ALL
 SELECT structure_id, entry_phase, sex, birth_date, employment_status_id, qualification_level_id, has_rqth,
        entry_date, request_reason_id, COALESCE(project_type_id, 'non_renseigne')
-FROM ind_month_cep WHERE entry_date BETWEEN %(s)s AND %(e)s
+FROM ind_month_cep WHERE entered
 """
 
 # One pass over the month's people, one hash aggregate per breakdown (GROUPING SETS), unpivoted afterwards.
 PUBLIC = f"""
 INSERT INTO reporting_monthlycount ({LOC_COLS}, family, level, code, value)
-SELECT %(s)s, a.structure_id, {LOC}, a.family, a.level, a.code, a.n
+SELECT %(start)s, a.structure_id, {LOC}, a.family, a.level, a.code, a.n
 FROM (
     SELECT g.structure_id, g.level, g.n,
            CASE WHEN g.gb = 0 THEN 'age_band' WHEN g.gs = 0 THEN 'sex' WHEN g.ge = 0 THEN 'employment_status'
@@ -80,14 +97,13 @@ WHERE NOT (a.family IN ('request_reason', 'project_type') AND a.code = 'total')
 
 MOVES_AND_EXITS = f"""
 INSERT INTO reporting_monthlycount ({LOC_COLS}, family, level, code, value)
-SELECT %(s)s, a.structure_id, {LOC}, a.family, a.level, a.code, a.n
+SELECT %(start)s, a.structure_id, {LOC}, a.family, a.level, a.code, a.n
 FROM (
     SELECT c.structure_id, v.family, v.level, v.code, count(*) AS n
     FROM ind_month_cep c
     CROSS JOIN LATERAL (VALUES
-        ('phase3_moves', 3, CASE WHEN c.phase2_entry_date IS NOT NULL
-                                  AND c.phase3_entry_date BETWEEN %(s)s AND %(e)s THEN 'total' END),
-        ('exits', c.ended_in_phase, CASE WHEN c.end_date BETWEEN %(s)s AND %(e)s THEN c.exit_reason_id END)
+        ('phase3_moves', 3, CASE WHEN c.moved_to_phase3 THEN 'total' END),
+        ('exits', c.ended_in_phase, CASE WHEN c.exited THEN c.exit_reason_id END)
     ) AS v(family, level, code)
     WHERE v.code IS NOT NULL
     GROUP BY c.structure_id, v.family, v.level, v.code
@@ -95,19 +111,19 @@ FROM (
 JOIN organisations_structure st ON st.id = a.structure_id
 """
 
-# Services: a CEP level-1 service outside a CEP is level 1; a service proposed during a CEP (whatever its event
-# context) counts in the CEP's phase on that day. Services of a deleted CEP only count if they are level 1.
+# Services (population.py): a CEP level-1 service outside a CEP that counts is level 1; a service proposed during a
+# CEP that counts (whatever its event context) counts in the CEP's phase on that day.
 SERVICES = f"""
 INSERT INTO reporting_monthlycount ({LOC_COLS}, family, level, code, value)
-SELECT %(s)s, a.structure_id, {LOC}, 'services', a.level, a.service_act_id, a.n
+SELECT %(start)s, a.structure_id, {LOC}, 'services', a.level, a.service_act_id, a.n
 FROM (
     SELECT sv.structure_id, CASE
         WHEN c.id IS NULL THEN 1
         WHEN c.phase3_entry_date IS NOT NULL AND sv.proposed_on >= c.phase3_entry_date THEN 3
         ELSE 2 END AS level, sv.service_act_id, count(*) AS n
     FROM offers_service sv
-    LEFT JOIN enrolments_cep c ON c.id = sv.cep_id AND c.status <> 'deleted'
-    WHERE sv.proposed_on BETWEEN %(s)s AND %(e)s AND (c.id IS NOT NULL OR sv.is_cep_level1)
+    LEFT JOIN enrolments_cep c ON {SERVICE_CEP}
+    WHERE {SERVICE_OF_MONTH} AND (c.id IS NOT NULL OR {SERVICE_LEVEL1})
     GROUP BY 1, 2, 3
 ) a
 JOIN organisations_structure st ON st.id = a.structure_id
@@ -116,7 +132,7 @@ JOIN organisations_structure st ON st.id = a.structure_id
 # Durations in days (end − start) of the CEPs that ended in the month: per phase and for the whole CEP.
 DURATIONS = f"""
 INSERT INTO reporting_monthlyduration ({LOC_COLS}, phase, bucket, value)
-SELECT %(s)s, a.structure_id, {LOC}, a.phase, a.bucket, a.n
+SELECT %(start)s, a.structure_id, {LOC}, a.phase, a.bucket, a.n
 FROM (
     SELECT c.structure_id, d.phase, b.bucket, count(*) AS n
     FROM ind_month_cep c
@@ -127,7 +143,7 @@ FROM (
         (3, CASE WHEN c.ended_in_phase = 3 THEN c.end_date - c.phase3_entry_date END)
     ) AS d(phase, days)
     CROSS JOIN LATERAL (SELECT {DURATION_BUCKET_SQL.format(d="d.days")} AS bucket) b
-    WHERE c.end_date BETWEEN %(s)s AND %(e)s AND d.days IS NOT NULL
+    WHERE c.exited AND d.days IS NOT NULL
     GROUP BY c.structure_id, d.phase, b.bucket
 ) a
 JOIN organisations_structure st ON st.id = a.structure_id
@@ -136,12 +152,12 @@ JOIN organisations_structure st ON st.id = a.structure_id
 STOCK_FLOWS = f"""
 INSERT INTO reporting_monthlystock ({LOC_COLS}, entries_phase2, entries_phase3, moves_phase3, exits_phase2,
                                     exits_phase3, in_progress_phase2, in_progress_phase3)
-SELECT %(s)s, c.structure_id, {LOC},
-       count(*) FILTER (WHERE c.entry_date BETWEEN %(s)s AND %(e)s AND c.entry_phase = 2),
-       count(*) FILTER (WHERE c.entry_date BETWEEN %(s)s AND %(e)s AND c.entry_phase = 3),
-       count(*) FILTER (WHERE c.phase2_entry_date IS NOT NULL AND c.phase3_entry_date BETWEEN %(s)s AND %(e)s),
-       count(*) FILTER (WHERE c.end_date BETWEEN %(s)s AND %(e)s AND c.ended_in_phase = 2),
-       count(*) FILTER (WHERE c.end_date BETWEEN %(s)s AND %(e)s AND c.ended_in_phase = 3),
+SELECT %(start)s, c.structure_id, {LOC},
+       count(*) FILTER (WHERE c.entered AND c.entry_phase = 2),
+       count(*) FILTER (WHERE c.entered AND c.entry_phase = 3),
+       count(*) FILTER (WHERE c.moved_to_phase3),
+       count(*) FILTER (WHERE c.exited AND c.ended_in_phase = 2),
+       count(*) FILTER (WHERE c.exited AND c.ended_in_phase = 3),
        0, 0
 FROM ind_month_cep c
 JOIN organisations_structure st ON st.id = c.structure_id
@@ -192,11 +208,11 @@ WHERE o.national_measure = 'cep'
 GROUP BY 1, 2, 3, 4, 5, 6
 """
 
-LEDGER_UPSERT = """
+LEDGER_UPSERT = f"""
 INSERT INTO reporting_cepledger (cep_id, entry_month, phase3_month, end_month, counted)
-SELECT id, date_trunc('month', entry_date)::date, date_trunc('month', phase3_entry_date)::date,
-       date_trunc('month', end_date)::date, status <> 'deleted'
-FROM enrolments_cep {where}
+SELECT c.id, date_trunc('month', c.entry_date)::date, date_trunc('month', c.phase3_entry_date)::date,
+       date_trunc('month', c.end_date)::date, {CEP_COUNTS}
+FROM enrolments_cep c {{where}}
 ON CONFLICT (cep_id) DO UPDATE SET entry_month = EXCLUDED.entry_month, phase3_month = EXCLUDED.phase3_month,
     end_month = EXCLUDED.end_month, counted = EXCLUDED.counted
 """
