@@ -81,21 +81,21 @@ def _busiest_month():
 
 @contextmanager
 def _widened(month: datetime.date, months: int):
-    """exports.month_bounds covering the `months` months ending at `month` (volume measure only)."""
+    """lines.month_bounds covering the `months` months ending at `month` (volume measure only)."""
     from cep.common.dates import add_months
-    from cep.reporting import exports
+    from cep.reporting.exports import lines
 
-    original = exports.month_bounds
+    original = lines.month_bounds
 
     def widened(m):
         start, end = original(m)
         return (add_months(start, 1 - months), end) if m == month else (start, end)
 
-    exports.month_bounds = widened
+    lines.month_bounds = widened
     try:
         yield
     finally:
-        exports.month_bounds = original
+        lines.month_bounds = original
 
 
 def _server_cpu() -> float | None:
@@ -124,7 +124,8 @@ def _raw(scope, month, version) -> int:
     """The raw COPY of the three files, streamed to hashes; returns the number of chunks (lines + headers)."""
     from django.db import connection, transaction
 
-    from cep.reporting.exports import raw_copy, tune
+    from cep.reporting.exports.files import raw_copy
+    from cep.reporting.exports.lines import tune
 
     chunks = 0
     with transaction.atomic():  # the export's transaction settings (exports.tune)
@@ -142,8 +143,9 @@ def _export(month, version, created: list) -> dict:
     """The export: lines computed and recorded, then each file read back with its SHA-256; batch deleted."""
     from django.db import transaction
 
-    from cep.reporting.exports import file_digest, insert_lines
-    from cep.reporting.models import ExportBatch, Scope
+    from cep.reporting.exports.files import file_digest
+    from cep.reporting.exports.lines import insert_lines
+    from cep.reporting.exports.models import ExportBatch, Scope
 
     batch = ExportBatch.objects.create(scope=Scope.NATIONAL, month=month, contract_version=version.version)
     created.append(batch.pk)
@@ -217,11 +219,12 @@ def _after_a_send(version_for_month) -> dict:
     """
     from django.db import transaction
 
-    from cep.reporting.batches import default_month
-    from cep.reporting.exports import file_digest, insert_lines
-    from cep.reporting.models import BatchStatus, ExportBatch, LineState, Scope
+    from cep.common.months import last_complete_month
+    from cep.reporting.exports.files import file_digest
+    from cep.reporting.exports.lines import insert_lines
+    from cep.reporting.exports.models import BatchStatus, ExportBatch, LineState, Scope
 
-    month = default_month()
+    month = last_complete_month()
     before = (month - datetime.timedelta(days=1)).replace(day=1)
     sent_on = datetime.datetime.combine(month.replace(day=5), datetime.time(9), tzinfo=datetime.UTC)
     out = {"month": f"{month:%Y-%m}", "previous": f"{before:%Y-%m}", "sent_on": f"{sent_on:%Y-%m-%d}"}
@@ -258,11 +261,13 @@ def run(
 ) -> dict:
     from django.db import connection, transaction
 
-    from cep.reporting.batches import produce
-    from cep.reporting.contract import version_for_month
-    from cep.reporting.exports import ExportScope, insert_lines, stream_file
-    from cep.reporting.models import ExportBatch, Scope
-    from cep.reporting.validation import Report, Validator, lines_of, load_schema
+    from cep.reporting.exports.batches import produce
+    from cep.reporting.exports.contract import version_for_month
+    from cep.reporting.exports.files import stream_file
+    from cep.reporting.exports.lines import insert_lines
+    from cep.reporting.exports.models import ExportBatch, Scope
+    from cep.reporting.exports.scopes import ExportScope
+    from cep.reporting.exports.validation import Report, Validator, lines_of, load_schema
 
     month = (month or _busiest_month()).replace(day=1)
     version = version_for_month(month)
@@ -386,7 +391,7 @@ if task is not None:
 
     @task("export_month")
     def export_task(month: str | None = None, rounds: int = 3, volume_months: int = VOLUME_MONTHS) -> dict:
-        from cep.reporting.batches import parse_month
+        from cep.reporting.exports.batches import parse_month
 
         return run(parse_month(month) if month else None, rounds, volume_months=volume_months, after_send=True)
 
@@ -460,7 +465,7 @@ def main(argv=None) -> int:
         sys.exit("DATABASE_URL manquant : la base mesurée (par exemple …/cep_pages_1m).")
     _setup_django()
     from cep.beneficiaries.models import Beneficiary
-    from cep.reporting.batches import parse_month
+    from cep.reporting.exports.batches import parse_month
 
     month = parse_month(args.month) if args.month else None
     result = run(

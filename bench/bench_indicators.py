@@ -164,7 +164,7 @@ def _free_port() -> int:
 def _busiest_month():
     from django.db import connection
 
-    from cep.reporting.indicators_refresh import month_end
+    from cep.common.months import month_end
 
     with connection.cursor() as cur:
         cur.execute(
@@ -210,7 +210,7 @@ def _users() -> dict:
 def _views(end) -> dict:
     """The views each audience opens: both frameworks; a manager chooses months, observers read calendar years."""
     from cep.common.dates import add_months
-    from cep.reporting.indicators import observer_years
+    from cep.reporting.indicators.dashboard_data import observer_years
 
     manager = [
         f"/indicateurs/?referentiel={framework}&debut={add_months(end, -(months - 1)):%Y-%m}&fin={end:%Y-%m}"
@@ -268,8 +268,8 @@ def indicators_bench(rounds: int = 3, workers: int = WORKERS, threads: int = THR
     from bench_pages import Browser  # the portal benchmark's client: keep-alive connection and cookies
     from pages_load import CpuMeter
 
-    from cep.reporting.indicator_models import MonthlyStock
-    from cep.reporting.indicators_refresh import refresh
+    from cep.reporting.indicators.models import MonthlyStock
+    from cep.reporting.indicators.refresh import refresh
 
     load_start = [round(x, 2) for x in os.getloadavg()]
     if not MonthlyStock.objects.exists():
@@ -415,11 +415,11 @@ NOTES = [
     "(`web/templatetags/cep_page.py`) ; même HTML ; rendu de `base.html` 0,9 → 0,2 ms. Pour le tableau de bord : "
     "le formulaire de filtres est mis en cache en HTML (ses listes de régions et de réseaux coûtaient 2 requêtes et "
     "1 à 3 ms par vue à l'observateur national) ; à chaud, 3 requêtes SQL pour tous les profils (session, "
-    "utilisateur, état de l'actualisation), épinglé par `tests/reporting/test_dashboard.py`. Mesuré dans le "
-    "processus (appel WSGI direct, réglages de production, meilleur de 7 séries) : vue statique nue 1,5 → 0,4 ms de "
-    "CPU (2 600 → 1 100 appels de fonctions Python) ; tableau de bord 7,2 → 3,5 ms pour un responsable de structure, "
-    "10,1 → 3,5 ms pour l'observateur national (30 000 → 7 900 appels). Inchangés : CSRF, nonce CSP, verrouillage "
-    "django-axes, droits et isolement des observateurs (tests de `tests/web` et `tests/reporting`).",
+    "utilisateur, état de l'actualisation), épinglé par `tests/reporting/indicators/test_dashboard.py`. Mesuré dans "
+    "le processus (appel WSGI direct, réglages de production, meilleur de 7 séries) : vue statique nue 1,5 → 0,4 ms "
+    "de CPU (2 600 → 1 100 appels de fonctions Python) ; tableau de bord 7,2 → 3,5 ms pour un responsable de "
+    "structure, 10,1 → 3,5 ms pour l'observateur national (30 000 → 7 900 appels). Inchangés : CSRF, nonce CSP, "
+    "verrouillage django-axes, droits et isolement des observateurs (tests de `tests/web` et `tests/reporting`).",
     "Réglages de gunicorn essayés (même code, mêmes 10 utilisateurs, base de 1 000 000, 23/11/2026 vers 22 h 55 "
     "UTC ; « autres » = CPU pris par les autres sessions de la machine par requête mesurée) : 2 processus × 4 fils "
     "(gthread, keep-alive) p95 109 ms, autres 6,0 ms ; 2 processus sync p95 120 ms, autres 9,9 ms ; 3 processus "

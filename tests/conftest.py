@@ -112,8 +112,8 @@ def pytest_sessionfinish(session, exitstatus):
 SMOKE = (
     "tests/test_migrations.py::",
     "tests/enrolments/test_rules.py::",
-    "tests/reporting/test_export_flow.py::test_every_file_of_the_month_validates_against_its_contract",
-    "tests/reporting/test_dashboard.py::test_counselors_are_refused_and_anonymous_users_sent_to_sign_in",
+    "tests/reporting/exports/test_export_flow.py::test_every_file_of_the_month_validates_against_its_contract",
+    "tests/reporting/indicators/test_dashboard.py::test_counselors_are_refused_and_anonymous_users_sent_to_sign_in",
 )
 
 

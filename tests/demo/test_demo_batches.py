@@ -7,9 +7,10 @@ from django.core.management import call_command
 
 from cep.accounts.rights import Role
 from cep.common.dates import add_months, today
+from cep.common.months import last_complete_month
 from cep.organisations.models import Structure
-from cep.reporting.batches import default_month, request_export
-from cep.reporting.models import BatchStatus, ExportBatch
+from cep.reporting.exports.batches import request_export
+from cep.reporting.exports.models import BatchStatus, ExportBatch
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +36,6 @@ def test_demo_files_are_sent_once_and_the_next_month_builds_on_them(refdata):
 
     busiest = max(structures, key=lambda s: sum(b.row_count for b in batches if b.structure_id == s.pk))
     manager = UserFactory(username="resp_demo", role=Role.MANAGER, structure=busiest)
-    batch = request_export(actor=manager, month=default_month(), structure=busiest)
+    batch = request_export(actor=manager, month=last_complete_month(), structure=busiest)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.VALIDATED

@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cep.accounts.rights import Role
 from cep.enrolments.services import open_cep
-from cep.reporting.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
+from cep.reporting.exports.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
 from tests.factories import BeneficiaryFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
 

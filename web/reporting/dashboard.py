@@ -1,6 +1,6 @@
 """Indicator dashboards (« Indicateurs »): charts, data tables, CSV / XLSX downloads, background refresh.
 
-Views parse the filters, call cep.reporting.indicators, and render. Who sees what is decided there
+Views parse the filters, call cep.reporting.indicators (dashboard_data), and render. Who sees what is decided there
 (audience_for): counselors get a 403, observers get every table through small-cell suppression.
 """
 
@@ -22,8 +22,9 @@ from django.views.decorators.http import require_http_methods
 
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
-from cep.reporting import indicators
-from cep.reporting.indicators_tasks import enqueue_refresh
+from cep.common.months import month_label
+from cep.reporting.indicators import audiences, dashboard_data, frameworks
+from cep.reporting.indicators.tasks import enqueue_refresh
 
 from .dashboard_charts import charts_for
 from .dashboard_forms import DashboardFilters
@@ -40,7 +41,7 @@ def _audience_view(view):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         try:
-            base = indicators.audience_for(request.user)
+            base = audiences.audience_for(request.user)
         except RuleViolation as exc:
             raise PermissionDenied(exc.message)
         return view(request, base, *args, **kwargs)
@@ -53,7 +54,7 @@ def _filtered(request, base):
     if request.GET:
         form.is_valid()
     values = form.values()  # observers: one calendar year (the latest by default)
-    audience = indicators.audience_for(request.user, region=values["region"], network=values["network"])
+    audience = audiences.audience_for(request.user, region=values["region"], network=values["network"])
     return form, values, audience
 
 
@@ -76,15 +77,15 @@ def _filters_html(request, form, base) -> str:
 def dashboard(request, base):
     """The page; its sections (charts and tables) are rendered once per refresh and filters, then cached."""
     form, values, audience = _filtered(request, base)
-    state = indicators.refresh_state()
+    state = dashboard_data.refresh_state()
     framework, start, end = values["framework"], values["start"], values["end"]
     query = form.query_string() if request.GET else ""
 
     def load():
-        return indicators.dashboard(audience, framework, start, end, state=state)
+        return dashboard_data.dashboard(audience, framework, start, end, state=state)
 
     data = SimpleLazyObject(load)
-    key = f"{indicators.cache_key(audience, framework, start, end, state)}:html:{query}"
+    key = f"{dashboard_data.cache_key(audience, framework, start, end, state)}:html:{query}"
     sections = cache.get(key)
     if sections is None:
         sections = render_to_string(
@@ -99,7 +100,7 @@ def dashboard(request, base):
             "form": form,
             "filters_html": _filters_html(request, form, base),
             "data": data,
-            "framework": indicators.FRAMEWORKS[framework],
+            "framework": frameworks.FRAMEWORKS[framework],
             "start": start,
             "end": end,
             "sections_html": sections,
@@ -115,7 +116,7 @@ def dashboard(request, base):
 def dashboard_download(request, base):
     """One table (?tableau=key) or all of them, as CSV (;) or XLSX, with the same secret as on the page."""
     form, values, audience = _filtered(request, base)
-    data = indicators.dashboard(audience, values["framework"], values["start"], values["end"])
+    data = dashboard_data.dashboard(audience, values["framework"], values["start"], values["end"])
     key = request.GET.get("tableau")
     try:
         tables = [data.table(key)] if key else data.tables
@@ -144,7 +145,7 @@ def dashboard_refresh(request, base):
         return redirect(
             reverse("reporting:dashboard") + (f"?{request.POST.get('query')}" if request.POST.get("query") else "")
         )
-    state = indicators.refresh_state()
+    state = dashboard_data.refresh_state()
     return render(request, "reporting/dashboard_refresh.html", {"state": state, "audience": base})
 
 
@@ -186,9 +187,7 @@ def indicators_xlsx(tables, data) -> bytes:
         sheet = book.create_sheet(title=table.key[:31])
         sheet.append([table.title])
         sheet["A1"].font = Font(bold=True)
-        sheet.append(
-            [f"{data.framework.label} — {indicators.month_label(data.start)} à {indicators.month_label(data.end)}"]
-        )
+        sheet.append([f"{data.framework.label} — {month_label(data.start)} à {month_label(data.end)}"])
         sheet.append(_header(table))
         for cell in sheet[3]:
             cell.font = Font(bold=True)

@@ -9,7 +9,7 @@ import math
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from cep.reporting.indicators import Table
+from cep.reporting.indicators.tables import Table
 
 PALETTE = ["#000091", "#6a6af4", "#c3992a", "#009081"]
 SCOPE_COLORS = ["#000091", "#ce614a"]  # region, nation

@@ -2,27 +2,17 @@
 
 Structure managers and administrators choose a month range (debut / fin). Observers read one calendar year at
 a time (annee; the current year up to its last complete month): fixed periods that never overlap, so that
-no two views can be subtracted to uncover a month (see cep/reporting/observer_secret.py)."""
-
-import datetime
+no two views can be subtracted to uncover a month (see cep/reporting/indicators/observer_secret.py)."""
 
 from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from cep.common.dates import add_months
+from cep.common.months import MONTHS_FR, last_complete_month, months_between, parse_month
 from cep.organisations.models import Region
 from cep.referentials.models import Network
-from cep.reporting.indicators import (
-    FRAMEWORKS,
-    MAX_MONTHS,
-    MONTHS_FR,
-    default_period,
-    last_complete_month,
-    months_between,
-    observer_period,
-    observer_years,
-)
-from cep.reporting.indicators_refresh import parse_month
+from cep.reporting.indicators.dashboard_data import MAX_MONTHS, default_period, observer_period, observer_years
+from cep.reporting.indicators.frameworks import FRAMEWORKS
 
 
 class MonthField(forms.CharField):
@@ -144,7 +134,3 @@ def year_label(year: int) -> str:
     if year == current.year and current.month != 12:
         return f"{year} (cumul de janvier à {MONTHS_FR[current.month - 1]})"
     return str(year)
-
-
-def month_input(day: datetime.date) -> str:
-    return f"{day:%Y-%m}"

@@ -18,12 +18,13 @@ from dsfr.forms import DsfrBaseForm
 
 from cep.accounts.rights import Right, Role
 from cep.common.errors import RuleViolation
+from cep.common.months import last_complete_month
 from cep.organisations.models import Operator, Structure
-from cep.reporting import batches as service
-from cep.reporting.contract import get_version
-from cep.reporting.exports import stream_file
-from cep.reporting.models import ExportBatch, JobState, LineState
-from cep.reporting.received import record_download
+from cep.reporting.exports import batches, queries, returns
+from cep.reporting.exports.contract import get_version
+from cep.reporting.exports.files import stream_file
+from cep.reporting.exports.models import ExportBatch, JobState, LineState
+from cep.reporting.exports.received import record_download
 
 MAX_RETURN_FILE = 50 * 1024 * 1024
 
@@ -41,7 +42,7 @@ def exports_right_required(view):
 
 def _batch_or_404(request, pk: int) -> ExportBatch:
     try:
-        return service.get_batch(request.user, pk)
+        return queries.get_batch(request.user, pk)
     except ExportBatch.DoesNotExist:
         raise Http404("Lot introuvable.")
 
@@ -73,7 +74,7 @@ class ProduceForm(DsfrBaseForm):
 
     def clean_month(self):
         try:
-            return service.parse_month(self.cleaned_data["month"])
+            return batches.parse_month(self.cleaned_data["month"])
         except RuleViolation as exc:
             raise forms.ValidationError(exc.message)
 
@@ -112,8 +113,8 @@ class ReturnFileForm(DsfrBaseForm):
 @exports_right_required
 def export_list(request):
     before = request.GET.get("avant")
-    rows, next_cursor = service.batch_page(request.user, int(before) if (before or "").isdigit() else None)
-    form = ProduceForm(user=request.user, initial={"month": f"{service.default_month():%Y-%m}"})
+    rows, next_cursor = queries.batch_page(request.user, int(before) if (before or "").isdigit() else None)
+    form = ProduceForm(user=request.user, initial={"month": f"{last_complete_month():%Y-%m}"})
     return render(
         request,
         "reporting/exports_list.html",
@@ -127,14 +128,14 @@ def export_request(request):
     form = ProduceForm(request.POST, user=request.user)
     if form.is_valid():
         try:
-            batch = service.request_export(actor=request.user, month=form.cleaned_data["month"], **form.target())
+            batch = batches.request_export(actor=request.user, month=form.cleaned_data["month"], **form.target())
         except RuleViolation as exc:
             field = exc.field if exc.field in form.fields else None
             form.add_error(field, exc.message)
         else:
             messages.success(request, f"La production du fichier de {batch.month:%m/%Y} est lancée.")
             return redirect("reporting:export_detail", pk=batch.pk)
-    rows, next_cursor = service.batch_page(request.user)
+    rows, next_cursor = queries.batch_page(request.user)
     return render(
         request,
         "reporting/exports_list.html",
@@ -154,14 +155,14 @@ def export_detail(request, pk: int):
     if request.GET.get("apres"):
         res, _, number = request.GET["apres"].partition(":")
         after = (res, int(number)) if number.isdigit() else None
-    lines, next_lines = service.line_page(batch, resource=resource, state=state, after=after)
+    lines, next_lines = queries.line_page(batch, resource=resource, state=state, after=after)
     return render(
         request,
         "reporting/exports_detail.html",
         {
             "batch": batch,
             "files": list(batch.files.all()),
-            "diff": service.differences(batch) if batch.job_state == JobState.DONE else None,
+            "diff": queries.differences(batch) if batch.job_state == JobState.DONE else None,
             "lines": lines,
             "next_lines": f"{next_lines[0]}:{next_lines[1]}" if next_lines else "",
             "resource": resource,
@@ -211,7 +212,7 @@ def file_download(request, batch: ExportBatch, resource: str) -> StreamingHttpRe
 def export_transmit(request, pk: int):
     batch = _batch_or_404(request, pk)
     try:
-        service.mark_transmitted(batch=batch, actor=request.user)
+        batches.mark_transmitted(batch=batch, actor=request.user)
     except RuleViolation as exc:
         messages.error(request, exc.message)
     else:
@@ -226,7 +227,7 @@ def export_return(request, pk: int):
     form = ReturnFileForm(request.POST, request.FILES, batch=batch)
     if form.is_valid():
         try:
-            result = service.import_return_file(
+            result = returns.import_return_file(
                 batch=batch,
                 resource=form.cleaned_data["resource"],
                 content=form.cleaned_data["file"].read(),

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from cep.common.errors import RuleViolation
-from cep.reporting.contract import CONTRACT_DIR, VERSIONS, get_version, version_period
+from cep.reporting.exports.contract import CONTRACT_DIR, VERSIONS, get_version, version_period
 
 
 def _version_or_404(version: str):

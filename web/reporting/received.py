@@ -13,9 +13,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from cep.common.errors import RuleViolation
-from cep.reporting import received as service
-from cep.reporting.batches import parse_month
-from cep.reporting.models import ExportBatch
+from cep.reporting.exports import received as service
+from cep.reporting.exports.batches import parse_month
+from cep.reporting.exports.models import ExportBatch
 
 from .exports import file_download
 

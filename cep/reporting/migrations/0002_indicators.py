@@ -3,7 +3,7 @@
 from django.db import migrations, models
 
 # Indexes on the base tables that the monthly refresh reads by date (set-based, one month at a time) and by
-# updated_at (incremental refresh). Owned here because only the reporting needs them; PostgreSQL only.
+# updated_at (incremental refresh). Owned here because only the reporting needs them.
 BASE_INDEXES = [
     ("reporting_cep_entry_idx", "enrolments_cep (entry_date)"),
     ("reporting_cep_phase3_idx", "enrolments_cep (phase3_entry_date) WHERE phase3_entry_date IS NOT NULL"),
@@ -15,15 +15,11 @@ BASE_INDEXES = [
 
 
 def create_base_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for name, target in BASE_INDEXES:
         schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
 
 
 def drop_base_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for name, _ in BASE_INDEXES:
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 

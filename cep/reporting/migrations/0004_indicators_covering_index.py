@@ -1,5 +1,5 @@
 # The monthly refresh reads a month of services twice (level-1 people, services by act): a covering index on
-# the proposal date answers both with index-only scans. PostgreSQL only.
+# the proposal date answers both with index-only scans.
 
 from django.db import migrations
 
@@ -10,15 +10,11 @@ COVERING = (
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.execute("DROP INDEX IF EXISTS reporting_service_on_idx")
     schema_editor.execute(COVERING)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.execute("DROP INDEX IF EXISTS reporting_service_on_idx")
     schema_editor.execute("CREATE INDEX IF NOT EXISTS reporting_service_on_idx ON offers_service (proposed_on)")
 

@@ -12,11 +12,11 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from cep.common.dates import add_months, today
+from cep.common.months import month_bounds
 from cep.enrolments.services import auto_close
 from cep.organisations.models import Structure
-from cep.reporting.batches import mark_transmitted, produce, request_export
-from cep.reporting.exports import month_bounds
-from cep.reporting.models import BatchStatus, ExportBatch
+from cep.reporting.exports.batches import mark_transmitted, produce, request_export
+from cep.reporting.exports.models import BatchStatus, ExportBatch
 
 
 class Command(BaseCommand):

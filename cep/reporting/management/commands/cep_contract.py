@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from cep.reporting.contract.schema import write_contract
+from cep.reporting.exports.contract.schema import write_contract
 
 
 class Command(BaseCommand):

@@ -10,10 +10,10 @@ from tqdm import tqdm
 
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
+from cep.common.months import month_bounds
 from cep.organisations.models import Structure
-from cep.reporting.batches import parse_month, produce, request_export
-from cep.reporting.exports import month_bounds
-from cep.reporting.models import BatchStatus, JobState
+from cep.reporting.exports.batches import parse_month, produce, request_export
+from cep.reporting.exports.models import BatchStatus, JobState
 
 
 class Command(BaseCommand):

@@ -10,7 +10,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from cep.reporting.indicators_refresh import RefreshBusy, parse_month, refresh
+from cep.common.months import parse_month
+from cep.reporting.indicators.refresh import RefreshBusy, refresh
 
 
 class Command(BaseCommand):
