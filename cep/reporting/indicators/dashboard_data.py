@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from cep.common import dates, plain_sql
+from cep.common import dates
 from cep.common.errors import RuleViolation
 from cep.common.months import last_complete_month, month_short, month_start, months_between
 
@@ -90,8 +90,8 @@ def _observer_protected(table, framework, months, audience, secret) -> suppressi
 
 
 def refresh_state() -> RefreshState:
-    """The refresh state (one row), read on every dashboard view with one plain SELECT."""
-    return plain_sql.load(RefreshState, 1) or RefreshState(pk=1)
+    """The refresh state (one row), read on every dashboard view (one query)."""
+    return RefreshState.objects.filter(pk=1).first() or RefreshState(pk=1)
 
 
 def cache_key(audience: Audience, framework_code: str, start, end, state: RefreshState) -> str:
