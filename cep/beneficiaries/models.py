@@ -19,12 +19,18 @@ class Sex(models.TextChoices):
 
 
 class Beneficiary(models.Model):
-    structure = models.ForeignKey("organisations.Structure", on_delete=models.PROTECT, related_name="beneficiaries")
+    # Foreign keys without an index of their own (db_index=False): the structure and the referent lead composite
+    # indexes (benef_struct_name_idx, benef_referent_name_idx), and territories and referential codes serve no
+    # lookup (docs/index.md).
+    structure = models.ForeignKey(
+        "organisations.Structure", on_delete=models.PROTECT, related_name="beneficiaries", db_index=False
+    )
     referent = models.ForeignKey(
         "accounts.User",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
         related_name="beneficiaries",
         verbose_name="conseiller référent",
     )
@@ -44,12 +50,19 @@ class Beneficiary(models.Model):
     phone = models.CharField("téléphone", max_length=20, blank=True)
     address = models.CharField("adresse", max_length=255, blank=True)
     commune = models.ForeignKey(
-        "organisations.Commune", on_delete=models.PROTECT, null=True, blank=True, verbose_name="commune de résidence"
+        "organisations.Commune",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        verbose_name="commune de résidence",
     )
     department = models.ForeignKey(
-        "organisations.Department", on_delete=models.PROTECT, null=True, blank=True, editable=False
+        "organisations.Department", on_delete=models.PROTECT, null=True, blank=True, editable=False, db_index=False
     )
-    region = models.ForeignKey("organisations.Region", on_delete=models.PROTECT, null=True, blank=True, editable=False)
+    region = models.ForeignKey(
+        "organisations.Region", on_delete=models.PROTECT, null=True, blank=True, editable=False, db_index=False
+    )
 
     # Compléments
     employment_status = models.ForeignKey(
@@ -57,6 +70,7 @@ class Beneficiary(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
         verbose_name="situation professionnelle",
     )
     holds_or_seeks_job = models.BooleanField(
@@ -69,6 +83,7 @@ class Beneficiary(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,
         verbose_name="niveau de qualification",
     )
     # Sensitive data: every read through a page or the API is logged (audit.SensitiveAccess).

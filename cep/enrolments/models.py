@@ -7,23 +7,36 @@ from .workflow import OPEN_STATUSES, PHASE_LABELS, Status
 
 
 class Cep(models.Model):
-    beneficiary = models.ForeignKey("beneficiaries.Beneficiary", on_delete=models.PROTECT, related_name="ceps")
-    structure = models.ForeignKey("organisations.Structure", on_delete=models.PROTECT, related_name="ceps")
+    # Foreign keys without an index of their own (db_index=False): the person and the structure lead a composite
+    # index (cep_benef_idx, cep_struct_status_idx), and the referential codes (5 to 20 values) serve no lookup.
+    # Each index costs a write on every UPDATE that is not HOT (the automatic exit changes status and end date):
+    # docs/index.md lists every index of the large tables with the query that uses it.
+    beneficiary = models.ForeignKey(
+        "beneficiaries.Beneficiary", on_delete=models.PROTECT, related_name="ceps", db_index=False
+    )
+    structure = models.ForeignKey(
+        "organisations.Structure", on_delete=models.PROTECT, related_name="ceps", db_index=False
+    )
     status = models.CharField("état", max_length=10, choices=Status.choices)
 
     orientation_source = models.ForeignKey(
-        "referentials.OrientationSource", on_delete=models.PROTECT, verbose_name="aiguilleur"
+        "referentials.OrientationSource", on_delete=models.PROTECT, db_index=False, verbose_name="aiguilleur"
     )
     initial_interview_date = models.DateField("date d'entretien d'initialisation", null=True, blank=True)
     entry_date = models.DateField("date d'entrée")
     entry_phase = models.PositiveSmallIntegerField("phase d'entrée", choices=[(2, "Phase 2"), (3, "Phase 3")])
     request_reason = models.ForeignKey(
-        "referentials.RequestReason", on_delete=models.PROTECT, verbose_name="motif de sollicitation"
+        "referentials.RequestReason", on_delete=models.PROTECT, db_index=False, verbose_name="motif de sollicitation"
     )
     prescriber_name = models.CharField("nom du prescripteur", max_length=200, blank=True)
     referent_name = models.CharField("nom du référent", max_length=200, blank=True)
     project_type = models.ForeignKey(
-        "referentials.ProjectType", on_delete=models.PROTECT, null=True, blank=True, verbose_name="type de projet"
+        "referentials.ProjectType",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        verbose_name="type de projet",
     )
 
     phase2_entry_date = models.DateField("entrée en phase 2", null=True, blank=True)
@@ -32,7 +45,12 @@ class Cep(models.Model):
 
     end_date = models.DateField("date de fin réelle", null=True, blank=True)
     exit_reason = models.ForeignKey(
-        "referentials.ExitReason", on_delete=models.PROTECT, null=True, blank=True, verbose_name="motif de sortie"
+        "referentials.ExitReason",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        verbose_name="motif de sortie",
     )
     ended_in_phase = models.PositiveSmallIntegerField(null=True, blank=True)
     auto_closed = models.BooleanField(default=False)

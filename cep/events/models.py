@@ -17,9 +17,14 @@ class GroupMode(models.TextChoices):
 class Event(models.Model):
     # The referential foreign keys carry no index (db_index=False): events are the biggest table (~7 per
     # person) and an index on a 5-to-9-value code (plus its varchar_pattern_ops twin) serves no query — events
-    # are always read per dossier (event_benef_date_idx) — while slowing every insert and bulk load.
-    beneficiary = models.ForeignKey("beneficiaries.Beneficiary", on_delete=models.PROTECT, related_name="events")
-    structure = models.ForeignKey("organisations.Structure", on_delete=models.PROTECT, related_name="+")
+    # are always read per dossier (event_benef_date_idx) — while slowing every insert and bulk load. Nor do the
+    # person (event_benef_date_idx leads with it) and the structure (docs/index.md).
+    beneficiary = models.ForeignKey(
+        "beneficiaries.Beneficiary", on_delete=models.PROTECT, related_name="events", db_index=False
+    )
+    structure = models.ForeignKey(
+        "organisations.Structure", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     date = models.DateField("date")
     primary_context = models.ForeignKey(
         "referentials.EventContext",

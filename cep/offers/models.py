@@ -83,16 +83,26 @@ class ServiceOffer(models.Model):
 class Service(models.Model):
     """An offer proposed to a person (Suivi › Services)."""
 
-    beneficiary = models.ForeignKey("beneficiaries.Beneficiary", on_delete=models.PROTECT, related_name="services")
-    structure = models.ForeignKey("organisations.Structure", on_delete=models.PROTECT, related_name="+")
+    # No index of their own (db_index=False) for the person, the structure and the CEP, which lead composite
+    # indexes, nor for the act code (docs/index.md).
+    beneficiary = models.ForeignKey(
+        "beneficiaries.Beneficiary", on_delete=models.PROTECT, related_name="services", db_index=False
+    )
+    structure = models.ForeignKey(
+        "organisations.Structure", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     offer = models.ForeignKey(ServiceOffer, on_delete=models.PROTECT, related_name="services")
-    service_act = models.ForeignKey("referentials.ServiceAct", on_delete=models.PROTECT)  # copied from the offer
+    service_act = models.ForeignKey(
+        "referentials.ServiceAct", on_delete=models.PROTECT, db_index=False
+    )  # copied from the offer
     is_cep_level1 = models.BooleanField(default=False)  # the offer was a CEP level-1 offer when proposed
     proposed_on = models.DateField("date de proposition")
     proposed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     event = models.ForeignKey("events.Event", on_delete=models.PROTECT, null=True, blank=True, related_name="services")
     # The CEP in progress when the service was proposed: counts in national statistics whatever the context.
-    cep = models.ForeignKey("enrolments.Cep", on_delete=models.PROTECT, null=True, blank=True, related_name="services")
+    cep = models.ForeignKey(
+        "enrolments.Cep", on_delete=models.PROTECT, null=True, blank=True, related_name="services", db_index=False
+    )
     comment = models.CharField("commentaire", max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
