@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cep.audit.services import record, snapshot
+from cep.audit.services import audited
 from cep.common.access import ensure_right
 from cep.common.errors import RuleViolation
 
@@ -85,53 +85,52 @@ def create_user(
     except ValidationError as exc:
         raise RuleViolation("MOT_DE_PASSE", " ".join(exc.messages), field="password") from exc
     user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:
-        raise RuleViolation("UTILISATEUR", "Cet identifiant est déjà utilisé.", field="username") from exc
-    record(actor=actor, action="create_user", obj=user, before=None, after=snapshot(user, _EXCLUDE))
+    with audited(user, actor=actor, action="create_user", exclude=_EXCLUDE):
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError as exc:
+            raise RuleViolation("UTILISATEUR", "Cet identifiant est déjà utilisé.", field="username") from exc
     return user
 
 
-def _locked_user_of(actor, user: User) -> User:
-    user = User.objects.select_for_update().get(pk=user.pk)
+def _ensure_user_of(actor, user: User) -> None:
+    """The (locked) user belongs to a structure the actor manages, and is not an administrator."""
     if user.structure_id is None:
         raise RuleViolation("DROITS", "Cet utilisateur n'appartient pas à votre structure.")
     _ensure_manages(actor, user.structure_id)
     if user.role not in STRUCTURE_ROLES:
         raise RuleViolation("DROITS", "Vous ne pouvez pas modifier un administrateur.")
-    return user
 
 
 @transaction.atomic
 def update_user_rights(*, user: User, actor, role: str, rights=None) -> User:
     """Change the role and the rights of a user of the structure (rights=None: the role's defaults)."""
-    user = _locked_user_of(actor, user)
-    _check_role(role)
-    if user.pk == actor.pk and (role != user.role or (rights is not None and Right.MANAGE_STRUCTURE not in rights)):
-        raise RuleViolation("DROITS", "Vous ne pouvez pas retirer vos propres droits de gestion.", field="role")
-    before = snapshot(user, _EXCLUDE)
-    user.role = role
-    user.extra_rights = _normalise_rights(actor=actor, role=role, rights=rights)
-    user.save(update_fields=["role", "extra_rights"])
-    record(actor=actor, action="update_user_rights", obj=user, before=before, after=snapshot(user, _EXCLUDE))
+    with audited(User, user.pk, actor=actor, action="update_user_rights", exclude=_EXCLUDE) as user:
+        _ensure_user_of(actor, user)
+        _check_role(role)
+        if user.pk == actor.pk and (
+            role != user.role or (rights is not None and Right.MANAGE_STRUCTURE not in rights)
+        ):
+            raise RuleViolation("DROITS", "Vous ne pouvez pas retirer vos propres droits de gestion.", field="role")
+        user.role = role
+        user.extra_rights = _normalise_rights(actor=actor, role=role, rights=rights)
+        user.save(update_fields=["role", "extra_rights"])
     return user
 
 
 @transaction.atomic
 def deactivate_user(*, user: User, actor) -> User:
     """Deactivate an account (it stays for history). Its beneficiaries are reassigned separately."""
-    user = _locked_user_of(actor, user)
-    if user.pk == actor.pk:
-        raise RuleViolation("DROITS", "Vous ne pouvez pas désactiver votre propre compte.")
-    if not user.is_active:
-        raise RuleViolation("UTILISATEUR", "Ce compte est déjà désactivé.")
-    before = snapshot(user, _EXCLUDE)
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-    record(actor=actor, action="deactivate_user", obj=user, before=before, after=snapshot(user, _EXCLUDE))
+    with audited(User, user.pk, actor=actor, action="deactivate_user", exclude=_EXCLUDE) as user:
+        _ensure_user_of(actor, user)
+        if user.pk == actor.pk:
+            raise RuleViolation("DROITS", "Vous ne pouvez pas désactiver votre propre compte.")
+        if not user.is_active:
+            raise RuleViolation("UTILISATEUR", "Ce compte est déjà désactivé.")
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
     return user
 
 
@@ -141,16 +140,9 @@ def update_structure_settings(*, structure, actor, distinguishes_phases: bool):
     from cep.organisations.models import Structure
 
     _ensure_manages(actor, structure.pk)
-    structure = Structure.objects.select_for_update().get(pk=structure.pk)
-    before = snapshot(structure)
-    structure.distinguishes_phases = bool(distinguishes_phases)
-    structure.save(update_fields=["distinguishes_phases"])
-    record(
-        actor=actor,
-        action="update_structure_settings",
-        obj=structure,
-        before=before,
-        after=snapshot(structure),
-        structure_id=structure.pk,
-    )
+    with audited(
+        Structure, structure.pk, actor=actor, action="update_structure_settings", structure_id=structure.pk
+    ) as structure:
+        structure.distinguishes_phases = bool(distinguishes_phases)
+        structure.save(update_fields=["distinguishes_phases"])
     return structure

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cep.accounts.rights import Right
-from cep.audit.services import record, snapshot
+from cep.audit.services import audited
 from cep.common.access import ensure_right
 from cep.common.dates import fr, today
 from cep.common.errors import RuleViolation
@@ -40,6 +40,11 @@ REQUIRED_FOR_JUSTIFIED = {
     "first_reception_date": "la date de premier accueil",
 }
 _AUDIT_EXCLUDE = ("search_name", "updated_at", "created_at")
+
+
+def _own_pk(beneficiary: Beneficiary) -> int:
+    """A dossier's audit entries belong to the dossier itself."""
+    return beneficiary.pk
 
 
 def _check_texts(fields: dict) -> None:
@@ -82,15 +87,10 @@ def create_beneficiary(*, structure, actor, **fields) -> Beneficiary:
     fields.setdefault("referent", actor if actor is not None and actor.structure_id == structure.pk else None)
     _check_referent(fields.get("referent"), structure.pk)
     beneficiary = Beneficiary(structure=structure, **fields)
-    beneficiary.save()
-    record(
-        actor=actor,
-        action="create_beneficiary",
-        obj=beneficiary,
-        before=None,
-        after=snapshot(beneficiary, _AUDIT_EXCLUDE),
-        beneficiary_id=beneficiary.pk,
-    )
+    with audited(
+        beneficiary, actor=actor, action="create_beneficiary", exclude=_AUDIT_EXCLUDE, beneficiary_id=_own_pk
+    ):
+        beneficiary.save()
     return beneficiary
 
 
@@ -101,40 +101,37 @@ def update_beneficiary(*, beneficiary: Beneficiary, actor, **changes) -> Benefic
     if unknown:
         raise RuleViolation("DOSSIER", f"Champs non modifiables : {', '.join(sorted(unknown))}.")
     _check_texts(changes)
-    beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
-    before = snapshot(beneficiary, _AUDIT_EXCLUDE)
-    for name, value in changes.items():
-        setattr(beneficiary, name, value)
-    _check_dates(birth_date=beneficiary.birth_date, first_reception_date=beneficiary.first_reception_date)
-    _check_referent(beneficiary.referent, beneficiary.structure_id)
-    if "first_reception_date" in changes:
-        first_cep = beneficiary.ceps.exclude(status="deleted").order_by("entry_date").first()
-        if first_cep and beneficiary.first_reception_date > first_cep.entry_date:
-            raise RuleViolation(
-                "R4",
-                f"La date de premier accueil ne peut pas être postérieure à l'entrée en CEP du "
-                f"{fr(first_cep.entry_date)}.",
-                field="first_reception_date",
-            )
-    if beneficiary.is_justified:
-        missing = missing_for_justification(beneficiary)
-        if missing:
-            raise RuleViolation(
-                "R1",
-                f"Un dossier « Justifié » doit rester complet : il manque {', '.join(missing.values())}.",
-                field=next(iter(missing)),
-            )
-    beneficiary.save()
-    after = snapshot(beneficiary, _AUDIT_EXCLUDE)
-    if after != before:
-        record(
-            actor=actor,
-            action="update_beneficiary",
-            obj=beneficiary,
-            before=before,
-            after=after,
-            beneficiary_id=beneficiary.pk,
-        )
+    with audited(
+        Beneficiary,
+        beneficiary.pk,
+        actor=actor,
+        action="update_beneficiary",
+        exclude=_AUDIT_EXCLUDE,
+        skip_unchanged=True,
+        beneficiary_id=_own_pk,
+    ) as beneficiary:
+        for name, value in changes.items():
+            setattr(beneficiary, name, value)
+        _check_dates(birth_date=beneficiary.birth_date, first_reception_date=beneficiary.first_reception_date)
+        _check_referent(beneficiary.referent, beneficiary.structure_id)
+        if "first_reception_date" in changes:
+            first_cep = beneficiary.ceps.exclude(status="deleted").order_by("entry_date").first()
+            if first_cep and beneficiary.first_reception_date > first_cep.entry_date:
+                raise RuleViolation(
+                    "R4",
+                    f"La date de premier accueil ne peut pas être postérieure à l'entrée en CEP du "
+                    f"{fr(first_cep.entry_date)}.",
+                    field="first_reception_date",
+                )
+        if beneficiary.is_justified:
+            missing = missing_for_justification(beneficiary)
+            if missing:
+                raise RuleViolation(
+                    "R1",
+                    f"Un dossier « Justifié » doit rester complet : il manque {', '.join(missing.values())}.",
+                    field=next(iter(missing)),
+                )
+        beneficiary.save()
     return beneficiary
 
 
@@ -151,23 +148,24 @@ def missing_for_justification(beneficiary: Beneficiary) -> dict[str, str]:
 def justify_beneficiary(*, beneficiary: Beneficiary, actor) -> Beneficiary:
     """Mark the dossier complete (« Justifié »), required before a CEP (R1)."""
     ensure_right(actor, Right.EDIT_DOSSIER, beneficiary.structure_id)
-    beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
-    if beneficiary.is_justified:
-        return beneficiary
-    missing = missing_for_justification(beneficiary)
-    if missing:
-        raise RuleViolation("R1", f"Le dossier ne peut pas être justifié : il manque {', '.join(missing.values())}.")
-    before = snapshot(beneficiary, _AUDIT_EXCLUDE)
-    beneficiary.status, beneficiary.justified_at = DossierStatus.JUSTIFIED, timezone.now()
-    beneficiary.save()
-    record(
+    with audited(
+        Beneficiary,
+        beneficiary.pk,
         actor=actor,
         action="justify_beneficiary",
-        obj=beneficiary,
-        before=before,
-        after=snapshot(beneficiary, _AUDIT_EXCLUDE),
-        beneficiary_id=beneficiary.pk,
-    )
+        exclude=_AUDIT_EXCLUDE,
+        skip_unchanged=True,  # already « Justifié »: nothing written, nothing recorded
+        beneficiary_id=_own_pk,
+    ) as beneficiary:
+        if beneficiary.is_justified:
+            return beneficiary
+        missing = missing_for_justification(beneficiary)
+        if missing:
+            raise RuleViolation(
+                "R1", f"Le dossier ne peut pas être justifié : il manque {', '.join(missing.values())}."
+            )
+        beneficiary.status, beneficiary.justified_at = DossierStatus.JUSTIFIED, timezone.now()
+        beneficiary.save()
     return beneficiary
 
 

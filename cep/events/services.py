@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from cep.accounts.rights import Right
-from cep.audit.services import record, snapshot
+from cep.audit.services import audited
 from cep.common.access import ensure_right
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
@@ -90,9 +90,9 @@ def record_event(*, beneficiary, actor, **fields) -> Event:
     fields.setdefault("intervener", actor)
     event = Event(beneficiary=beneficiary, structure_id=beneficiary.structure_id, created_by=actor, **fields)
     _validate(event)
-    event.save()
-    note_manifestation(beneficiary.pk, beneficiary.structure_id, event.date)
-    record(actor=actor, action="record_event", obj=event, before=None, after=snapshot(event, _EXCLUDE))
+    with audited(event, actor=actor, action="record_event", exclude=_EXCLUDE):
+        event.save()
+        note_manifestation(beneficiary.pk, beneficiary.structure_id, event.date)
     return event
 
 
@@ -104,16 +104,12 @@ def update_event(*, event: Event, actor, **changes) -> Event:
     unknown = set(changes) - set(EVENT_FIELDS)
     if unknown:
         raise RuleViolation("EVENEMENT", f"Champs non modifiables : {', '.join(sorted(unknown))}.")
-    event = Event.objects.select_for_update().get(pk=event.pk)
-    before = snapshot(event, _EXCLUDE)
-    for name, value in changes.items():
-        setattr(event, name, value)
-    _validate(event)
-    event.save()
-    note_manifestation(event.beneficiary_id, event.structure_id, event.date)
-    after = snapshot(event, _EXCLUDE)
-    if after != before:
-        record(actor=actor, action="update_event", obj=event, before=before, after=after)
+    with audited(Event, event.pk, actor=actor, action="update_event", exclude=_EXCLUDE, skip_unchanged=True) as event:
+        for name, value in changes.items():
+            setattr(event, name, value)
+        _validate(event)
+        event.save()
+        note_manifestation(event.beneficiary_id, event.structure_id, event.date)
     return event
 
 
@@ -121,7 +117,7 @@ def record_system_event(
     *, beneficiary, actor, on: datetime.date, context_code: str, nature_code: str, comment: str
 ) -> Event:
     """An event the system writes itself (e.g. « Suppression de dispositif »); not a manifestation."""
-    event = Event.objects.create(
+    event = Event(
         beneficiary=beneficiary,
         structure_id=beneficiary.structure_id,
         date=on,
@@ -135,7 +131,8 @@ def record_system_event(
         is_system=True,
         created_by=actor,
     )
-    record(actor=actor, action="record_event", obj=event, before=None, after=snapshot(event, _EXCLUDE))
+    with audited(event, actor=actor, action="record_event", exclude=_EXCLUDE):
+        event.save()
     return event
 
 

@@ -5,7 +5,7 @@ import datetime
 from django.db import transaction
 
 from cep.accounts.rights import Right
-from cep.audit.services import record, snapshot
+from cep.audit.services import audited
 from cep.common.access import ensure_right
 from cep.common.dates import fr, today
 from cep.common.errors import RuleViolation
@@ -53,15 +53,8 @@ def create_offer(*, structure, actor, **fields) -> ServiceOffer:
         raise RuleViolation("OFFRE", f"Champs inconnus : {', '.join(sorted(unknown))}.")
     offer = ServiceOffer(structure=structure, region_id=structure.region_id, **fields)
     _validate_offer(offer)
-    offer.save()
-    record(
-        actor=actor,
-        action="create_offer",
-        obj=offer,
-        before=None,
-        after=snapshot(offer, _EXCLUDE),
-        structure_id=structure.pk,
-    )
+    with audited(offer, actor=actor, action="create_offer", exclude=_EXCLUDE, structure_id=structure.pk):
+        offer.save()
     return offer
 
 
@@ -71,20 +64,11 @@ def update_offer(*, offer: ServiceOffer, actor, **changes) -> ServiceOffer:
     unknown = set(changes) - set(OFFER_FIELDS)
     if unknown:
         raise RuleViolation("OFFRE", f"Champs non modifiables : {', '.join(sorted(unknown))}.")
-    offer = ServiceOffer.objects.select_for_update().get(pk=offer.pk)
-    before = snapshot(offer, _EXCLUDE)
-    for name, value in changes.items():
-        setattr(offer, name, value)
-    _validate_offer(offer)
-    offer.save()
-    record(
-        actor=actor,
-        action="update_offer",
-        obj=offer,
-        before=before,
-        after=snapshot(offer, _EXCLUDE),
-        structure_id=offer.structure_id,
-    )
+    with audited(ServiceOffer, offer.pk, actor=actor, action="update_offer", exclude=_EXCLUDE) as offer:
+        for name, value in changes.items():
+            setattr(offer, name, value)
+        _validate_offer(offer)
+        offer.save()
     return offer
 
 
@@ -142,7 +126,7 @@ def propose_offer(
         .only("pk")
         .first()
     )
-    service = Service.objects.create(
+    service = Service(
         beneficiary=beneficiary,
         structure_id=beneficiary.structure_id,
         offer=offer,
@@ -154,5 +138,6 @@ def propose_offer(
         cep=cep,
         comment=comment,
     )
-    record(actor=actor, action="propose_offer", obj=service, before=None, after=snapshot(service, _EXCLUDE))
+    with audited(service, actor=actor, action="propose_offer", exclude=_EXCLUDE):
+        service.save()
     return service
