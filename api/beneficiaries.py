@@ -11,7 +11,8 @@ from pydantic import AfterValidator
 
 from cep.audit.services import log_sensitive_access
 from cep.beneficiaries import services
-from cep.beneficiaries.queries import decode_cursor, scoped_beneficiaries, search_beneficiaries
+from cep.beneficiaries.models import Beneficiary
+from cep.beneficiaries.queries import decode_cursor, search_beneficiaries
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
 from cep.referentials.models import EmploymentStatus, QualificationLevel
@@ -156,7 +157,7 @@ def data(b, *, include_rqth: bool = False) -> dict:
 
 def get_beneficiary(user, pk: int):
     """A dossier of the user's structure, or 404 (another structure's dossier does not exist for them)."""
-    return scoped_beneficiaries(user).get(pk=pk)
+    return Beneficiary.objects.visible_to(user).get(pk=pk)
 
 
 def _read(request, b, include):

@@ -9,7 +9,8 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from cep.enrolments import services
-from cep.enrolments.queries import cep_history, ceps_for
+from cep.enrolments.models import Cep
+from cep.enrolments.queries import cep_history
 from cep.enrolments.workflow import PHASE_LABELS, Status, allowed_actions
 from cep.referentials import models as ref
 
@@ -131,7 +132,7 @@ class DeleteQuery(Schema):
 
 
 def _cep(request, cep_id: int):
-    return ceps_for(request.auth).get(pk=cep_id)
+    return Cep.objects.visible_to(request.auth).get(pk=cep_id)
 
 
 @router.post(
@@ -167,7 +168,7 @@ def open_cep(request, beneficiary_id: int, payload: CepIn):
 )
 def list_ceps(request, beneficiary_id: int, page: Query[PageQuery]):
     beneficiary = get_beneficiary(request.auth, beneficiary_id)
-    qs = ceps_for(request.auth).filter(beneficiary=beneficiary).exclude(status=Status.DELETED)
+    qs = Cep.objects.visible_to(request.auth).filter(beneficiary=beneficiary).exclude(status=Status.DELETED)
     rows, cursor = keyset_page(qs, order=("-entry_date", "-id"), cursor=page.cursor, limit=page.limit)
     return {"items": rows, "next_cursor": cursor}
 

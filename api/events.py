@@ -8,7 +8,8 @@ from ninja import Status as Respond
 
 from cep.common.dates import today
 from cep.events import services
-from cep.events.queries import events_for, filter_events
+from cep.events.models import Event
+from cep.events.queries import filter_events
 from cep.referentials import models as ref
 
 from . import refs
@@ -140,7 +141,7 @@ def create_event(request, beneficiary_id: int, payload: EventIn):
 def list_events(request, beneficiary_id: int, filters: Query[EventFilters]):
     beneficiary = get_beneficiary(request.auth, beneficiary_id)
     qs = filter_events(
-        events_for(request.auth).filter(beneficiary=beneficiary),
+        Event.objects.visible_to(request.auth).filter(beneficiary=beneficiary),
         date_from=filters.date_from,
         date_to=filters.date_to,
         nature=filters.nature,
@@ -153,12 +154,12 @@ def list_events(request, beneficiary_id: int, filters: Query[EventFilters]):
 
 @router.get("/events/{event_id}", response=responses({200: EventOut}), summary="Lire un événement")
 def read_event(request, event_id: int):
-    return events_for(request.auth).get(pk=event_id)
+    return Event.objects.visible_to(request.auth).get(pk=event_id)
 
 
 @router.patch("/events/{event_id}", response=responses({200: EventOut}, write=True), summary="Modifier un événement")
 def update_event(request, event_id: int, payload: EventPatch):
-    event = events_for(request.auth).get(pk=event_id)
+    event = Event.objects.visible_to(request.auth).get(pk=event_id)
     values = payload.dict(exclude_unset=True)
     values = event_values(values, structure_id=event.structure_id, on=values.get("date") or event.date)
     return services.update_event(event=event, actor=request.auth, **values)

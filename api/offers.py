@@ -9,7 +9,8 @@ from ninja import Status as Respond
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
 from cep.offers import services
-from cep.offers.queries import offers_for, search_offers, services_for
+from cep.offers.models import Service, ServiceOffer
+from cep.offers.queries import search_offers
 from cep.referentials.models import ServiceAct, ServiceTheme
 
 from . import refs
@@ -141,7 +142,7 @@ def _offer_values(values: dict, *, structure_id: int | None, on: datetime.date |
 @router.get("/offers", response=responses({200: OfferPage}), summary="Rechercher des offres de services")
 def list_offers(request, filters: Query[OfferFilters]):
     qs = search_offers(
-        offers_for(request.auth),
+        ServiceOffer.objects.visible_to(request.auth),
         name=filters.name,
         offer_type=filters.offer_type,
         theme=filters.theme,
@@ -156,7 +157,7 @@ def list_offers(request, filters: Query[OfferFilters]):
 
 @router.get("/offers/{offer_id}", response=responses({200: OfferOut}), summary="Lire une offre")
 def read_offer(request, offer_id: int):
-    return offers_for(request.auth).get(pk=offer_id)
+    return ServiceOffer.objects.visible_to(request.auth).get(pk=offer_id)
 
 
 @router.post("/offers", response=responses({201: OfferOut}, write=True), summary="Créer une offre de la structure")
@@ -171,7 +172,7 @@ def create_offer(request, payload: OfferIn):
 @router.patch("/offers/{offer_id}", response=responses({200: OfferOut}, write=True), summary="Modifier une offre")
 def update_offer(request, offer_id: int, payload: OfferPatch):
     user = request.auth
-    offer = offers_for(user).get(pk=offer_id)
+    offer = ServiceOffer.objects.visible_to(user).get(pk=offer_id)
     if offer.structure_id is None and user.structure_id is not None:
         raise RuleViolation("DROITS", "Une offre régionale ne se modifie pas depuis une structure.")
     values = _offer_values(payload.dict(exclude_unset=True), structure_id=offer.structure_id, on=None)
@@ -188,7 +189,7 @@ def update_offer(request, offer_id: int, payload: OfferPatch):
 def propose(request, beneficiary_id: int, payload: ProposalIn):
     user = request.auth
     beneficiary = get_beneficiary(user, beneficiary_id)
-    offer = offers_for(user).filter(pk=payload.offer).first()
+    offer = ServiceOffer.objects.visible_to(user).filter(pk=payload.offer).first()
     if offer is None:
         raise RuleViolation("REFERENTIEL", "Offre inconnue dans le catalogue de votre structure.", field="offer")
     proposed_on = payload.proposed_on or today()
@@ -215,6 +216,6 @@ def propose(request, beneficiary_id: int, payload: ProposalIn):
 )
 def list_services(request, beneficiary_id: int, page: Query[PageQuery]):
     beneficiary = get_beneficiary(request.auth, beneficiary_id)
-    qs = services_for(request.auth).filter(beneficiary=beneficiary)
+    qs = Service.objects.visible_to(request.auth).filter(beneficiary=beneficiary)
     rows, cursor = keyset_page(qs, order=("-proposed_on", "-id"), cursor=page.cursor, limit=page.limit)
     return {"items": rows, "next_cursor": cursor}

@@ -5,6 +5,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from cep.common.scoping import StructureScopedQuerySet
 from cep.common.text import normalize_name
 
 
@@ -97,6 +98,8 @@ class Beneficiary(models.Model):
     justified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StructureScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "bénéficiaire"

@@ -1,7 +1,7 @@
 """Reads on beneficiary dossiers (selectors). Pages and the API call these; writes go through services.py.
 
-Every function takes the acting user and scopes to what they may see (their structure; an administrator
-without a structure sees every structure). Observers never reach these functions (no personal data).
+Every function takes the acting user and scopes to what they may see (`Beneficiary.objects.visible_to`: their
+structure; an administrator without a structure sees every structure). Observers never see personal data.
 """
 
 import base64
@@ -10,7 +10,7 @@ import datetime
 import json
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q
 
 from cep.common.dates import add_months, today
 from cep.common.text import normalize_name
@@ -21,18 +21,13 @@ from . import services
 from .models import Beneficiary
 
 
-def scoped_beneficiaries(actor) -> QuerySet:
-    """The dossiers the actor may open: their structure's (another structure's dossier is then a 404)."""
-    if not getattr(actor, "sees_personal_data", False):
-        return Beneficiary.objects.none()
-    if actor.structure_id is None:
-        return Beneficiary.objects.all() if actor.role == "admin" else Beneficiary.objects.none()
-    return Beneficiary.objects.filter(structure_id=actor.structure_id)
-
-
 def get_dossier(actor, pk: int) -> Beneficiary:
     """One dossier with what every dossier page shows in its header (one query). Raises DoesNotExist."""
-    return scoped_beneficiaries(actor).select_related("referent", "structure__network", "employment_status").get(pk=pk)
+    return (
+        Beneficiary.objects.visible_to(actor)
+        .select_related("referent", "structure__network", "employment_status")
+        .get(pk=pk)
+    )
 
 
 # --- Search with keyset pagination -------------------------------------------------------------------------
@@ -82,7 +77,7 @@ def search_beneficiaries(
     cep_state: "phase2", "phase3" (a CEP in progress in that phase), "open" (either), "closed" (a closed CEP
     and none in progress), "none" (never had a CEP).
     """
-    qs = scoped_beneficiaries(actor)
+    qs = Beneficiary.objects.visible_to(actor)
     needle = normalize_name(name)
     if needle:
         qs = qs.filter(search_name__contains=needle)
@@ -159,14 +154,11 @@ def missing_for_justification(beneficiary: Beneficiary) -> list[str]:
 
 def my_beneficiaries(actor, limit: int = 10) -> list:
     """The actor's own dossiers (referent), first `limit` by name (index referent, search_name, id)."""
-    return list(scoped_beneficiaries(actor).filter(referent=actor).order_by("search_name", "id")[:limit])
+    return list(Beneficiary.objects.visible_to(actor).filter(referent=actor).order_by("search_name", "id")[:limit])
 
 
 def _scoped_ceps(actor, *, whole_structure: bool):
-    if actor.structure_id is None:
-        qs = Cep.objects.all() if actor.role == "admin" else Cep.objects.none()
-    else:
-        qs = Cep.objects.filter(structure_id=actor.structure_id)
+    qs = Cep.objects.visible_to(actor)
     if not whole_structure:
         qs = qs.filter(beneficiary__referent=actor)
     return qs

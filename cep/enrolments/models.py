@@ -3,6 +3,8 @@
 from django.db import models
 from django.db.models import F, Q
 
+from cep.common.scoping import StructureScopedQuerySet
+
 from .workflow import OPEN_STATUSES, PHASE_LABELS, Status
 
 
@@ -61,6 +63,8 @@ class Cep(models.Model):
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = StructureScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "dispositif CEP"

@@ -1,19 +1,10 @@
-"""Reads on CEP dispositifs (selectors), shared by pages and the API. Scoped to the user's structure."""
+"""Reads on CEP dispositifs (selectors), shared by pages and the API. Scoped by `Cep.objects.visible_to(user)`."""
 
 from django.db.models import QuerySet
 
 from cep.audit.models import AuditEntry
 
 from .models import Cep
-
-
-def ceps_for(user) -> QuerySet:
-    """CEPs of the user's structure (none for observers; all for an administrator without structure)."""
-    if not getattr(user, "sees_personal_data", False):
-        return Cep.objects.none()
-    if user.structure_id is None:
-        return Cep.objects.all() if user.role == "admin" else Cep.objects.none()
-    return Cep.objects.filter(structure_id=user.structure_id)
 
 
 def cep_history(cep: Cep) -> QuerySet:
@@ -24,7 +15,7 @@ def cep_history(cep: Cep) -> QuerySet:
 def dossier_ceps(user, beneficiary) -> list:
     """The CEPs of one dossier shown in Suivi › Dispositifs (deleted ones are gone), newest first."""
     return list(
-        ceps_for(user)
+        Cep.objects.visible_to(user)
         .filter(beneficiary=beneficiary)
         .exclude(status="deleted")
         .select_related("orientation_source", "request_reason", "project_type", "exit_reason")

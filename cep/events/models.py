@@ -3,6 +3,8 @@
 from django.db import models
 from django.db.models import Q
 
+from cep.common.scoping import StructureScopedQuerySet
+
 
 class DeliveryMode(models.TextChoices):
     ON_SITE = "sur_site", "Sur site"
@@ -78,6 +80,8 @@ class Event(models.Model):
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StructureScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "événement"

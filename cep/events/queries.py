@@ -1,4 +1,4 @@
-"""Reads on events (selectors), shared by pages and the API. Scoped to the user's structure."""
+"""Reads on events (selectors), shared by pages and the API. Scoped by `Event.objects.visible_to(user)`."""
 
 import datetime
 
@@ -7,15 +7,6 @@ from django.db.models import QuerySet
 from cep.common.dates import today
 
 from .models import Event
-
-
-def events_for(user) -> QuerySet:
-    """Events of the dossiers of the user's structure (none for observers; all for an admin without structure)."""
-    if not getattr(user, "sees_personal_data", False):
-        return Event.objects.none()
-    if user.structure_id is None:
-        return Event.objects.all() if user.role == "admin" else Event.objects.none()
-    return Event.objects.filter(structure_id=user.structure_id)
 
 
 def filter_events(
@@ -67,7 +58,7 @@ def dossier_events(
     from cep.offers.models import Service
 
     qs = filter_events(
-        events_for(user).filter(beneficiary=beneficiary),
+        Event.objects.visible_to(user).filter(beneficiary=beneficiary),
         date_from=date_from,
         date_to=date_to,
         nature=nature,

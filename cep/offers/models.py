@@ -3,6 +3,14 @@
 from django.db import models
 from django.db.models import Q
 
+from cep.common.scoping import StructureScopedQuerySet
+
+
+class OfferQuerySet(StructureScopedQuerySet):
+    def structure_filter(self, user) -> Q:
+        """A structure's own offers and the regional offers of its region."""
+        return Q(structure_id=user.structure_id) | Q(structure__isnull=True, region_id=user.structure.region_id)
+
 
 class OfferOrigin(models.TextChoices):
     STRUCTURE = "structure", "ML"
@@ -51,6 +59,8 @@ class ServiceOffer(models.Model):
         "mesure nationale", max_length=10, choices=NationalMeasure.choices, blank=True, default=NationalMeasure.NONE
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OfferQuerySet.as_manager()
 
     class Meta:
         verbose_name = "offre de services"
@@ -106,6 +116,8 @@ class Service(models.Model):
     comment = models.CharField("commentaire", max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StructureScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-proposed_on", "-id"]

@@ -1,25 +1,13 @@
 """Reads on service offers and proposed services (selectors), shared by pages and the API.
 
-Scoping: a user sees the offers of their structure plus the regional offers of their structure's region,
-and the services of their structure's dossiers. Observers see none (no personal data); an administrator
-without a structure sees everything.
+Scoping (`ServiceOffer.objects.visible_to(user)`, `Service.objects.visible_to(user)`): a user sees the offers of
+their structure plus the regional offers of their structure's region, and the services of their structure's
+dossiers. Observers see none (no personal data); an administrator without a structure sees everything.
 """
 
 from django.db.models import Q, QuerySet
 
 from .models import Service, ServiceOffer
-
-
-def offers_for(user) -> QuerySet:
-    """Offers the user may see and propose: their structure's own and their region's regional offers."""
-    if not getattr(user, "sees_personal_data", False):
-        return ServiceOffer.objects.none()
-    if user.structure_id is None:
-        return ServiceOffer.objects.all() if user.role == "admin" else ServiceOffer.objects.none()
-    structure = user.structure
-    return ServiceOffer.objects.filter(
-        Q(structure_id=structure.pk) | Q(structure__isnull=True, region_id=structure.region_id)
-    )
 
 
 def search_offers(
@@ -51,15 +39,6 @@ def search_offers(
     return qs
 
 
-def services_for(user) -> QuerySet:
-    """Services proposed on the dossiers of the user's structure."""
-    if not getattr(user, "sees_personal_data", False):
-        return Service.objects.none()
-    if user.structure_id is None:
-        return Service.objects.all() if user.role == "admin" else Service.objects.none()
-    return Service.objects.filter(structure_id=user.structure_id)
-
-
 def search_catalogue(
     user,
     *,
@@ -79,7 +58,11 @@ def search_catalogue(
 
     day = today()
     qs = search_offers(
-        offers_for(user), kind=kind, theme=theme, service_act=service_act, national_measure=national_measure
+        ServiceOffer.objects.visible_to(user),
+        kind=kind,
+        theme=theme,
+        service_act=service_act,
+        national_measure=national_measure,
     )
     text = (text or "").strip()
     if text:
@@ -105,7 +88,7 @@ def search_catalogue(
 def dossier_services(user, beneficiary, limit: int = 100) -> list:
     """Suivi › Services: the services proposed to a person, newest first."""
     return list(
-        services_for(user)
+        Service.objects.visible_to(user)
         .filter(beneficiary=beneficiary)
         .select_related("offer", "service_act", "proposed_by", "cep")
         .order_by("-proposed_on", "-id")[:limit]

@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 
 from cep.accounts.models import User
 from cep.beneficiaries.models import Beneficiary
-from cep.offers.queries import offers_for
+from cep.offers.models import ServiceOffer
 
 PAGE_SIZE = 25
 
@@ -39,13 +39,8 @@ def decode_cursor(cursor: str | None) -> list | None:
     return values
 
 
-def visible_offers(user):
-    """The catalogue a user sees: their structure's offers and the regional offers of its region."""
-    return offers_for(user)
-
-
 def search_offers(user, *, q="", kind="", theme=None, service_act=None, national_measure=None, after=None) -> Page:
-    offers = visible_offers(user).select_related("theme", "service_act", "referent", "structure")
+    offers = ServiceOffer.objects.visible_to(user).select_related("theme", "service_act", "referent", "structure")
     q = (q or "").strip()
     if q:
         words = Q()

@@ -19,6 +19,7 @@ from cep.accounts.rights import Right, Role
 from cep.beneficiaries.services import reassign_referent
 from cep.common.errors import RuleViolation
 from cep.offers import services as offer_services
+from cep.offers.models import ServiceOffer
 from cep.organisations.models import Structure
 from web.views._forms import add_violation
 
@@ -100,7 +101,8 @@ def offers(request):
 @sees_catalogue
 def offer_detail(request, pk):
     offer = get_object_or_404(
-        queries.visible_offers(request.user).select_related("theme", "service_act", "referent", "structure"), pk=pk
+        ServiceOffer.objects.visible_to(request.user).select_related("theme", "service_act", "referent", "structure"),
+        pk=pk,
     )
     return render(
         request,
@@ -130,7 +132,7 @@ def offer_create(request):
 @manages_offers
 @require_http_methods(["GET", "POST"])
 def offer_edit(request, pk):
-    offer = get_object_or_404(queries.visible_offers(request.user), pk=pk)
+    offer = get_object_or_404(ServiceOffer.objects.visible_to(request.user), pk=pk)
     if not _can_edit(request.user, offer):
         raise PermissionDenied("Cette offre régionale n'est pas modifiable par la structure.")
     initial = {name: getattr(offer, name) for name in offer_services.OFFER_FIELDS}

@@ -92,8 +92,8 @@ def _dossier_context(request, beneficiary, section, **extra):
 @personal_data_required
 def synthesis(request, pk):
     b = dossier_or_404(request, pk)
-    from cep.enrolments.queries import ceps_for
-    from cep.events.queries import events_for
+    from cep.enrolments.models import Cep
+    from cep.events.models import Event
 
     context = _dossier_context(
         request,
@@ -102,12 +102,14 @@ def synthesis(request, pk):
         title=f"Synthèse – {b}",
         missing=queries.missing_for_justification(b),
         ineligibility=ineligibility_reasons(b, b.structure.network, today()) if b.birth_date else [],
-        current_cep=ceps_for(request.user)
+        current_cep=Cep.objects.visible_to(request.user)
         .filter(beneficiary=b, status__in=["phase2", "phase3"])
         .select_related("orientation_source", "request_reason")
         .first(),
         last_events=list(
-            events_for(request.user).filter(beneficiary=b).select_related("primary_context", "nature")[:5]
+            Event.objects.visible_to(request.user)
+            .filter(beneficiary=b)
+            .select_related("primary_context", "nature")[:5]
         ),
     )
     return render(request, "web/dossier/synthesis.html", context)

@@ -9,7 +9,7 @@ from cep.common.dates import today
 from cep.common.errors import RuleViolation
 from cep.enrolments import services
 from cep.enrolments.models import Cep
-from cep.enrolments.queries import cep_history, ceps_for, dossier_ceps, history_rows
+from cep.enrolments.queries import cep_history, dossier_ceps, history_rows
 from cep.enrolments.workflow import allowed_actions
 from cep.referentials.models import ExitReason
 from web.forms.ceps import CepFieldsForm, CepOpenForm, CloseForm, Phase3Form
@@ -20,7 +20,7 @@ from ._forms import add_violation
 
 def _cep_or_404(request, cep_id) -> Cep:
     cep = (
-        ceps_for(request.user)
+        Cep.objects.visible_to(request.user)
         .exclude(status="deleted")
         .select_related("beneficiary__referent", "beneficiary__structure", "orientation_source", "project_type")
         .filter(pk=cep_id)

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
 from cep.events.services import event_in_progress
-from cep.offers.models import OfferKind
-from cep.offers.queries import dossier_services, offers_for, search_catalogue
+from cep.offers.models import OfferKind, ServiceOffer
+from cep.offers.queries import dossier_services, search_catalogue
 from cep.offers.services import propose_offer
 from web.forms.events import EventForm
 from web.forms.services import OfferSearchForm, ProposeForm
@@ -54,7 +54,12 @@ def offer_search(request, pk):
 @personal_data_required
 def propose(request, pk, offer_id):
     b = dossier_or_404(request, pk)
-    offer = offers_for(request.user).select_related("theme", "service_act").filter(pk=offer_id).first()
+    offer = (
+        ServiceOffer.objects.visible_to(request.user)
+        .select_related("theme", "service_act")
+        .filter(pk=offer_id)
+        .first()
+    )
     if offer is None:
         raise Http404("Offre introuvable.")
     data = request.POST or None
