@@ -12,15 +12,15 @@ from pydantic import AfterValidator
 from cep.audit.services import log_sensitive_access
 from cep.beneficiaries import services
 from cep.beneficiaries.models import Beneficiary
-from cep.beneficiaries.queries import decode_cursor, search_beneficiaries
+from cep.beneficiaries.queries import SEARCH_KEY, search_beneficiaries
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
 from cep.referentials.models import EmploymentStatus, QualificationLevel
 
 from . import refs
 from .auth import personal_data_auth
-from .errors import ApiError, responses
-from .pagination import BAD_CURSOR
+from .errors import responses
+from .pagination import decode_or_422
 from .schemas import Code, Cursor, Day, In, Limit, ObjectId, Text
 
 router = Router(auth=personal_data_auth, tags=["Bénéficiaires"])
@@ -213,8 +213,7 @@ def create_beneficiary(request, payload: BeneficiaryIn):
     "pagination par curseur, triée par nom puis identifiant. La RQTH n'est jamais renvoyée par la recherche.",
 )
 def search(request, filters: Query[BeneficiaryFilters]):
-    if filters.cursor and decode_cursor(filters.cursor) is None:
-        raise ApiError(422, "VALIDATION", BAD_CURSOR, "cursor")
+    decode_or_422(filters.cursor, SEARCH_KEY)
     page = search_beneficiaries(
         request.auth,
         name=filters.name,

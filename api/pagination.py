@@ -1,29 +1,36 @@
 """Keyset pagination with an opaque cursor: pages never skip or repeat rows, whatever the table's size."""
 
-import base64
-import binascii
 import datetime
-import json
 
-from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q, QuerySet
+
+from cep.common import keyset
 
 from .errors import ApiError
 
 BAD_CURSOR = "Curseur de pagination invalide : reprenez la recherche depuis la première page."
 
 
-def encode_cursor(values: list) -> str:
-    plain = [v.isoformat() if isinstance(v, datetime.date) else v for v in values]
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+def _kind(field) -> type:
+    """The codec's type of a sort column."""
+    if isinstance(field, models.DateTimeField):
+        raise TypeError(f"keyset_page: {field.name} is a datetime, not a supported sort key")
+    if isinstance(field, models.DateField):
+        return datetime.date
+    if isinstance(field, models.IntegerField | models.AutoField | models.ForeignKey):
+        return int
+    if isinstance(field, models.CharField | models.TextField):
+        return str
+    raise TypeError(f"keyset_page: unsupported sort column {field.name}")
 
 
-def _decode(cursor: str, count: int) -> list:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeError):
-        raise ApiError(422, "VALIDATION", BAD_CURSOR, "cursor")
-    if not (isinstance(values, list) and len(values) == count and all(isinstance(v, str | int) for v in values)):
+def decode_or_422(cursor: str | None, shape) -> tuple | None:
+    """The sort key of a cursor the API wrote; anything else is a 422 naming the field « cursor »."""
+    if not cursor:
+        return None
+    values = keyset.decode(cursor, shape)
+    if values is None:
         raise ApiError(422, "VALIDATION", BAD_CURSOR, "cursor")
     return values
 
@@ -34,12 +41,9 @@ def keyset_page(qs: QuerySet, *, order: tuple[str, ...], cursor: str | None, lim
     Returns (rows, next_cursor); next_cursor is None on the last page. One query.
     """
     names = [o.lstrip("-") for o in order]
-    if cursor:
-        raw = _decode(cursor, len(names))
-        try:
-            values = [qs.model._meta.get_field(n).to_python(v) for n, v in zip(names, raw, strict=True)]
-        except (ValidationError, TypeError, ValueError):
-            raise ApiError(422, "VALIDATION", BAD_CURSOR, "cursor")
+    fields = [qs.model._meta.get_field(n) for n in names]
+    values = decode_or_422(cursor, [_kind(f) for f in fields])
+    if values:
         after = Q()
         for i, key in enumerate(order):
             name = names[i]
@@ -53,4 +57,4 @@ def keyset_page(qs: QuerySet, *, order: tuple[str, ...], cursor: str | None, lim
         return rows, None
     rows = rows[:limit]
     last = rows[-1]
-    return rows, encode_cursor([getattr(last, qs.model._meta.get_field(n).attname) for n in names])
+    return rows, keyset.encode([getattr(last, f.attname) for f in fields])

@@ -6,6 +6,8 @@ from typing import Annotated
 from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
+from cep.common import keyset
+
 MIN_DATE, MAX_DATE = datetime.date(1900, 1, 1), datetime.date(2100, 12, 31)
 MAX_ID = 2**63 - 1
 
@@ -41,7 +43,7 @@ ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Field(ge=1, le=100, description="Nombre d'éléments par page (100 au plus).")]
 Cursor = Annotated[
     str,
-    StringConstraints(max_length=500),
+    StringConstraints(max_length=keyset.MAX_LENGTH),
     AfterValidator(_clean_text),
     Field(description="Curseur opaque renvoyé par la page précédente (next_cursor)."),
 ]

@@ -4,14 +4,12 @@ Every function takes the acting user and scopes to what they may see (`Beneficia
 structure; an administrator without a structure sees every structure). Observers never see personal data.
 """
 
-import base64
-import binascii
 import datetime
-import json
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q
 
+from cep.common import keyset
 from cep.common.dates import add_months, today
 from cep.common.text import normalize_name
 from cep.enrolments.models import Cep
@@ -40,23 +38,8 @@ class SearchPage:
     has_previous: bool
 
 
-def encode_cursor(search_name: str, pk: int) -> str:
-    raw = json.dumps([search_name, pk], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> tuple[str, int] | None:
-    """A cursor the user tampered with is ignored (first page), never a 500."""
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        name, pk = json.loads(raw)
-        if isinstance(name, str) and isinstance(pk, int):
-            return name, pk
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        pass
-    return None
+# The sort key of the search, hence the shape of its cursor: (search_name, id).
+SEARCH_KEY = (str, int)
 
 
 def search_beneficiaries(
@@ -99,14 +82,14 @@ def search_beneficiaries(
             )
         elif cep_state == "none":
             qs = qs.exclude(Exists(ceps.exclude(status=Status.DELETED)))
-    after = decode_cursor(cursor)
+    after = keyset.decode(cursor, SEARCH_KEY)  # a cursor the user tampered with: the first page, never a 500
     if after:
         qs = qs.filter(Q(search_name__gt=after[0]) | Q(search_name=after[0], id__gt=after[1]))
     rows = list(qs.select_related("referent").order_by("search_name", "id")[: page_size + 1])
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
-        next_cursor = encode_cursor(rows[-1].search_name, rows[-1].pk)
+        next_cursor = keyset.encode((rows[-1].search_name, rows[-1].pk))
     return SearchPage(rows=rows, next_cursor=next_cursor, has_previous=after is not None)
 
 

@@ -8,6 +8,9 @@ from cep.common.dates import today
 
 from .models import Event
 
+# The order of a dossier's events, newest first, hence the shape of their keyset cursor: (date, id).
+EVENT_KEY = (datetime.date, int)
+
 
 def filter_events(
     qs: QuerySet,

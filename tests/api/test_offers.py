@@ -132,3 +132,38 @@ def test_structure_less_user_cannot_create(db, refdata):
     admin = UserFactory(username="admin_api", role=Role.ADMIN, structure=None)
     response = client_for(admin).post("offers", OFFER)
     assert response.status_code == 403 and response.json()["code"] == "DROITS"
+
+
+def test_offer_pages_chain_even_after_the_longest_non_ascii_names(api, structure, refdata):
+    """A 200-character name (the model's maximum) in 4-byte characters: its cursor must be accepted back."""
+    for i in range(3):
+        ServiceOffer.objects.create(
+            structure=structure,
+            region_id=structure.region_id,
+            origin="structure",
+            theme_id=_first("ServiceTheme"),
+            service_act_id=_first("ServiceAct"),
+            name=f"{i}" + "🎓é" * 99 + "x",
+            start_date=TODAY,
+        )
+    seen, cursor = [], None
+    for _ in range(4):
+        response = api.get("offers?limit=1" + (f"&cursor={cursor}" if cursor else ""))
+        assert response.status_code == 200, response.content
+        page = response.json()
+        seen += [o["id"] for o in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == 3 == len(set(seen))
+
+
+def test_tampered_offer_cursors_are_422(api):
+    from urllib.parse import quote
+
+    from cep.common import keyset
+
+    for cursor in ["²", "%%%", keyset.encode((1, 2)), keyset.encode(("x",)), "A" * (keyset.MAX_LENGTH + 1)]:
+        response = api.get(f"offers?cursor={quote(cursor)}")
+        assert response.status_code == 422, cursor
+        assert response.json()["field"] == "cursor"

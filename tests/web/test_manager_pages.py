@@ -320,3 +320,17 @@ def test_admin_without_structure_creates_and_edits_offers(client, admin_account,
     assert response.status_code == 302
     regional_offer.refresh_from_db()
     assert regional_offer.name == "Offre régionale" and regional_offer.structure is None
+
+
+def test_ids_typed_in_the_url_are_parsed_strictly(client, admin_account, manager, structure, counselor):  # noqa: F811
+    """`"²".isdigit()` is True and `int("²")` raises: such ids are ignored, never a 500."""
+    client.force_login(admin_account)
+    for text in ("²", "1²", "-1", "9" * 30):
+        page = client.get(reverse("manager:structure"), {"structure": text})
+        assert page.status_code == 200 and "structures" in page.context, text  # the choice of a structure
+    client.force_login(manager)
+    for text in ("²", "1²", "abc"):
+        page = client.get(reverse("manager:reassign"), {"de": text})
+        assert page.status_code == 200 and page.context["form"]["from_user"].value() is None, text
+    page = client.get(reverse("manager:reassign"), {"de": str(counselor.pk)})
+    assert page.context["form"]["from_user"].value() == counselor.pk

@@ -1,14 +1,12 @@
 """Reads of the manager pages: the offer catalogue and the users of a structure."""
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
 from cep.accounts.models import User
 from cep.beneficiaries.models import Beneficiary
+from cep.common import keyset
 from cep.offers.models import ServiceOffer
 
 PAGE_SIZE = 25
@@ -20,23 +18,8 @@ class Page:
     next_cursor: str | None
 
 
-def encode_cursor(*values) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> list | None:
-    """A malformed cursor (hand-edited URL) is the first page, never an error."""
-    if not cursor:
-        return None
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error, UnicodeError):
-        return None
-    if not (isinstance(values, list) and len(values) == 2 and isinstance(values[0], str)):
-        return None
-    if not isinstance(values[1], int):
-        return None
-    return values
+# The catalogue's order, hence the shape of its keyset cursor: (name, id).
+OFFER_KEY = (str, int)
 
 
 def search_offers(user, *, q="", kind="", theme=None, service_act=None, national_measure=None, after=None) -> Page:
@@ -63,7 +46,7 @@ def search_offers(user, *, q="", kind="", theme=None, service_act=None, national
         offers = offers.filter(service_act=service_act)
     if national_measure is not None:
         offers = offers.filter(national_measure=national_measure)
-    cursor = decode_cursor(after)
+    cursor = keyset.decode(after, OFFER_KEY)  # a malformed cursor (hand-edited URL) is the first page
     if cursor:
         name, pk = cursor
         offers = offers.filter(Q(name__gt=name) | Q(name=name, pk__gt=pk))
@@ -71,7 +54,7 @@ def search_offers(user, *, q="", kind="", theme=None, service_act=None, national
     next_cursor = None
     if len(rows) > PAGE_SIZE:
         rows = rows[:PAGE_SIZE]
-        next_cursor = encode_cursor(rows[-1].name, rows[-1].pk)
+        next_cursor = keyset.encode((rows[-1].name, rows[-1].pk))
     return Page(rows, next_cursor)
 
 

@@ -18,6 +18,7 @@ from cep.accounts.models import User
 from cep.accounts.rights import Right, Role
 from cep.beneficiaries.services import reassign_referent
 from cep.common.errors import RuleViolation
+from cep.common.keyset import parse_id
 from cep.offers import services as offer_services
 from cep.offers.models import ServiceOffer
 from cep.organisations.models import Structure
@@ -63,10 +64,10 @@ def _managed_structure(request):
     """The user's structure; an administrator without one chooses it (?structure=)."""
     if request.user.structure_id:
         return request.user.structure
-    raw = request.GET.get("structure") or request.POST.get("structure") or ""
-    if not raw.isdigit():
+    pk = parse_id(request.GET.get("structure") or request.POST.get("structure") or "")
+    if pk is None:
         return None
-    return get_object_or_404(Structure, pk=int(raw))
+    return get_object_or_404(Structure, pk=pk)
 
 
 def _structure_url(name, structure, request, **kwargs):
@@ -292,8 +293,8 @@ def reassign(request):
     if current is None:  # an administrator without a structure chooses it first
         return redirect("manager:structure")
     initial = {}
-    if request.GET.get("de", "").isdigit():
-        initial["from_user"] = int(request.GET["de"])
+    if from_id := parse_id(request.GET.get("de", "")):
+        initial["from_user"] = from_id
     form = ReassignForm(request.POST or None, initial=initial, structure=current)
     context = {"title": "Réattribuer les bénéficiaires d'un conseiller", "form": form, "structure": current}
     if request.method == "POST" and form.is_valid():

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dsfr.forms import DsfrBaseForm
 
 from cep.accounts.rights import Right, Role
+from cep.common import keyset
 from cep.common.errors import RuleViolation
 from cep.common.months import last_complete_month
 from cep.organisations.models import Operator, Structure
@@ -27,6 +28,17 @@ from cep.reporting.exports.models import ExportBatch, JobState, LineState
 from cep.reporting.exports.received import record_download
 
 MAX_RETURN_FILE = 50 * 1024 * 1024
+
+
+def before_id(request) -> int | None:
+    """The « avant » cursor of a list of batches (newest first): the id of the last batch of the previous page.
+    Anything the page did not write (hand-edited URL) is the first page."""
+    key = keyset.decode(request.GET.get("avant"), (int,))
+    return key[0] if key else None
+
+
+def id_cursor(pk: int | None) -> str | None:
+    return keyset.encode((pk,)) if pk is not None else None
 
 
 def exports_right_required(view):
@@ -112,13 +124,13 @@ class ReturnFileForm(DsfrBaseForm):
 @require_GET
 @exports_right_required
 def export_list(request):
-    before = request.GET.get("avant")
-    rows, next_cursor = queries.batch_page(request.user, int(before) if (before or "").isdigit() else None)
+    before = before_id(request)
+    rows, next_cursor = queries.batch_page(request.user, before)
     form = ProduceForm(user=request.user, initial={"month": f"{last_complete_month():%Y-%m}"})
     return render(
         request,
         "reporting/exports_list.html",
-        {"batches": rows, "next_cursor": next_cursor, "form": form, "is_first_page": not before},
+        {"batches": rows, "next_cursor": id_cursor(next_cursor), "form": form, "is_first_page": before is None},
     )
 
 
@@ -139,7 +151,7 @@ def export_request(request):
     return render(
         request,
         "reporting/exports_list.html",
-        {"batches": rows, "next_cursor": next_cursor, "form": form, "is_first_page": True},
+        {"batches": rows, "next_cursor": id_cursor(next_cursor), "form": form, "is_first_page": True},
         status=400,
     )
 
@@ -151,10 +163,7 @@ def export_detail(request, pk: int):
     version = get_version(batch.contract_version)
     resource = request.GET.get("fichier", "") if request.GET.get("fichier") in version.resources else ""
     state = request.GET.get("etat", "") if request.GET.get("etat") in LineState.values else ""
-    after = None
-    if request.GET.get("apres"):
-        res, _, number = request.GET["apres"].partition(":")
-        after = (res, int(number)) if number.isdigit() else None
+    after = keyset.decode(request.GET.get("apres"), (str, int))  # (file, line number) of the previous page's last
     lines, next_lines = queries.line_page(batch, resource=resource, state=state, after=after)
     return render(
         request,
@@ -164,7 +173,7 @@ def export_detail(request, pk: int):
             "files": list(batch.files.all()),
             "diff": queries.differences(batch) if batch.job_state == JobState.DONE else None,
             "lines": lines,
-            "next_lines": f"{next_lines[0]}:{next_lines[1]}" if next_lines else "",
+            "next_lines": keyset.encode(next_lines) if next_lines else "",
             "resource": resource,
             "state": state,
             "line_states": LineState.choices,

@@ -17,7 +17,7 @@ from cep.reporting.exports import received as service
 from cep.reporting.exports.batches import parse_month
 from cep.reporting.exports.models import ExportBatch
 
-from .exports import file_download
+from .exports import before_id, file_download, id_cursor
 
 
 def receiver_required(view):
@@ -41,19 +41,17 @@ def received_list(request):
             month = parse_month(month_text)
         except RuleViolation as exc:
             error = exc.message
-    before = request.GET.get("avant", "")
-    rows, next_cursor = service.received_page(
-        request.user, month=month, before=int(before) if before.isdigit() else None
-    )
+    before = before_id(request)
+    rows, next_cursor = service.received_page(request.user, month=month, before=before)
     return render(
         request,
         "reporting/received_list.html",
         {
             "batches": rows,
-            "next_cursor": next_cursor,
+            "next_cursor": id_cursor(next_cursor),
             "month_text": month_text,
             "month_error": error,
-            "is_first_page": not before,
+            "is_first_page": before is None,
         },
         status=400 if error else 200,
     )

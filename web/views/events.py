@@ -3,9 +3,10 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
+from cep.common import keyset
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
-from cep.events.queries import dossier_events
+from cep.events.queries import EVENT_KEY, dossier_events
 from cep.events.services import record_event
 from web.forms.events import EventFilterForm, EventForm
 
@@ -13,17 +14,6 @@ from ._access import dossier_or_404, personal_data_required
 from ._forms import add_violation
 
 PAGE = 50
-
-
-def _cursor(value: str | None):
-    """« avant=2026-05-01_123 » → (date, id); anything else is ignored (first page), never a 500."""
-    import datetime
-
-    try:
-        day, pk = (value or "").split("_")
-        return datetime.date.fromisoformat(day), int(pk)
-    except ValueError:
-        return None
 
 
 @personal_data_required
@@ -43,10 +33,12 @@ def events(request, pk):
         }
     rows, next_cursor = [], None
     if not filters.is_bound or filters.is_valid():
-        rows = dossier_events(request.user, b, before=_cursor(request.GET.get("avant")), limit=PAGE + 1, **kwargs)
+        # « avant »: the (date, id) of the previous page's last event; anything else is the first page, never a 500
+        before = keyset.decode(request.GET.get("avant"), EVENT_KEY)
+        rows = dossier_events(request.user, b, before=before, limit=PAGE + 1, **kwargs)
         if len(rows) > PAGE:
             rows = rows[:PAGE]
-            next_cursor = f"{rows[-1].date.isoformat()}_{rows[-1].pk}"
+            next_cursor = keyset.encode((rows[-1].date, rows[-1].pk))
     query = request.GET.copy()
     query.pop("avant", None)
     context = {
