@@ -9,10 +9,9 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 from pydantic import AfterValidator
 
-from cep.audit.services import log_sensitive_access
 from cep.beneficiaries import services
 from cep.beneficiaries.models import Beneficiary
-from cep.beneficiaries.queries import SEARCH_KEY, search_beneficiaries
+from cep.beneficiaries.queries import SEARCH_KEY, read_rqth, search_beneficiaries
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
 from cep.referentials.models import EmploymentStatus, QualificationLevel
@@ -123,8 +122,8 @@ class BeneficiaryFilters(Schema):
     limit: Limit = 20
 
 
-def data(b, *, include_rqth: bool = False) -> dict:
-    """The JSON of a dossier; RQTH only when asked."""
+def data(b) -> dict:
+    """The JSON of a dossier, without the RQTH (see _read)."""
     out = {
         "id": b.pk,
         "structure_id": b.structure_id,
@@ -150,8 +149,6 @@ def data(b, *, include_rqth: bool = False) -> dict:
         "created_at": b.created_at,
         "updated_at": b.updated_at,
     }
-    if include_rqth:
-        out["has_rqth"] = b.has_rqth
     return out
 
 
@@ -161,9 +158,11 @@ def get_beneficiary(user, pk: int):
 
 
 def _read(request, b, include):
+    """The dossier's JSON; with ?include=rqth the RQTH too, read (and logged) by the domain query."""
+    out = data(b)
     if include == "rqth":
-        log_sensitive_access(actor=request.auth, beneficiary_id=b.pk, channel="api")
-    return data(b, include_rqth=include == "rqth")
+        out["has_rqth"] = read_rqth(request.auth, b, channel="api")
+    return out
 
 
 def _fields(values: dict, *, structure_id: int) -> dict:

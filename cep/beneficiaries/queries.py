@@ -9,8 +9,11 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q
 
+from cep.audit.services import log_sensitive_access
 from cep.common import keyset
+from cep.common.access import can_see_structure
 from cep.common.dates import add_months, today
+from cep.common.errors import RuleViolation
 from cep.common.text import normalize_name
 from cep.enrolments.models import Cep
 from cep.enrolments.workflow import INACTIVITY_MONTHS, OPEN_STATUSES, Status
@@ -26,6 +29,15 @@ def get_dossier(actor, pk: int) -> Beneficiary:
         .select_related("referent", "structure__network", "employment_status")
         .get(pk=pk)
     )
+
+
+def read_rqth(actor, beneficiary: Beneficiary, *, channel: str) -> bool:
+    """The person's RQTH, a sensitive datum: every read is logged here (who, whose, through which channel),
+    once per display. Pages and the API read it through this function only."""
+    if not can_see_structure(actor, beneficiary.structure_id):
+        raise RuleViolation("DROITS", "Ce dossier n'appartient pas à votre structure.")
+    log_sensitive_access(actor=actor, beneficiary_id=beneficiary.pk, channel=channel, field="rqth")
+    return beneficiary.has_rqth
 
 
 # --- Search with keyset pagination -------------------------------------------------------------------------

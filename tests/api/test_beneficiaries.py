@@ -181,3 +181,19 @@ def test_search_query_count_does_not_grow(api, structure, django_assert_max_num_
         BeneficiaryFactory(structure=structure)
     with django_assert_max_num_queries(2):
         assert len(api.get("beneficiaries?limit=100").json()["items"]) == 33
+
+
+def test_rqth_reads_through_the_api_are_logged_once_each(api, counselor, beneficiary):
+    def logged() -> int:
+        return SensitiveAccess.objects.filter(beneficiary_id=beneficiary.pk, channel="api", field="rqth").count()
+
+    api.get(f"beneficiaries/{beneficiary.pk}")
+    api.get("beneficiaries")
+    api.patch(f"beneficiaries/{beneficiary.pk}", {"phone": "0601020304"})
+    assert logged() == 0  # the RQTH is not in these answers
+    assert api.get(f"beneficiaries/{beneficiary.pk}?include=rqth").json()["has_rqth"] is False
+    assert logged() == 1
+    patched = api.patch(f"beneficiaries/{beneficiary.pk}?include=rqth", {"has_rqth": True})
+    assert patched.json()["has_rqth"] is True and logged() == 2
+    refused = api.patch(f"beneficiaries/{beneficiary.pk}?include=rqth", {"birth_date": "2100-01-01"})
+    assert refused.status_code in (409, 422) and logged() == 2  # nothing shown, nothing logged

@@ -301,3 +301,20 @@ def test_counselor_home_counts_only_their_people(client, counselor, structure, m
     beneficiary.save()
     client.force_login(counselor)
     assert "Conseil personnalisé (phase 2) : 0" in client.get(reverse("web:home")).content.decode()
+
+
+def test_rqth_reads_on_the_pages_are_logged_once_per_display(signed_in, beneficiary, counselor):
+    def logged() -> int:
+        return SensitiveAccess.objects.filter(beneficiary_id=beneficiary.pk, channel="web", field="rqth").count()
+
+    url = reverse("web:complements", args=[beneficiary.pk])
+    assert signed_in.get(url).status_code == 200 and logged() == 1
+    refused = signed_in.post(url, {"employment_status": "etudiant", "target_rome_code": "123"})
+    assert refused.status_code == 200 and logged() == 2  # the form is shown again, with the RQTH: one more read
+    saved = signed_in.post(url, {"employment_status": "etudiant", "qualification_level": "niveau_4", "has_rqth": "on"})
+    assert saved.status_code == 302 and logged() == 2  # a redirect shows nothing
+    for section in ("web:identity", "web:contact", "web:dossier", "web:events", "web:dispositifs"):
+        signed_in.get(reverse(section, args=[beneficiary.pk]))
+    assert logged() == 2  # only Compléments shows the RQTH
+    access = SensitiveAccess.objects.filter(beneficiary_id=beneficiary.pk).latest("id")
+    assert access.actor_id == counselor.pk

@@ -5,7 +5,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from cep.audit.services import log_sensitive_access
 from cep.beneficiaries import queries
 from cep.beneficiaries.eligibility import ineligibility_reasons
 from cep.beneficiaries.services import create_beneficiary, justify_beneficiary, update_beneficiary
@@ -142,8 +141,8 @@ def _edit(request, pk, *, form_class, section, template, sensitive=False, **form
                 return redirect(request.path)
     else:
         form = form_class(instance=b, **form_kwargs)
-    if sensitive:  # the RQTH is shown on this page: every display is logged
-        log_sensitive_access(actor=request.user, beneficiary_id=b.pk, channel="web")
+    if sensitive:  # the RQTH is shown on this page (in the form): read through the query that logs each display
+        queries.read_rqth(request.user, b, channel="web")
     return render(request, template, _dossier_context(request, b, section, form=form))
 
 
