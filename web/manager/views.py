@@ -5,7 +5,6 @@ Views parse input, call one service or query, render. Another structure's object
 
 from functools import wraps
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -17,12 +16,11 @@ from cep.accounts import services as account_services
 from cep.accounts.models import User
 from cep.accounts.rights import Right, Role
 from cep.beneficiaries.services import reassign_referent
-from cep.common.errors import RuleViolation
 from cep.common.keyset import parse_id
 from cep.offers import services as offer_services
 from cep.offers.models import ServiceOffer
 from cep.organisations.models import Structure
-from web.views._forms import add_violation
+from web.views._forms import run_action
 
 from . import queries
 from .forms import (
@@ -68,6 +66,10 @@ def _managed_structure(request):
     if pk is None:
         return None
     return get_object_or_404(Structure, pk=pk)
+
+
+def _offer_url(offer) -> str:
+    return reverse("manager:offer_detail", kwargs={"pk": offer.pk})
 
 
 def _structure_url(name, structure, request, **kwargs):
@@ -118,15 +120,17 @@ def offer_create(request):
     structure = request.user.structure
     form = OfferForm(request.POST or None, structure=structure)
     if request.method == "POST" and form.is_valid():
-        try:
-            offer = offer_services.create_offer(
+        response = run_action(
+            request,
+            form,
+            lambda: offer_services.create_offer(
                 structure=structure or form.cleaned_data["structure"], actor=request.user, **form.offer_fields()
-            )
-        except RuleViolation as violation:
-            add_violation(form, violation)
-        else:
-            messages.success(request, f"L'offre « {offer.name} » est créée.")
-            return redirect("manager:offer_detail", pk=offer.pk)
+            ),
+            success=lambda offer: f"L'offre « {offer.name} » est créée.",
+            redirect_to=_offer_url,
+        )
+        if response is not None:
+            return response
     return render(request, "manager/offer_form.html", {"title": "Créer une offre de services", "form": form})
 
 
@@ -140,13 +144,15 @@ def offer_edit(request, pk):
     form = OfferForm(request.POST or None, initial=initial, structure=offer.structure)
     form.fields.pop("structure", None)  # an offer never changes catalogue
     if request.method == "POST" and form.is_valid():
-        try:
-            offer = offer_services.update_offer(offer=offer, actor=request.user, **form.offer_fields())
-        except RuleViolation as violation:
-            add_violation(form, violation)
-        else:
-            messages.success(request, f"L'offre « {offer.name} » est enregistrée.")
-            return redirect("manager:offer_detail", pk=offer.pk)
+        response = run_action(
+            request,
+            form,
+            lambda: offer_services.update_offer(offer=offer, actor=request.user, **form.offer_fields()),
+            success=lambda saved: f"L'offre « {saved.name} » est enregistrée.",
+            redirect_to=_offer_url,
+        )
+        if response is not None:
+            return response
     return render(
         request,
         "manager/offer_form.html",
@@ -192,15 +198,15 @@ def structure_settings(request):
         raise Http404
     form = StructureSettingsForm(request.POST)
     form.is_valid()
-    try:
-        account_services.update_structure_settings(
+    return run_action(
+        request,
+        None,
+        lambda: account_services.update_structure_settings(
             structure=current, actor=request.user, distinguishes_phases=form.cleaned_data["distinguishes_phases"]
-        )
-    except RuleViolation as violation:
-        messages.error(request, violation.message)
-    else:
-        messages.success(request, "Les paramètres de la structure sont enregistrés.")
-    return redirect(_structure_url("manager:structure", current, request))
+        ),
+        success="Les paramètres de la structure sont enregistrés.",
+        redirect_to=_structure_url("manager:structure", current, request),
+    )
 
 
 @manages_structure
@@ -212,8 +218,10 @@ def user_create(request):
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            user = account_services.create_user(
+        response = run_action(
+            request,
+            form,
+            lambda: account_services.create_user(
                 structure=current,
                 actor=request.user,
                 username=data["username"],
@@ -222,12 +230,12 @@ def user_create(request):
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 email=data["email"],
-            )
-        except RuleViolation as violation:
-            add_violation(form, violation)
-        else:
-            messages.success(request, f"Le compte « {user.username} » est créé.")
-            return redirect(_structure_url("manager:structure", current, request))
+            ),
+            success=lambda user: f"Le compte « {user.username} » est créé.",
+            redirect_to=_structure_url("manager:structure", current, request),
+        )
+        if response is not None:
+            return response
     return render(
         request, "manager/user_form.html", {"title": "Créer un utilisateur", "form": form, "structure": current}
     )
@@ -247,15 +255,17 @@ def user_edit(request, pk):
     initial = {"role": target.role, "use_defaults": not target.extra_rights, "rights": sorted(target.rights)}
     form = UserRightsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            account_services.update_user_rights(
+        response = run_action(
+            request,
+            form,
+            lambda: account_services.update_user_rights(
                 user=target, actor=request.user, role=form.cleaned_data["role"], rights=form.rights_value()
-            )
-        except RuleViolation as violation:
-            add_violation(form, violation)
-        else:
-            messages.success(request, f"Les droits de « {target} » sont enregistrés.")
-            return redirect(_structure_url("manager:structure", target.structure, request))
+            ),
+            success=f"Les droits de « {target} » sont enregistrés.",
+            redirect_to=_structure_url("manager:structure", target.structure, request),
+        )
+        if response is not None:
+            return response
     return render(
         request,
         "manager/user_edit.html",
@@ -273,17 +283,21 @@ def user_edit(request, pk):
 @require_POST
 def user_deactivate(request, pk):
     target = _user_of_structure(request, pk)
-    try:
-        account_services.deactivate_user(user=target, actor=request.user)
-    except RuleViolation as violation:
-        messages.error(request, violation.message)
-    else:
+
+    def deactivated(_user) -> str:
         count = queries.referent_count(target.structure, target)
         text = f"Le compte de « {target} » est désactivé."
         if count:
             text += f" Il reste le référent de {count} bénéficiaire(s) : réattribuez-les."
-        messages.success(request, text)
-    return redirect(_structure_url("manager:structure", target.structure, request))
+        return text
+
+    return run_action(
+        request,
+        None,
+        lambda: account_services.deactivate_user(user=target, actor=request.user),
+        success=deactivated,
+        redirect_to=_structure_url("manager:structure", target.structure, request),
+    )
 
 
 @manages_structure
@@ -303,15 +317,17 @@ def reassign(request):
             context["count"] = queries.referent_count(current, data["from_user"])
             context["confirming"] = True
             return render(request, "manager/reassign.html", context)
-        try:
-            moved = reassign_referent(
+        response = run_action(
+            request,
+            form,
+            lambda: reassign_referent(
                 from_user=data["from_user"], to_user=data["to_user"], actor=request.user, structure=current
-            )
-        except RuleViolation as violation:
-            add_violation(form, violation)
-        else:
-            messages.success(
-                request, f"{moved} bénéficiaire(s) réattribué(s) de « {data['from_user']} » à « {data['to_user']} »."
-            )
-            return redirect(_structure_url("manager:structure", current, request))
+            ),
+            success=lambda moved: (
+                f"{moved} bénéficiaire(s) réattribué(s) de « {data['from_user']} » à « {data['to_user']} »."
+            ),
+            redirect_to=_structure_url("manager:structure", current, request),
+        )
+        if response is not None:
+            return response
     return render(request, "manager/reassign.html", context)

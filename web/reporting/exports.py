@@ -26,6 +26,7 @@ from cep.reporting.exports.contract import get_version
 from cep.reporting.exports.files import stream_file
 from cep.reporting.exports.models import ExportBatch, JobState, LineState
 from cep.reporting.exports.received import record_download
+from web.views._forms import run_action
 
 MAX_RETURN_FILE = 50 * 1024 * 1024
 
@@ -139,14 +140,15 @@ def export_list(request):
 def export_request(request):
     form = ProduceForm(request.POST, user=request.user)
     if form.is_valid():
-        try:
-            batch = batches.request_export(actor=request.user, month=form.cleaned_data["month"], **form.target())
-        except RuleViolation as exc:
-            field = exc.field if exc.field in form.fields else None
-            form.add_error(field, exc.message)
-        else:
-            messages.success(request, f"La production du fichier de {batch.month:%m/%Y} est lancée.")
-            return redirect("reporting:export_detail", pk=batch.pk)
+        response = run_action(
+            request,
+            form,
+            lambda: batches.request_export(actor=request.user, month=form.cleaned_data["month"], **form.target()),
+            success=lambda batch: f"La production du fichier de {batch.month:%m/%Y} est lancée.",
+            redirect_to=lambda batch: reverse("reporting:export_detail", kwargs={"pk": batch.pk}),
+        )
+        if response is not None:
+            return response
     rows, next_cursor = queries.batch_page(request.user)
     return render(
         request,
@@ -220,13 +222,13 @@ def file_download(request, batch: ExportBatch, resource: str) -> StreamingHttpRe
 @exports_right_required
 def export_transmit(request, pk: int):
     batch = _batch_or_404(request, pk)
-    try:
-        batches.mark_transmitted(batch=batch, actor=request.user)
-    except RuleViolation as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Le lot est marqué « Transmis ».")
-    return redirect("reporting:export_detail", pk=batch.pk)
+    return run_action(
+        request,
+        None,
+        lambda: batches.mark_transmitted(batch=batch, actor=request.user),
+        success="Le lot est marqué « Transmis ».",
+        redirect_to=reverse("reporting:export_detail", kwargs={"pk": batch.pk}),
+    )
 
 
 @require_POST
@@ -234,22 +236,22 @@ def export_transmit(request, pk: int):
 def export_return(request, pk: int):
     batch = _batch_or_404(request, pk)
     form = ReturnFileForm(request.POST, request.FILES, batch=batch)
-    if form.is_valid():
-        try:
-            result = returns.import_return_file(
-                batch=batch,
-                resource=form.cleaned_data["resource"],
-                content=form.cleaned_data["file"].read(),
-                actor=request.user,
-            )
-        except RuleViolation as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request,
-                f"Fichier retour importé : {result['processed']} ligne(s) traitée(s), "
-                f"{result['rejected']} ligne(s) rejetée(s).",
-            )
-    else:
+    back = reverse("reporting:export_detail", kwargs={"pk": batch.pk}) + "#retour"
+    if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    return redirect(reverse("reporting:export_detail", kwargs={"pk": batch.pk}) + "#retour")
+        return redirect(back)
+    return run_action(
+        request,
+        None,
+        lambda: returns.import_return_file(
+            batch=batch,
+            resource=form.cleaned_data["resource"],
+            content=form.cleaned_data["file"].read(),
+            actor=request.user,
+        ),
+        success=lambda result: (
+            f"Fichier retour importé : {result['processed']} ligne(s) traitée(s), "
+            f"{result['rejected']} ligne(s) rejetée(s)."
+        ),
+        redirect_to=back,
+    )

@@ -1,6 +1,12 @@
-"""The one place where a refused action (RuleViolation) becomes a form error, next to its field."""
+"""The one place where a refused action (RuleViolation) becomes a form error, next to its field, or a message."""
+
+from collections.abc import Callable
+from typing import Any
 
 from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import redirect
 
 from cep.common.errors import RuleViolation
 
@@ -17,3 +23,36 @@ def add_violation(form: forms.Form, violation: RuleViolation, aliases: dict | No
         form.add_error(field, message)
     else:
         form.add_error(None, message)
+
+
+def run_action(
+    request: HttpRequest,
+    form: forms.Form | Callable[[RuleViolation], forms.Form] | None,
+    action: Callable[[], Any],
+    *,
+    success: str | Callable[[Any], str],
+    redirect_to: str | Callable[[Any], str],
+    aliases: dict | None = None,
+) -> HttpResponseRedirect | None:
+    """Call the service; on success, flash `success` and redirect to `redirect_to`.
+
+    `action` takes no argument (a lambda over the service call); `success` and `redirect_to` may be functions of
+    what it returned (e.g. the new object). `redirect_to` is what `redirect()` accepts: a URL or a view name.
+
+    A RuleViolation becomes:
+    - with a form: an error on its field (add_violation), and None is returned so that the view renders the form
+      again (a function of the violation may choose among several forms of the page);
+    - without a form (a button): an error message, and the same redirect as a success (a function
+      `redirect_to` is then called with None).
+    Any other exception propagates (a bug is a 500, not a message).
+    """
+    try:
+        result = action()
+    except RuleViolation as violation:
+        if form is None:
+            messages.error(request, violation.message)
+            return redirect(redirect_to(None) if callable(redirect_to) else redirect_to)
+        add_violation(form(violation) if callable(form) else form, violation, aliases)
+        return None
+    messages.success(request, success(result) if callable(success) else success)
+    return redirect(redirect_to(result) if callable(redirect_to) else redirect_to)

@@ -1,7 +1,6 @@
 """Beneficiary search, creation with duplicate detection, and the dossier's Synthèse and Dossier sections."""
 
-from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -9,11 +8,10 @@ from cep.beneficiaries import queries
 from cep.beneficiaries.eligibility import ineligibility_reasons
 from cep.beneficiaries.services import create_beneficiary, justify_beneficiary, update_beneficiary
 from cep.common.dates import today
-from cep.common.errors import RuleViolation
 from web.forms.beneficiaries import ComplementsForm, ContactForm, CreateForm, IdentityForm, SearchForm, commune_label
 
 from ._access import dossier_or_404, personal_data_required
-from ._forms import add_violation
+from ._forms import run_action
 
 
 @personal_data_required
@@ -69,13 +67,15 @@ def create(request):
                     "la même personne » pour créer un nouveau dossier.",
                 )
             else:
-                try:
-                    beneficiary = create_beneficiary(structure=user.structure, actor=user, **data)
-                except RuleViolation as violation:
-                    add_violation(form, violation)
-                else:
-                    messages.success(request, "Le dossier a été créé. Complétez-le puis justifiez-le.")
-                    return redirect("web:dossier", pk=beneficiary.pk)
+                response = run_action(
+                    request,
+                    form,
+                    lambda: create_beneficiary(structure=user.structure, actor=user, **data),
+                    success="Le dossier a été créé. Complétez-le puis justifiez-le.",
+                    redirect_to=lambda beneficiary: dossier_url(beneficiary.pk),
+                )
+                if response is not None:
+                    return response
         if not duplicates and "not_duplicate" in form.fields:
             del form.fields["not_duplicate"]
     else:
@@ -118,13 +118,13 @@ def synthesis(request, pk):
 @require_POST
 def justify(request, pk):
     b = dossier_or_404(request, pk)
-    try:
-        justify_beneficiary(beneficiary=b, actor=request.user)
-    except RuleViolation as violation:
-        messages.error(request, violation.message)
-    else:
-        messages.success(request, "Le dossier est au statut « Justifié ».")
-    return redirect("web:dossier", pk=b.pk)
+    return run_action(
+        request,
+        None,
+        lambda: justify_beneficiary(beneficiary=b, actor=request.user),
+        success="Le dossier est au statut « Justifié ».",
+        redirect_to=dossier_url(b.pk),
+    )
 
 
 def _edit(request, pk, *, form_class, section, template, sensitive=False, **form_kwargs):
@@ -132,13 +132,15 @@ def _edit(request, pk, *, form_class, section, template, sensitive=False, **form
     if request.method == "POST":
         form = form_class(request.POST, instance=b, **form_kwargs)
         if form.is_valid():
-            try:
-                update_beneficiary(beneficiary=b, actor=request.user, **form.changes())
-            except RuleViolation as violation:
-                add_violation(form, violation)
-            else:
-                messages.success(request, "Les informations du dossier ont été enregistrées.")
-                return redirect(request.path)
+            response = run_action(
+                request,
+                form,
+                lambda: update_beneficiary(beneficiary=b, actor=request.user, **form.changes()),
+                success="Les informations du dossier ont été enregistrées.",
+                redirect_to=request.path,
+            )
+            if response is not None:
+                return response
     else:
         form = form_class(instance=b, **form_kwargs)
     if sensitive:  # the RQTH is shown on this page (in the form): read through the query that logs each display

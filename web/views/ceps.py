@@ -1,12 +1,11 @@
 """Suivi › Dispositifs: the CEP and its action menu (actions offered come from workflow.allowed_actions)."""
 
-from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from cep.common.dates import today
-from cep.common.errors import RuleViolation
 from cep.enrolments import services
 from cep.enrolments.models import Cep
 from cep.enrolments.queries import cep_history, dossier_ceps, history_rows
@@ -15,7 +14,7 @@ from cep.referentials.models import ExitReason
 from web.forms.ceps import CepFieldsForm, CepOpenForm, CloseForm, Phase3Form
 
 from ._access import dossier_or_404, personal_data_required
-from ._forms import add_violation
+from ._forms import run_action
 
 
 def _cep_or_404(request, cep_id) -> Cep:
@@ -29,6 +28,10 @@ def _cep_or_404(request, cep_id) -> Cep:
     if cep is None:
         raise Http404("Dispositif introuvable.")
     return cep
+
+
+def _dispositifs_url(beneficiary_id) -> str:
+    return reverse("web:dispositifs", kwargs={"pk": beneficiary_id})
 
 
 def _render(request, template, cep, form, title, **extra):
@@ -57,13 +60,15 @@ def add(request, pk):
     b = dossier_or_404(request, pk)
     form = CepOpenForm(request.POST or None, initial={"entry_date": today(), "entry_phase": 2})
     if request.method == "POST" and form.is_valid():
-        try:
-            services.open_cep(beneficiary=b, actor=request.user, **form.cleaned_data)
-        except RuleViolation as violation:
-            add_violation(form, violation)
-        else:
-            messages.success(request, "Le dispositif CEP a été ajouté au dossier.")
-            return redirect("web:dispositifs", pk=b.pk)
+        response = run_action(
+            request,
+            form,
+            lambda: services.open_cep(beneficiary=b, actor=request.user, **form.cleaned_data),
+            success="Le dispositif CEP a été ajouté au dossier.",
+            redirect_to=_dispositifs_url(b.pk),
+        )
+        if response is not None:
+            return response
     context = {"b": b, "form": form, "section": "dispositifs", "title": "Ajouter le dispositif CEP"}
     return render(request, "web/ceps/add.html", context)
 
@@ -73,13 +78,15 @@ def move_to_phase3(request, cep_id):
     cep = _cep_or_404(request, cep_id)
     form = Phase3Form(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.move_to_phase3(cep=cep, on=form.cleaned_data["phase3_entry_date"], actor=request.user)
-        except RuleViolation as violation:
-            add_violation(form, violation)
-        else:
-            messages.success(request, "Le dispositif est passé en phase 3.")
-            return redirect("web:dispositifs", pk=cep.beneficiary_id)
+        response = run_action(
+            request,
+            form,
+            lambda: services.move_to_phase3(cep=cep, on=form.cleaned_data["phase3_entry_date"], actor=request.user),
+            success="Le dispositif est passé en phase 3.",
+            redirect_to=_dispositifs_url(cep.beneficiary_id),
+        )
+        if response is not None:
+            return response
     return _render(request, "web/ceps/phase3.html", cep, form, "Passer en phase 3")
 
 
@@ -95,13 +102,15 @@ def modify(request, cep_id):
     }
     form = CepFieldsForm(request.POST or None, cep=cep, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.modify_cep(cep=cep, actor=request.user, **form.cleaned_data)
-        except RuleViolation as violation:
-            add_violation(form, violation)
-        else:
-            messages.success(request, "Les informations du dispositif ont été modifiées.")
-            return redirect("web:dispositifs", pk=cep.beneficiary_id)
+        response = run_action(
+            request,
+            form,
+            lambda: services.modify_cep(cep=cep, actor=request.user, **form.cleaned_data),
+            success="Les informations du dispositif ont été modifiées.",
+            redirect_to=_dispositifs_url(cep.beneficiary_id),
+        )
+        if response is not None:
+            return response
     return _render(request, "web/ceps/modify.html", cep, form, "Modifier un dispositif")
 
 
@@ -111,13 +120,15 @@ def close(request, cep_id):
     if request.method == "POST":
         form = CloseForm(request.POST, cep=cep)
         if form.is_valid():
-            try:
-                services.close_cep(cep=cep, actor=request.user, **form.cleaned_data)
-            except RuleViolation as violation:
-                add_violation(form, violation)
-            else:
-                messages.success(request, "Le dispositif a été clôturé.")
-                return redirect("web:dispositifs", pk=cep.beneficiary_id)
+            response = run_action(
+                request,
+                form,
+                lambda: services.close_cep(cep=cep, actor=request.user, **form.cleaned_data),
+                success="Le dispositif a été clôturé.",
+                redirect_to=_dispositifs_url(cep.beneficiary_id),
+            )
+            if response is not None:
+                return response
     else:
         # htmx re-asks the page when the exit reason changes, to mark the project type as required (R8).
         form = CloseForm(
@@ -132,13 +143,13 @@ def close(request, cep_id):
 
 def _post_action(request, cep_id, action, success):
     cep = _cep_or_404(request, cep_id)
-    try:
-        action(cep=cep, actor=request.user)
-    except RuleViolation as violation:
-        messages.error(request, violation.message)
-    else:
-        messages.success(request, success)
-    return redirect("web:dispositifs", pk=cep.beneficiary_id)
+    return run_action(
+        request,
+        None,
+        lambda: action(cep=cep, actor=request.user),
+        success=success,
+        redirect_to=_dispositifs_url(cep.beneficiary_id),
+    )
 
 
 @personal_data_required

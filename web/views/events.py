@@ -1,17 +1,16 @@
 """Suivi › Événements: the dossier's events with the guide's filters, and the event form."""
 
-from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 
 from cep.common import keyset
 from cep.common.dates import today
-from cep.common.errors import RuleViolation
 from cep.events.queries import EVENT_KEY, dossier_events
 from cep.events.services import record_event
 from web.forms.events import EventFilterForm, EventForm
 
 from ._access import dossier_or_404, personal_data_required
-from ._forms import add_violation
+from ._forms import run_action
 
 PAGE = 50
 
@@ -71,12 +70,14 @@ def add(request, pk):
     b = dossier_or_404(request, pk)
     form = EventForm(request.POST or None, structure_id=b.structure_id, initial=event_initial(request.user))
     if request.method == "POST" and form.is_valid():
-        try:
-            record_event(beneficiary=b, actor=request.user, **form.service_fields())
-        except RuleViolation as violation:
-            add_violation(form, violation)
-        else:
-            messages.success(request, "L'événement a été enregistré.")
-            return redirect("web:events", pk=b.pk)
+        response = run_action(
+            request,
+            form,
+            lambda: record_event(beneficiary=b, actor=request.user, **form.service_fields()),
+            success="L'événement a été enregistré.",
+            redirect_to=reverse("web:events", kwargs={"pk": b.pk}),
+        )
+        if response is not None:
+            return response
     context = {"b": b, "form": form, "section": "événements", "title": f"Nouvel événement – {b}"}
     return render(request, "web/events/add.html", context)

@@ -1,11 +1,10 @@
 """Suivi › Services: services proposed to the person, offer search and « Proposer » from the dossier."""
 
-from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 
 from cep.common.dates import today
-from cep.common.errors import RuleViolation
 from cep.events.services import event_in_progress
 from cep.offers.models import OfferKind, ServiceOffer
 from cep.offers.queries import dossier_services, search_catalogue
@@ -14,7 +13,7 @@ from web.forms.events import EventForm
 from web.forms.services import OfferSearchForm, ProposeForm
 
 from ._access import dossier_or_404, personal_data_required
-from ._forms import add_violation
+from ._forms import run_action
 from .events import event_initial
 
 
@@ -71,20 +70,22 @@ def propose(request, pk, offer_id):
     event_form = EventForm(data, prefix="event", structure_id=b.structure_id, initial=event_initial(request.user))
     event_form.fields.pop("date")  # the event takes the proposal's date
     if request.method == "POST" and form.is_valid() and (not needs_event or event_form.is_valid()):
-        try:
-            propose_offer(
+        response = run_action(
+            request,
+            # a refusal about the event goes to the event's fields
+            lambda violation: event_form if needs_event and violation.field in event_form.fields else form,
+            lambda: propose_offer(
                 beneficiary=b,
                 offer=offer,
                 actor=request.user,
                 event=event_form.service_fields() if needs_event else None,
                 **form.cleaned_data,
-            )
-        except RuleViolation as violation:
-            target = event_form if needs_event and violation.field in event_form.fields else form
-            add_violation(target, violation)
-        else:
-            messages.success(request, f"L'offre « {offer.name} » a été proposée.")
-            return redirect("web:services", pk=b.pk)
+            ),
+            success=f"L'offre « {offer.name} » a été proposée.",
+            redirect_to=reverse("web:services", kwargs={"pk": b.pk}),
+        )
+        if response is not None:
+            return response
     context = {
         "b": b,
         "section": "services",
