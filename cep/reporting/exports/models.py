@@ -9,6 +9,8 @@ the lines (streaming), corrections are found by comparing hashes, and difference
 from django.db import models
 from django.db.models import Q
 
+from cep.common.scoping import StructureScopedQuerySet
+
 
 class Scope(models.TextChoices):
     STRUCTURE = "structure", "Structure"
@@ -41,6 +43,12 @@ class LineState(models.TextChoices):
     SENT = "sent", "Envoyée"
     REJECTED = "rejected", "Rejetée"
     PROCESSED = "processed", "Traitée"
+
+
+class BatchQuerySet(StructureScopedQuerySet):
+    def structure_filter(self, user) -> Q:
+        """A structure's staff see the files of their structure (not the operator's nor the nation's)."""
+        return Q(scope=Scope.STRUCTURE, structure_id=user.structure_id)
 
 
 class ExportBatch(models.Model):
@@ -80,6 +88,8 @@ class ExportBatch(models.Model):
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     acknowledged_at = models.DateTimeField("accusé de réception le", null=True, blank=True)
+
+    objects = BatchQuerySet.as_manager()
 
     class Meta:
         verbose_name = "lot d'export mensuel"

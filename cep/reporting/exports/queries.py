@@ -4,10 +4,8 @@ productions of the same month."""
 from django.db import connection
 from django.db.models import Q
 
-from cep.accounts.rights import Role
-
 from .contract import get_version
-from .models import ExportBatch, JobState, Scope
+from .models import ExportBatch, JobState
 from .scopes import ExportScope
 
 
@@ -73,10 +71,7 @@ def differences(batch: ExportBatch, limit: int = 100) -> dict | None:
 
 def visible_batches(user):
     """The batches a user may see: their structure's; every batch for an administrator without structure."""
-    qs = ExportBatch.objects.select_related("structure", "operator", "created_by")
-    if user.role == Role.ADMIN and user.structure_id is None:
-        return qs
-    return qs.filter(scope=Scope.STRUCTURE, structure_id=user.structure_id)
+    return ExportBatch.objects.visible_to(user).select_related("structure", "operator", "created_by")
 
 
 def batch_page(user, before: int | None = None, size: int = 20) -> tuple[list[ExportBatch], int | None]:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from cep.audit.services import record
 from cep.common.errors import RuleViolation
+from cep.common.keyset import parse_id
 
 from .batches import _update, ensure_can_manage
 from .contract import get_version
@@ -26,23 +27,24 @@ def parse_return_file(content: bytes) -> list[tuple[int, str, str]]:
         if not raw.strip():
             continue
         parts = [p.strip() for p in raw.split(";", 2)]
-        if number == 1 and not parts[0].isdigit():
+        if number == 1 and not any(ch.isdigit() for ch in parts[0]):
             continue  # header
         if len(parts) < 2:
             errors.append(f"ligne {number} : le format attendu est « numéro de ligne;code;message »")
             continue
         line, code, message = parts[0], parts[1], parts[2] if len(parts) > 2 else ""
-        if not line.isdigit():
-            errors.append(f"ligne {number} : « {line} » n'est pas un numéro de ligne")
+        cited = parse_id(line)  # ASCII digits within bigint only: « ² » or 5,000 digits are refused, not a 500
+        if cited is None:
+            errors.append(f"ligne {number} : « {line[:20]} » n'est pas un numéro de ligne")
         elif not re.fullmatch(r"[A-Za-z0-9]{4}", code):
             errors.append(
                 f"ligne {number} : le code retour « {code} » doit comporter 4 caractères (lettres ou chiffres)"
             )
-        elif int(line) in seen:
-            errors.append(f"ligne {number} : la ligne {line} est citée deux fois")
+        elif cited in seen:
+            errors.append(f"ligne {number} : la ligne {cited} est citée deux fois")
         else:
-            seen.add(int(line))
-            rows.append((int(line), code, message[:500]))
+            seen.add(cited)
+            rows.append((cited, code, message[:500]))
     if errors:
         more = f" (et {len(errors) - 5} autre(s))" if len(errors) > 5 else ""
         raise RuleViolation("RETOUR", "Fichier retour refusé : " + " ; ".join(errors[:5]) + more + ".", field="file")
