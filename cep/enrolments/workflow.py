@@ -34,6 +34,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None, str]] = {
 MODIFIABLE_FIELDS = ("orientation_source", "request_reason", "prescriber_name", "referent_name", "project_type")
 
 INACTIVITY_MONTHS = 6  # R9
+AUTO_CLOSE_EXIT_REASON = "interruption_constatee"  # R9: the exit reason of the automatic exit
 REOPEN_MONTHS = 3  # R10
 
 
