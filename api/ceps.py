@@ -10,7 +10,7 @@ from ninja import Status as Respond
 
 from cep.enrolments import services
 from cep.enrolments.models import Cep
-from cep.enrolments.queries import cep_history
+from cep.enrolments.queries import cep_history, with_action_facts
 from cep.enrolments.workflow import PHASE_LABELS, Status, allowed_actions
 from cep.referentials import models as ref
 
@@ -27,7 +27,12 @@ router = Router(auth=personal_data_auth, tags=["Dispositif CEP"])
 class CepIn(In):
     orientation_source: Code = Field(..., description="Aiguilleur (code)")
     entry_date: Day = Field(..., description="Date d'entrée")
-    entry_phase: int = Field(..., ge=0, le=32767, description="Phase d'entrée : 2 ou 3")
+    entry_phase: int = Field(
+        ...,
+        ge=0,
+        le=32767,
+        description="Phase d'entrée : 2 ou 3 (3 seulement si la structure distingue les phases 2 et 3, règle R6)",
+    )
     request_reason: Code = Field(..., description="Motif de sollicitation (code)")
     initial_interview_date: Day | None = Field(None, description="Date d'entretien d'initialisation")
     prescriber_name: Text(200) = Field("", description="Nom du prescripteur")
@@ -81,7 +86,10 @@ class CepOut(Schema):
     ended_in_phase: int | None
     auto_closed: bool
     last_manifestation_date: datetime.date | None
-    allowed_actions: list[str] = Field(description="Actions possibles dans l'état actuel")
+    allowed_actions: list[str] = Field(
+        description="Actions possibles maintenant (état, date du jour et règles R2, R6, R8, R10) : "
+        "exactement celles que le service accepte avec une saisie valide"
+    )
     created_at: datetime.datetime
     updated_at: datetime.datetime
 
@@ -99,7 +107,7 @@ class CepOut(Schema):
 
     @staticmethod
     def resolve_allowed_actions(obj) -> list[str]:
-        return [a for a in allowed_actions(obj.status) if a != "auto_close"]
+        return allowed_actions(obj)
 
 
 class CepPage(Schema):
@@ -132,7 +140,7 @@ class DeleteQuery(Schema):
 
 
 def _cep(request, cep_id: int):
-    return Cep.objects.visible_to(request.auth).get(pk=cep_id)
+    return with_action_facts(Cep.objects.visible_to(request.auth)).get(pk=cep_id)
 
 
 @router.post(
@@ -168,7 +176,8 @@ def open_cep(request, beneficiary_id: int, payload: CepIn):
 )
 def list_ceps(request, beneficiary_id: int, page: Query[PageQuery]):
     beneficiary = get_beneficiary(request.auth, beneficiary_id)
-    qs = Cep.objects.visible_to(request.auth).filter(beneficiary=beneficiary).exclude(status=Status.DELETED)
+    qs = with_action_facts(Cep.objects.visible_to(request.auth)).filter(beneficiary=beneficiary)
+    qs = qs.exclude(status=Status.DELETED)
     rows, cursor = keyset_page(qs, order=("-entry_date", "-id"), cursor=page.cursor, limit=page.limit)
     return {"items": rows, "next_cursor": cursor}
 

@@ -1,10 +1,11 @@
 """Reads on CEP dispositifs (selectors), shared by pages and the API. Scoped by `Cep.objects.visible_to(user)`."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from cep.audit.models import AuditEntry
 
 from .models import Cep
+from .workflow import OPEN_STATUSES
 
 
 def cep_history(cep: Cep) -> QuerySet:
@@ -12,13 +13,22 @@ def cep_history(cep: Cep) -> QuerySet:
     return AuditEntry.objects.filter(object_type="cep", object_id=cep.pk).order_by("id")
 
 
+def with_action_facts(qs: QuerySet) -> QuerySet:
+    """What workflow.allowed_actions reads besides the CEP row, fetched in the same query (none per CEP shown):
+    the structure (R6), the exit reason (R10) and whether another CEP of the person is in progress there (R2)."""
+    others = Cep.objects.filter(
+        beneficiary_id=OuterRef("beneficiary_id"), structure_id=OuterRef("structure_id"), status__in=OPEN_STATUSES
+    ).exclude(pk=OuterRef("pk"))
+    return qs.select_related("structure", "exit_reason").annotate(other_cep_in_progress=Exists(others))
+
+
 def dossier_ceps(user, beneficiary) -> list:
     """The CEPs of one dossier shown in Suivi › Dispositifs (deleted ones are gone), newest first."""
     return list(
-        Cep.objects.visible_to(user)
+        with_action_facts(Cep.objects.visible_to(user))
         .filter(beneficiary=beneficiary)
         .exclude(status="deleted")
-        .select_related("orientation_source", "request_reason", "project_type", "exit_reason")
+        .select_related("orientation_source", "request_reason", "project_type")
         .order_by("-entry_date", "-id")
     )
 

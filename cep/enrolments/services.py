@@ -12,8 +12,9 @@ from django.db.models import Max
 from cep.accounts.rights import Right
 from cep.audit.services import record, snapshot
 from cep.beneficiaries.eligibility import ineligibility_reasons
+from cep.common import dates
 from cep.common.access import ensure_right
-from cep.common.dates import add_months, fr, today
+from cep.common.dates import add_months, fr
 from cep.common.errors import RuleViolation
 from cep.common.text import check_text, model_max_lengths
 from cep.referentials.models import ExitReason
@@ -23,23 +24,15 @@ from .workflow import (
     AUTO_CLOSE_EXIT_REASON,
     INACTIVITY_MONTHS,
     MODIFIABLE_FIELDS,
+    NO_PHASES_MESSAGE,
     OPEN_STATUSES,
-    REOPEN_MONTHS,
-    TRANSITIONS,
+    R2_MESSAGE,
     Status,
+    ensure_allowed,
+    entry_phases,
 )
 
 _EXCLUDE = ("created_at", "updated_at")
-R2_MESSAGE = "Un CEP est déjà en cours pour cette personne dans la structure : clôturez-le avant d'en ouvrir un autre."
-
-
-def ensure_allowed(cep: Cep, action: str) -> None:
-    sources, _, label = TRANSITIONS[action]
-    if cep.status not in sources:
-        rule = {"reopen": "R10", "modify": "R7", "close": "R8", "delete": "R11", "cancel_phase3": "R6"}.get(
-            action, "R5"
-        )
-        raise RuleViolation(rule, f"Action « {label} » impossible : le CEP est {cep.get_status_display().lower()}.")
 
 
 def _check_valid_on(value, day: datetime.date, field: str, rule: str) -> None:
@@ -109,7 +102,9 @@ def open_cep(
     check_text("SAISIE", model_max_lengths(Cep), prescriber_name=prescriber_name, referent_name=referent_name)
     if entry_phase not in (2, 3):
         raise RuleViolation("R3", "L'entrée se fait en phase 2 ou directement en phase 3.", field="entry_phase")
-    if entry_date > today():
+    if entry_phase not in entry_phases(beneficiary.structure):
+        raise RuleViolation("R6", f"{NO_PHASES_MESSAGE} L'entrée se fait en phase 2.", field="entry_phase")
+    if entry_date > dates.today():
         raise RuleViolation("R4", "La date d'entrée ne peut pas être dans le futur.", field="entry_date")
     if entry_date < beneficiary.first_reception_date:
         raise RuleViolation(
@@ -149,7 +144,7 @@ def open_cep(
         )
     cep = Cep(
         beneficiary=beneficiary,
-        structure_id=beneficiary.structure_id,
+        structure=beneficiary.structure,
         orientation_source=orientation_source,
         initial_interview_date=initial_interview_date,
         entry_date=entry_date,
@@ -175,8 +170,6 @@ def move_to_phase3(*, cep: Cep, on: datetime.date, actor) -> Cep:
     ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
     cep = _lock(cep)
     ensure_allowed(cep, "move_to_phase3")
-    if not cep.structure.distinguishes_phases:
-        raise RuleViolation("R6", "Votre structure ne distingue pas les phases 2 et 3 du CEP.")
     if on <= cep.phase2_entry_date:
         raise RuleViolation(
             "R5",
@@ -196,10 +189,6 @@ def cancel_phase3(*, cep: Cep, actor) -> Cep:
     ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
     cep = _lock(cep)
     ensure_allowed(cep, "cancel_phase3")
-    if cep.phase2_entry_date is None:
-        raise RuleViolation(
-            "R6", "Ce CEP est entré directement en phase 3 : il n'y a pas de passage en phase 3 à annuler."
-        )
     before = snapshot(cep, _EXCLUDE)
     cep.status, cep.phase3_entry_date, cep.phase2_end_date = Status.PHASE2, None, None
     return _save(cep, actor=actor, action="cancel_phase3", before=before)
@@ -216,8 +205,7 @@ def modify_cep(*, cep: Cep, actor, **changes) -> Cep:
         raise RuleViolation("R7", f"Ces informations ne sont pas modifiables : {names}.", field=sorted(forbidden)[0])
     check_text("SAISIE", model_max_lengths(Cep), **changes)
     cep = _lock(cep)
-    if not cep.is_open:
-        raise RuleViolation("R7", "Un CEP clôturé ne peut plus être modifié : rouvrez-le d'abord.")
+    ensure_allowed(cep, "modify")
     if changes.get("orientation_source") is None and "orientation_source" in changes:
         raise RuleViolation("R7", "L'aiguilleur est obligatoire.", field="orientation_source")
     if changes.get("request_reason") is None and "request_reason" in changes:
@@ -243,7 +231,7 @@ def close_cep(*, cep: Cep, actor, end_date: datetime.date, exit_reason: ExitReas
         raise RuleViolation("R8", "Le motif de sortie est obligatoire.", field="exit_reason")
     if end_date is None:
         raise RuleViolation("R8", "La date de fin réelle est obligatoire.", field="end_date")
-    if end_date > today():
+    if end_date > dates.today():
         raise RuleViolation("R8", "La date de fin réelle ne peut pas être saisie par anticipation.", field="end_date")
     phase_entry = cep.current_phase_entry_date
     if end_date < phase_entry:
@@ -271,24 +259,13 @@ def reopen_cep(*, cep: Cep, actor) -> Cep:
     """R10: within 3 months of the end date, back to the phase it ended in; never after a death."""
     ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
     cep = _lock(cep)
-    ensure_allowed(cep, "reopen")
-    if cep.exit_reason.blocks_reopening:
-        raise RuleViolation("R10", f"Un CEP clôturé pour « {cep.exit_reason.label} » ne peut pas être rouvert.")
-    limit = add_months(cep.end_date, REOPEN_MONTHS)
-    if today() > limit:
-        raise RuleViolation(
-            "R10", f"Un CEP ne peut être rouvert que dans les trois mois de sa clôture (jusqu'au {fr(limit)})."
-        )
-    if Cep.objects.filter(
-        beneficiary_id=cep.beneficiary_id, structure_id=cep.structure_id, status__in=OPEN_STATUSES
-    ).exists():
-        raise RuleViolation("R2", R2_MESSAGE)
+    ensure_allowed(cep, "reopen")  # R10 (death, three months) and R2 (another CEP in progress)
     before = snapshot(cep, _EXCLUDE)
     cep.status = Status.PHASE3 if cep.ended_in_phase == 3 else Status.PHASE2
     cep.end_date = cep.exit_reason = cep.ended_in_phase = None
     cep.auto_closed = False
     # The person shows up again: the inactivity clock restarts today.
-    cep.last_manifestation_date = max(filter(None, [cep.last_manifestation_date, today()]))
+    cep.last_manifestation_date = max(filter(None, [cep.last_manifestation_date, dates.today()]))
     return _save(cep, actor=actor, action="reopen", before=before)
 
 
@@ -306,7 +283,7 @@ def delete_cep(*, cep: Cep, actor) -> Cep:
     record_system_event(
         beneficiary=cep.beneficiary,
         actor=actor,
-        on=today(),
+        on=dates.today(),
         context_code="suppression_dispositif",
         nature_code="suppression_dispositif",
         comment=f"Suppression du dispositif CEP entré le {fr(cep.entry_date)} (phase {before['status'][-1]}).",
@@ -322,7 +299,7 @@ def auto_close(*, on: datetime.date | None = None) -> int:
 
     One set-based statement: update and audit rows written together (≤ 30 s on 1,000,000 dossiers).
     """
-    on = on or today()
+    on = on or dates.today()
     params = {
         "cutoff": add_months(on, -INACTIVITY_MONTHS),
         "on": on,

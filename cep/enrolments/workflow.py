@@ -1,6 +1,21 @@
-"""The CEP lifecycle as plain data (DOMAIN.md §5). Services, pages, the API and the docs all read it."""
+"""The CEP lifecycle as plain data (DOMAIN.md §5). Services, pages, the API and the docs all read it.
+
+Each transition names the statuses it starts from, the status it leads to, the rule refused when the status does
+not allow it, and its guards: conditions on the CEP's state and today's date under which the action is possible
+now. `allowed_actions(cep)` (pages, API) and `ensure_allowed(cep, action)` (services) evaluate the same table, so an
+action offered is an action the service accepts given valid input. Checks on what the user types (dates, exit
+reason) stay in the services: guards only read the CEP's state.
+"""
+
+import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db import models
+
+from cep.common import dates
+from cep.common.errors import RuleViolation
 
 
 class Status(models.TextChoices):
@@ -17,19 +32,6 @@ PHASE_LABELS = {
     3: "Accompagnement personnalisé vers la mise en œuvre du projet",
 }
 
-# action: (allowed from statuses, to status, French label of the action)
-# "reopen" goes back to the phase the CEP ended in (None = decided by the service).
-TRANSITIONS: dict[str, tuple[frozenset[str], str | None, str]] = {
-    "open": (frozenset(), None, "Ajouter le dispositif CEP"),
-    "move_to_phase3": (frozenset({Status.PHASE2}), Status.PHASE3, "Passer en phase 3"),
-    "cancel_phase3": (frozenset({Status.PHASE3}), Status.PHASE2, "Annuler le passage en phase 3"),
-    "modify": (frozenset({Status.PHASE2, Status.PHASE3}), None, "Modifier"),
-    "close": (frozenset({Status.PHASE2, Status.PHASE3}), Status.CLOSED, "Clôturer le dispositif"),
-    "auto_close": (frozenset({Status.PHASE2, Status.PHASE3}), Status.CLOSED, "Sortie automatique"),
-    "reopen": (frozenset({Status.CLOSED}), None, "Rouvrir"),
-    "delete": (frozenset({Status.PHASE2, Status.PHASE3}), Status.DELETED, "Supprimer"),
-}
-
 # Fields a counselor may change before closure (R7); the two dates are never modifiable.
 MODIFIABLE_FIELDS = ("orientation_source", "request_reason", "prescriber_name", "referent_name", "project_type")
 
@@ -37,6 +39,179 @@ INACTIVITY_MONTHS = 6  # R9
 AUTO_CLOSE_EXIT_REASON = "interruption_constatee"  # R9: the exit reason of the automatic exit
 REOPEN_MONTHS = 3  # R10
 
+NO_PHASES_MESSAGE = "Votre structure ne distingue pas les phases 2 et 3 du CEP."
+R2_MESSAGE = "Un CEP est déjà en cours pour cette personne dans la structure : clôturez-le avant d'en ouvrir un autre."
 
-def allowed_actions(status: str) -> list[str]:
-    return [action for action, (sources, _, _) in TRANSITIONS.items() if status in sources]
+
+class Context:
+    """What guards read besides the CEP row: today's date, and facts that need a query (looked up once, if needed).
+
+    `other_cep_in_progress` (R2) comes from the argument, else from the annotation that
+    `queries.with_action_facts` puts on listed CEPs, else from one query.
+    """
+
+    def __init__(self, cep, *, today: datetime.date | None = None, other_cep_in_progress: bool | None = None):
+        self.cep = cep
+        self.today = today or dates.today()
+        if other_cep_in_progress is None:
+            other_cep_in_progress = getattr(cep, "other_cep_in_progress", None)
+        if other_cep_in_progress is not None:
+            self.__dict__["other_cep_in_progress"] = other_cep_in_progress
+
+    @cached_property
+    def other_cep_in_progress(self) -> bool:
+        from .models import Cep
+
+        return (
+            Cep.objects.filter(
+                beneficiary_id=self.cep.beneficiary_id, structure_id=self.cep.structure_id, status__in=OPEN_STATUSES
+            )
+            .exclude(pk=self.cep.pk)
+            .exists()
+        )
+
+
+Check = Callable[..., bool]  # check(cep, context) -> True when the action is possible now
+Message = str | Callable[..., str]  # the French refusal, or message(cep, context) -> it
+
+
+@dataclass(frozen=True)
+class Guard:
+    rule: str
+    check: Check
+    message: Message
+
+    def refusal(self, cep, context: Context) -> RuleViolation | None:
+        if self.check(cep, context):
+            return None
+        message = self.message(cep, context) if callable(self.message) else self.message
+        return RuleViolation(self.rule, message)
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str  # French label of the action
+    sources: frozenset[str]  # statuses the action starts from
+    target: str | None  # None: decided by the service (reopen goes back to the phase the CEP ended in)
+    rule: str  # the rule refused when the status does not allow the action
+    guards: tuple[Guard, ...] = ()  # evaluated in order once the status allows the action
+    hints: Mapping[str, str] = field(default_factory=dict)  # status -> what to do instead, added to the refusal
+    by_system: bool = False  # never offered to a user
+
+    def refusal(self, cep, context: Context) -> RuleViolation | None:
+        if cep.status not in self.sources:
+            message = f"Action « {self.label} » impossible : le CEP est {cep.get_status_display().lower()}."
+            if hint := self.hints.get(cep.status):
+                message = f"{message} {hint}"
+            return RuleViolation(self.rule, message)
+        for guard in self.guards:
+            if violation := guard.refusal(cep, context):
+                return violation
+        return None
+
+
+def _phase_not_in_future(cep, context: Context) -> bool:
+    return cep.current_phase_entry_date <= context.today
+
+
+def _phase_in_future_message(cep, context: Context) -> str:
+    day = dates.fr(cep.current_phase_entry_date)
+    cancellable = cep.current_phase == 3 and cep.phase2_entry_date is not None
+    way_out = f"annulez le passage en phase 3 ou attendez le {day}" if cancellable else f"attendez le {day}"
+    return (
+        f"Le CEP ne peut pas être clôturé avant son entrée en phase {cep.current_phase}, le {day} (la date de fin "
+        f"réelle ne peut ni précéder cette date ni être dans le futur) : {way_out}."
+    )
+
+
+def reopen_limit(cep) -> datetime.date:
+    """R10: the last day a closed CEP may be reopened."""
+    return dates.add_months(cep.end_date, REOPEN_MONTHS)
+
+
+_OPEN = frozenset(OPEN_STATUSES)
+_TRANSITIONS = (
+    Transition("open", "Ajouter le dispositif CEP", frozenset(), None, "R3"),  # see entry_phases()
+    Transition(
+        "move_to_phase3",
+        "Passer en phase 3",
+        frozenset({Status.PHASE2}),
+        Status.PHASE3,
+        "R5",
+        guards=(Guard("R6", lambda cep, _: cep.structure.distinguishes_phases, NO_PHASES_MESSAGE),),
+    ),
+    Transition(
+        "cancel_phase3",
+        "Annuler le passage en phase 3",
+        frozenset({Status.PHASE3}),
+        Status.PHASE2,
+        "R6",
+        guards=(
+            Guard(
+                "R6",
+                lambda cep, _: cep.phase2_entry_date is not None,
+                "Ce CEP est entré directement en phase 3 : il n'y a pas de passage en phase 3 à annuler.",
+            ),
+        ),
+    ),
+    Transition("modify", "Modifier", _OPEN, None, "R7", hints={Status.CLOSED: "Rouvrez-le d'abord pour le modifier."}),
+    Transition(
+        "close",
+        "Clôturer le dispositif",
+        _OPEN,
+        Status.CLOSED,
+        "R8",
+        guards=(Guard("R8", _phase_not_in_future, _phase_in_future_message),),
+    ),
+    Transition("auto_close", "Sortie automatique", _OPEN, Status.CLOSED, "R9", by_system=True),
+    Transition(
+        "reopen",
+        "Rouvrir",
+        frozenset({Status.CLOSED}),
+        None,
+        "R10",
+        guards=(
+            Guard(
+                "R10",
+                lambda cep, _: not cep.exit_reason.blocks_reopening,
+                lambda cep, _: f"Un CEP clôturé pour « {cep.exit_reason.label} » ne peut pas être rouvert.",
+            ),
+            Guard(
+                "R10",
+                lambda cep, context: context.today <= reopen_limit(cep),
+                lambda cep, _: (
+                    "Un CEP ne peut être rouvert que dans les trois mois de sa clôture "
+                    f"(jusqu'au {dates.fr(reopen_limit(cep))})."
+                ),
+            ),
+            Guard("R2", lambda _, context: not context.other_cep_in_progress, R2_MESSAGE),
+        ),
+    ),
+    Transition("delete", "Supprimer", _OPEN, Status.DELETED, "R11"),
+)
+TRANSITIONS: dict[str, Transition] = {t.action: t for t in _TRANSITIONS}
+
+
+def refusal(cep, action: str, context: Context | None = None) -> RuleViolation | None:
+    """Why `action` is impossible on `cep` now (status, then guards in order), or None when it is possible."""
+    return TRANSITIONS[action].refusal(cep, context or Context(cep))
+
+
+def ensure_allowed(cep, action: str, context: Context | None = None) -> None:
+    """Raise the RuleViolation of `refusal()`; services call it on the CEP they have just locked."""
+    if violation := refusal(cep, action, context):
+        raise violation
+
+
+def allowed_actions(
+    cep, *, today: datetime.date | None = None, other_cep_in_progress: bool | None = None
+) -> list[str]:
+    """The actions a user is offered on `cep` now, in the table's order: exactly those the services accept."""
+    context = Context(cep, today=today, other_cep_in_progress=other_cep_in_progress)
+    return [t.action for t in _TRANSITIONS if t.sources and not t.by_system and t.refusal(cep, context) is None]
+
+
+def entry_phases(structure) -> tuple[int, ...]:
+    """R3/R6: a CEP starts in phase 2, or directly in phase 3 when the structure distinguishes the phases."""
+    return (2, 3) if structure.distinguishes_phases else (2,)

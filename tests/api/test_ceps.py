@@ -171,6 +171,51 @@ def test_reopen_after_death_is_refused_r10(api, cep_id):
     assert unchanged(cep_id) == before
 
 
+def test_allowed_actions_leave_out_close_while_phase3_starts_in_the_future_r8(api, cep_id):
+    start = TODAY + datetime.timedelta(days=15)
+    body = api.post(f"ceps/{cep_id}/phase3", {"on": str(start)}).json()
+    assert body["allowed_actions"] == ["cancel_phase3", "modify", "delete"]
+    assert api.get(f"ceps/{cep_id}").json()["allowed_actions"] == ["cancel_phase3", "modify", "delete"]
+    before = unchanged(cep_id)
+    response = api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "interruption_formalisee"})
+    assert response.status_code == 409 and response.json()["code"] == "R8"
+    assert f"annulez le passage en phase 3 ou attendez le {start.strftime('%d/%m/%Y')}" in response.json()["message"]
+    assert unchanged(cep_id) == before
+
+
+def test_allowed_actions_leave_out_reopen_after_death_r10(api, cep_id):
+    body = api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "deces"}).json()
+    assert body["allowed_actions"] == []
+    assert api.get(f"ceps/{cep_id}").json()["allowed_actions"] == []
+
+
+def test_allowed_actions_leave_out_reopen_while_another_cep_is_in_progress_r2(api, beneficiary, cep_id):
+    api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "interruption_formalisee"})
+    second = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "entry_date": str(TODAY)}).json()["id"]
+    listed = {c["id"]: c["allowed_actions"] for c in api.get(f"beneficiaries/{beneficiary.pk}/ceps").json()["items"]}
+    assert listed == {second: ["move_to_phase3", "modify", "close", "delete"], cep_id: []}
+    assert api.get(f"ceps/{cep_id}").json()["allowed_actions"] == []
+    response = api.post(f"ceps/{cep_id}/reopen")
+    assert response.status_code == 409 and response.json()["code"] == "R2"
+
+
+def test_structure_without_distinct_phases_r6(api, beneficiary, structure):
+    structure.distinguishes_phases = False
+    structure.save()
+    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "entry_phase": 3})
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "R6",
+        "message": "Votre structure ne distingue pas les phases 2 et 3 du CEP. L'entrée se fait en phase 2.",
+        "field": "entry_phase",
+    }
+    assert not Cep.objects.exists()
+    body = api.post(f"beneficiaries/{beneficiary.pk}/ceps", OPEN).json()
+    assert body["status"] == "phase2" and body["allowed_actions"] == ["modify", "close", "delete"]
+    response = api.post(f"ceps/{body['id']}/phase3", {"on": str(TODAY)})
+    assert response.status_code == 409 and response.json()["code"] == "R6"
+
+
 def test_delete_needs_confirmation(api, cep_id):
     before = unchanged(cep_id)
     response = api.delete(f"ceps/{cep_id}")

@@ -7,10 +7,13 @@ import pytest
 
 from cep.audit.models import AuditEntry
 from cep.beneficiaries.models import DossierStatus
-from cep.common.dates import add_months
+from cep.common import dates
+from cep.common.dates import add_months, fr
 from cep.common.errors import RuleViolation
 from cep.enrolments import services as s
+from cep.enrolments import workflow
 from cep.enrolments.models import Cep
+from cep.enrolments.queries import with_action_facts
 from cep.enrolments.workflow import Status
 from cep.events.models import Event
 from cep.offers.services import create_offer, propose_offer
@@ -28,6 +31,18 @@ def refused(db_state, rule, fn, **kwargs):
     assert err.value.message and err.value.message[0].isupper()
     assert db_state() == before, "a refused action must leave nothing written"
     return err.value
+
+
+def offered(cep) -> list[str]:
+    """The actions pages and the API offer on the CEP as stored now (and the same from the list query)."""
+    actions = workflow.allowed_actions(Cep.objects.get(pk=cep.pk))
+    assert workflow.allowed_actions(with_action_facts(Cep.objects.all()).get(pk=cep.pk)) == actions
+    return actions
+
+
+def freeze(monkeypatch, day: datetime.date) -> None:
+    """Move "today" (cep.common.dates.today, read by the services and the workflow guards)."""
+    monkeypatch.setattr(dates, "today", lambda: day)
 
 
 # R1 ---------------------------------------------------------------------------------------------------------
@@ -174,6 +189,7 @@ def test_r5_moving_to_phase3_is_not_an_exit(open_cep, counselor):
 def test_r6_cancel_phase3_restores_phase2(open_cep, counselor):
     original = open_cep(entry_date=days(30))
     moved = s.move_to_phase3(cep=original, on=days(20), actor=counselor)
+    assert "cancel_phase3" in offered(moved)
     restored = s.cancel_phase3(cep=moved, actor=counselor)
     assert restored.status == Status.PHASE2
     assert (restored.phase2_entry_date, restored.phase2_end_date, restored.phase3_entry_date) == (days(30), None, None)
@@ -184,7 +200,9 @@ def test_r6_cancel_phase3_refused_in_phase2(open_cep, counselor, db_state):
 
 
 def test_r6_cancel_refused_after_direct_phase3_entry(open_cep, counselor, db_state):
-    err = refused(db_state, "R6", s.cancel_phase3, cep=open_cep(phase=3), actor=counselor)
+    cep = open_cep(phase=3)
+    assert offered(cep) == ["modify", "close", "delete"]
+    err = refused(db_state, "R6", s.cancel_phase3, cep=cep, actor=counselor)
     assert "directement en phase 3" in err.message
 
 
@@ -192,7 +210,45 @@ def test_r6_structure_not_distinguishing_phases_refuses_phase3(open_cep, counsel
     cep = open_cep()
     structure.distinguishes_phases = False
     structure.save()
-    refused(db_state, "R6", s.move_to_phase3, cep=cep, on=days(1), actor=counselor)
+    assert offered(cep) == ["modify", "close", "delete"]
+    err = refused(db_state, "R6", s.move_to_phase3, cep=cep, on=days(1), actor=counselor)
+    assert err.message == "Votre structure ne distingue pas les phases 2 et 3 du CEP."
+
+
+def test_r6_move_to_phase3_accepted_when_structure_distinguishes_phases(open_cep, counselor):
+    cep = open_cep()
+    assert offered(cep) == ["move_to_phase3", "modify", "close", "delete"]
+    assert s.move_to_phase3(cep=cep, on=days(1), actor=counselor).status == Status.PHASE3
+
+
+def test_r6_direct_phase3_refused_when_structure_does_not_distinguish_phases(open_cep, structure, db_state):
+    structure.distinguishes_phases = False
+    structure.save()
+    assert workflow.entry_phases(structure) == (2,)
+    err = refused(db_state, "R6", open_cep, phase=3)
+    assert err.field == "entry_phase"
+    assert err.message == "Votre structure ne distingue pas les phases 2 et 3 du CEP. L'entrée se fait en phase 2."
+
+
+def test_r6_phase2_entry_accepted_when_structure_does_not_distinguish_phases(open_cep, structure):
+    structure.distinguishes_phases = False
+    structure.save()
+    assert open_cep(phase=2).status == Status.PHASE2
+
+
+def test_r6_direct_phase3_accepted_when_structure_distinguishes_phases(open_cep, structure):
+    assert workflow.entry_phases(structure) == (2, 3)
+    assert open_cep(phase=3).status == Status.PHASE3
+
+
+def test_r6_phase3_cep_can_still_be_cancelled_after_the_structure_stops_distinguishing_phases(
+    open_cep, counselor, structure
+):
+    cep = s.move_to_phase3(cep=open_cep(entry_date=days(30)), on=days(20), actor=counselor)
+    structure.distinguishes_phases = False
+    structure.save()
+    assert offered(cep) == ["cancel_phase3", "modify", "close", "delete"]
+    assert s.cancel_phase3(cep=cep, actor=counselor).status == Status.PHASE2
 
 
 # R7 ---------------------------------------------------------------------------------------------------------
@@ -221,7 +277,9 @@ def test_r7_dates_are_never_modifiable(open_cep, counselor, db_state, field):
 
 def test_r7_closed_cep_is_not_modifiable(open_cep, counselor, cep_refs, db_state):
     cep = s.close_cep(cep=open_cep(), actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
-    refused(db_state, "R7", s.modify_cep, cep=cep, actor=counselor, prescriber_name="X")
+    assert "modify" not in offered(cep)
+    err = refused(db_state, "R7", s.modify_cep, cep=cep, actor=counselor, prescriber_name="X")
+    assert err.message == "Action « Modifier » impossible : le CEP est clôturé. Rouvrez-le d'abord pour le modifier."
 
 
 # R8 ---------------------------------------------------------------------------------------------------------
@@ -262,6 +320,34 @@ def test_r8_end_date_on_current_phase_entry_is_accepted(open_cep, counselor, cep
     cep = s.move_to_phase3(cep=open_cep(entry_date=days(50)), on=days(20), actor=counselor)
     cep = s.close_cep(cep=cep, actor=counselor, end_date=days(20), exit_reason=cep_refs["formalised"])
     assert cep.ended_in_phase == 3
+
+
+def test_r8_close_refused_while_phase3_starts_in_the_future(open_cep, counselor, cep_refs, db_state):
+    start = TODAY + datetime.timedelta(days=15)
+    cep = s.move_to_phase3(cep=open_cep(entry_date=days(50)), on=start, actor=counselor)
+    assert offered(cep) == ["cancel_phase3", "modify", "delete"]
+    err = refused(
+        db_state, "R8", s.close_cep, cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"]
+    )
+    assert err.field is None
+    assert err.message.endswith(f" : annulez le passage en phase 3 ou attendez le {fr(start)}.")
+
+
+def test_r8_close_accepted_once_phase3_has_started(open_cep, counselor, cep_refs, monkeypatch):
+    start = TODAY + datetime.timedelta(days=15)
+    cep = s.move_to_phase3(cep=open_cep(entry_date=days(50)), on=start, actor=counselor)
+    freeze(monkeypatch, start)
+    assert "close" in offered(cep)
+    cep = s.close_cep(cep=cep, actor=counselor, end_date=start, exit_reason=cep_refs["formalised"])
+    assert (cep.status, cep.end_date, cep.ended_in_phase) == (Status.CLOSED, start, 3)
+
+
+def test_r8_close_accepted_after_cancelling_a_future_phase3(open_cep, counselor, cep_refs):
+    cep = s.move_to_phase3(cep=open_cep(entry_date=days(50)), on=TODAY + datetime.timedelta(days=15), actor=counselor)
+    cep = s.cancel_phase3(cep=cep, actor=counselor)
+    assert "close" in offered(cep)
+    cep = s.close_cep(cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
+    assert (cep.status, cep.ended_in_phase) == (Status.CLOSED, 2)
 
 
 def test_r8_plan_d_action_requires_the_project_type(open_cep, counselor, cep_refs, db_state):
@@ -366,6 +452,7 @@ def test_r9_command_with_date(open_cep, capsys):
 def test_r10_reopen_within_three_months_returns_to_the_phase(open_cep, counselor, cep_refs):
     cep = s.move_to_phase3(cep=open_cep(entry_date=days(200)), on=days(150), actor=counselor)
     cep = s.close_cep(cep=cep, actor=counselor, end_date=add_months(TODAY, -3), exit_reason=cep_refs["formalised"])
+    assert offered(cep) == ["reopen"]
     cep = s.reopen_cep(cep=cep, actor=counselor)
     assert (cep.status, cep.end_date, cep.exit_reason, cep.ended_in_phase) == (Status.PHASE3, None, None, None)
 
@@ -377,21 +464,43 @@ def test_r10_reopen_after_three_months_is_refused(open_cep, counselor, cep_refs,
         end_date=add_months(TODAY, -3) - datetime.timedelta(days=1),
         exit_reason=cep_refs["formalised"],
     )
+    assert offered(cep) == []
     err = refused(db_state, "R10", s.reopen_cep, cep=cep, actor=counselor)
     assert "trois mois" in err.message
 
 
+def test_r10_reopen_window_ends_three_calendar_months_after_the_end_date(
+    open_cep, counselor, cep_refs, db_state, monkeypatch
+):
+    cep = s.close_cep(cep=open_cep(), actor=counselor, end_date=days(10), exit_reason=cep_refs["formalised"])
+    last_day = add_months(days(10), 3)
+    freeze(monkeypatch, last_day + datetime.timedelta(days=1))
+    assert offered(cep) == []
+    err = refused(db_state, "R10", s.reopen_cep, cep=cep, actor=counselor)
+    assert (
+        err.message == f"Un CEP ne peut être rouvert que dans les trois mois de sa clôture (jusqu'au {fr(last_day)})."
+    )
+    freeze(monkeypatch, last_day)
+    assert offered(cep) == ["reopen"]
+    assert s.reopen_cep(cep=cep, actor=counselor).status == Status.PHASE2
+
+
 def test_r10_reopen_after_death_is_refused(open_cep, counselor, cep_refs, db_state):
     cep = s.close_cep(cep=open_cep(), actor=counselor, end_date=TODAY, exit_reason=cep_refs["deces"])
-    refused(db_state, "R10", s.reopen_cep, cep=cep, actor=counselor)
+    assert offered(cep) == []
+    err = refused(db_state, "R10", s.reopen_cep, cep=cep, actor=counselor)
+    assert err.message == "Un CEP clôturé pour « Décès » ne peut pas être rouvert."
 
 
 def test_r10_reopen_refused_when_another_cep_is_open(open_cep, counselor, cep_refs, db_state):
     first = s.close_cep(
         cep=open_cep(entry_date=days(200)), actor=counselor, end_date=days(30), exit_reason=cep_refs["formalised"]
     )
-    open_cep(entry_date=days(10))
+    second = open_cep(entry_date=days(10))
+    assert offered(first) == []
     refused(db_state, "R2", s.reopen_cep, cep=first, actor=counselor)
+    s.delete_cep(cep=second, actor=counselor)
+    assert offered(first) == ["reopen"]
 
 
 # R11 --------------------------------------------------------------------------------------------------------

@@ -93,6 +93,31 @@ def test_phase3_r5_error_next_to_the_date_then_success_and_cancel(signed_in, ope
     assert cep.status == Status.PHASE2 and cep.phase3_entry_date is None
 
 
+def test_phase3_in_the_future_offers_cancel_but_not_close(signed_in, open_cep, counselor):
+    from cep.enrolments.services import move_to_phase3
+
+    cep = move_to_phase3(cep=open_cep(), on=TODAY + datetime.timedelta(days=15), actor=counselor)
+    page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
+    assert "Annuler le passage en phase 3" in page and "Modifier" in page
+    assert "Clôturer le dispositif" not in page
+
+
+def test_structure_without_distinct_phases_offers_neither_phase3_entry_nor_passage(
+    signed_in, beneficiary, structure, open_cep
+):
+    structure.distinguishes_phases = False
+    structure.save()
+    url = reverse("web:cep_add", args=[beneficiary.pk])
+    html = signed_in.get(url).content.decode()
+    assert 'name="entry_phase" value="2"' in html and 'name="entry_phase" value="3"' not in html
+    assert "ne distingue pas les phases 2 et 3" in html
+    assert signed_in.post(url, _open_data(entry_phase="3")).status_code == 200
+    assert not Cep.objects.exists()
+    cep = open_cep()
+    page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
+    assert "Clôturer le dispositif" in page and "Passer en phase 3" not in page
+
+
 def test_modify_only_modifiable_fields(signed_in, open_cep):
     cep = open_cep()
     url = reverse("web:cep_modify", args=[cep.pk])
@@ -135,6 +160,7 @@ def test_close_r8_without_project_type_then_close_reopen(signed_in, open_cep):
     assert cep.status == Status.CLOSED and cep.project_type_id == "reconversion"
     page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
     assert "Rouvrir" in page and "Clôturer le dispositif" not in page
+    assert "Passer en phase 3" not in page
     signed_in.post(reverse("web:cep_reopen", args=[cep.pk]))
     cep.refresh_from_db()
     assert cep.status == Status.PHASE2

@@ -66,6 +66,11 @@ class CepOpenForm(CepFieldsForm):
         "project_type",
     ]
 
+    def __init__(self, *args, phases=(2, 3), **kwargs):
+        super().__init__(*args, **kwargs)
+        # R6: no direct entry in phase 3 for a structure that does not distinguish the phases.
+        self.fields["entry_phase"].choices = [(value, label) for value, label in PHASES if value in phases]
+
 
 class Phase3Form(PortalForm):
     phase3_entry_date = DateField(

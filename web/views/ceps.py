@@ -9,7 +9,7 @@ from cep.common.dates import today
 from cep.enrolments import services
 from cep.enrolments.models import Cep
 from cep.enrolments.queries import cep_history, dossier_ceps, history_rows
-from cep.enrolments.workflow import allowed_actions
+from cep.enrolments.workflow import allowed_actions, entry_phases
 from cep.referentials.models import ExitReason
 from web.forms.ceps import CepFieldsForm, CepOpenForm, CloseForm, Phase3Form
 
@@ -44,7 +44,7 @@ def dispositifs(request, pk):
     b = dossier_or_404(request, pk)
     ceps = dossier_ceps(request.user, b)
     for cep in ceps:
-        cep.actions = [a for a in allowed_actions(cep.status) if a not in ("open", "auto_close")]
+        cep.actions = allowed_actions(cep)
     context = {
         "b": b,
         "section": "dispositifs",
@@ -58,7 +58,9 @@ def dispositifs(request, pk):
 @personal_data_required
 def add(request, pk):
     b = dossier_or_404(request, pk)
-    form = CepOpenForm(request.POST or None, initial={"entry_date": today(), "entry_phase": 2})
+    form = CepOpenForm(
+        request.POST or None, initial={"entry_date": today(), "entry_phase": 2}, phases=entry_phases(b.structure)
+    )
     if request.method == "POST" and form.is_valid():
         response = run_action(
             request,
