@@ -11,9 +11,10 @@ from pydantic import AfterValidator
 
 from cep.beneficiaries import services
 from cep.beneficiaries.models import Beneficiary
-from cep.beneficiaries.queries import SEARCH_KEY, read_rqth, search_beneficiaries
+from cep.beneficiaries.queries import read_rqth
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
+from cep.enrolments.queries import SEARCH_KEY, search_beneficiaries
 from cep.referentials.models import EmploymentStatus, QualificationLevel
 
 from . import refs

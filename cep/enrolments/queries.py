@@ -1,11 +1,22 @@
-"""Reads on CEP dispositifs (selectors), shared by pages and the API. Scoped by `Cep.objects.visible_to(user)`."""
+"""Reads on CEP dispositifs (selectors), shared by pages and the API. Scoped by `Cep.objects.visible_to(user)`.
 
-from django.db.models import Exists, OuterRef, QuerySet
+Also the reads on dossiers that look at their CEPs (the search by CEP state, the home page's CEP lists):
+enrolments is the top domain layer, the only one that may read both (docs/decisions.md, 2026-12-01).
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from cep.audit.models import AuditEntry
+from cep.beneficiaries.models import Beneficiary
+from cep.common import keyset
+from cep.common.dates import add_months, today
+from cep.common.text import normalize_name
 
 from .models import Cep
-from .workflow import OPEN_STATUSES
+from .workflow import INACTIVITY_MONTHS, OPEN_STATUSES, Status
 
 
 def cep_history(cep: Cep) -> QuerySet:
@@ -70,11 +81,7 @@ def history_rows(entries) -> list[dict]:
 
     Referential codes become their labels with one query per referential kind present, whatever the length.
     """
-    import datetime
-
     from cep.referentials import models as ref
-
-    from .workflow import Status
 
     refs = {
         "orientation_source_id": ref.OrientationSource,
@@ -134,4 +141,109 @@ def history_rows(entries) -> list[dict]:
                 "changes": changes,
             }
         )
+    return rows
+
+
+# --- Dossier search, with keyset pagination and the CEP state ----------------------------------------------
+
+
+@dataclass
+class SearchPage:
+    rows: list
+    next_cursor: str | None
+    has_previous: bool
+
+
+# The sort key of the search, hence the shape of its cursor: (search_name, id).
+SEARCH_KEY = (str, int)
+
+
+def search_beneficiaries(
+    actor,
+    *,
+    name: str = "",
+    birth_date: datetime.date | None = None,
+    status: str = "",
+    referent_id: int | None = None,
+    cep_state: str = "",
+    cursor: str | None = None,
+    page_size: int = 20,
+) -> SearchPage:
+    """Search a structure's dossiers, ordered by (search_name, id), one page after `cursor`.
+
+    Name: accent- and case-insensitive « contains » on `search_name`; PostgreSQL answers it with the trigram
+    index (migration 0002) or walks the (structure, search_name, id) index in order, whichever is cheaper.
+    cep_state: "phase2", "phase3" (a CEP in progress in that phase), "open" (either), "closed" (a closed CEP
+    and none in progress), "none" (never had a CEP).
+    """
+    qs = Beneficiary.objects.visible_to(actor)
+    needle = normalize_name(name)
+    if needle:
+        qs = qs.filter(search_name__contains=needle)
+    if birth_date:
+        qs = qs.filter(birth_date=birth_date)
+    if status:
+        qs = qs.filter(status=status)
+    if referent_id:
+        qs = qs.filter(referent_id=referent_id)
+    if cep_state:
+        ceps = Cep.objects.filter(beneficiary_id=OuterRef("pk"), structure_id=OuterRef("structure_id"))
+        if cep_state in (Status.PHASE2, Status.PHASE3):
+            qs = qs.filter(Exists(ceps.filter(status=cep_state)))
+        elif cep_state == "open":
+            qs = qs.filter(Exists(ceps.filter(status__in=OPEN_STATUSES)))
+        elif cep_state == "closed":
+            qs = qs.filter(Exists(ceps.filter(status=Status.CLOSED))).exclude(
+                Exists(ceps.filter(status__in=OPEN_STATUSES))
+            )
+        elif cep_state == "none":
+            qs = qs.exclude(Exists(ceps.exclude(status=Status.DELETED)))
+    after = keyset.decode(cursor, SEARCH_KEY)  # a cursor the user tampered with: the first page, never a 500
+    if after:
+        qs = qs.filter(Q(search_name__gt=after[0]) | Q(search_name=after[0], id__gt=after[1]))
+    rows = list(qs.select_related("referent").order_by("search_name", "id")[: page_size + 1])
+    next_cursor = None
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        next_cursor = keyset.encode((rows[-1].search_name, rows[-1].pk))
+    return SearchPage(rows=rows, next_cursor=next_cursor, has_previous=after is not None)
+
+
+# --- Home page: CEPs in progress ---------------------------------------------------------------------------
+
+
+def _scoped_ceps(actor, *, whole_structure: bool):
+    qs = Cep.objects.visible_to(actor)
+    if not whole_structure:
+        qs = qs.filter(beneficiary__referent=actor)
+    return qs
+
+
+def ceps_in_progress_by_phase(actor, *, whole_structure: bool = False, limit: int = 10) -> dict:
+    """{"phase2": {"count": n, "rows": [...]}, "phase3": {...}}: counts and the most recent entries."""
+    qs = _scoped_ceps(actor, whole_structure=whole_structure).filter(status__in=OPEN_STATUSES)
+    counts = dict(qs.values_list("status").annotate(n=Count("id")).order_by())
+    result = {}
+    for status in (Status.PHASE2, Status.PHASE3):
+        rows = list(qs.filter(status=status).select_related("beneficiary").order_by("-entry_date", "-id")[:limit])
+        result[str(status)] = {"label": status.label, "count": counts.get(status, 0), "rows": rows}
+    return result
+
+
+def ceps_closing_soon(actor, *, whole_structure: bool = False, within_days: int = 30, limit: int = 50) -> list:
+    """CEPs in progress whose automatic exit (R9) falls within `within_days`: no manifestation for 5 months.
+
+    Each row gets `expected_end_date` = last manifestation (or entry date) + 6 months.
+    """
+    day = today()
+    horizon = day + datetime.timedelta(days=within_days)
+    cutoff = add_months(horizon, -INACTIVITY_MONTHS)  # expected end ≤ horizon ⇔ last manifestation ≤ cutoff
+    rows = list(
+        _scoped_ceps(actor, whole_structure=whole_structure)
+        .filter(status__in=OPEN_STATUSES, last_manifestation_date__lte=cutoff)
+        .select_related("beneficiary")
+        .order_by("last_manifestation_date", "id")[:limit]
+    )
+    for cep in rows:
+        cep.expected_end_date = add_months(cep.last_manifestation_date or cep.entry_date, INACTIVITY_MONTHS)
     return rows

@@ -12,11 +12,15 @@ from django.db.models import Max
 from cep.accounts.rights import Right
 from cep.audit.services import record, snapshot
 from cep.beneficiaries.eligibility import ineligibility_reasons
+from cep.beneficiaries.models import Beneficiary
 from cep.common import dates
 from cep.common.access import ensure_right
 from cep.common.dates import add_months, fr
 from cep.common.errors import RuleViolation
 from cep.common.text import check_text, model_max_lengths
+from cep.events.models import Event
+from cep.events.services import record_system_event
+from cep.offers.models import Service
 from cep.referentials.models import ExitReason
 
 from .models import Cep
@@ -61,8 +65,6 @@ def _save(cep: Cep, *, actor, action: str, before: dict | None) -> Cep:
 
 
 def _last_manifestation(beneficiary_id: int, structure_id: int, since: datetime.date) -> datetime.date | None:
-    from cep.events.models import Event
-
     return Event.objects.filter(
         beneficiary_id=beneficiary_id, structure_id=structure_id, date__gte=since, is_system=False
     ).aggregate(last=Max("date"))["last"]
@@ -83,9 +85,6 @@ def open_cep(
     project_type=None,
 ) -> Cep:
     """« Ajouter le dispositif CEP » in phase 2 or directly in phase 3 (R3)."""
-    from cep.beneficiaries.models import Beneficiary
-    from cep.offers.models import Service
-
     ensure_right(actor, Right.PROPOSE_CEP, beneficiary.structure_id)
     # Lock the dossier row: serialises concurrent openings for the same person (R2 is also an index).
     beneficiary = (
@@ -272,8 +271,6 @@ def reopen_cep(*, cep: Cep, actor) -> Cep:
 @transaction.atomic
 def delete_cep(*, cep: Cep, actor) -> Cep:
     """R11: « Supprimer » (phase 2 or 3), recorded as an event « Suppression de dispositif » and in the audit."""
-    from cep.events.services import record_system_event
-
     ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
     cep = _lock(cep)
     ensure_allowed(cep, "delete")

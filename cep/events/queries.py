@@ -1,8 +1,12 @@
-"""Reads on events (selectors), shared by pages and the API. Scoped by `Event.objects.visible_to(user)`."""
+"""Reads on events (selectors), shared by pages and the API. Scoped by `Event.objects.visible_to(user)`.
+
+Events sit below offers (docs/decisions.md, 2026-12-01): what events read about the services proposed during
+them (the « Actions » filter, the services shown) is added by cep.offers.queries.with_services.
+"""
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from cep.common.dates import today
 
@@ -46,20 +50,14 @@ def dossier_events(
     date_to: datetime.date | None = None,
     nature: str = "",
     direction: str = "",
-    actions: str = "",
     in_progress: bool = False,
     before: tuple[datetime.date, int] | None = None,
-    limit: int = 50,
-) -> list:
-    """Suivi › Événements: a dossier's events, newest first, with labels and proposed services (3 queries).
+) -> QuerySet:
+    """Suivi › Événements: a dossier's events, newest first, with their labels (one query).
 
-    actions: "with_services" / "without_services" keeps the events during which a service was (not) proposed.
     before: keyset cursor (date, id) of the last event of the previous page (index beneficiary, date, id).
+    Not evaluated: the page slices it, after offers.queries.with_services has added the services proposed.
     """
-    from django.db.models import Exists, OuterRef, Prefetch
-
-    from cep.offers.models import Service
-
     qs = filter_events(
         Event.objects.visible_to(user).filter(beneficiary=beneficiary),
         date_from=date_from,
@@ -69,25 +67,14 @@ def dossier_events(
         in_progress=in_progress,
     )
     if before:
-        from django.db.models import Q
-
         qs = qs.filter(Q(date__lt=before[0]) | Q(date=before[0], id__lt=before[1]))
-    with_services = Exists(Service.objects.filter(event_id=OuterRef("pk")))
-    if actions == "with_services":
-        qs = qs.filter(with_services)
-    elif actions == "without_services":
-        qs = qs.exclude(with_services)
-    return list(
-        qs.select_related(
-            "primary_context",
-            "secondary_context",
-            "tertiary_context",
-            "direction",
-            "nature",
-            "place",
-            "function",
-            "intervener",
-        )
-        .prefetch_related(Prefetch("services", queryset=Service.objects.select_related("offer").order_by("id")))
-        .order_by("-date", "-id")[:limit]
-    )
+    return qs.select_related(
+        "primary_context",
+        "secondary_context",
+        "tertiary_context",
+        "direction",
+        "nature",
+        "place",
+        "function",
+        "intervener",
+    ).order_by("-date", "-id")

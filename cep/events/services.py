@@ -3,7 +3,6 @@
 import datetime
 
 from django.db import transaction
-from django.db.models import F, Q
 
 from cep.accounts.rights import Right
 from cep.audit.services import audited
@@ -11,9 +10,9 @@ from cep.common.access import ensure_right
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
 from cep.common.text import check_text
-from cep.enrolments.workflow import OPEN_STATUSES
 
 from .models import Event
+from .signals import event_saved
 
 EVENT_FIELDS = (
     "date",
@@ -70,17 +69,6 @@ def _validate(event: Event) -> None:
             raise RuleViolation("EVENEMENT", f"« {value.label} » n'est pas valide à cette date.", field=name)
 
 
-def note_manifestation(beneficiary_id: int, structure_id: int, day: datetime.date) -> None:
-    """R9: an event after the CEP began moves the last manifestation of the open CEP forward."""
-    from cep.enrolments.models import Cep
-
-    Cep.objects.filter(
-        beneficiary_id=beneficiary_id, structure_id=structure_id, status__in=OPEN_STATUSES, entry_date__lte=day
-    ).filter(Q(last_manifestation_date__isnull=True) | Q(last_manifestation_date__lt=day)).update(
-        last_manifestation_date=day, updated_at=F("updated_at")
-    )
-
-
 @transaction.atomic
 def record_event(*, beneficiary, actor, **fields) -> Event:
     ensure_right(actor, Right.EVENTS, beneficiary.structure_id)
@@ -92,7 +80,7 @@ def record_event(*, beneficiary, actor, **fields) -> Event:
     _validate(event)
     with audited(event, actor=actor, action="record_event", exclude=_EXCLUDE):
         event.save()
-        note_manifestation(beneficiary.pk, beneficiary.structure_id, event.date)
+        event_saved.send(sender=Event, event=event, created=True)  # R9: the CEP's last manifestation
     return event
 
 
@@ -109,7 +97,7 @@ def update_event(*, event: Event, actor, **changes) -> Event:
             setattr(event, name, value)
         _validate(event)
         event.save()
-        note_manifestation(event.beneficiary_id, event.structure_id, event.date)
+        event_saved.send(sender=Event, event=event, created=False)  # R9: the CEP's last manifestation
     return event
 
 

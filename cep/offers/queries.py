@@ -5,7 +5,7 @@ their structure plus the regional offers of their structure's region, and the se
 dossiers. Observers see none (no personal data); an administrator without a structure sees everything.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from .models import Service, ServiceOffer
 
@@ -92,4 +92,20 @@ def dossier_services(user, beneficiary, limit: int = 100) -> list:
         .filter(beneficiary=beneficiary)
         .select_related("offer", "service_act", "proposed_by", "cep")
         .order_by("-proposed_on", "-id")[:limit]
+    )
+
+
+def with_services(events: QuerySet, *, actions: str = "") -> QuerySet:
+    """Events (a queryset of events.Event) with the services proposed during each, prefetched with their offer,
+    oldest first (one more query, whatever the number of events); `event.services.all()` reads them.
+
+    actions: "with_services" / "without_services" keeps the events during which a service was (not) proposed.
+    """
+    proposed = Exists(Service.objects.filter(event_id=OuterRef("pk")))
+    if actions == "with_services":
+        events = events.filter(proposed)
+    elif actions == "without_services":
+        events = events.exclude(proposed)
+    return events.prefetch_related(
+        Prefetch("services", queryset=Service.objects.select_related("offer").order_by("id"))
     )

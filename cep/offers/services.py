@@ -10,10 +10,10 @@ from cep.common.access import ensure_right
 from cep.common.dates import fr, today
 from cep.common.errors import RuleViolation
 from cep.common.text import check_text, model_max_lengths
-from cep.enrolments.workflow import OPEN_STATUSES
 from cep.events.services import event_in_progress, record_event
 
 from .models import Service, ServiceOffer
+from .signals import service_proposing
 
 OFFER_FIELDS = (
     "kind",
@@ -88,9 +88,10 @@ def propose_offer(
     comment: str = "",
     event: dict | None = None,
 ) -> Service:
-    """Propose an offer to a person: creates the service and, when no event is in progress, its event."""
-    from cep.enrolments.models import Cep
+    """Propose an offer to a person: creates the service and, when no event is in progress, its event.
 
+    The CEP in progress that day, if any, is attached to the service by enrolments (signal service_proposing).
+    """
     ensure_right(actor, Right.MANAGE_DOSSIERS, beneficiary.structure_id)
     proposed_on = proposed_on or today()
     if not offer_usable_by(offer, beneficiary.structure):
@@ -116,16 +117,6 @@ def propose_offer(
                 field="event",
             )
         current = record_event(beneficiary=beneficiary, actor=actor, **{"date": proposed_on, **event})
-    cep = (
-        Cep.objects.filter(
-            beneficiary=beneficiary,
-            structure_id=beneficiary.structure_id,
-            status__in=OPEN_STATUSES,
-            entry_date__lte=proposed_on,
-        )
-        .only("pk")
-        .first()
-    )
     service = Service(
         beneficiary=beneficiary,
         structure_id=beneficiary.structure_id,
@@ -135,9 +126,9 @@ def propose_offer(
         proposed_on=proposed_on,
         proposed_by=actor,
         event=current,
-        cep=cep,
         comment=comment,
     )
+    service_proposing.send(sender=Service, service=service)  # enrolments attaches the CEP in progress
     with audited(service, actor=actor, action="propose_offer", exclude=_EXCLUDE):
         service.save()
     return service

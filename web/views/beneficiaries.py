@@ -8,6 +8,7 @@ from cep.beneficiaries import queries
 from cep.beneficiaries.eligibility import ineligibility_reasons
 from cep.beneficiaries.services import create_beneficiary, justify_beneficiary, update_beneficiary
 from cep.common.dates import today
+from cep.enrolments.queries import search_beneficiaries
 from web.forms.beneficiaries import ComplementsForm, ContactForm, CreateForm, IdentityForm, SearchForm, commune_label
 
 from ._access import dossier_or_404, personal_data_required
@@ -21,7 +22,7 @@ def search(request):
     page = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        page = queries.search_beneficiaries(
+        page = search_beneficiaries(
             user,
             name=data["q"],
             birth_date=data["birth_date"],
@@ -31,7 +32,7 @@ def search(request):
             cursor=request.GET.get("after"),
         )
     elif not form.is_bound:
-        page = queries.search_beneficiaries(user, cursor=request.GET.get("after"))
+        page = search_beneficiaries(user, cursor=request.GET.get("after"))
     query = request.GET.copy()
     query.pop("after", None)
     context = {"title": "Rechercher un bénéficiaire", "form": form, "page": page, "query": query.urlencode()}

@@ -7,6 +7,7 @@ from cep.common import keyset
 from cep.common.dates import today
 from cep.events.queries import EVENT_KEY, dossier_events
 from cep.events.services import record_event
+from cep.offers.queries import with_services
 from web.forms.events import EventFilterForm, EventForm
 
 from ._access import dossier_or_404, personal_data_required
@@ -19,7 +20,7 @@ PAGE = 50
 def events(request, pk):
     b = dossier_or_404(request, pk)
     filters = EventFilterForm(request.GET or None)
-    kwargs = {}
+    kwargs, actions = {}, ""
     if filters.is_bound and filters.is_valid():
         data = filters.cleaned_data
         kwargs = {
@@ -27,14 +28,17 @@ def events(request, pk):
             "date_to": data["date_to"],
             "nature": data["nature"].pk if data["nature"] else "",
             "direction": data["direction"].pk if data["direction"] else "",
-            "actions": data["actions"],
             "in_progress": data["scope"] == "in_progress",
         }
+        actions = data["actions"]
     rows, next_cursor = [], None
     if not filters.is_bound or filters.is_valid():
         # « avant »: the (date, id) of the previous page's last event; anything else is the first page, never a 500
         before = keyset.decode(request.GET.get("avant"), EVENT_KEY)
-        rows = dossier_events(request.user, b, before=before, limit=PAGE + 1, **kwargs)
+        # the events with labels, then their services (2 queries)
+        rows = list(
+            with_services(dossier_events(request.user, b, before=before, **kwargs), actions=actions)[: PAGE + 1]
+        )
         if len(rows) > PAGE:
             rows = rows[:PAGE]
             next_cursor = keyset.encode((rows[-1].date, rows[-1].pk))

@@ -4,7 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 
-from cep.beneficiaries import queries
+from cep.beneficiaries.queries import my_beneficiaries
+from cep.enrolments.queries import ceps_closing_soon, ceps_in_progress_by_phase
 
 
 @login_required
@@ -19,8 +20,8 @@ def home(request):
     context = {
         "title": "Accueil",
         "whole_structure": whole,
-        "my_beneficiaries": queries.my_beneficiaries(user),
-        "phases": queries.ceps_in_progress_by_phase(user, whole_structure=whole),
-        "closing_soon": queries.ceps_closing_soon(user, whole_structure=whole),
+        "my_beneficiaries": my_beneficiaries(user),
+        "phases": ceps_in_progress_by_phase(user, whole_structure=whole),
+        "closing_soon": ceps_closing_soon(user, whole_structure=whole),
     }
     return render(request, "web/home.html", context)
