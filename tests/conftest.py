@@ -68,6 +68,23 @@ def cep_refs(refdata):
 
 
 @pytest.fixture
+def cep_offer(structure, manager):
+    """A CEP level-1 offer of the structure (« Info. Conseil sur les formations »), open for 300 days."""
+    from cep.offers.services import create_offer
+
+    return create_offer(
+        structure=structure,
+        actor=manager,
+        origin="structure",
+        theme=ref.ServiceTheme.objects.get(code="formation"),
+        service_act=ref.ServiceAct.objects.get(code="info_conseil_formations"),
+        name="Offre CEP",
+        start_date=TODAY - datetime.timedelta(days=300),
+        national_measure="cep",
+    )
+
+
+@pytest.fixture
 def event_refs(refdata):
     return {
         "primary_context": ref.EventContext.objects.get(code="cep"),

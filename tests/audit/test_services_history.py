@@ -10,8 +10,7 @@ from cep.audit.models import AuditEntry
 from cep.beneficiaries.services import create_beneficiary, justify_beneficiary, update_beneficiary
 from cep.common.errors import RuleViolation
 from cep.events.services import record_event, update_event
-from cep.offers.services import create_offer, propose_offer, update_offer
-from cep.referentials import models as ref
+from cep.offers.services import propose_offer, update_offer
 from tests.factories import BeneficiaryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,17 +22,8 @@ def entries(**kwargs):
 
 
 @pytest.fixture
-def offer(structure, manager):
-    return create_offer(
-        structure=structure,
-        actor=manager,
-        origin="structure",
-        theme=ref.ServiceTheme.objects.get(code="formation"),
-        service_act=ref.ServiceAct.objects.get(code="info_conseil_formations"),
-        name="Offre CEP",
-        start_date=TODAY - datetime.timedelta(days=300),
-        national_measure="cep",
-    )
+def offer(cep_offer):
+    return cep_offer
 
 
 def test_beneficiary_rows(structure, counselor):

@@ -14,9 +14,8 @@ from cep.events.models import Event
 from cep.events.services import record_event, update_event
 from cep.events.signals import event_saved
 from cep.offers.models import Service
-from cep.offers.services import create_offer, propose_offer
+from cep.offers.services import propose_offer
 from cep.offers.signals import service_proposing
-from cep.referentials import models as ref
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today()
@@ -42,17 +41,8 @@ def failing(request):
 
 
 @pytest.fixture
-def offer(structure, manager):
-    return create_offer(
-        structure=structure,
-        actor=manager,
-        origin="structure",
-        theme=ref.ServiceTheme.objects.get(code="formation"),
-        service_act=ref.ServiceAct.objects.get(code="info_conseil_formations"),
-        name="Offre CEP",
-        start_date=TODAY - datetime.timedelta(days=300),
-        national_measure="cep",
-    )
+def offer(cep_offer):
+    return cep_offer
 
 
 def test_enrolments_listens_to_the_lower_layers():

@@ -12,20 +12,6 @@ pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today()
 
 
-@pytest.fixture
-def cep_offer(structure, manager):
-    return create_offer(
-        structure=structure,
-        actor=manager,
-        origin="structure",
-        theme=ref.ServiceTheme.objects.get(code="formation"),
-        service_act=ref.ServiceAct.objects.get(code="info_conseil_formations"),
-        name="Offre CEP",
-        start_date=TODAY - datetime.timedelta(days=300),
-        national_measure="cep",
-    )
-
-
 def test_proposal_without_event_in_progress_records_the_event(beneficiary, counselor, cep_offer, event_refs):
     service = propose_offer(beneficiary=beneficiary, offer=cep_offer, actor=counselor, event=event_refs)
     assert service.is_cep_level1 and service.event.date == TODAY and service.event.is_cep
