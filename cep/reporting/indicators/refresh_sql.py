@@ -240,5 +240,6 @@ ORDER BY 1
 # The new watermark: now, or the start of the oldest other transaction still open on this database.
 WATERMARK = """
 SELECT LEAST(clock_timestamp(), (SELECT min(xact_start) FROM pg_stat_activity
-                     WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL))
+                     WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
+                       AND backend_type = 'client backend'))
 """
