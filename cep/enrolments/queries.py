@@ -16,7 +16,7 @@ from cep.common.dates import add_months, today
 from cep.common.text import normalize_name
 
 from .models import Cep
-from .workflow import INACTIVITY_MONTHS, OPEN_STATUSES, Status
+from .workflow import INACTIVITY_MONTHS, OPEN_STATUSES, Status, inactivity_cutoff
 
 
 def cep_history(cep: Cep) -> QuerySet:
@@ -237,7 +237,7 @@ def ceps_closing_soon(actor, *, whole_structure: bool = False, within_days: int 
     """
     day = today()
     horizon = day + datetime.timedelta(days=within_days)
-    cutoff = add_months(horizon, -INACTIVITY_MONTHS)  # expected end ≤ horizon ⇔ last manifestation ≤ cutoff
+    cutoff = inactivity_cutoff(horizon)  # expected end ≤ horizon ⇔ last manifestation ≤ cutoff
     rows = list(
         _scoped_ceps(actor, whole_structure=whole_structure)
         .filter(status__in=OPEN_STATUSES, last_manifestation_date__lte=cutoff)

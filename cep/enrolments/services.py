@@ -5,17 +5,19 @@ transaction makes sure that nothing is half-written even when the database itsel
 """
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
 from cep.accounts.rights import Right
-from cep.audit.services import record, snapshot
+from cep.audit.services import audited
 from cep.beneficiaries.eligibility import ineligibility_reasons
 from cep.beneficiaries.models import Beneficiary
 from cep.common import dates
 from cep.common.access import ensure_right
-from cep.common.dates import add_months, fr
+from cep.common.dates import fr
 from cep.common.errors import RuleViolation
 from cep.common.text import check_text, model_max_lengths
 from cep.events.models import Event
@@ -34,6 +36,7 @@ from .workflow import (
     Status,
     ensure_allowed,
     entry_phases,
+    inactivity_cutoff,
 )
 
 _EXCLUDE = ("created_at", "updated_at")
@@ -44,15 +47,22 @@ def _check_valid_on(value, day: datetime.date, field: str, rule: str) -> None:
         raise RuleViolation(rule, f"« {value.label} » n'est pas une valeur en vigueur le {fr(day)}.", field=field)
 
 
-def _lock(cep: Cep) -> Cep:
-    return (
-        Cep.objects.select_for_update(of=("self",))
-        .select_related("beneficiary", "structure", "exit_reason")
-        .get(pk=cep.pk)
-    )
+@contextmanager
+def _changing(cep: Cep, *, actor, action: str, skip_unchanged: bool = False) -> Iterator[Cep]:
+    """The CEP's row locked and read again, changed by the block, saved, and its before/after recorded."""
+    with audited(
+        cep,
+        actor=actor,
+        action=action,
+        exclude=_EXCLUDE,
+        skip_unchanged=skip_unchanged,
+        select_related=("beneficiary", "structure", "exit_reason"),
+        of=("self",),
+    ) as locked:
+        yield locked
 
 
-def _save(cep: Cep, *, actor, action: str, before: dict | None) -> Cep:
+def _save(cep: Cep) -> Cep:
     try:
         with transaction.atomic():  # savepoint: a unique violation must not poison the outer transaction
             cep.save()
@@ -60,7 +70,6 @@ def _save(cep: Cep, *, actor, action: str, before: dict | None) -> Cep:
         if "one_open_cep_per_person_and_structure" in str(exc):
             raise RuleViolation("R2", R2_MESSAGE) from exc
         raise
-    record(actor=actor, action=action, obj=cep, before=before, after=snapshot(cep, _EXCLUDE))
     return cep
 
 
@@ -160,37 +169,36 @@ def open_cep(
             filter(None, [entry_date, _last_manifestation(beneficiary.pk, beneficiary.structure_id, entry_date)])
         ),
     )
-    return _save(cep, actor=actor, action="open", before=None)
+    with _changing(cep, actor=actor, action="open") as cep:
+        return _save(cep)
 
 
 @transaction.atomic
 def move_to_phase3(*, cep: Cep, on: datetime.date, actor) -> Cep:
     """R5: at least the day after the phase-2 entry (may be in the future); phase 2 ends the day before."""
     ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
-    cep = _lock(cep)
-    ensure_allowed(cep, "move_to_phase3")
-    if on <= cep.phase2_entry_date:
-        raise RuleViolation(
-            "R5",
-            f"La date d'entrée en phase 3 doit être au plus tôt le lendemain de l'entrée en phase 2 "
-            f"({fr(cep.phase2_entry_date + datetime.timedelta(days=1))}).",
-            field="on",
-        )
-    before = snapshot(cep, _EXCLUDE)
-    cep.status, cep.phase3_entry_date = Status.PHASE3, on
-    cep.phase2_end_date = on - datetime.timedelta(days=1)
-    return _save(cep, actor=actor, action="move_to_phase3", before=before)
+    with _changing(cep, actor=actor, action="move_to_phase3") as cep:
+        ensure_allowed(cep, "move_to_phase3")
+        if on <= cep.phase2_entry_date:
+            raise RuleViolation(
+                "R5",
+                f"La date d'entrée en phase 3 doit être au plus tôt le lendemain de l'entrée en phase 2 "
+                f"({fr(cep.phase2_entry_date + datetime.timedelta(days=1))}).",
+                field="on",
+            )
+        cep.status, cep.phase3_entry_date = Status.PHASE3, on
+        cep.phase2_end_date = on - datetime.timedelta(days=1)
+        return _save(cep)
 
 
 @transaction.atomic
 def cancel_phase3(*, cep: Cep, actor) -> Cep:
     """R6: « Annuler le passage en phase 3 » restores phase 2 as if the move had not happened."""
     ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
-    cep = _lock(cep)
-    ensure_allowed(cep, "cancel_phase3")
-    before = snapshot(cep, _EXCLUDE)
-    cep.status, cep.phase3_entry_date, cep.phase2_end_date = Status.PHASE2, None, None
-    return _save(cep, actor=actor, action="cancel_phase3", before=before)
+    with _changing(cep, actor=actor, action="cancel_phase3") as cep:
+        ensure_allowed(cep, "cancel_phase3")
+        cep.status, cep.phase3_entry_date, cep.phase2_end_date = Status.PHASE2, None, None
+        return _save(cep)
 
 
 @transaction.atomic
@@ -203,87 +211,88 @@ def modify_cep(*, cep: Cep, actor, **changes) -> Cep:
         names = ", ".join(fixed.get(f, f) for f in sorted(forbidden))
         raise RuleViolation("R7", f"Ces informations ne sont pas modifiables : {names}.", field=sorted(forbidden)[0])
     check_text("SAISIE", model_max_lengths(Cep), **changes)
-    cep = _lock(cep)
-    ensure_allowed(cep, "modify")
-    if changes.get("orientation_source") is None and "orientation_source" in changes:
-        raise RuleViolation("R7", "L'aiguilleur est obligatoire.", field="orientation_source")
-    if changes.get("request_reason") is None and "request_reason" in changes:
-        raise RuleViolation("R7", "Le motif de sollicitation est obligatoire.", field="request_reason")
-    for field in ("orientation_source", "request_reason", "project_type"):
-        if field in changes:
-            _check_valid_on(changes[field], cep.entry_date, field, "REFERENTIEL")
-    before = snapshot(cep, _EXCLUDE)
-    for name, value in changes.items():
-        setattr(cep, name, value)
-    if snapshot(cep, _EXCLUDE) == before:
+    with _changing(cep, actor=actor, action="modify", skip_unchanged=True) as cep:
+        ensure_allowed(cep, "modify")
+        if changes.get("orientation_source") is None and "orientation_source" in changes:
+            raise RuleViolation("R7", "L'aiguilleur est obligatoire.", field="orientation_source")
+        if changes.get("request_reason") is None and "request_reason" in changes:
+            raise RuleViolation("R7", "Le motif de sollicitation est obligatoire.", field="request_reason")
+        for field in ("orientation_source", "request_reason", "project_type"):
+            if field in changes:
+                _check_valid_on(changes[field], cep.entry_date, field, "REFERENTIEL")
+        if any(getattr(cep, name) != value for name, value in changes.items()):
+            for name, value in changes.items():
+                setattr(cep, name, value)
+            _save(cep)
         return cep
-    return _save(cep, actor=actor, action="modify", before=before)
 
 
 @transaction.atomic
 def close_cep(*, cep: Cep, actor, end_date: datetime.date, exit_reason: ExitReason, project_type=None) -> Cep:
     """R8: « Clôturer le dispositif » with a date de fin réelle and a motif de sortie."""
     ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
-    cep = _lock(cep)
-    ensure_allowed(cep, "close")
-    if exit_reason is None:
-        raise RuleViolation("R8", "Le motif de sortie est obligatoire.", field="exit_reason")
-    if end_date is None:
-        raise RuleViolation("R8", "La date de fin réelle est obligatoire.", field="end_date")
-    if end_date > dates.today():
-        raise RuleViolation("R8", "La date de fin réelle ne peut pas être saisie par anticipation.", field="end_date")
-    phase_entry = cep.current_phase_entry_date
-    if end_date < phase_entry:
-        raise RuleViolation(
-            "R8",
-            f"La date de fin réelle doit être supérieure ou égale à la date d'entrée dans la phase "
-            f"{cep.current_phase} ({fr(phase_entry)}).",
-            field="end_date",
-        )
-    _check_valid_on(exit_reason, end_date, "exit_reason", "REFERENTIEL")
-    project_type = project_type or cep.project_type
-    if exit_reason.requires_project_type and project_type is None:
-        raise RuleViolation(
-            "R8", f"Le type de projet est obligatoire pour le motif « {exit_reason.label} ».", field="project_type"
-        )
-    before = snapshot(cep, _EXCLUDE)
-    cep.ended_in_phase = cep.current_phase
-    cep.status, cep.end_date, cep.exit_reason, cep.project_type = Status.CLOSED, end_date, exit_reason, project_type
-    cep.auto_closed = False
-    return _save(cep, actor=actor, action="close", before=before)
+    with _changing(cep, actor=actor, action="close") as cep:
+        ensure_allowed(cep, "close")
+        if exit_reason is None:
+            raise RuleViolation("R8", "Le motif de sortie est obligatoire.", field="exit_reason")
+        if end_date is None:
+            raise RuleViolation("R8", "La date de fin réelle est obligatoire.", field="end_date")
+        if end_date > dates.today():
+            raise RuleViolation(
+                "R8", "La date de fin réelle ne peut pas être saisie par anticipation.", field="end_date"
+            )
+        phase_entry = cep.current_phase_entry_date
+        if end_date < phase_entry:
+            raise RuleViolation(
+                "R8",
+                f"La date de fin réelle doit être supérieure ou égale à la date d'entrée dans la phase "
+                f"{cep.current_phase} ({fr(phase_entry)}).",
+                field="end_date",
+            )
+        _check_valid_on(exit_reason, end_date, "exit_reason", "REFERENTIEL")
+        project_type = project_type or cep.project_type
+        if exit_reason.requires_project_type and project_type is None:
+            raise RuleViolation(
+                "R8",
+                f"Le type de projet est obligatoire pour le motif « {exit_reason.label} ».",
+                field="project_type",
+            )
+        cep.ended_in_phase = cep.current_phase
+        cep.status, cep.end_date, cep.exit_reason = Status.CLOSED, end_date, exit_reason
+        cep.project_type, cep.auto_closed = project_type, False
+        return _save(cep)
 
 
 @transaction.atomic
 def reopen_cep(*, cep: Cep, actor) -> Cep:
     """R10: within 3 months of the end date, back to the phase it ended in; never after a death."""
     ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
-    cep = _lock(cep)
-    ensure_allowed(cep, "reopen")  # R10 (death, three months) and R2 (another CEP in progress)
-    before = snapshot(cep, _EXCLUDE)
-    cep.status = Status.PHASE3 if cep.ended_in_phase == 3 else Status.PHASE2
-    cep.end_date = cep.exit_reason = cep.ended_in_phase = None
-    cep.auto_closed = False
-    # The person shows up again: the inactivity clock restarts today.
-    cep.last_manifestation_date = max(filter(None, [cep.last_manifestation_date, dates.today()]))
-    return _save(cep, actor=actor, action="reopen", before=before)
+    with _changing(cep, actor=actor, action="reopen") as cep:
+        ensure_allowed(cep, "reopen")  # R10 (death, three months) and R2 (another CEP in progress)
+        cep.status = Status.PHASE3 if cep.ended_in_phase == 3 else Status.PHASE2
+        cep.end_date = cep.exit_reason = cep.ended_in_phase = None
+        cep.auto_closed = False
+        # The person shows up again: the inactivity clock restarts today.
+        cep.last_manifestation_date = max(filter(None, [cep.last_manifestation_date, dates.today()]))
+        return _save(cep)
 
 
 @transaction.atomic
 def delete_cep(*, cep: Cep, actor) -> Cep:
     """R11: « Supprimer » (phase 2 or 3), recorded as an event « Suppression de dispositif » and in the audit."""
     ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
-    cep = _lock(cep)
-    ensure_allowed(cep, "delete")
-    before = snapshot(cep, _EXCLUDE)
-    cep.status = Status.DELETED
-    _save(cep, actor=actor, action="delete", before=before)
+    with _changing(cep, actor=actor, action="delete") as cep:
+        ensure_allowed(cep, "delete")
+        phase = cep.current_phase
+        cep.status = Status.DELETED
+        _save(cep)
     record_system_event(
         beneficiary=cep.beneficiary,
         actor=actor,
         on=dates.today(),
         context_code="suppression_dispositif",
         nature_code="suppression_dispositif",
-        comment=f"Suppression du dispositif CEP entré le {fr(cep.entry_date)} (phase {before['status'][-1]}).",
+        comment=f"Suppression du dispositif CEP entré le {fr(cep.entry_date)} (phase {phase}).",
     )
     return cep
 
@@ -298,7 +307,7 @@ def auto_close(*, on: datetime.date | None = None) -> int:
     """
     on = on or dates.today()
     params = {
-        "cutoff": add_months(on, -INACTIVITY_MONTHS),
+        "cutoff": inactivity_cutoff(on),
         "on": on,
         "months": INACTIVITY_MONTHS,
         "phase2": Status.PHASE2.value,

@@ -215,3 +215,15 @@ def allowed_actions(
 def entry_phases(structure) -> tuple[int, ...]:
     """R3/R6: a CEP starts in phase 2, or directly in phase 3 when the structure distinguishes the phases."""
     return (2, 3) if structure.distinguishes_phases else (2,)
+
+
+def inactivity_cutoff(on: datetime.date) -> datetime.date:
+    """The latest last manifestation whose 6 months have run out on `on` (R9).
+
+    Months are added with the end-of-month clamp, as PostgreSQL does: 31 August + 6 months = 28 February, so on
+    the last day of a month every manifestation of the whole month six months before has run out.
+    """
+    back = dates.add_months(on, -INACTIVITY_MONTHS)
+    if (on + datetime.timedelta(days=1)).month != on.month:  # `on` is the last day of its month
+        back = dates.add_months(back.replace(day=1), 1) - datetime.timedelta(days=1)
+    return back

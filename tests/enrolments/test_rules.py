@@ -594,3 +594,28 @@ def test_free_text_with_control_characters_is_refused(open_cep, counselor, db_st
 def test_free_text_too_long_is_refused(open_cep, counselor, db_state):
     cep = open_cep()
     refused(db_state, "SAISIE", s.modify_cep, cep=cep, actor=counselor, referent_name="x" * 201)
+
+
+def test_r9_auto_close_on_the_day_the_end_date_falls_at_a_month_end(open_cep):
+    """31 August + 6 months is 28 February: the CEP closes that day, not on 1 March."""
+    last = days(210).replace(day=1) - datetime.timedelta(days=1)  # a month's last day, 7 to 8 months ago
+    while add_months(last, 6).day == last.day:  # one whose month six months later is shorter
+        last = last.replace(day=1) - datetime.timedelta(days=1)
+    end = add_months(last, 6)
+    cep = open_cep(entry_date=days(400))  # before `last`: at most three months' steps back from day 210
+    _last_manifestation(cep, last)
+    assert s.auto_close(on=end - datetime.timedelta(days=1)) == 0
+    assert s.auto_close(on=end) == 1
+    cep.refresh_from_db()
+    assert (cep.status, cep.end_date) == (Status.CLOSED, end)
+
+
+def test_r9_inactivity_cutoff_matches_the_end_date_for_every_day():
+    from cep.enrolments.workflow import INACTIVITY_MONTHS, inactivity_cutoff
+
+    day = datetime.date(2024, 1, 1)
+    while day < datetime.date(2026, 1, 1):
+        cutoff = inactivity_cutoff(day)
+        assert add_months(cutoff, INACTIVITY_MONTHS) <= day
+        assert add_months(cutoff + datetime.timedelta(days=1), INACTIVITY_MONTHS) > day
+        day += datetime.timedelta(days=1)
