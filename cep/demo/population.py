@@ -125,6 +125,9 @@ class World:
     # Audit rows: every CEP action (open, move to phase 3, close, reopen, delete, automatic exit), or only the
     # opening (large loads: the audit table would otherwise be the biggest of the base).
     full_history: bool = True
+    # No timestamp after this instant (UTC, "YYYY-MM-DD HH:MM:SS"): rows stamped "today" after the generator ran
+    # would look changed since the last indicator refresh, which would then recompute months for nothing.
+    now: str = ""
 
     def __post_init__(self):
         self.T = self.today.toordinal()
@@ -161,7 +164,10 @@ class World:
         return self._days[ordinal - self._first]
 
     def stamp(self, ordinal: int, minute: int) -> str:
-        return self._days[ordinal - self._first] + _TIMES[minute]
+        return self.capped(self._days[ordinal - self._first] + _TIMES[minute])
+
+    def capped(self, stamp: str) -> str:
+        return min(stamp, self.now) if self.now else stamp
 
     def email_name(self, first: str, last: str) -> str:
         key = (first, last, "@")
@@ -666,7 +672,7 @@ class _Person:
             table.append(
                 (
                     audit_id,
-                    w.stamp(day, int(r() * 600)) if action != "auto_close" else f"{w.day(day)} 02:00:00",
+                    w.stamp(day, int(r() * 600)) if action != "auto_close" else w.capped(f"{w.day(day)} 02:00:00"),
                     who[0] if who else None,
                     who[1] if who else "Système",
                     action,

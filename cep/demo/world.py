@@ -95,6 +95,7 @@ def build_world(
         female_names=female,
         male_names=male,
         full_history=full_history,
+        now=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S") if day >= today() else "",
     )
 
 
