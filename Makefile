@@ -32,7 +32,9 @@ demo:
 
 # Browser tests drive Debian's chromium (never a downloaded browser build).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || { echo "Installez chromium (apt-get install chromium)"; exit 1; }
+	@{ command -v chromium >/dev/null 2>&1 && dpkg -s chromium-l10n >/dev/null 2>&1; } || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium chromium-l10n >/dev/null; } || \
+	  { echo "Installez chromium et chromium-l10n (apt-get install chromium chromium-l10n)"; exit 1; }
 
 test: install browser
 	@mkdir -p var

@@ -20,6 +20,7 @@ from cep.enrolments.workflow import Status
 from cep.offers.models import NationalMeasure, OfferKind
 from cep.offers.services import create_offer
 from cep.referentials import models as ref
+from tests.browser import launch, new_context
 from tests.factories import UserFactory
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -99,20 +100,8 @@ def browser_page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--lang=fr-FR",
-            ],
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+        browser = launch(p)
+        context = new_context(browser)
         page = context.new_page()
         page.set_default_timeout(15000)
         yield page

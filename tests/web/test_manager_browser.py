@@ -9,21 +9,13 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from cep.accounts.rights import Role
+from tests.browser import launch, new_context
 from tests.factories import BeneficiaryFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +23,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 
@@ -60,7 +52,7 @@ def scene(structure, manager, counselor):
 def _page(browser, live_server, user):
     client = Client()
     client.force_login(user)
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    context = new_context(browser)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
     page = context.new_page()
     page.csp_messages = []
@@ -159,7 +151,7 @@ def test_counselor_admin_and_error_pages_are_accessible(browser, live_server, re
     _check(page)
     # Five failed sign-ins lock the account from this browser: a French page, itself accessible.
     with override_settings(AXES_ENABLED=True):
-        anonymous = browser.new_context(locale="fr-FR").new_page()
+        anonymous = new_context(browser).new_page()
         anonymous.csp_messages = []
         for _ in range(5):
             anonymous.goto(live_server.url + reverse("web:login"))

@@ -11,15 +11,13 @@ from django.urls import reverse
 
 from cep.accounts.rights import Role
 from cep.reporting.indicators.refresh import refresh
+from tests.browser import launch, new_context
 from tests.factories import UserFactory
 from tests.reporting.indicators.test_indicators import build_data
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]  # fmt: skip
 PERIOD = "?debut=2023-11&fin=2024-06"  # structure managers: a free month range
 YEAR = "?annee=2024"  # observers: one calendar year
 
@@ -29,7 +27,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 
@@ -37,7 +35,7 @@ def browser():
 def _page(browser, live_server, user):
     client = Client()
     client.force_login(user)
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    context = new_context(browser)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
     page = context.new_page()
     page.csp_messages = []
