@@ -211,3 +211,34 @@ def test_batches_cover_every_dossier(structure, counselor, event_refs):
     done, _ = services.anonymise(on=GONE_ON, months=24, batch=2, progress=ticks.append)
     assert (done, ticks) == (5, [2, 2, 1])
     assert anonymised_ids(GONE_ON) == {d.pk for d in dossiers}
+
+
+def test_an_anonymised_dossier_takes_no_new_data(old_dossier, counselor, event_refs, cep_refs, cep_offer):
+    from cep.beneficiaries.services import justify_beneficiary, update_beneficiary
+    from cep.common.errors import RuleViolation
+    from cep.events.services import record_event
+    from cep.offers.services import propose_offer
+
+    services.anonymise(on=GONE_ON, months=24)
+    dossier = Beneficiary.objects.get(pk=old_dossier.pk)
+    attempts = [
+        lambda: update_beneficiary(beneficiary=dossier, actor=counselor, last_name="Martin"),
+        lambda: justify_beneficiary(beneficiary=dossier, actor=counselor),
+        lambda: record_event(beneficiary=dossier, actor=counselor, date=datetime.date.today(), **event_refs),
+        lambda: propose_offer(beneficiary=dossier, offer=cep_offer, actor=counselor),
+        lambda: ceps.open_cep(
+            beneficiary=dossier, actor=counselor, orientation_source=cep_refs["direct"],
+            entry_date=datetime.date.today(), entry_phase=2, request_reason=cep_refs["reason"],
+        ),
+    ]  # fmt: skip
+    audit_rows = AuditEntry.objects.count()
+    for attempt in attempts:
+        with pytest.raises(RuleViolation) as err:
+            attempt()
+        assert err.value.rule == "CONSERVATION" and "anonymisé" in err.value.message
+    assert Beneficiary.objects.get(pk=dossier.pk).last_name == "ANONYME"
+    assert (Event.objects.filter(beneficiary=dossier).count(), Cep.objects.filter(beneficiary=dossier).count()) == (
+        1,
+        0,
+    )
+    assert AuditEntry.objects.count() == audit_rows

@@ -12,7 +12,6 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from cep.beneficiaries.models import Beneficiary
 from cep.common.dates import add_months, today
 from cep.enrolments.models import Cep
 from cep.reporting.exports.contract import version_for_month
@@ -41,7 +40,9 @@ def produce_every_month() -> dict[tuple, tuple[str, int]]:
 
 def aggregates() -> dict[str, list]:
     return {
-        model.__name__: sorted(tuple(sorted((k, v) for k, v in row.items() if k != "id")) for row in model.objects.values())
+        model.__name__: sorted(
+            tuple(sorted((k, v) for k, v in row.items() if k != "id")) for row in model.objects.values()
+        )
         for model in (MonthlyCount, MonthlyStock, MonthlyDuration, MonthlyOffers)
     }
 
