@@ -20,18 +20,19 @@ from cep.enrolments.workflow import OPEN_STATUSES
 from . import rules
 
 # Aliases: b = beneficiary. Parameters: cutoff (date), cutoff_at (aware datetime, local midnight), open (statuses).
-ACTIVE_SINCE_CUTOFF = """(
-    b.first_reception_date >= %(cutoff)s OR b.created_at >= %(cutoff_at)s OR b.justified_at >= %(cutoff_at)s
-    OR EXISTS (SELECT 1 FROM events_event e
-               WHERE e.beneficiary_id = b.id AND NOT e.is_system AND e.date >= %(cutoff)s)
-    OR EXISTS (SELECT 1 FROM offers_service sv WHERE sv.beneficiary_id = b.id AND sv.proposed_on >= %(cutoff)s)
-    OR EXISTS (SELECT 1 FROM enrolments_cep c
-               WHERE c.beneficiary_id = b.id
-                 AND (c.status = ANY(%(open)s)
-                      OR greatest(c.entry_date, c.initial_interview_date, c.phase3_entry_date, c.end_date,
-                                  c.last_manifestation_date) >= %(cutoff)s))
-)"""
-TO_ANONYMISE = f"b.anonymised_at IS NULL AND NOT {ACTIVE_SINCE_CUTOFF}"
+# Written as ANDed NOT EXISTS (never NOT (… OR …), where a NULL justification date would make the whole test NULL):
+# PostgreSQL turns them into anti-joins.
+TO_ANONYMISE = """b.anonymised_at IS NULL
+    AND b.first_reception_date < %(cutoff)s AND b.created_at < %(cutoff_at)s
+    AND (b.justified_at IS NULL OR b.justified_at < %(cutoff_at)s)
+    AND NOT EXISTS (SELECT 1 FROM events_event e
+                    WHERE e.beneficiary_id = b.id AND NOT e.is_system AND e.date >= %(cutoff)s)
+    AND NOT EXISTS (SELECT 1 FROM offers_service sv WHERE sv.beneficiary_id = b.id AND sv.proposed_on >= %(cutoff)s)
+    AND NOT EXISTS (SELECT 1 FROM enrolments_cep c
+                    WHERE c.beneficiary_id = b.id
+                      AND (c.status = ANY(%(open)s)
+                           OR greatest(c.entry_date, c.initial_interview_date, c.phase3_entry_date, c.end_date,
+                                       c.last_manifestation_date) >= %(cutoff)s))"""
 
 # The date of the last contact, for the audit row (same definition as above).
 LAST_ACTIVITY = """greatest(

@@ -30,8 +30,11 @@ def at(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(10)))
 
 
-def make_dossier(*, structure, actor, event_refs, first=FIRST, last_contact=LAST_CONTACT, **extra) -> Beneficiary:
-    """A « Justifié » dossier received on `first`, with one event (and its comment) on `last_contact`."""
+def make_dossier(
+    *, structure, actor, event_refs, first=FIRST, last_contact=LAST_CONTACT, justify=True, **extra
+) -> Beneficiary:
+    """A « Justifié » dossier (unless `justify` is False) received on `first`, with one event (and its comment)
+    on `last_contact`."""
     fields = {
         **IDENTITY,
         "sex": "F",
@@ -44,9 +47,12 @@ def make_dossier(*, structure, actor, event_refs, first=FIRST, last_contact=LAST
         **extra,
     }
     beneficiary = create_beneficiary(structure=structure, actor=actor, **fields)
-    beneficiary = justify_beneficiary(beneficiary=beneficiary, actor=actor)
+    if justify:
+        beneficiary = justify_beneficiary(beneficiary=beneficiary, actor=actor)
     # The dossier was created and justified on its first day, long ago (update(): updated_at stays as it is).
-    Beneficiary.objects.filter(pk=beneficiary.pk).update(created_at=at(first), justified_at=at(first))
+    Beneficiary.objects.filter(pk=beneficiary.pk).update(
+        created_at=at(first), justified_at=at(first) if justify else None
+    )
     if last_contact:
         record_event(beneficiary=beneficiary, actor=actor, date=last_contact, comment=COMMENT, **event_refs)
     beneficiary.refresh_from_db()

@@ -46,6 +46,14 @@ def test_inactive_dossier_is_anonymised_and_keeps_what_reports_read(old_dossier)
     assert list(Event.objects.filter(beneficiary=old_dossier).values_list("comment", "date")) == [("", LAST_CONTACT)]
 
 
+def test_an_incomplete_dossier_is_anonymised_too(structure, counselor, event_refs):
+    """Never justified (no justification date): the test of activity must not turn NULL and skip it."""
+    dossier = make_dossier(structure=structure, actor=counselor, event_refs=event_refs, justify=False)
+    assert dossier.justified_at is None
+    assert queries.plan(on=GONE_ON, months=24).dossiers == 1
+    assert anonymised_ids(GONE_ON) == {dossier.pk}
+
+
 def test_exactly_n_months_after_the_last_contact_the_dossier_is_kept(old_dossier):
     assert queries.plan(on=KEPT_ON, months=24).dossiers == 0
     assert anonymised_ids(KEPT_ON) == set()
