@@ -96,6 +96,9 @@ class Beneficiary(models.Model):
         "statut du dossier", max_length=20, choices=DossierStatus.choices, default=DossierStatus.INCOMPLETE
     )
     justified_at = models.DateTimeField(null=True, blank=True)
+    # Set by the retention job (cep/retention): the identity, contact details and free texts were cleared; what the
+    # monthly file and the indicators read stays (docs/decisions.md, « Durée de conservation »).
+    anonymised_at = models.DateTimeField("anonymisé le", null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -42,6 +42,18 @@ REQUIRED_FOR_JUSTIFIED = {
 _AUDIT_EXCLUDE = ("search_name", "updated_at", "created_at")
 
 
+ANONYMISED_MESSAGE = (
+    "Ce dossier a été anonymisé (durée de conservation) : il ne peut plus être modifié ni recevoir de suivi. "
+    "Si la personne revient, créez-lui un nouveau dossier."
+)
+
+
+def ensure_not_anonymised(beneficiary: Beneficiary) -> None:
+    """An anonymised dossier (cep/retention) takes no new data: its free texts would never be cleared again."""
+    if beneficiary.anonymised_at is not None:
+        raise RuleViolation("CONSERVATION", ANONYMISED_MESSAGE)
+
+
 def _own_pk(beneficiary: Beneficiary) -> int:
     """A dossier's audit entries belong to the dossier itself."""
     return beneficiary.pk
@@ -110,6 +122,7 @@ def update_beneficiary(*, beneficiary: Beneficiary, actor, **changes) -> Benefic
         skip_unchanged=True,
         beneficiary_id=_own_pk,
     ) as beneficiary:
+        ensure_not_anonymised(beneficiary)
         for name, value in changes.items():
             setattr(beneficiary, name, value)
         _check_dates(birth_date=beneficiary.birth_date, first_reception_date=beneficiary.first_reception_date)
@@ -157,6 +170,7 @@ def justify_beneficiary(*, beneficiary: Beneficiary, actor) -> Beneficiary:
         skip_unchanged=True,  # already « Justifié »: nothing written, nothing recorded
         beneficiary_id=_own_pk,
     ) as beneficiary:
+        ensure_not_anonymised(beneficiary)
         if beneficiary.is_justified:
             return beneficiary
         missing = missing_for_justification(beneficiary)

@@ -15,6 +15,7 @@ from cep.accounts.rights import Right
 from cep.audit.services import audited
 from cep.beneficiaries.eligibility import ineligibility_reasons
 from cep.beneficiaries.models import Beneficiary
+from cep.beneficiaries.services import ensure_not_anonymised
 from cep.common import dates
 from cep.common.access import ensure_right
 from cep.common.dates import fr
@@ -101,6 +102,7 @@ def open_cep(
         .select_related("structure__network", "employment_status")
         .get(pk=beneficiary.pk)
     )
+    ensure_not_anonymised(beneficiary)
     if not beneficiary.is_justified:
         raise RuleViolation("R1", "Le dossier doit être au statut « Justifié » avant l'ajout d'un CEP.")
     if Cep.objects.filter(

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from cep.accounts.rights import Right
 from cep.audit.services import audited
+from cep.beneficiaries.services import ensure_not_anonymised
 from cep.common.access import ensure_right
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
@@ -72,6 +73,7 @@ def _validate(event: Event) -> None:
 @transaction.atomic
 def record_event(*, beneficiary, actor, **fields) -> Event:
     ensure_right(actor, Right.EVENTS, beneficiary.structure_id)
+    ensure_not_anonymised(beneficiary)
     unknown = set(fields) - set(EVENT_FIELDS)
     if unknown:
         raise RuleViolation("EVENEMENT", f"Champs inconnus : {', '.join(sorted(unknown))}.")

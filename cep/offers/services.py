@@ -6,6 +6,7 @@ from django.db import transaction
 
 from cep.accounts.rights import Right
 from cep.audit.services import audited
+from cep.beneficiaries.services import ensure_not_anonymised
 from cep.common.access import ensure_right
 from cep.common.dates import fr, today
 from cep.common.errors import RuleViolation
@@ -93,6 +94,7 @@ def propose_offer(
     The CEP in progress that day, if any, is attached to the service by enrolments (signal service_proposing).
     """
     ensure_right(actor, Right.MANAGE_DOSSIERS, beneficiary.structure_id)
+    ensure_not_anonymised(beneficiary)
     proposed_on = proposed_on or today()
     if not offer_usable_by(offer, beneficiary.structure):
         raise RuleViolation("OFFRE", "Cette offre n'appartient pas au catalogue de votre structure.", field="offer")

@@ -12,6 +12,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
 # Secret used for keyed pseudonyms in exports (HMAC-SHA-256). Must differ per deployment.
 PSEUDONYM_SECRET = os.environ.get("CEP_PSEUDONYM_SECRET", "dev-only-pseudonym-secret")
+# Months without contact after which a dossier is anonymised (cep/retention; CNIL: two years after the last contact).
+CEP_RETENTION_MONTHS = os.environ.get("CEP_RETENTION_MONTHS", "24")  # read by cep.retention.services
 DEBUG = False
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
@@ -41,6 +43,7 @@ INSTALLED_APPS = [
     "cep.events",
     "cep.enrolments",
     "cep.reporting",
+    "cep.retention",
     "cep.demo",
     "web",
     "api",
