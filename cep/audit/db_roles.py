@@ -81,6 +81,21 @@ def restrict_history_grants(cursor) -> list[str]:
     return tables
 
 
+def stray_objects(cursor) -> tuple[str | None, int]:
+    """(schema owner, number of objects it does not own) once `db_roles` gave the schema to an owner role, else
+    (None, 0): a migration run by another role (a superuser) leaves tables the application role cannot use."""
+    cursor.execute(
+        "SELECT pg_get_userbyid(nspowner) FROM pg_namespace "
+        "WHERE nspname = %s AND nspowner <> 'pg_database_owner'::regrole",
+        [SCHEMA],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None, 0
+    cursor.execute(OBJECTS_SQL, {"schema": SCHEMA, "owner": row[0]})
+    return row[0], len(cursor.fetchall())
+
+
 def _role(cursor, name: str):
     cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", [name])
     return cursor.fetchone()

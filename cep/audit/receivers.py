@@ -23,6 +23,12 @@ def refuse_migrate_without_owner(sender, using, **kwargs):
         )
 
 
-def restrict_history_grants(sender, using, **kwargs):
+def restrict_history_grants(sender, using, stdout=None, **kwargs):
     with connections[using].cursor() as cursor:
         db_roles.restrict_history_grants(cursor)
+        owner, strays = db_roles.stray_objects(cursor)
+    if strays and stdout is not None:
+        stdout.write(
+            f"Attention : {strays} objet(s) du schéma n'appartiennent pas au rôle propriétaire {owner} (migration "
+            "lancée avec un autre rôle ?) ; le rôle applicatif n'y a aucun droit : relancez manage.py db_roles."
+        )

@@ -195,3 +195,12 @@ def test_db_roles_refuses_in_french_and_changes_nothing(db, owner, app, message)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_roles WHERE rolname IN ('cep_same', 'cep_owner_x')")
         assert cursor.fetchone() == (0,)
+
+
+def test_migrate_warns_about_objects_a_migration_by_another_role_left_behind(roles, db):
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE audit_stray (id int)")  # as the administrator, not the owner
+    out = io.StringIO()
+    call_command("migrate", verbosity=0, stdout=out)
+    assert f"1 objet(s) du schéma n'appartiennent pas au rôle propriétaire {roles.owner}" in out.getvalue()
+    assert "relancez manage.py db_roles" in out.getvalue()
