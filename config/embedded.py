@@ -104,14 +104,16 @@ def create_database(socket: tuple[str, int], name: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def ensure_roles(socket: tuple[str, int], database: str) -> dict[str, str]:
+def ensure_roles(
+    socket: tuple[str, int], database: str, owner: str = EMBEDDED_OWNER, app: str = EMBEDDED_APP
+) -> dict[str, str]:
     """Create or update the owner and application roles (idempotent); the environment that connects with them."""
     env = {**os.environ, "DATABASE_URL": embedded_url(socket, database)}
-    command = [sys.executable, "manage.py", "db_roles", "--owner", EMBEDDED_OWNER, "--app", EMBEDDED_APP]
+    command = [sys.executable, "manage.py", "db_roles", "--owner", owner, "--app", app]
     subprocess.run(command, env=env, cwd=BASE_DIR, check=True, stdout=subprocess.DEVNULL)
     return {
-        "DATABASE_URL": embedded_url(socket, database, user=EMBEDDED_APP),
-        "DATABASE_OWNER_URL": embedded_url(socket, database, user=EMBEDDED_OWNER),
+        "DATABASE_URL": embedded_url(socket, database, user=app),
+        "DATABASE_OWNER_URL": embedded_url(socket, database, user=owner),
     }
 
 
