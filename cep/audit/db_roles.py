@@ -144,6 +144,8 @@ def apply_roles(
         cursor.execute(f"REVOKE {group} FROM {a}")
         report.append(f"Rôle applicatif {app} : n'hérite plus du rôle {group}.")
 
+    # Superuser-only by default; a GRANT SET ON PARAMETER (PostgreSQL 15+) would let it switch the triggers off.
+    cursor.execute(f"REVOKE SET, ALTER SYSTEM ON PARAMETER session_replication_role FROM {a}")
     cursor.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {o}, {a}")
     cursor.execute(f"GRANT CREATE ON DATABASE {db} TO {o}")  # trusted extensions (pg_trgm) created by migrations
     cursor.execute(f"REVOKE CREATE ON DATABASE {db} FROM {a}")

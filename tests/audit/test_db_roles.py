@@ -204,3 +204,11 @@ def test_migrate_warns_about_objects_a_migration_by_another_role_left_behind(rol
     call_command("migrate", verbosity=0, stdout=out)
     assert f"1 objet(s) du schéma n'appartiennent pas au rôle propriétaire {roles.owner}" in out.getvalue()
     assert "relancez manage.py db_roles" in out.getvalue()
+
+
+def test_db_roles_takes_back_a_granted_session_replication_role(roles, db):
+    with connection.cursor() as cursor:  # rolled back with the test's transaction
+        cursor.execute(f'GRANT SET ON PARAMETER session_replication_role TO "{roles.app}"')
+        call_command("db_roles", owner=roles.owner, app=roles.app, stdout=io.StringIO())
+        cursor.execute("SELECT has_parameter_privilege(%s, 'session_replication_role', 'SET')", [roles.app])
+        assert cursor.fetchone() == (False,)
