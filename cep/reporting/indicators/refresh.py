@@ -162,8 +162,9 @@ def refresh(
         )
         if full:
             with transaction.atomic(), connection.cursor() as cur:
+                # DELETE, not TRUNCATE: the application role has DML rights only (cep/audit/db_roles.py).
                 for table in ("monthlycount", "monthlyduration", "monthlystock", "cepledger"):
-                    cur.execute(f"TRUNCATE reporting_{table}")
+                    cur.execute(f"DELETE FROM reporting_{table}")
         for done, month in enumerate(todo, start=1):
             with connection.cursor() as cur:
                 refresh_month(month, cur)

@@ -13,7 +13,8 @@ refuse every other, whoever asks (superuser included, short of disabling the tri
 - audit_auditentry: an UPDATE is accepted only when every column but before/after is unchanged, before and after
   are the old ones minus the personal keys, and the row's beneficiary is anonymised (neutral identity, no CEP in
   progress); DELETE is always refused;
-- audit_sensitiveaccess: UPDATE is refused; DELETE only for rows older than 12 months.
+- audit_sensitiveaccess: UPDATE is refused; DELETE only for rows older than 12 months (the same function,
+  audit_append_only(), guards both tables: migration audit 0003 put it on the access log).
 
 The values below are frozen here (a migration is history); tests/retention/test_sql_functions.py checks that they
 equal cep/retention/rules.py and cep/enrolments/workflow.py.
@@ -71,15 +72,24 @@ CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, {schema}, pg_temp
 AS $$
 BEGIN
-    IF TG_OP = 'UPDATE'
-       AND (to_jsonb(NEW) - 'before' - 'after') = (to_jsonb(OLD) - 'before' - 'after')
-       AND NEW.before IS NOT DISTINCT FROM {schema}.retention_redacted(OLD.before)
-       AND NEW.after IS NOT DISTINCT FROM {schema}.retention_redacted(OLD.after)
-       AND OLD.beneficiary_id IS NOT NULL
-       AND {schema}.retention_is_anonymised(OLD.beneficiary_id) THEN
-        RETURN NEW;  -- the redaction of an anonymised person's personal keys, and nothing else
+    -- One function guards every history table (cep/audit/db_roles.py finds them by it); the two exceptions below
+    -- are tested on the table first (NEW.before exists only in audit_auditentry).
+    IF TG_TABLE_NAME = 'audit_auditentry' AND TG_OP = 'UPDATE' THEN
+        IF (to_jsonb(NEW) - 'before' - 'after') = (to_jsonb(OLD) - 'before' - 'after')
+           AND NEW.before IS NOT DISTINCT FROM {schema}.retention_redacted(OLD.before)
+           AND NEW.after IS NOT DISTINCT FROM {schema}.retention_redacted(OLD.after)
+           AND OLD.beneficiary_id IS NOT NULL
+           AND {schema}.retention_is_anonymised(OLD.beneficiary_id) THEN
+            RETURN NEW;  -- the redaction of an anonymised person's personal keys, and nothing else
+        END IF;
+    ELSIF TG_TABLE_NAME = 'audit_sensitiveaccess' THEN
+        IF TG_OP = 'DELETE' AND OLD.at < now() - interval '{months} months' THEN
+            RETURN OLD;  -- past the retention period of the RQTH access log
+        END IF;
+        RAISE EXCEPTION '%% est en ajout seul : %% refusé (conservé {months} mois)', TG_TABLE_NAME, TG_OP
+            USING ERRCODE = 'insufficient_privilege';
     END IF;
-    RAISE EXCEPTION 'audit_auditentry est en ajout seul : %% refusé', TG_OP USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION '%% est en ajout seul : %% refusé', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
 END;
 $$;
 
@@ -105,21 +115,6 @@ $$;
 REVOKE ALL ON FUNCTION audit_redact_beneficiary(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_redact_beneficiary(bigint) TO PUBLIC;
 
-CREATE OR REPLACE FUNCTION audit_sensitive_access_guard() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF TG_OP = 'DELETE' AND OLD.at < now() - interval '{months} months' THEN
-        RETURN OLD;  -- past the retention period of the RQTH access log
-    END IF;
-    RAISE EXCEPTION 'audit_sensitiveaccess est conservé {months} mois : %% refusé', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$;
-DROP TRIGGER IF EXISTS audit_sensitive_access_guard ON audit_sensitiveaccess;
-CREATE TRIGGER audit_sensitive_access_guard BEFORE UPDATE OR DELETE ON audit_sensitiveaccess
-    FOR EACH ROW EXECUTE FUNCTION audit_sensitive_access_guard();
-
 CREATE OR REPLACE FUNCTION audit_purge_sensitive_access(batch integer) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp
 AS $$
@@ -139,15 +134,13 @@ REVOKE ALL ON FUNCTION audit_purge_sensitive_access(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_purge_sensitive_access(integer) TO PUBLIC;
 """
 
-# Back to migration audit 0002's trigger function (refuse UPDATE and DELETE).
+# Back to migration audit 0003's trigger function (refuse UPDATE and DELETE on every history table).
 BACKWARD = """
 DROP FUNCTION IF EXISTS audit_purge_sensitive_access(integer);
-DROP TRIGGER IF EXISTS audit_sensitive_access_guard ON audit_sensitiveaccess;
-DROP FUNCTION IF EXISTS audit_sensitive_access_guard();
 DROP FUNCTION IF EXISTS audit_redact_beneficiary(bigint);
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'audit_auditentry est en ajout seul : %% refusé', TG_OP USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION '%% est en ajout seul : %% refusé', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
 DROP FUNCTION IF EXISTS retention_is_anonymised(bigint);
@@ -180,7 +173,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audit", "0003_sensitive_access_at_index"),
+        ("audit", "0004_sensitive_access_at_index"),
         ("beneficiaries", "0004_anonymised_at"),
         ("enrolments", "0002_fk_indexes_that_serve_no_query"),
     ]
