@@ -43,8 +43,8 @@ def offer_post(referent, **changes):
 def test_counselor_without_the_offers_right_sees_the_catalogue_read_only(
     client,
     counselor,
-    offer,
-    other_offer,
+    offer,  # noqa: F811
+    other_offer,  # noqa: F811
     regional_offer,  # noqa: F811
 ):
     withdraw(counselor, Right.MANAGE_OFFERS)
