@@ -138,6 +138,7 @@ class UserCreateForm(RightsFieldsMixin, DsfrBaseForm):
         kwargs.setdefault("initial", {"use_defaults": True, "rights": sorted(ROLE_RIGHTS[Role.COUNSELOR])})
         super().__init__(data, **kwargs)
         self.add_rights_fields()
+        self.order_fields(["username", "first_name", "last_name", "email", "role", "use_defaults", "rights"])
 
     def clean(self):
         data = super().clean()
