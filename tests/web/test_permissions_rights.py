@@ -188,3 +188,14 @@ def test_actions_the_user_cannot_do_are_not_shown(client, world, right, page, li
     user.extra_rights = []  # back to the role's defaults: the link is there
     user.save(update_fields=["extra_rights"])
     assert f'"{target}' in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("name", ["web:identity", "web:contact", "web:complements"])
+def test_without_edit_dossier_the_dossier_is_read_only(client, world, name):
+    user = _holder(world, ED)
+    client.force_login(user)
+    response = client.get(reverse(name, kwargs=world.kwargs(name, "own")))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert all(field.disabled for field in form.fields.values())
+    assert "Consultation seule" in response.content.decode()

@@ -145,6 +145,9 @@ def _edit(request, pk, *, form_class, section, template, sensitive=False, **form
                 return response
     else:
         form = form_class(instance=b, **form_kwargs)
+        if not request.user.has_right(Right.EDIT_DOSSIER):  # consultation only: the fields are shown, not editable
+            for field in form.fields.values():
+                field.disabled = True
     if sensitive:  # the RQTH is shown on this page (in the form): read through the query that logs each display
         queries.read_rqth(request.user, b, channel="web")
     return render(request, template, _dossier_context(request, b, section, form=form))
