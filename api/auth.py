@@ -3,6 +3,7 @@
 from ninja.security import HttpBearer
 
 from cep.accounts.models import ApiToken
+from cep.common.access import ensure_can_view_dossiers
 from cep.common.errors import RuleViolation
 
 
@@ -34,10 +35,21 @@ class TokenAuth(HttpBearer):
 
 
 class PersonalDataAuth(TokenAuth):
-    """Routes carrying personal data: observers (regional, national) get 403 on every one of them."""
+    """Routes of the structure's staff: observers (regional, national) get 403 on every one of them."""
 
     personal_data = True
 
 
+class DossierAuth(PersonalDataAuth):
+    """Routes carrying a person's data: the right « Consulter les informations d'un dossier » too (else 403)."""
+
+    def authenticate(self, request, token):
+        user = super().authenticate(request, token)
+        if user is not None:
+            ensure_can_view_dossiers(user)
+        return user
+
+
 token_auth = TokenAuth()
 personal_data_auth = PersonalDataAuth()
+dossier_auth = DossierAuth()

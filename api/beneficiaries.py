@@ -18,12 +18,12 @@ from cep.enrolments.queries import SEARCH_KEY, search_beneficiaries
 from cep.referentials.models import EmploymentStatus, QualificationLevel
 
 from . import refs
-from .auth import personal_data_auth
+from .auth import dossier_auth
 from .errors import responses
 from .pagination import decode_or_422
 from .schemas import Code, Cursor, Day, In, Limit, ObjectId, Text
 
-router = Router(auth=personal_data_auth, tags=["Bénéficiaires"])
+router = Router(auth=dossier_auth, tags=["Bénéficiaires"])
 
 Sex = Literal["F", "M"]
 DossierStatus = Literal["incomplete", "justified"]

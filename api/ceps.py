@@ -15,13 +15,13 @@ from cep.enrolments.workflow import PHASE_LABELS, Status, allowed_actions
 from cep.referentials import models as ref
 
 from . import refs
-from .auth import personal_data_auth
+from .auth import dossier_auth
 from .beneficiaries import get_beneficiary
 from .errors import ApiError, Error, responses
 from .pagination import keyset_page
 from .schemas import Code, Cursor, Day, In, Limit, Text
 
-router = Router(auth=personal_data_auth, tags=["Dispositif CEP"])
+router = Router(auth=dossier_auth, tags=["Dispositif CEP"])
 
 
 class CepIn(In):

@@ -13,13 +13,13 @@ from cep.events.queries import filter_events
 from cep.referentials import models as ref
 
 from . import refs
-from .auth import personal_data_auth
+from .auth import dossier_auth
 from .beneficiaries import get_beneficiary
 from .errors import responses
 from .pagination import keyset_page
 from .schemas import Code, Cursor, Day, In, Limit, ObjectId, Text
 
-router = Router(auth=personal_data_auth, tags=["Événements"])
+router = Router(auth=dossier_auth, tags=["Événements"])
 
 DeliveryMode = Literal["sur_site", "a_distance"]
 GroupMode = Literal["individuel", "collectif"]

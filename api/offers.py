@@ -14,7 +14,7 @@ from cep.offers.queries import search_offers
 from cep.referentials.models import ServiceAct, ServiceTheme
 
 from . import refs
-from .auth import personal_data_auth
+from .auth import dossier_auth, personal_data_auth
 from .beneficiaries import get_beneficiary
 from .errors import responses
 from .events import EventFields, event_values
@@ -183,6 +183,7 @@ def update_offer(request, offer_id: int, payload: OfferPatch):
     "/beneficiaries/{beneficiary_id}/services",
     response=responses({201: ServiceOut}, write=True),
     summary="Proposer une offre à la personne",
+    auth=dossier_auth,
     description="Crée le service sur le dossier ; si aucun événement n'est en cours, l'objet « event » "
     "est obligatoire et l'événement est enregistré avec la proposition.",
 )
@@ -213,6 +214,7 @@ def propose(request, beneficiary_id: int, payload: ProposalIn):
     "/beneficiaries/{beneficiary_id}/services",
     response=responses({200: ServicePage}),
     summary="Services proposés à la personne",
+    auth=dossier_auth,
 )
 def list_services(request, beneficiary_id: int, page: Query[PageQuery]):
     beneficiary = get_beneficiary(request.auth, beneficiary_id)

@@ -72,3 +72,10 @@ class BeneficiaryFactory(DjangoModelFactory):
 
 def region(code="94"):
     return Region.objects.get(code=code)
+
+
+def withdraw(user, *rights):
+    """The user keeps every right they hold but `rights` (stored as an explicit list, as a manager would)."""
+    user.extra_rights = sorted(set(user.rights) - set(rights))
+    user.save(update_fields=["extra_rights"])
+    return user

@@ -24,8 +24,10 @@ class Role(models.TextChoices):
     NATIONAL_OBSERVER = "national_observer", "Observateur national (France compétences)"
 
 
+# The guide's rights list [003] gives a counselor « Gérer des offres de service » too (a manager may withdraw it).
 _COUNSELOR = {
     Right.MANAGE_DOSSIERS,
+    Right.MANAGE_OFFERS,
     Right.VIEW_DOSSIER,
     Right.EDIT_DOSSIER,
     Right.EVENTS,
@@ -33,9 +35,7 @@ _COUNSELOR = {
 }
 ROLE_RIGHTS: dict[str, frozenset[str]] = {
     Role.COUNSELOR: frozenset(_COUNSELOR),
-    Role.MANAGER: frozenset(
-        _COUNSELOR | {Right.MANAGE_OFFERS, Right.MANAGE_STRUCTURE, Right.VIEW_AGGREGATES, Right.EXPORT_MONTHLY}
-    ),
+    Role.MANAGER: frozenset(_COUNSELOR | {Right.MANAGE_STRUCTURE, Right.VIEW_AGGREGATES, Right.EXPORT_MONTHLY}),
     Role.ADMIN: frozenset(set(Right.values)),
     Role.REGIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES}),
     Role.NATIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES, Right.RECEIVE_MONTHLY}),

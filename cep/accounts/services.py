@@ -28,27 +28,44 @@ def _check_role(role: str) -> None:
         )
 
 
+def _labels(rights) -> str:
+    return ", ".join(f"« {Right(r).label} »" for r in sorted(rights))
+
+
 def _normalise_rights(*, actor, role: str, rights) -> list[str]:
-    """The rights to store: [] when they equal the role's defaults; never more than the actor holds."""
-    if rights is None:
-        return []
-    rights = set(rights)
-    unknown = rights - set(Right.values)
-    if unknown:
-        raise RuleViolation("DROITS", f"Droits inconnus : {', '.join(sorted(unknown))}.", field="rights")
-    if not rights:
-        raise RuleViolation("DROITS", "Cochez au moins un droit.", field="rights")
-    national = rights & NATIONAL_RIGHTS
-    if national:
-        labels = ", ".join(f"« {Right(r).label} »" for r in sorted(national))
-        raise RuleViolation("DROITS", f"Droit réservé à l'observateur national : {labels}.", field="rights")
-    beyond = rights - actor.rights
+    """The rights to store: [] when they equal the role's defaults (rights=None: the role's defaults).
+
+    Whatever the path (a chosen list, the role's defaults, a new account, a role change), the *resulting* rights
+    are never more than the actor holds: nobody grants a right they do not have.
+    """
+    if rights is not None:
+        rights = set(rights)
+        unknown = rights - set(Right.values)
+        if unknown:
+            raise RuleViolation("DROITS", f"Droits inconnus : {', '.join(sorted(unknown))}.", field="rights")
+        if not rights:
+            raise RuleViolation("DROITS", "Cochez au moins un droit.", field="rights")
+        national = rights & NATIONAL_RIGHTS
+        if national:
+            raise RuleViolation(
+                "DROITS", f"Droit réservé à l'observateur national : {_labels(national)}.", field="rights"
+            )
+    effective = set(ROLE_RIGHTS[role]) if rights is None else rights
+    beyond = effective - actor.rights if actor is not None else set()
     if beyond:
-        labels = ", ".join(f"« {Right(r).label} »" for r in sorted(beyond))
-        raise RuleViolation("DROITS", f"Vous ne pouvez pas donner un droit que vous n'avez pas : {labels}.", "rights")
-    if rights == set(ROLE_RIGHTS[role]):
+        if rights is None:
+            raise RuleViolation(
+                "DROITS",
+                f"Les droits par défaut du rôle « {Role(role).label} » comprennent des droits que vous n'avez pas : "
+                f"{_labels(beyond)}. Choisissez les droits un par un, parmi les vôtres.",
+                field="rights",
+            )
+        raise RuleViolation(
+            "DROITS", f"Vous ne pouvez pas donner un droit que vous n'avez pas : {_labels(beyond)}.", field="rights"
+        )
+    if effective == set(ROLE_RIGHTS[role]):
         return []
-    return sorted(rights)
+    return sorted(effective)
 
 
 @transaction.atomic

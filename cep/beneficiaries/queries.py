@@ -11,7 +11,7 @@ import datetime
 from django.db.models import Q
 
 from cep.audit.services import log_sensitive_access
-from cep.common.access import can_see_structure
+from cep.common.access import can_see_structure, ensure_can_view_dossiers
 from cep.common.errors import RuleViolation
 from cep.common.text import normalize_name
 
@@ -21,6 +21,7 @@ from .models import Beneficiary
 
 def get_dossier(actor, pk: int) -> Beneficiary:
     """One dossier with what every dossier page shows in its header (one query). Raises DoesNotExist."""
+    ensure_can_view_dossiers(actor)
     return (
         Beneficiary.objects.visible_to(actor)
         .select_related("referent", "structure__network", "employment_status")
@@ -31,6 +32,7 @@ def get_dossier(actor, pk: int) -> Beneficiary:
 def read_rqth(actor, beneficiary: Beneficiary, *, channel: str) -> bool:
     """The person's RQTH, a sensitive datum: every read is logged here (who, whose, through which channel),
     once per display. Pages and the API read it through this function only."""
+    ensure_can_view_dossiers(actor)
     if not can_see_structure(actor, beneficiary.structure_id):
         raise RuleViolation("DROITS", "Ce dossier n'appartient pas à votre structure.")
     log_sensitive_access(actor=actor, beneficiary_id=beneficiary.pk, channel=channel, field="rqth")

@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from cep.audit.models import AuditEntry
 from cep.beneficiaries.models import Beneficiary
 from cep.common import keyset
+from cep.common.access import ensure_can_view_dossiers
 from cep.common.dates import add_months, today
 from cep.common.text import normalize_name
 
@@ -176,6 +177,7 @@ def search_beneficiaries(
     cep_state: "phase2", "phase3" (a CEP in progress in that phase), "open" (either), "closed" (a closed CEP
     and none in progress), "none" (never had a CEP).
     """
+    ensure_can_view_dossiers(actor)
     qs = Beneficiary.objects.visible_to(actor)
     needle = normalize_name(name)
     if needle:

@@ -7,6 +7,8 @@ from cep.common.scoping import StructureScopedQuerySet
 
 
 class OfferQuerySet(StructureScopedQuerySet):
+    requires_view_dossier = False  # the catalogue holds no person
+
     def structure_filter(self, user) -> Q:
         """A structure's own offers and the regional offers of its region."""
         return Q(structure_id=user.structure_id) | Q(structure__isnull=True, region_id=user.structure.region_id)

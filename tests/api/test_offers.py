@@ -1,7 +1,9 @@
 import datetime
 
+from cep.accounts.rights import Right
 from cep.offers.models import Service, ServiceOffer
 from tests.api.conftest import EVENT_BODY, TODAY, _first
+from tests.factories import withdraw
 
 OFFER = {
     "origin": "structure",
@@ -25,7 +27,8 @@ def test_manager_creates_and_updates_an_offer(manager_api, manager):
     assert manager_api.get(f"offers/{body['id']}").json()["end_date"] == str(TODAY)
 
 
-def test_counselor_cannot_create_offers_403(api):
+def test_counselor_without_the_offers_right_cannot_create_offers_403(api, counselor):
+    withdraw(counselor, Right.MANAGE_OFFERS)
     response = api.post("offers", OFFER)
     assert response.status_code == 403
     assert response.json()["code"] == "DROITS" and "Gérer des offres de service" in response.json()["message"]

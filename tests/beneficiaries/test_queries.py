@@ -2,9 +2,11 @@
 
 import pytest
 
+from cep.accounts.rights import Right
 from cep.audit.models import SensitiveAccess
 from cep.beneficiaries.queries import read_rqth
 from cep.common.errors import RuleViolation
+from tests.factories import withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -27,4 +29,20 @@ def test_read_rqth_refuses_another_structures_dossier(beneficiary, other_counsel
     with pytest.raises(RuleViolation) as err:
         read_rqth(other_counselor, beneficiary, channel="api")
     assert err.value.rule == "DROITS"
+    assert not SensitiveAccess.objects.exists()
+
+
+def test_droits_without_view_dossier_the_dossier_queries_refuse(beneficiary, counselor):
+    from cep.beneficiaries.queries import get_dossier
+    from cep.enrolments.queries import search_beneficiaries
+
+    withdraw(counselor, Right.VIEW_DOSSIER)
+    for read in (
+        lambda: read_rqth(counselor, beneficiary, channel="api"),
+        lambda: get_dossier(counselor, beneficiary.pk),
+        lambda: search_beneficiaries(counselor),
+    ):
+        with pytest.raises(RuleViolation) as err:
+            read()
+        assert err.value.rule == "DROITS" and "« Consulter les informations d'un dossier »" in err.value.message
     assert not SensitiveAccess.objects.exists()

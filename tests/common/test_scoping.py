@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from cep.accounts.rights import Role
+from cep.accounts.rights import Right, Role
 from cep.beneficiaries.models import Beneficiary
 from cep.enrolments.models import Cep
 from cep.enrolments.services import open_cep
@@ -13,7 +13,7 @@ from cep.events.services import record_event
 from cep.offers.models import Service, ServiceOffer
 from cep.offers.services import propose_offer
 from cep.referentials import models as ref
-from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
+from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory, withdraw
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today()
@@ -100,3 +100,12 @@ def test_it_chains_like_any_queryset(world, counselor):
     mine = Beneficiary.objects.filter(referent=counselor).visible_to(counselor)
     assert list(mine) == list(Beneficiary.objects.visible_to(counselor).filter(referent=counselor))
     assert not Event.objects.filter(is_system=True).visible_to(counselor).exists()
+
+
+def test_droits_without_view_dossier_no_person_is_visible(world, structure, counselor):
+    """« Consulter les informations d'un dossier » gates every row about a person; the catalogue stays visible."""
+    withdraw(counselor, Right.VIEW_DOSSIER)
+    for model in MODELS:
+        assert not model.objects.visible_to(counselor).exists(), model
+    offers = set(ServiceOffer.objects.visible_to(counselor).values_list("name", flat=True))
+    assert offers == {world[structure.pk].name, "Offre régionale"}

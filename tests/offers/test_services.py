@@ -2,11 +2,13 @@ import datetime
 
 import pytest
 
+from cep.accounts.rights import Right
 from cep.common.errors import RuleViolation
 from cep.events.models import Event
 from cep.offers.models import Service
 from cep.offers.services import create_offer, propose_offer, update_offer
 from cep.referentials import models as ref
+from tests.factories import withdraw
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today()
@@ -62,7 +64,8 @@ def test_closed_offer_cannot_be_proposed(beneficiary, counselor, manager, cep_of
     assert err.value.field == "proposed_on"
 
 
-def test_counselor_cannot_create_offers(structure, counselor):
+def test_counselor_without_the_offers_right_cannot_create_offers(structure, counselor):
+    withdraw(counselor, Right.MANAGE_OFFERS)
     with pytest.raises(RuleViolation) as err:
         create_offer(
             structure=structure,

@@ -10,7 +10,7 @@ from cep.accounts.rights import Right, Role
 from cep.audit.models import AuditEntry
 from cep.beneficiaries.models import Beneficiary
 from cep.offers.models import ServiceOffer
-from tests.factories import BeneficiaryFactory, UserFactory
+from tests.factories import BeneficiaryFactory, UserFactory, withdraw
 from tests.web.fixtures_manager import admin_account, make_offer, offer, other_offer, regional_offer  # noqa: F401
 
 TODAY = datetime.date.today()
@@ -40,7 +40,14 @@ def offer_post(referent, **changes):
 # ---------------------------------------------------------------- offer catalogue
 
 
-def test_counselor_sees_the_catalogue_read_only(client, counselor, offer, other_offer, regional_offer):  # noqa: F811
+def test_counselor_without_the_offers_right_sees_the_catalogue_read_only(
+    client,
+    counselor,
+    offer,  # noqa: F811
+    other_offer,  # noqa: F811
+    regional_offer,  # noqa: F811
+):
+    withdraw(counselor, Right.MANAGE_OFFERS)
     client.force_login(counselor)
     page = client.get(reverse("manager:offers")).content.decode()
     assert offer.name in page and regional_offer.name in page
@@ -118,9 +125,8 @@ def test_manager_edits_an_offer(client, manager, offer):  # noqa: F811
     assert entry.before["name"] == "Offre CEP" and entry.after["name"] == "Offre CEP renommée"
 
 
-def test_counselor_given_the_offers_right_may_edit(client, manager, counselor, offer):  # noqa: F811
-    counselor.extra_rights = sorted(counselor.rights | {Right.MANAGE_OFFERS})
-    counselor.save()
+def test_counselor_holds_the_offers_right_by_default(client, manager, counselor, offer):  # noqa: F811
+    assert counselor.extra_rights == [] and counselor.has_right(Right.MANAGE_OFFERS)  # the guide's rights list
     client.force_login(counselor)
     assert client.get(reverse("manager:offer_edit", args=[offer.pk])).status_code == 200
 
@@ -217,6 +223,7 @@ def test_manager_creates_a_user_with_a_strong_password(client, manager, structur
         "last_name": "Martin",
         "email": "",
         "role": "counselor",
+        "use_defaults": "on",
         "password": "123456789012",
         "password_confirm": "123456789012",
     }
@@ -236,7 +243,7 @@ def test_manager_changes_rights_through_the_page(client, manager, counselor):
     client.force_login(manager)
     page = client.get(reverse("manager:user_edit", args=[counselor.pk])).content.decode()
     assert "Gérer des offres de service" in page
-    rights = sorted(counselor.rights | {Right.MANAGE_OFFERS})
+    rights = sorted(counselor.rights - {Right.EVENTS})
     response = client.post(reverse("manager:user_edit", args=[counselor.pk]), {"role": "counselor", "rights": rights})
     assert response.status_code == 302
     counselor.refresh_from_db()

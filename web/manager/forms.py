@@ -4,7 +4,7 @@ from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from cep.accounts.models import User
-from cep.accounts.rights import NATIONAL_RIGHTS, Right, Role
+from cep.accounts.rights import NATIONAL_RIGHTS, ROLE_RIGHTS, Right, Role
 from cep.accounts.services import STRUCTURE_ROLES
 from cep.offers.models import NationalMeasure, OfferKind, OfferOrigin, OfferState
 from cep.organisations.models import Structure
@@ -83,7 +83,40 @@ class OfferForm(DsfrBaseForm):
         return data
 
 
-class UserCreateForm(DsfrBaseForm):
+class RightsFieldsMixin:
+    """« Droits par défaut du rôle » or the rights ticked one by one; a ticked right is never silently dropped."""
+
+    def add_rights_fields(self):
+        self.fields["use_defaults"] = forms.BooleanField(
+            label="Droits par défaut du rôle",
+            help_text="Décochez pour choisir les droits un par un.",
+            required=False,
+        )
+        self.fields["rights"] = forms.MultipleChoiceField(
+            label="Droits",
+            choices=[(value, label) for value, label in Right.choices if value not in NATIONAL_RIGHTS],
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
+
+    def check_rights(self, data):
+        """Ticking or unticking rights while the role's defaults are chosen would be lost: say so."""
+        if data.get("use_defaults") and data.get("rights") and "rights" in self.changed_data:
+            role = data.get("role")
+            if role and set(data["rights"]) != set(ROLE_RIGHTS[role]):
+                self.add_error(
+                    "rights",
+                    "Vous avez modifié les droits cochés alors que « Droits par défaut du rôle » est coché : "
+                    "décochez « Droits par défaut du rôle » pour choisir les droits un par un, ou gardez les droits "
+                    "du rôle.",
+                )
+        return data
+
+    def rights_value(self):
+        return None if self.cleaned_data.get("use_defaults") else self.cleaned_data.get("rights", [])
+
+
+class UserCreateForm(RightsFieldsMixin, DsfrBaseForm):
     username = forms.CharField(label="Identifiant", max_length=150)
     first_name = forms.CharField(label="Prénom", max_length=150)
     last_name = forms.CharField(label="Nom", max_length=150)
@@ -101,29 +134,28 @@ class UserCreateForm(DsfrBaseForm):
         strip=False,
     )
 
+    def __init__(self, data=None, **kwargs):
+        kwargs.setdefault("initial", {"use_defaults": True, "rights": sorted(ROLE_RIGHTS[Role.COUNSELOR])})
+        super().__init__(data, **kwargs)
+        self.add_rights_fields()
+        self.order_fields(["username", "first_name", "last_name", "email", "role", "use_defaults", "rights"])
+
     def clean(self):
         data = super().clean()
         if data.get("password") and data.get("password") != data.get("password_confirm"):
             self.add_error("password_confirm", "Les deux mots de passe ne sont pas identiques.")
-        return data
+        return self.check_rights(data)
 
 
-class UserRightsForm(DsfrBaseForm):
+class UserRightsForm(RightsFieldsMixin, DsfrBaseForm):
     role = forms.ChoiceField(label="Rôle", choices=ROLE_CHOICES)
-    use_defaults = forms.BooleanField(
-        label="Droits par défaut du rôle",
-        help_text="Décochez pour choisir les droits un par un.",
-        required=False,
-    )
-    rights = forms.MultipleChoiceField(
-        label="Droits",
-        choices=[(value, label) for value, label in Right.choices if value not in NATIONAL_RIGHTS],
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
 
-    def rights_value(self):
-        return None if self.cleaned_data.get("use_defaults") else self.cleaned_data.get("rights", [])
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_rights_fields()
+
+    def clean(self):
+        return self.check_rights(super().clean())
 
 
 class ReassignForm(DsfrBaseForm):

@@ -16,6 +16,7 @@ from cep.accounts import services as account_services
 from cep.accounts.models import User
 from cep.accounts.rights import Right, Role
 from cep.beneficiaries.services import reassign_referent
+from cep.common.access import rights_message
 from cep.common.keyset import parse_id
 from cep.offers import services as offer_services
 from cep.offers.models import ServiceOffer
@@ -33,13 +34,13 @@ from .forms import (
 )
 
 
-def _needs(check):
+def _needs(check, message="Vous n'avez pas accès à cette page."):
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapper(request, *args, **kwargs):
             if not check(request.user):
-                raise PermissionDenied("Vous n'avez pas accès à cette page.")
+                raise PermissionDenied(message)
             return view(request, *args, **kwargs)
 
         return wrapper
@@ -48,8 +49,8 @@ def _needs(check):
 
 
 sees_catalogue = _needs(lambda u: u.is_active and u.sees_personal_data)
-manages_offers = _needs(lambda u: u.has_right(Right.MANAGE_OFFERS))
-manages_structure = _needs(lambda u: u.has_right(Right.MANAGE_STRUCTURE))
+manages_offers = _needs(lambda u: u.has_right(Right.MANAGE_OFFERS), rights_message([Right.MANAGE_OFFERS]))
+manages_structure = _needs(lambda u: u.has_right(Right.MANAGE_STRUCTURE), rights_message([Right.MANAGE_STRUCTURE]))
 
 
 def _can_edit(user, offer) -> bool:
@@ -230,6 +231,7 @@ def user_create(request):
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 email=data["email"],
+                rights=form.rights_value(),
             ),
             success=lambda user: f"Le compte « {user.username} » est créé.",
             redirect_to=_structure_url("manager:structure", current, request),

@@ -18,6 +18,7 @@ from dsfr.forms import DsfrBaseForm
 
 from cep.accounts.rights import Right, Role
 from cep.common import keyset
+from cep.common.access import rights_message
 from cep.common.errors import RuleViolation
 from cep.common.months import last_complete_month
 from cep.organisations.models import Operator, Structure
@@ -47,7 +48,7 @@ def exports_right_required(view):
     @login_required
     def wrapper(request, *args, **kwargs):
         if not request.user.has_right(Right.EXPORT_MONTHLY):
-            raise PermissionDenied("La production du fichier mensuel est réservée aux responsables de structure.")
+            raise PermissionDenied(rights_message([Right.EXPORT_MONTHLY]))
         return view(request, *args, **kwargs)
 
     return wrapper

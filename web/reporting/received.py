@@ -12,6 +12,8 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from cep.accounts.rights import Right
+from cep.common.access import missing_rights, rights_message
 from cep.common.errors import RuleViolation
 from cep.reporting.exports import received as service
 from cep.reporting.exports.batches import parse_month
@@ -25,6 +27,8 @@ def receiver_required(view):
     @login_required
     def wrapper(request, *args, **kwargs):
         if not service.may_receive(request.user):
+            if missing_rights(request.user, Right.RECEIVE_MONTHLY):
+                raise PermissionDenied(rights_message([Right.RECEIVE_MONTHLY]))
             raise PermissionDenied("Les fichiers mensuels reçus sont réservés à l'observateur national.")
         return view(request, *args, **kwargs)
 

@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from cep.accounts.rights import Right
 from cep.beneficiaries import queries
 from cep.beneficiaries.eligibility import ineligibility_reasons
 from cep.beneficiaries.services import create_beneficiary, justify_beneficiary, update_beneficiary
@@ -11,7 +12,7 @@ from cep.common.dates import today
 from cep.enrolments.queries import search_beneficiaries
 from web.forms.beneficiaries import ComplementsForm, ContactForm, CreateForm, IdentityForm, SearchForm, commune_label
 
-from ._access import dossier_or_404, personal_data_required
+from ._access import dossier_or_404, dossier_rights, personal_data_required
 from ._forms import run_action
 
 
@@ -45,7 +46,7 @@ NO_STRUCTURE = (
 )
 
 
-@personal_data_required
+@dossier_rights(Right.MANAGE_DOSSIERS)
 def create(request):
     user = request.user
     duplicates = []
@@ -115,7 +116,7 @@ def synthesis(request, pk):
     return render(request, "web/dossier/synthesis.html", context)
 
 
-@personal_data_required
+@dossier_rights(Right.EDIT_DOSSIER)
 @require_POST
 def justify(request, pk):
     b = dossier_or_404(request, pk)
@@ -144,12 +145,15 @@ def _edit(request, pk, *, form_class, section, template, sensitive=False, **form
                 return response
     else:
         form = form_class(instance=b, **form_kwargs)
+        if not request.user.has_right(Right.EDIT_DOSSIER):  # consultation only: the fields are shown, not editable
+            for field in form.fields.values():
+                field.disabled = True
     if sensitive:  # the RQTH is shown on this page (in the form): read through the query that logs each display
         queries.read_rqth(request.user, b, channel="web")
     return render(request, template, _dossier_context(request, b, section, form=form))
 
 
-@personal_data_required
+@dossier_rights(on_post=(Right.EDIT_DOSSIER,))
 def identity(request, pk):
     return _edit(
         request,
@@ -161,12 +165,12 @@ def identity(request, pk):
     )
 
 
-@personal_data_required
+@dossier_rights(on_post=(Right.EDIT_DOSSIER,))
 def contact(request, pk):
     return _edit(request, pk, form_class=ContactForm, section="coordonnées", template="web/dossier/contact.html")
 
 
-@personal_data_required
+@dossier_rights(on_post=(Right.EDIT_DOSSIER,))
 def complements(request, pk):
     return _edit(
         request,

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from cep.accounts.rights import Right
 from cep.common.dates import today
 from cep.enrolments import services
 from cep.enrolments.models import Cep
@@ -13,7 +14,7 @@ from cep.enrolments.workflow import allowed_actions, entry_phases
 from cep.referentials.models import ExitReason
 from web.forms.ceps import CepFieldsForm, CepOpenForm, CloseForm, Phase3Form
 
-from ._access import dossier_or_404, personal_data_required
+from ._access import dossier_or_404, dossier_rights, personal_data_required
 from ._forms import run_action
 
 
@@ -43,8 +44,9 @@ def _render(request, template, cep, form, title, **extra):
 def dispositifs(request, pk):
     b = dossier_or_404(request, pk)
     ceps = dossier_ceps(request.user, b)
+    may_act = request.user.has_right(Right.PROPOSE_CEP)  # no action button without « Proposer CEP »
     for cep in ceps:
-        cep.actions = allowed_actions(cep)
+        cep.actions = allowed_actions(cep) if may_act else []
     context = {
         "b": b,
         "section": "dispositifs",
@@ -55,7 +57,7 @@ def dispositifs(request, pk):
     return render(request, "web/ceps/list.html", context)
 
 
-@personal_data_required
+@dossier_rights(Right.PROPOSE_CEP)
 def add(request, pk):
     b = dossier_or_404(request, pk)
     form = CepOpenForm(
@@ -75,7 +77,7 @@ def add(request, pk):
     return render(request, "web/ceps/add.html", context)
 
 
-@personal_data_required
+@dossier_rights(Right.PROPOSE_CEP)
 def move_to_phase3(request, cep_id):
     cep = _cep_or_404(request, cep_id)
     form = Phase3Form(request.POST or None)
@@ -92,7 +94,7 @@ def move_to_phase3(request, cep_id):
     return _render(request, "web/ceps/phase3.html", cep, form, "Passer en phase 3")
 
 
-@personal_data_required
+@dossier_rights(Right.PROPOSE_CEP)
 def modify(request, cep_id):
     cep = _cep_or_404(request, cep_id)
     initial = {
@@ -116,7 +118,7 @@ def modify(request, cep_id):
     return _render(request, "web/ceps/modify.html", cep, form, "Modifier un dispositif")
 
 
-@personal_data_required
+@dossier_rights(Right.PROPOSE_CEP)
 def close(request, cep_id):
     cep = _cep_or_404(request, cep_id)
     if request.method == "POST":
@@ -154,19 +156,19 @@ def _post_action(request, cep_id, action, success):
     )
 
 
-@personal_data_required
+@dossier_rights(Right.PROPOSE_CEP)
 @require_POST
 def cancel_phase3(request, cep_id):
     return _post_action(request, cep_id, services.cancel_phase3, "Le passage en phase 3 a été annulé.")
 
 
-@personal_data_required
+@dossier_rights(Right.PROPOSE_CEP)
 @require_POST
 def reopen(request, cep_id):
     return _post_action(request, cep_id, services.reopen_cep, "Le dispositif a été rouvert.")
 
 
-@personal_data_required
+@dossier_rights(Right.PROPOSE_CEP)
 def delete(request, cep_id):
     """POST deletes (the DSFR modal's button); GET shows the same confirmation as a page (no JavaScript)."""
     if request.method == "POST":

@@ -3,6 +3,7 @@
 from django.shortcuts import render
 from django.urls import reverse
 
+from cep.accounts.rights import Right
 from cep.common import keyset
 from cep.common.dates import today
 from cep.events.queries import EVENT_KEY, dossier_events
@@ -10,7 +11,7 @@ from cep.events.services import record_event
 from cep.offers.queries import with_services
 from web.forms.events import EventFilterForm, EventForm
 
-from ._access import dossier_or_404, personal_data_required
+from ._access import dossier_or_404, dossier_rights, personal_data_required
 from ._forms import run_action
 
 PAGE = 50
@@ -69,7 +70,7 @@ def event_initial(user):
     }
 
 
-@personal_data_required
+@dossier_rights(Right.EVENTS)
 def add(request, pk):
     b = dossier_or_404(request, pk)
     form = EventForm(request.POST or None, structure_id=b.structure_id, initial=event_initial(request.user))

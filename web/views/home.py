@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 
 from cep.beneficiaries.queries import my_beneficiaries
+from cep.common.access import can_view_dossiers
 from cep.enrolments.queries import ceps_closing_soon, ceps_in_progress_by_phase
 
 
@@ -16,8 +17,11 @@ def home(request):
             return redirect(reverse("reporting:dashboard"))
         except NoReverseMatch:
             return render(request, "web/home_observer.html", {"title": "Accueil"})
+    if not can_view_dossiers(user):  # no dossier listed without « Consulter les informations d'un dossier »
+        return render(request, "web/home.html", {"title": "Accueil", "can_view": False})
     whole = user.role in ("manager", "admin")
     context = {
+        "can_view": True,
         "title": "Accueil",
         "whole_structure": whole,
         "my_beneficiaries": my_beneficiaries(user),

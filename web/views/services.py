@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
+from cep.accounts.rights import Right
 from cep.common.dates import today
 from cep.events.services import event_in_progress
 from cep.offers.models import OfferKind, ServiceOffer
@@ -12,7 +13,7 @@ from cep.offers.services import propose_offer
 from web.forms.events import EventForm
 from web.forms.services import OfferSearchForm, ProposeForm
 
-from ._access import dossier_or_404, personal_data_required
+from ._access import dossier_or_404, dossier_rights, personal_data_required
 from ._forms import run_action
 from .events import event_initial
 
@@ -29,7 +30,7 @@ def services(request, pk):
     return render(request, "web/services/list.html", context)
 
 
-@personal_data_required
+@dossier_rights(Right.MANAGE_DOSSIERS)
 def offer_search(request, pk):
     b = dossier_or_404(request, pk)
     form = OfferSearchForm(request.GET or None, initial={"kind": OfferKind.INTERNAL})
@@ -50,7 +51,7 @@ def offer_search(request, pk):
     return render(request, template, context)
 
 
-@personal_data_required
+@dossier_rights(Right.MANAGE_DOSSIERS)
 def propose(request, pk, offer_id):
     b = dossier_or_404(request, pk)
     offer = (

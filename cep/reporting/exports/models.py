@@ -46,6 +46,8 @@ class LineState(models.TextChoices):
 
 
 class BatchQuerySet(StructureScopedQuerySet):
+    requires_view_dossier = False  # governed by « Produire le fichier mensuel »
+
     def structure_filter(self, user) -> Q:
         """A structure's staff see the files of their structure (not the operator's nor the nation's)."""
         return Q(scope=Scope.STRUCTURE, structure_id=user.structure_id)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from cep.accounts.rights import Right, Role
+from cep.common.access import rights_message
 from cep.common.errors import RuleViolation
 
 
@@ -56,7 +57,7 @@ NATION = "France entière"
 def audience_for(user, *, region=None, network=None) -> Audience:
     """The scopes `user` may read; RuleViolation("DROITS") for anyone else (counselors included)."""
     if not (user.is_authenticated and user.has_right(Right.VIEW_AGGREGATES)):
-        raise RuleViolation("DROITS", "Vous n'avez pas accès aux indicateurs agrégés.")
+        raise RuleViolation("DROITS", rights_message([Right.VIEW_AGGREGATES]))
     if user.role == Role.MANAGER or (user.role == Role.ADMIN and user.structure_id):
         if user.structure_id is None:
             raise RuleViolation("DROITS", "Votre compte n'est rattaché à aucune structure.")

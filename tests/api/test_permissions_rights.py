@@ -1,0 +1,120 @@
+"""The API face of the permission matrix by right: every operation is mapped to the right it needs (or to none),
+each right is withdrawn one at a time, and the operation answers 403 in the API's JSON error format naming it.
+
+A new operation without an entry fails `test_every_operation_has_its_right`. The web face is in
+tests/web/test_permissions_rights.py.
+"""
+
+import pytest
+
+from cep.accounts.rights import NATIONAL_RIGHTS, Right
+from cep.audit.models import AuditEntry, SensitiveAccess
+from tests.api.conftest import EVENT_BODY, client_for
+from tests.api.test_auth import all_operations, concrete, own_objects  # noqa: F401
+from tests.api.test_beneficiaries import BODY as BENEFICIARY_BODY
+from tests.api.test_isolation import OBJECT_ROUTES
+from tests.api.test_offers import OFFER
+
+P = "/api/v1"
+V, MD, ED, EV, CEP = Right.VIEW_DOSSIER, Right.MANAGE_DOSSIERS, Right.EDIT_DOSSIER, Right.EVENTS, Right.PROPOSE_CEP
+# (METHOD, path) → the right it needs; None: no right beyond a structure's staff (catalogue) or a token (referentials).
+OPERATIONS = {
+    ("GET", f"{P}/beneficiaries"): V,
+    ("POST", f"{P}/beneficiaries"): MD,
+    ("GET", f"{P}/beneficiaries/{{beneficiary_id}}"): V,
+    ("PATCH", f"{P}/beneficiaries/{{beneficiary_id}}"): ED,
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/justify"): ED,
+    ("GET", f"{P}/beneficiaries/{{beneficiary_id}}/services"): V,
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/services"): MD,
+    ("GET", f"{P}/beneficiaries/{{beneficiary_id}}/events"): V,
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/events"): EV,
+    ("GET", f"{P}/beneficiaries/{{beneficiary_id}}/ceps"): V,
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/ceps"): CEP,
+    ("GET", f"{P}/events/{{event_id}}"): V,
+    ("PATCH", f"{P}/events/{{event_id}}"): EV,
+    ("GET", f"{P}/ceps/{{cep_id}}"): V,
+    ("PATCH", f"{P}/ceps/{{cep_id}}"): CEP,
+    ("DELETE", f"{P}/ceps/{{cep_id}}"): CEP,
+    ("POST", f"{P}/ceps/{{cep_id}}/phase3"): CEP,
+    ("POST", f"{P}/ceps/{{cep_id}}/cancel-phase3"): CEP,
+    ("POST", f"{P}/ceps/{{cep_id}}/close"): CEP,
+    ("POST", f"{P}/ceps/{{cep_id}}/reopen"): CEP,
+    ("GET", f"{P}/ceps/{{cep_id}}/history"): V,
+    ("GET", f"{P}/offers"): None,
+    ("GET", f"{P}/offers/{{offer_id}}"): None,
+    ("POST", f"{P}/offers"): Right.MANAGE_OFFERS,
+    ("PATCH", f"{P}/offers/{{offer_id}}"): Right.MANAGE_OFFERS,
+    ("GET", f"{P}/referentials"): None,
+    ("GET", f"{P}/referentials/{{name}}"): None,
+}
+# Rights with no API operation: structure management, aggregates and monthly files are pages only.
+PAGES_ONLY = {Right.MANAGE_STRUCTURE, Right.VIEW_AGGREGATES, Right.EXPORT_MONTHLY, Right.RECEIVE_MONTHLY}
+CASES = sorted((op for op, right in OPERATIONS.items() if right), key=str)
+
+
+def test_every_operation_has_its_right():
+    registered = set(all_operations())
+    assert registered == set(OPERATIONS), registered ^ set(OPERATIONS)
+
+
+def test_every_right_is_checked_on_the_api_or_is_a_page_only_right():
+    """The rights table is read: a right neither checked by an operation nor listed as page-only fails."""
+    checked = {right for right in OPERATIONS.values() if right}
+    assert checked | PAGES_ONLY == set(Right.values), set(Right.values) ^ (checked | PAGES_ONLY)
+    assert not checked & PAGES_ONLY
+
+
+def _body(method, path, offer):
+    if (method, path) == ("POST", f"{P}/beneficiaries"):
+        return BENEFICIARY_BODY
+    if (method, path) == ("POST", f"{P}/offers"):
+        return OFFER
+    body = OBJECT_ROUTES.get((method, path))
+    if body == "OWN_OFFER":
+        return {"offer": offer.pk, "event": EVENT_BODY}
+    return body
+
+
+def _url(method, path, ids):
+    url = concrete(path, ids)
+    if method == "DELETE":
+        url += "?confirm=true"
+    if path == f"{P}/beneficiaries/{{beneficiary_id}}":
+        url += "?include=rqth"
+    return url
+
+
+def _withdraw(user, right):
+    user.extra_rights = sorted(set(Right.values) - NATIONAL_RIGHTS - {right})
+    user.save(update_fields=["extra_rights"])
+
+
+@pytest.mark.parametrize(("method", "path"), CASES, ids=[f"{m} {p}" for m, p in CASES])
+def test_droits_an_operation_refuses_whoever_lacks_its_right(method, path, manager, offer, own_objects):  # noqa: F811
+    right = OPERATIONS[(method, path)]
+    client = client_for(manager)
+    url, body = _url(method, path, own_objects), _body(method, path, offer)
+    _withdraw(manager, right)
+    audits, reads = AuditEntry.objects.count(), SensitiveAccess.objects.count()
+    refused = client.call(method, url, body)
+    assert refused.status_code == 403, (method, url, refused.content)
+    error = refused.json()
+    assert error["code"] == "DROITS" and f"« {Right(right).label} »" in error["message"], error
+    assert AuditEntry.objects.count() == audits and SensitiveAccess.objects.count() == reads  # nothing written
+    manager.extra_rights = []  # the role's defaults hold every right of a structure
+    manager.save(update_fields=["extra_rights"])
+    accepted = client.call(method, url, body)
+    assert accepted.status_code not in (401, 403, 404) and accepted.status_code < 500, (method, url, accepted.content)
+
+
+def test_droits_without_view_dossier_every_dossier_operation_is_403(manager, offer, own_objects):  # noqa: F811
+    """Issue 10, point 2: a user without « Consulter les informations d'un dossier » read every dossier with RQTH."""
+    client = client_for(manager)
+    _withdraw(manager, V)
+    for method, path in sorted(OPERATIONS, key=str):
+        if OPERATIONS[(method, path)] is None or path.startswith(f"{P}/offers"):
+            continue  # referentials and the offer catalogue hold no person
+        response = client.call(method, _url(method, path, own_objects), _body(method, path, offer))
+        assert response.status_code == 403, (method, path, response.status_code)
+    assert not SensitiveAccess.objects.exists()  # the RQTH was never read
+    assert client.get(f"{P}/offers").status_code == 200  # the catalogue holds no person

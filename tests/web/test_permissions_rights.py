@@ -1,0 +1,201 @@
+"""Permission matrix, by right: it reads the rights table (`Right`) and withdraws each right one at a time.
+
+`RIGHT_PAGES` maps every right to the pages that need it. For every right, a user holding every other right is
+refused (403, a French page naming the right) on each of its pages, and accepted once the right is given back.
+A right that no page checks fails `test_every_right_is_checked_somewhere` (no entry) or the refusal test (an
+entry the code does not enforce); a page of the matrix that needs a right and is not here fails
+`test_every_page_is_in_the_rights_registry`. The API face is in tests/api/test_permissions_rights.py.
+"""
+
+import pytest
+from django.urls import reverse
+from django.utils.html import escape
+
+from cep.accounts.rights import NATIONAL_RIGHTS, Right
+from tests.web.test_permissions import URLS, World
+
+V, MD, ED, EV, CEP = Right.VIEW_DOSSIER, Right.MANAGE_DOSSIERS, Right.EDIT_DOSSIER, Right.EVENTS, Right.PROPOSE_CEP
+# right → (METHOD, URL name) of every page that needs it (the page's form or its action).
+RIGHT_PAGES = {
+    V: [
+        ("GET", name)
+        for name in (
+            "web:beneficiary_search",
+            "web:communes",
+            "web:dossier",
+            "web:identity",
+            "web:contact",
+            "web:complements",
+            "web:requests",
+            "web:appointments",
+            "web:dispositifs",
+            "web:events",
+            "web:services",
+            "web:cep_history",
+        )
+    ],
+    MD: [("GET", "web:beneficiary_create"), ("GET", "web:offer_search"), ("GET", "web:propose")],
+    ED: [("POST", "web:justify"), ("POST", "web:identity"), ("POST", "web:contact"), ("POST", "web:complements")],
+    EV: [("GET", "web:event_add"), ("POST", "web:event_add")],
+    CEP: [
+        ("GET", "web:cep_add"),
+        ("GET", "web:cep_phase3"),
+        ("GET", "web:cep_modify"),
+        ("GET", "web:cep_close"),
+        ("GET", "web:cep_delete"),
+        ("POST", "web:cep_delete"),
+        ("POST", "web:cep_cancel_phase3"),
+        ("POST", "web:cep_reopen"),
+    ],
+    Right.MANAGE_OFFERS: [("GET", "manager:offer_create"), ("GET", "manager:offer_edit")],
+    Right.MANAGE_STRUCTURE: [
+        ("GET", "manager:structure"),
+        ("GET", "manager:user_create"),
+        ("GET", "manager:user_edit"),
+        ("GET", "manager:reassign"),
+        ("POST", "manager:structure_settings"),
+        ("POST", "manager:user_deactivate"),
+    ],
+    Right.VIEW_AGGREGATES: [
+        ("GET", "reporting:dashboard"),
+        ("GET", "reporting:dashboard_download"),
+        ("GET", "reporting:dashboard_refresh"),
+    ],
+    Right.EXPORT_MONTHLY: [
+        ("GET", "reporting:exports"),
+        ("GET", "reporting:export_detail"),
+        ("GET", "reporting:export_progress"),
+        ("GET", "reporting:export_download"),
+        ("POST", "reporting:export_request"),
+        ("POST", "reporting:export_transmit"),
+        ("POST", "reporting:export_return"),
+    ],
+    Right.RECEIVE_MONTHLY: [("GET", "reporting:received"), ("GET", "reporting:received_download")],
+}
+# Pages that need no right beyond being signed in (or nothing at all): the home page, signing in and out, the offer
+# catalogue (read-only for every structure's staff) and the public interface contract.
+NO_RIGHT = {
+    "web:home",
+    "web:login",
+    "web:logout",
+    "manager:offers",
+    "manager:offer_detail",
+    "reporting:contract",
+    "reporting:contract_changelog",
+    "reporting:contract_schema",
+    "reporting:contract_example",
+}
+CASES = [(right, method, name) for right, pages in RIGHT_PAGES.items() for method, name in pages]
+
+
+def test_every_right_is_checked_somewhere():
+    """The rights table is read: a right without a page that needs it fails here."""
+    assert set(RIGHT_PAGES) == set(Right.values), set(Right.values) ^ set(RIGHT_PAGES)
+    assert all(RIGHT_PAGES.values()), [r for r, pages in RIGHT_PAGES.items() if not pages]
+
+
+def test_every_page_is_in_the_rights_registry():
+    covered = {name for _, name in (page for pages in RIGHT_PAGES.values() for page in pages)}
+    missing = sorted(set(URLS) - covered - NO_RIGHT)
+    assert not missing, f"Which right does each of these pages need? Add them to RIGHT_PAGES: {missing}"
+    stale = sorted((covered | NO_RIGHT) - set(URLS))
+    assert not stale, f"These pages no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(structure, other_structure, counselor, manager, cep_refs):
+    return World(structure, other_structure, counselor, manager, cep_refs)
+
+
+def _holder(world, right):
+    """A user holding every right but `right`: the structure's manager, or for national rights an administrator
+    without a structure (the only staff who may hold them)."""
+    user = world.users["admin"] if right in NATIONAL_RIGHTS else world.users["manager"]
+    scope = set(Right.values) if right in NATIONAL_RIGHTS else set(Right.values) - NATIONAL_RIGHTS
+    user.extra_rights = sorted(scope - {right})
+    user.save(update_fields=["extra_rights"])
+    return user
+
+
+def _call(client, method, url):
+    return client.get(url) if method == "GET" else client.post(url, {})
+
+
+@pytest.mark.parametrize(("right", "method", "name"), CASES, ids=[f"{r}-{m}-{n}" for r, m, n in CASES])
+def test_droits_a_page_refuses_whoever_lacks_its_right(client, world, right, method, name):
+    user = _holder(world, right)
+    client.force_login(user)
+    url = reverse(name, kwargs=world.kwargs(name, "own"))
+    refused = _call(client, method, url)
+    assert refused.status_code == 403, f"{method} {url} without « {Right(right).label} »: {refused.status_code}"
+    page = refused.content.decode()
+    assert "Accès refusé" in page and escape(f"« {Right(right).label} »") in page, page[-2000:]
+    # given back, the page answers (the action may still be refused by a business rule, never by the rights)
+    user.extra_rights = sorted(set(user.extra_rights) | {right})
+    user.save(update_fields=["extra_rights"])
+    accepted = _call(client, method, url)
+    assert accepted.status_code not in (403, 404) and accepted.status_code < 500, (
+        f"{method} {url} with « {Right(right).label} »: {accepted.status_code}"
+    )
+
+
+@pytest.mark.parametrize("name", [name for method, name in RIGHT_PAGES[V] if method == "GET"])
+def test_droits_without_view_dossier_no_dossier_page_shows_a_person(client, world, name):
+    """Issue 10, point 2: « Consulter les informations d'un dossier » was never checked."""
+    user = _holder(world, V)
+    client.force_login(user)
+    beneficiary = world.objects["own"]["beneficiary"]
+    response = client.get(reverse(name, kwargs=world.kwargs(name, "own")))
+    assert response.status_code == 403
+    assert beneficiary.last_name not in response.content.decode()
+
+
+def test_without_view_dossier_the_home_page_and_menu_show_no_dossier(client, world):
+    user = _holder(world, V)
+    beneficiary = world.objects["own"]["beneficiary"]
+    beneficiary.referent = user
+    beneficiary.save(update_fields=["referent"])
+    client.force_login(user)
+    page = client.get(reverse("web:home")).content.decode()
+    assert beneficiary.last_name not in page
+    assert reverse("web:beneficiary_search") not in page
+    assert "« Consulter les informations d'un dossier »" in page
+
+
+# Buttons of an action are shown only to whoever may do it: (right withheld, page shown, link that disappears).
+BUTTONS = [
+    (MD, "web:beneficiary_search", "web:beneficiary_create"),
+    (MD, "web:services", "web:offer_search"),
+    (ED, "web:dossier", "web:justify"),
+    (EV, "web:events", "web:event_add"),
+    (CEP, "web:dispositifs", "web:cep_modify"),
+    (Right.MANAGE_STRUCTURE, "web:home", "manager:structure"),
+    (Right.EXPORT_MONTHLY, "web:home", "reporting:exports"),
+    (Right.VIEW_AGGREGATES, "web:home", "reporting:dashboard"),
+]
+
+
+@pytest.mark.parametrize(("right", "page", "link"), BUTTONS, ids=[f"{r}-{p}" for r, p, _ in BUTTONS])
+def test_actions_the_user_cannot_do_are_not_shown(client, world, right, page, link):
+    beneficiary = world.objects["own"]["beneficiary"]
+    beneficiary.status = "incomplete"  # the « Justifier » button shows on a dossier not yet justified
+    beneficiary.save(update_fields=["status"])
+    target = reverse(link, kwargs=world.kwargs(link, "own"))
+    url = reverse(page, kwargs=world.kwargs(page, "own"))
+    user = _holder(world, right)
+    client.force_login(user)
+    assert f'"{target}' not in client.get(url).content.decode()
+    user.extra_rights = []  # back to the role's defaults: the link is there
+    user.save(update_fields=["extra_rights"])
+    assert f'"{target}' in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("name", ["web:identity", "web:contact", "web:complements"])
+def test_without_edit_dossier_the_dossier_is_read_only(client, world, name):
+    user = _holder(world, ED)
+    client.force_login(user)
+    response = client.get(reverse(name, kwargs=world.kwargs(name, "own")))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert all(field.disabled for field in form.fields.values())
+    assert "Consultation seule" in response.content.decode()
