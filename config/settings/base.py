@@ -7,6 +7,7 @@ from csp.constants import NONCE
 
 from config.database import default_database
 
+from .proxies import client_ip_settings
 from .secrets import DEV_PSEUDONYM_SECRET, DEV_SECRET_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -125,20 +126,14 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "errors/lockout.html"  # French page, HTTP 429
-# The client's IP address. Without a reverse proxy, REMOTE_ADDR. Behind one (or more) reverse proxies, every
-# request comes from the proxy's address: a lockout keyed on it would let an attacker lock a user out for everyone
-# behind the proxy. CEP_TRUSTED_PROXY_COUNT (the number of proxies in front of the application) and
-# CEP_TRUSTED_PROXIES (their addresses, comma-separated) make django-ipware read the client's address from
-# X-Forwarded-For, as appended by the trusted proxy (an address the client wrote there itself is ignored).
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("CEP_TRUSTED_PROXY_COUNT", "0")) or None
-AXES_IPWARE_PROXY_TRUSTED_IPS = [
-    ip.strip() for ip in os.environ.get("CEP_TRUSTED_PROXIES", "").split(",") if ip.strip()
-]
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
-    if AXES_IPWARE_PROXY_COUNT or AXES_IPWARE_PROXY_TRUSTED_IPS
-    else ("REMOTE_ADDR",)
-)
+# The client's address (the lockout key is username + address): REMOTE_ADDR, or behind CEP_TRUSTED_PROXY_COUNT
+# reverse proxies the address the first of them saw (config/settings/proxies.py). Otherwise every user behind a
+# proxy would share its address, and an attacker could lock any of them out.
+_client_ip = client_ip_settings(os.environ)
+CEP_TRUSTED_PROXY_COUNT = _client_ip["CEP_TRUSTED_PROXY_COUNT"]
+AXES_IPWARE_META_PRECEDENCE_ORDER = _client_ip["AXES_IPWARE_META_PRECEDENCE_ORDER"]
+AXES_IPWARE_PROXY_COUNT = _client_ip["AXES_IPWARE_PROXY_COUNT"]
+IPWARE_STRICT = _client_ip["IPWARE_STRICT"]
 
 # Second factor (django-otp): TOTP, with single-use recovery codes (static device).
 OTP_TOTP_ISSUER = "CEP"

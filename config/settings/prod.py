@@ -23,6 +23,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+if CEP_TRUSTED_PROXY_COUNT:  # noqa: F405 — behind a reverse proxy that terminates TLS and says so
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Static files: `manage.py collectstatic` writes them compressed (gzip, brotli if installed) under hashed names,
 # WhiteNoise serves them with a year-long cache (their name changes with their content).
