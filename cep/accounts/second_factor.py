@@ -57,7 +57,8 @@ def set_recovery_codes(user: User, codes: list[str]) -> StaticDevice:
     """Given recovery codes (the demonstration's published ones). Inside the caller's transaction."""
     device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_NAME, defaults={"confirmed": True})
     device.token_set.all().delete()
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    device.throttle_reset()  # new codes: earlier failures no longer delay them
     return device
 
 

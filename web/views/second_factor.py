@@ -82,7 +82,12 @@ def verify(request):
     if request.method == "POST" and form.is_valid():
         device = django_otp.match_token(request.user, form.cleaned_data["code"].replace(" ", ""))
         if device is None:
-            form.add_error("code", "Code incorrect ou déjà utilisé.")
+            throttled = any(not d.verify_is_allowed()[0] for d in django_otp.devices_for_user(request.user))
+            form.add_error(
+                "code",
+                "Code incorrect ou déjà utilisé."
+                + (" Après une erreur, patientez quelques secondes avant de réessayer." if throttled else ""),
+            )
         else:
             django_otp.login(request, device)
             return redirect(_next_url(request))
