@@ -30,8 +30,9 @@ def _next_url(request) -> str:
 
 
 def _qr_svg(text: str) -> str:
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
-    return image.to_string(encoding="unicode")
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=16, border=2)
+    label = 'role="img" aria-label="Code QR à scanner avec l\'application d\'authentification"'
+    return image.to_string(encoding="unicode").replace("<svg ", f"<svg {label} ", 1)
 
 
 @login_required
