@@ -18,8 +18,10 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django_otp import user_has_device
 
-TOUCHED_KEY = "_cep_touched"  # Unix time of the last write of the session row
+TOUCHED_KEY = "_cep_touched"
+API_PREFIX = "/api/"  # Unix time of the last write of the session row
 
 
 class SlidingSessionMiddleware(SessionMiddleware):
@@ -39,7 +41,7 @@ class NoStoreMiddleware:
 
     Those pages and answers carry personal data (identities, birth dates, RQTH): no browser, shared computer or
     proxy keeps a copy. Static files never reach this middleware (WhiteNoise answers them first, cacheable), and
-    the anonymous pages (sign-in, error pages) keep their default headers.
+    anonymous pages keep their own headers (the public interface contract stays cacheable).
     """
 
     def __init__(self, get_response):
@@ -75,8 +77,6 @@ class SecondFactorMiddleware:
             and request.path not in _open_paths()
             and not request.path.startswith("/" + settings.STATIC_URL.lstrip("/"))
         ):
-            from django_otp import user_has_device
-
             target = "web:otp_verify" if user_has_device(user, confirmed=True) else "web:otp_enrol"
             url = f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}"
             if request.headers.get("HX-Request"):
@@ -85,9 +85,6 @@ class SecondFactorMiddleware:
                 return response
             return HttpResponseRedirect(url)
         return self.get_response(request)
-
-
-API_PREFIX = "/api/"
 
 
 def _open_paths() -> set[str]:
