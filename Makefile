@@ -1,4 +1,6 @@
-# One entry point. `make run` serves the demo; `make test` runs every test. Both on PostgreSQL: DATABASE_URL when
+# One entry point. `make run` serves the demo as its users see it (config.settings.demo: no debug page, French
+# error pages); `make dev` serves the same demo with Django's debug pages (config.settings.dev); `make test` runs
+# every test. Both on PostgreSQL: DATABASE_URL when
 # it is set, otherwise the embedded server of the checkout (var/postgres), started and stopped with the command.
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
@@ -6,7 +8,7 @@ PY := $(UV) run --frozen python
 WITH_DB := $(PY) -m config.embedded --
 export UV_PYTHON := 3.11
 
-.PHONY: run test smoke lint bench screenshots install demo serve format browser
+.PHONY: run dev test smoke lint bench screenshots install demo serve format browser
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -18,10 +20,17 @@ run: install
 	@mkdir -p var
 	@$(PY) -m config.embedded --roles -- $(MAKE) --no-print-directory demo
 
-# The demo itself, on the database that `run` provides: the migrations and the demo loader as the owner role
-# (DATABASE_OWNER_URL), the rest, the server and the worker as the application role (DATABASE_URL, DML only).
-# Without DATABASE_OWNER_URL, everything runs as DATABASE_URL.
+# For developers: the same demo with Django's debug pages (DEBUG on).
+dev: install
+	@mkdir -p var
+	@$(PY) -m config.embedded --roles -- $(MAKE) --no-print-directory demo DEMO_SETTINGS=config.settings.dev
+
+# The demo itself, on the database that `run` provides, under DEMO_SETTINGS: the migrations and the demo loader as
+# the owner role (DATABASE_OWNER_URL), the rest, the server and the worker as the application role (DATABASE_URL,
+# DML only). Without DATABASE_OWNER_URL, everything runs as DATABASE_URL.
 AS_OWNER := DATABASE_URL="$${DATABASE_OWNER_URL:-$$DATABASE_URL}"
+DEMO_SETTINGS ?= config.settings.demo
+demo: export DJANGO_SETTINGS_MODULE = $(DEMO_SETTINGS)
 demo:
 	$(AS_OWNER) $(PY) manage.py migrate --noinput
 	$(AS_OWNER) $(PY) manage.py generate_demo --beneficiaries 2000 --if-empty

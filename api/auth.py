@@ -1,5 +1,6 @@
 """Per-user API tokens: `Authorization: Bearer <key>`. Only the SHA-256 of a key is stored (ApiToken)."""
 
+from django.utils import timezone
 from ninja.security import HttpBearer
 
 from cep.accounts.models import ApiToken
@@ -8,13 +9,22 @@ from cep.common.errors import RuleViolation
 
 
 def user_for_key(key: str):
-    """The active user of a valid (not revoked) token, or None. One query."""
+    """The active user of a valid token (neither revoked nor expired), or None. One query; a second one, at most
+    once a minute per token, records its last use."""
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("user", "user__structure")
-        .filter(key_hash=ApiToken.hash(key), revoked_at__isnull=True, user__is_active=True)
+        .filter(key_hash=ApiToken.hash(key), revoked_at__isnull=True, expires_at__gt=now, user__is_active=True)
         .first()
     )
-    return token.user if token else None
+    if token is None:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= ApiToken.LAST_USED_INTERVAL:
+        # A conditional UPDATE: concurrent requests of the same minute write the row once between them.
+        ApiToken.objects.filter(pk=token.pk).exclude(last_used_at__gt=now - ApiToken.LAST_USED_INTERVAL).update(
+            last_used_at=now
+        )
+    return token.user
 
 
 class TokenAuth(HttpBearer):

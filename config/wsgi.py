@@ -1,6 +1,8 @@
+"""WSGI entry point (gunicorn config.wsgi). Production settings unless DJANGO_SETTINGS_MODULE says otherwise."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.prod")
 application = get_wsgi_application()

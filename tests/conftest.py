@@ -114,6 +114,36 @@ def open_cep(beneficiary, counselor, cep_refs):
     return make
 
 
+def pass_second_factor(client, user):
+    """Mark the client's session as having passed the second factor (a confirmed TOTP device of the user)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """`client.force_login(user)` stands for a complete sign-in: password, then the second factor that staff with
+    management rights type (web.middleware.SecondFactorMiddleware). The second factor's own tests sign in
+    through the login page or `client.login()` (tests/web/test_second_factor.py)."""
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if user.needs_second_factor:
+            pass_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """In CI (CEP_FORBID_SKIPS=1) a skipped test is a failure: PostgreSQL and browser tests must run."""
     import os

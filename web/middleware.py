@@ -1,4 +1,6 @@
-"""Session middleware whose sliding expiry is written at most once a minute.
+"""Middlewares: the sliding session, Cache-Control on personal data, the second factor of management staff.
+
+Session middleware whose sliding expiry is written at most once a minute.
 
 Sessions end after SESSION_COOKIE_AGE (30 minutes) without activity. Django's SESSION_SAVE_EVERY_REQUEST slides
 that expiry by writing the session row on every request (an UPDATE and a commit per page view). Here the expiry is
@@ -9,11 +11,17 @@ expiry of its own (SESSION_EXPIRE_AT_BROWSER_CLOSE): the database row alone deci
 """
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django_otp import user_has_device
 
-TOUCHED_KEY = "_cep_touched"  # Unix time of the last write of the session row
+TOUCHED_KEY = "_cep_touched"
+API_PREFIX = "/api/"  # Unix time of the last write of the session row
 
 
 class SlidingSessionMiddleware(SessionMiddleware):
@@ -26,3 +34,58 @@ class SlidingSessionMiddleware(SessionMiddleware):
             if not session.is_empty() and (session.modified or now - touched >= settings.SESSION_TOUCH_INTERVAL):
                 session[TOUCHED_KEY] = now  # modified: the parent saves the row, expiry = now + 30 minutes
         return super().process_response(request, response)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every response to a signed-in user and on every API response.
+
+    Those pages and answers carry personal data (identities, birth dates, RQTH): no browser, shared computer or
+    proxy keeps a copy. Static files never reach this middleware (WhiteNoise answers them first, cacheable), and
+    anonymous pages keep their own headers (the public interface contract stays cacheable).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path.startswith(API_PREFIX) or (user is not None and user.is_authenticated):
+            add_never_cache_headers(response)  # no-cache, no-store, must-revalidate, private; Expires now
+        return response
+
+
+class SecondFactorMiddleware:
+    """Staff with management rights (managers, administrators, observers) see no page before their second factor.
+
+    After the password, such a user is sent to the enrolment page (first time: QR code, then recovery codes) or to
+    the code page; only those pages, sign-out and the static files stay reachable. The API is not concerned (its
+    tokens are personal, and revocable from the account page). Runs after django-otp's OTPMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.needs_second_factor
+            and not user.is_verified()
+            and not request.path.startswith(API_PREFIX)
+            and request.path not in _open_paths()
+            and not request.path.startswith("/" + settings.STATIC_URL.lstrip("/"))
+        ):
+            target = "web:otp_verify" if user_has_device(user, confirmed=True) else "web:otp_enrol"
+            url = f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}"
+            if request.headers.get("HX-Request"):
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = url
+                return response
+            return HttpResponseRedirect(url)
+        return self.get_response(request)
+
+
+def _open_paths() -> set[str]:
+    return {reverse(name) for name in ("web:login", "web:logout", "web:otp_verify", "web:otp_enrol")}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.views import auth, beneficiaries, ceps, events, home, services
+from web.views import account, auth, beneficiaries, ceps, events, home, second_factor, services
 
 app_name = "web"
 
@@ -8,6 +8,18 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("connexion/", auth.LoginView.as_view(), name="login"),
     path("deconnexion/", auth.LogoutView.as_view(), name="logout"),
+    path("compte/", account.account, name="account"),
+    path("compte/mot-de-passe/", account.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "compte/reinitialiser/<uidb64>/<token>/",
+        account.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("compte/jetons/", account.api_tokens, name="api_tokens"),
+    path("compte/jetons/<int:pk>/revoquer/", account.api_token_revoke, name="api_token_revoke"),
+    path("compte/double-authentification/", second_factor.enrol, name="otp_enrol"),
+    path("compte/verification/", second_factor.verify, name="otp_verify"),
+    path("compte/codes-de-secours/", second_factor.recovery_codes, name="otp_recovery_codes"),
     path("beneficiaires/", beneficiaries.search, name="beneficiary_search"),
     path("beneficiaires/nouveau/", beneficiaries.create, name="beneficiary_create"),
     path("communes/", beneficiaries.communes, name="communes"),

@@ -1,13 +1,18 @@
 """Users, roles and rights (DOMAIN.md §1)."""
 
+import datetime
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from .rights import ROLE_RIGHTS, Right, Role
+
+SECOND_FACTOR_ROLES = frozenset({Role.MANAGER, Role.ADMIN, Role.REGIONAL_OBSERVER, Role.NATIONAL_OBSERVER})
 
 
 class User(AbstractUser):
@@ -51,6 +56,12 @@ class User(AbstractUser):
         return self.role in (Role.REGIONAL_OBSERVER, Role.NATIONAL_OBSERVER)
 
     @property
+    def needs_second_factor(self) -> bool:
+        """Staff with management rights (managers, administrators, observers, anyone who manages a structure)
+        sign in with a second factor (TOTP or a recovery code)."""
+        return self.role in SECOND_FACTOR_ROLES or self.has_right(Right.MANAGE_STRUCTURE)
+
+    @property
     def sees_personal_data(self) -> bool:
         return self.role in (Role.COUNSELOR, Role.MANAGER, Role.ADMIN)
 
@@ -60,7 +71,12 @@ class User(AbstractUser):
 
 
 class ApiToken(models.Model):
-    """A per-user API token. Only its SHA-256 is stored; the clear token is shown once."""
+    """A per-user API token. Only its SHA-256 is stored; the clear token is shown once.
+
+    It expires (validity chosen at creation, 90 days by default), can be revoked from the account page, and
+    records its last use (written at most once a minute: LAST_USED_INTERVAL)."""
+
+    LAST_USED_INTERVAL = datetime.timedelta(minutes=1)
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, default="API")
@@ -68,13 +84,29 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=8)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField("expire le")
+    last_used_at = models.DateTimeField("dernière utilisation", null=True, blank=True)
 
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User, name: str = "API", key: str | None = None) -> tuple["ApiToken", str]:
+    def issue(
+        cls, user: User, name: str = "API", key: str | None = None, days: int | None = None
+    ) -> tuple["ApiToken", str]:
         key = key or secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, key_hash=cls.hash(key), prefix=key[:8])
+        days = days or settings.API_TOKEN_DEFAULT_DAYS
+        expires_at = timezone.now() + datetime.timedelta(days=days)
+        token = cls.objects.create(user=user, name=name, key_hash=cls.hash(key), prefix=key[:8], expires_at=expires_at)
         return token, key
+
+    @property
+    def is_valid(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "Révoqué"
+        return "Actif" if self.expires_at > timezone.now() else "Expiré"

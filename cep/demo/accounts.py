@@ -1,17 +1,41 @@
 """Demo accounts: fixed usernames, one shared password, deterministic API keys. Demo data only, never production."""
 
+import base64
+import hashlib
 from dataclasses import dataclass
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cep.accounts.models import ApiToken, User
 from cep.accounts.rights import Role
+from cep.accounts.second_factor import TOTP_NAME, set_recovery_codes
 from cep.organisations.models import Region, Structure
 
 from . import catalogue as cat
 
 DEMO_PASSWORD = "Demo-CEP-2026!"
+# Staff with management rights sign in with a second factor: their demo TOTP key is derived from the username
+# (published, like the password), and each run of `demo_accounts` gives them the same recovery codes again.
+DEMO_RECOVERY_CODES = ("demo-cep-1", "demo-cep-2", "demo-cep-3", "demo-cep-4", "demo-cep-5")
+
+
+def demo_totp_key(username: str) -> bytes:
+    """The 20-byte TOTP key of a demo account (deterministic: printed with the accounts, never secret)."""
+    return hashlib.sha1(f"cep-demo-totp:{username}".encode()).digest()
+
+
+def demo_totp_secret(username: str) -> str:
+    """The key as authenticator apps take it (base 32)."""
+    return base64.b32encode(demo_totp_key(username)).decode()
+
+
+def demo_totp_code(username: str) -> str:
+    """The code of the moment (what the authenticator app would show)."""
+    return f"{TOTP(demo_totp_key(username)).token():06d}"
 
 
 @dataclass(frozen=True)
@@ -66,7 +90,26 @@ def ensure_demo_accounts() -> list[tuple[DemoAccount, User]]:
             validate_password(DEMO_PASSWORD, user)
             user.set_password(DEMO_PASSWORD)
         user.save()
-        if account.api_key and not ApiToken.objects.filter(key_hash=ApiToken.hash(account.api_key)).exists():
-            ApiToken.issue(user, name="Démo", key=account.api_key)
+        if user.needs_second_factor:
+            _enrol_second_factor(user)
+        if account.api_key:
+            # Re-issued when missing, expired or revoked: the published demo key always works after `make run`.
+            ApiToken.objects.filter(key_hash=ApiToken.hash(account.api_key)).exclude(
+                revoked_at__isnull=True, expires_at__gt=timezone.now()
+            ).delete()
+            if not ApiToken.objects.filter(key_hash=ApiToken.hash(account.api_key)).exists():
+                ApiToken.issue(user, name="Démo", key=account.api_key)
         result.append((account, user))
     return result
+
+
+def _enrol_second_factor(user: User) -> None:
+    """A confirmed TOTP device with the published demo key, and the published recovery codes."""
+    key = demo_totp_key(user.username).hex()
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None or device.key != key:
+        TOTPDevice.objects.filter(user=user).delete()
+        TOTPDevice.objects.create(user=user, name=TOTP_NAME, key=key, confirmed=True)
+    else:
+        device.throttle_reset()
+    set_recovery_codes(user, list(DEMO_RECOVERY_CODES))

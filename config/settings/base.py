@@ -7,15 +7,21 @@ from csp.constants import NONCE
 
 from config.database import default_database
 
+from .proxies import client_ip_settings
+from .secrets import DEV_PSEUDONYM_SECRET, DEV_SECRET_KEY
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
 # Secret used for keyed pseudonyms in exports (HMAC-SHA-256). Must differ per deployment.
-PSEUDONYM_SECRET = os.environ.get("CEP_PSEUDONYM_SECRET", "dev-only-pseudonym-secret")
+PSEUDONYM_SECRET = os.environ.get("CEP_PSEUDONYM_SECRET", DEV_PSEUDONYM_SECRET)
 # Months without contact after which a dossier is anonymised (cep/retention; CNIL: two years after the last contact).
 CEP_RETENTION_MONTHS = os.environ.get("CEP_RETENTION_MONTHS", "24")  # read by cep.retention.services
 DEBUG = False
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+# The demonstration commands (generate_demo, demo_accounts, demo_batches) run only where this is True: the dev,
+# demo and test settings; never production (known passwords, known API keys, invented people).
+DEMO_DATA_ALLOWED = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -31,6 +37,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",  # serves the API documentation (Swagger UI) from local static files, no CDN
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "django_tasks",
     "django_tasks_db",
@@ -51,10 +60,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything that reads the session
     "web.middleware.SlidingSessionMiddleware",  # SessionMiddleware, expiry written at most once a minute
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor of this session
+    "web.middleware.SecondFactorMiddleware",  # staff with management rights: no page before the second factor
+    "web.middleware.NoStoreMiddleware",  # Cache-Control: no-store on signed-in pages and on /api/
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -116,6 +129,23 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "errors/lockout.html"  # French page, HTTP 429
+# The client's address (the lockout key is username + address): REMOTE_ADDR, or behind CEP_TRUSTED_PROXY_COUNT
+# reverse proxies the address the first of them saw (config/settings/proxies.py). Otherwise every user behind a
+# proxy would share its address, and an attacker could lock any of them out.
+_client_ip = client_ip_settings(os.environ)
+CEP_TRUSTED_PROXY_COUNT = _client_ip["CEP_TRUSTED_PROXY_COUNT"]
+AXES_IPWARE_META_PRECEDENCE_ORDER = _client_ip["AXES_IPWARE_META_PRECEDENCE_ORDER"]
+AXES_IPWARE_PROXY_COUNT = _client_ip["AXES_IPWARE_PROXY_COUNT"]
+IPWARE_STRICT = _client_ip["IPWARE_STRICT"]
+
+# Second factor (django-otp): TOTP, with single-use recovery codes (static device).
+OTP_TOTP_ISSUER = "CEP"
+OTP_STATIC_THROTTLE_FACTOR = 1
+# A password reset link (given by a structure manager) works once, for 24 hours.
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
+# Personal API tokens: validity offered at creation (days), and the default.
+API_TOKEN_VALIDITY_DAYS = (30, 90, 180, 365)
+API_TOKEN_DEFAULT_DAYS = 90
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -141,7 +171,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "var" / "static"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGGING = {

@@ -1,9 +1,16 @@
 import os
 
-from django.core.exceptions import ImproperlyConfigured
+from . import secrets as _secrets
 
+# Refused before anything else is read: a French message on stderr and exit code 3 (gunicorn then stops instead of
+# respawning workers), never a traceback, never a server started with a guessable key.
+_problems = _secrets.problems(os.environ)
 if not os.environ.get("DATABASE_URL"):
-    raise ImproperlyConfigured("En production, DATABASE_URL désigne la base PostgreSQL (jamais la base embarquée).")
+    _problems.insert(
+        0, "DATABASE_URL est absente : en production, elle désigne la base PostgreSQL (jamais la base embarquée)."
+    )
+if _problems:
+    _secrets.refuse(_problems)
 
 from .base import *  # noqa: E402,F401,F403
 
@@ -16,3 +23,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+if CEP_TRUSTED_PROXY_COUNT:  # noqa: F405 — behind a reverse proxy that terminates TLS and says so
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Static files: `manage.py collectstatic` writes them compressed (gzip, brotli if installed) under hashed names,
+# WhiteNoise serves them with a year-long cache (their name changes with their content).
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

@@ -118,3 +118,41 @@ def test_bearer_clients_need_no_csrf_token(counselor, beneficiary):
         HTTP_AUTHORIZATION=f"Bearer {key}",
     )
     assert response.status_code == 200, response.content
+
+
+# ---------------------------------------------------------------- expiry and last use (issue 10, point 10)
+
+
+def test_a_token_expires_after_its_validity(counselor, beneficiary, settings):
+    token, key = ApiToken.issue(counselor)
+    assert settings.API_TOKEN_DEFAULT_DAYS == 90
+    assert datetime.timedelta(days=89) < token.expires_at - timezone.now() <= datetime.timedelta(days=90)
+    client = ApiClient(key)
+    assert client.get(f"beneficiaries/{beneficiary.pk}").status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    response = client.get(f"beneficiaries/{beneficiary.pk}")
+    assert response.status_code == 401 and response.json()["code"] == "AUTHENTIFICATION"
+
+
+def test_last_use_is_written_at_most_once_a_minute(counselor, beneficiary, django_assert_num_queries):
+    token, key = ApiToken.issue(counselor)
+    client = ApiClient(key)
+    assert token.last_used_at is None
+    client.get("referentials")
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None and timezone.now() - first < datetime.timedelta(seconds=5)
+    client.get("referentials")
+    token.refresh_from_db()
+    assert token.last_used_at == first  # within the minute: no write
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - datetime.timedelta(seconds=61))
+    client.get("referentials")
+    token.refresh_from_db()
+    assert token.last_used_at > first
+
+
+def test_issue_api_token_command_takes_a_validity(counselor, capsys):
+    call_command("issue_api_token", counselor.username, "--days", "30")
+    token = ApiToken.objects.get(user=counselor)
+    assert datetime.timedelta(days=29) < token.expires_at - timezone.now() <= datetime.timedelta(days=30)
+    assert "valable jusqu'au" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import datetime
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cep.accounts.models import ApiToken
 from cep.accounts.rights import Role
 from cep.enrolments.services import open_cep
 from cep.reporting.exports.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
@@ -51,6 +52,11 @@ RULES = {
     "export": row(LOGIN, 403, 200, 200, 403, 403),
     # Pseudonymised files received at the national level (right « Recevoir les fichiers mensuels »).
     "received": row(LOGIN, 403, 403, 200, 403, 200),
+    # My account (password, API tokens): every signed-in user.
+    "account": row(LOGIN, 200, 200, 200, 200, 200),
+    "account_post": row(LOGIN, 405, 405, 405, 405, 405),
+    # Second-factor pages: a signed-in user who passed it (or needs none) is sent on.
+    "second_factor": row(LOGIN, 302, 302, 302, 302, 302),
 }
 DEFAULT_RULE = {"web": "personal", "manager": "personal", "reporting": "aggregates"}
 
@@ -91,6 +97,16 @@ PAGES = {
     "manager:user_edit": ("structure", "user"),
     "manager:user_deactivate": ("structure_post", "user"),
     "manager:reassign": ("structure_chosen", None),
+    "manager:user_password_reset": ("structure_post", "user"),
+    "web:account": ("account", None),
+    "web:password_change": ("account", None),
+    "web:api_tokens": ("account", None),
+    "web:api_token_revoke": ("account_post", "token"),
+    "web:otp_enrol": ("second_factor", None),
+    "web:otp_verify": ("second_factor", None),
+    "web:otp_recovery_codes": ("account_post", None),
+    # A reset link (here an invalid one: the page says so) is open to anyone who holds it.
+    "web:password_reset_confirm": ("public", "reset_link"),
     "reporting:exports": ("export", None),
     "reporting:export_request": (row(405, 405, 405, 405, 405, 405), None),  # require_POST before the login check
     "reporting:export_detail": ("export", "batch"),
@@ -174,7 +190,15 @@ class World:
         if transmitted:  # received at the national level; the other structure's batch is still being prepared
             ExportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.TRANSMITTED, job_state=JobState.DONE)
         ExportFile.objects.create(batch=batch, resource="entrees", name="entrees.csv", sha256="0" * 64)
-        return {"beneficiary": beneficiary, "cep": cep, "offer": offer, "user": counselor, "batch": batch}
+        token, _key = ApiToken.issue(counselor)
+        return {
+            "beneficiary": beneficiary,
+            "cep": cep,
+            "offer": offer,
+            "user": counselor,
+            "batch": batch,
+            "token": token,
+        }
 
     def kwargs(self, name: str, which: str) -> dict:
         spec = PAGES.get(name, (None, None))[1]
@@ -191,6 +215,8 @@ class World:
             "batch": {params[0]: objects["batch"].pk},
             "batch+resource": {"pk": objects["batch"].pk, "resource": "entrees"},
             "version+resource": {"version": "1.1.0", "resource": "entrees"},
+            "token": {params[0]: objects["token"].pk},
+            "reset_link": {"uidb64": "MA", "token": "abc-def"},
         }[spec]
         assert sorted(values) == params, f"{name}: arguments {params} do not match the matrix entry {spec!r}"
         return values
@@ -224,7 +250,9 @@ def test_observers_home_is_the_indicators(client, world):
 
 
 # Pages of one structure's object (the contract is public: not one structure's).
-OBJECT_PAGES = {name for name in URLS if PAGES.get(name, (None, None))[1] not in (None, "version+resource")}
+OBJECT_PAGES = {
+    name for name in URLS if PAGES.get(name, (None, None))[1] not in (None, "version+resource", "reset_link")
+}
 
 
 @pytest.mark.parametrize("name", sorted(URLS))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import password, views
 
 app_name = "manager"
 urlpatterns = [
@@ -13,5 +13,10 @@ urlpatterns = [
     path("structure/utilisateurs/nouveau/", views.user_create, name="user_create"),
     path("structure/utilisateurs/<int:pk>/", views.user_edit, name="user_edit"),
     path("structure/utilisateurs/<int:pk>/desactiver/", views.user_deactivate, name="user_deactivate"),
+    path(
+        "structure/utilisateurs/<int:pk>/reinitialiser-mot-de-passe/",
+        password.password_reset_link,
+        name="user_password_reset",
+    ),
     path("structure/reattribuer/", views.reassign, name="reassign"),
 ]

@@ -52,6 +52,7 @@ PAGE_URLS = {
     "login": "web:login",
     "logout": "web:logout",
     "search": "web:beneficiary_search",
+    "account": "web:account",
     "offers": "manager:offers",
     "structure": "manager:structure",
     "exports": "reporting:exports",

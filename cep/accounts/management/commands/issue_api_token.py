@@ -1,6 +1,10 @@
-"""Issue a personal API token: `manage.py issue_api_token <username> [--name NAME]`. The key is shown once."""
+"""Issue a personal API token: `manage.py issue_api_token <username> [--name NAME] [--days N]`.
 
+The key is shown once."""
+
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from cep.accounts.models import ApiToken, User
 
@@ -11,8 +15,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username", help="Identifiant de l'utilisateur")
         parser.add_argument("--name", default="API", help="Nom du jeton (ex. « logiciel métier »)")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=settings.API_TOKEN_DEFAULT_DAYS,
+            choices=settings.API_TOKEN_VALIDITY_DAYS,
+            help="Durée de validité en jours",
+        )
 
-    def handle(self, *args, username, name, **options):
+    def handle(self, *args, username, name, days, **options):
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"Utilisateur inconnu : « {username} ».")
@@ -20,9 +31,10 @@ class Command(BaseCommand):
             raise CommandError(f"Le compte « {username} » est désactivé : aucun jeton ne peut être émis.")
         if len(name) > 100:
             raise CommandError("Le nom du jeton ne dépasse pas 100 caractères.")
-        token, key = ApiToken.issue(user, name=name)
+        token, key = ApiToken.issue(user, name=name, days=days)
         self.stderr.write(
-            f"Jeton « {token.name} » créé pour {user.username} (préfixe {token.prefix}). "
+            f"Jeton « {token.name} » créé pour {user.username} (préfixe {token.prefix}), valable jusqu'au "
+            f"{timezone.localtime(token.expires_at):%d/%m/%Y}. "
             "Conservez-le : il ne sera plus affiché."
         )
         self.stdout.write(key)

@@ -1,7 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from cep.accounts.rights import Role
-from cep.demo.accounts import DEMO_PASSWORD, MissingDemoData, ensure_demo_accounts
+from cep.demo.accounts import (
+    DEMO_PASSWORD,
+    DEMO_RECOVERY_CODES,
+    MissingDemoData,
+    demo_totp_secret,
+    ensure_demo_accounts,
+)
+from cep.demo.guard import ensure_demo_allowed
 
 
 class Command(BaseCommand):
@@ -11,6 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="adresse du serveur pour l'exemple")
 
     def handle(self, *args, **options):
+        ensure_demo_allowed()
         try:
             accounts = ensure_demo_accounts()
         except MissingDemoData as exc:
@@ -35,6 +43,23 @@ class Command(BaseCommand):
                 out.append(line)
         out.append(line)
         base = options["base_url"].rstrip("/")
+        second = [(account, user) for account, user in accounts if user.needs_second_factor]
+        if second:
+            out.append("")
+            out.append(
+                "Double authentification (responsable, administrateur, observateurs) : après le mot de passe, "
+                "saisissez un code de secours"
+            )
+            out.append(
+                f"  ({', '.join(DEMO_RECOVERY_CODES)} : chacun sert une fois par lancement de la démonstration), "
+                "ou le code du moment,"
+            )
+            out.append(
+                "  affiché par « uv run python manage.py demo_otp », ou par une application d'authentification "
+                "(TOTP) avec la clé :"
+            )
+            for account, _user in second:
+                out.append(f"  {account.username} : {demo_totp_secret(account.username)}")
         out.append("")
         out.append("Jetons d'API de démonstration (en-tête « Authorization: Bearer <jeton> ») :")
         for account, user in accounts:

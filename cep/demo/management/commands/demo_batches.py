@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from cep.common.dates import add_months, today
 from cep.common.months import month_bounds
+from cep.demo.guard import ensure_demo_allowed
 from cep.enrolments.services import auto_close
 from cep.organisations.models import Structure
 from cep.reporting.exports.batches import mark_transmitted, produce, request_export
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="sans barre de progression")
 
     def handle(self, *args, no_progress=False, **options):
+        ensure_demo_allowed()
         if ExportBatch.objects.exists():
             self.stdout.write("Fichiers mensuels de démonstration : des lots existent déjà, rien à faire.")
             return

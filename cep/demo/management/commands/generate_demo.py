@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from cep.beneficiaries.models import Beneficiary
+from cep.demo.guard import ensure_demo_allowed
 from cep.demo.loader import load
 from cep.demo.world import build_world
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        ensure_demo_allowed()
         count, months = options["beneficiaries"], options["months"]
         if count < 1:
             raise CommandError("Le nombre de bénéficiaires doit être au moins 1.")

@@ -1,0 +1,63 @@
+"""Account services (issue 10, point 10): token issue/revoke, reset-link rights, second-factor enrolment."""
+
+import pytest
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cep.accounts import second_factor, tokens
+from cep.accounts.models import ApiToken
+from cep.accounts.passwords import password_reset_token
+from cep.accounts.rights import Role
+from cep.common.errors import RuleViolation
+from tests.factories import UserFactory
+
+
+def test_a_token_is_issued_only_for_an_offered_validity(counselor):
+    with pytest.raises(RuleViolation) as refused:
+        tokens.issue_token(user=counselor, name="Logiciel", days=10_000)
+    assert refused.value.field == "days" and not ApiToken.objects.exists()
+    with pytest.raises(RuleViolation):
+        tokens.issue_token(user=counselor, name="   ", days=90)
+    token, key = tokens.issue_token(user=counselor, name="Logiciel", days=90)
+    assert token.is_valid and token.status == "Actif"
+
+
+def test_a_user_revokes_only_his_own_tokens(counselor, other_counselor):
+    token, _ = ApiToken.issue(other_counselor)
+    with pytest.raises(RuleViolation):
+        tokens.revoke_token(user=counselor, token_id=token.pk)
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    tokens.revoke_token(user=other_counselor, token_id=token.pk)
+    token.refresh_from_db()
+    assert token.revoked_at is not None and token.status == "Révoqué"
+
+
+def test_reset_links_only_for_users_of_a_managed_structure(manager, counselor, other_counselor, structure):
+    uid, token = password_reset_token(user=counselor, actor=manager)
+    assert uid and token
+    for target, actor in ((other_counselor, manager), (manager, counselor), (manager, manager)):
+        with pytest.raises(RuleViolation) as refused:
+            password_reset_token(user=target, actor=actor)
+        assert refused.value.rule == "DROITS"
+    admin = UserFactory(username="adm", role=Role.ADMIN, structure=None)
+    with pytest.raises(RuleViolation):
+        password_reset_token(user=admin, actor=manager)
+    counselor.is_active = False
+    counselor.save()
+    with pytest.raises(RuleViolation):
+        password_reset_token(user=counselor, actor=manager)
+
+
+def test_enrolment_confirms_one_device_and_gives_ten_recovery_codes(manager):
+    device = second_factor.pending_totp_device(manager)
+    assert second_factor.pending_totp_device(manager).pk == device.pk  # the same until confirmed
+    with pytest.raises(RuleViolation) as refused:
+        second_factor.confirm_totp_device(manager, device.pk, "abc")
+    assert refused.value.field == "code"
+    code = f"{TOTP(device.bin_key).token():06d}"
+    confirmed, codes = second_factor.confirm_totp_device(manager, device.pk, code)
+    assert confirmed.confirmed and len(codes) == 10
+    assert TOTPDevice.objects.filter(user=manager).count() == 1
+    assert sorted(StaticToken.objects.filter(device__user=manager).values_list("token", flat=True)) == sorted(codes)
