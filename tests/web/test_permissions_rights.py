@@ -55,6 +55,7 @@ RIGHT_PAGES = {
         ("GET", "manager:reassign"),
         ("POST", "manager:structure_settings"),
         ("POST", "manager:user_deactivate"),
+        ("POST", "manager:user_password_reset"),
     ],
     Right.VIEW_AGGREGATES: [
         ("GET", "reporting:dashboard"),
@@ -72,12 +73,21 @@ RIGHT_PAGES = {
     ],
     Right.RECEIVE_MONTHLY: [("GET", "reporting:received"), ("GET", "reporting:received_download")],
 }
-# Pages that need no right beyond being signed in (or nothing at all): the home page, signing in and out, the offer
-# catalogue (read-only for every structure's staff) and the public interface contract.
+# Pages that need no right beyond being signed in (or nothing at all): the home page, signing in and out, one's own
+# account (password, second factor, API tokens), the offer catalogue (read-only for every structure's staff) and the
+# public interface contract.
 NO_RIGHT = {
     "web:home",
     "web:login",
     "web:logout",
+    "web:account",
+    "web:password_change",
+    "web:password_reset_confirm",
+    "web:otp_enrol",
+    "web:otp_verify",
+    "web:otp_recovery_codes",
+    "web:api_tokens",
+    "web:api_token_revoke",
     "manager:offers",
     "manager:offer_detail",
     "reporting:contract",
@@ -145,6 +155,8 @@ def test_droits_without_view_dossier_no_dossier_page_shows_a_person(client, worl
     user = _holder(world, V)
     client.force_login(user)
     beneficiary = world.objects["own"]["beneficiary"]
+    beneficiary.last_name = "Personnenommeeainsi"  # a random name could also be the signed-in user's, in the header
+    beneficiary.save(update_fields=["last_name"])
     response = client.get(reverse(name, kwargs=world.kwargs(name, "own")))
     assert response.status_code == 403
     assert beneficiary.last_name not in response.content.decode()
