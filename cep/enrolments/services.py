@@ -80,6 +80,24 @@ def _last_manifestation(beneficiary_id: int, structure_id: int, since: datetime.
     ).aggregate(last=Max("date"))["last"]
 
 
+def _check_orientation_source(source, *, beneficiary_id: int, structure_id: int, entry_date: datetime.date) -> None:
+    """AIGUILLEUR: « Ma ML – suite niveau 1 » supposes a CEP level-1 service proposed on the dossier, in the
+    structure, on or before the CEP's entry (on opening and on every change of aiguilleur)."""
+    if (
+        source is not None
+        and source.requires_level1_service
+        and not Service.objects.filter(
+            beneficiary_id=beneficiary_id, structure_id=structure_id, is_cep_level1=True, proposed_on__lte=entry_date
+        ).exists()
+    ):
+        raise RuleViolation(
+            "AIGUILLEUR",
+            f"L'aiguilleur « {source.label} » suppose qu'un service CEP de niveau 1 a été proposé "
+            "sur ce dossier avant l'entrée : proposez d'abord l'offre de niveau 1 ou choisissez un autre aiguilleur.",
+            field="orientation_source",
+        )
+
+
 @transaction.atomic
 def open_cep(
     *,
@@ -137,21 +155,9 @@ def open_cep(
     reasons = ineligibility_reasons(beneficiary, beneficiary.structure.network, entry_date)
     if reasons:
         raise RuleViolation("ELIGIBILITE", " ".join(r.message for r in reasons))
-    if (
-        orientation_source.requires_level1_service
-        and not Service.objects.filter(
-            beneficiary=beneficiary,
-            structure_id=beneficiary.structure_id,
-            is_cep_level1=True,
-            proposed_on__lte=entry_date,
-        ).exists()
-    ):
-        raise RuleViolation(
-            "AIGUILLEUR",
-            f"L'aiguilleur « {orientation_source.label} » suppose qu'un service CEP de niveau 1 a été proposé "
-            "sur ce dossier avant l'entrée : proposez d'abord l'offre de niveau 1 ou choisissez un autre aiguilleur.",
-            field="orientation_source",
-        )
+    _check_orientation_source(
+        orientation_source, beneficiary_id=beneficiary.pk, structure_id=beneficiary.structure_id, entry_date=entry_date
+    )
     cep = Cep(
         beneficiary=beneficiary,
         structure=beneficiary.structure,
@@ -222,6 +228,13 @@ def modify_cep(*, cep: Cep, actor, **changes) -> Cep:
         for field in ("orientation_source", "request_reason", "project_type"):
             if field in changes:
                 _check_valid_on(changes[field], cep.entry_date, field, "REFERENTIEL")
+        if "orientation_source" in changes and changes["orientation_source"].pk != cep.orientation_source_id:
+            _check_orientation_source(
+                changes["orientation_source"],
+                beneficiary_id=cep.beneficiary_id,
+                structure_id=cep.structure_id,
+                entry_date=cep.entry_date,
+            )
         if any(getattr(cep, name) != value for name, value in changes.items()):
             for name, value in changes.items():
                 setattr(cep, name, value)

@@ -125,6 +125,14 @@ def test_modify_entry_date_is_refused_r7(api, cep_id):
     assert unchanged(cep_id) == before
 
 
+def test_modify_aiguilleur_after_level1_without_level1_service_is_refused(api, cep_id):
+    before = unchanged(cep_id)
+    response = api.patch(f"ceps/{cep_id}", {"orientation_source": "ma_structure_suite_niveau1"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "AIGUILLEUR" and response.json()["field"] == "orientation_source"
+    assert unchanged(cep_id) == before
+
+
 def test_modify_unknown_field_is_422(api, cep_id):
     response = api.patch(f"ceps/{cep_id}", {"status": "closed"})
     assert response.status_code == 422 and response.json()["field"] == "status"

@@ -138,6 +138,36 @@ def test_aiguilleur_after_level1_accepted_when_a_level1_service_exists(
     assert cep.orientation_source_id == "ma_structure_suite_niveau1"
 
 
+def test_aiguilleur_after_level1_on_modify_requires_a_level1_service(open_cep, counselor, db_state, cep_refs):
+    """The check of the opening holds when the aiguilleur changes on an open CEP (web form and PATCH alike)."""
+    cep = open_cep(entry_date=days(100))
+    err = refused(
+        db_state, "AIGUILLEUR", s.modify_cep, cep=cep, actor=counselor, orientation_source=cep_refs["after_level1"]
+    )
+    assert err.field == "orientation_source" and "niveau 1" in err.message
+
+
+def test_aiguilleur_after_level1_on_modify_requires_the_service_before_entry(
+    open_cep, beneficiary, counselor, cep_offer, db_state, cep_refs, event_refs
+):
+    """A level-1 service proposed after the CEP's entry does not make it « suite niveau 1 »."""
+    cep = open_cep(entry_date=days(100))
+    propose_offer(beneficiary=beneficiary, offer=cep_offer, actor=counselor, proposed_on=days(50), event=event_refs)
+    refused(
+        db_state, "AIGUILLEUR", s.modify_cep, cep=cep, actor=counselor, orientation_source=cep_refs["after_level1"]
+    )
+
+
+def test_aiguilleur_after_level1_on_modify_accepted_with_a_level1_service(
+    open_cep, beneficiary, counselor, cep_offer, cep_refs, event_refs
+):
+    propose_offer(beneficiary=beneficiary, offer=cep_offer, actor=counselor, proposed_on=days(120), event=event_refs)
+    cep = open_cep(entry_date=days(100))
+    cep = s.modify_cep(cep=cep, actor=counselor, orientation_source=cep_refs["after_level1"])
+    assert Cep.objects.get(pk=cep.pk).orientation_source_id == "ma_structure_suite_niveau1"
+    assert AuditEntry.objects.filter(object_id=cep.pk, action="modify").count() == 1
+
+
 # R4 ---------------------------------------------------------------------------------------------------------
 def test_r4_retroactive_entry_on_first_reception_day(open_cep, beneficiary):
     cep = open_cep(entry_date=beneficiary.first_reception_date)

@@ -216,3 +216,15 @@ def test_other_structure_cep_is_404(client, other_counselor, open_cep):
     assert client.post(reverse("web:cep_delete", args=[cep.pk])).status_code == 404
     cep.refresh_from_db()
     assert cep.status == Status.PHASE2
+
+
+def test_modify_aiguilleur_after_level1_without_level1_service_shows_the_error(signed_in, open_cep):
+    cep = open_cep()
+    before = Cep.objects.filter(pk=cep.pk).values().get()
+    response = signed_in.post(
+        reverse("web:cep_modify", args=[cep.pk]),
+        {"orientation_source": "ma_structure_suite_niveau1", "request_reason": "prise_de_recul"},
+    )
+    assert response.status_code == 200
+    assert "niveau 1" in response.content.decode()
+    assert Cep.objects.filter(pk=cep.pk).values().get() == before
