@@ -24,10 +24,13 @@ def filter_events(
     nature: str = "",
     direction: str = "",
     in_progress: bool = False,
+    cep_context: bool | None = None,
 ) -> QuerySet:
     """Event search of the guide [003]: date range, nature, sens; all events or those in progress only.
 
     « En cours » follows events.services.event_in_progress: a (non-system) event of the day.
+    cep_context: True, the events with the national context CEP among their three contexts (those the synthesis
+    document reads [000]); False, the others; None, all.
     """
     if date_from:
         qs = qs.filter(date__gte=date_from)
@@ -39,6 +42,8 @@ def filter_events(
         qs = qs.filter(direction_id=direction)
     if in_progress:
         qs = qs.filter(date=today(), is_system=False)
+    if cep_context is not None:
+        qs = qs.filter(is_cep=cep_context)
     return qs
 
 
@@ -51,6 +56,7 @@ def dossier_events(
     nature: str = "",
     direction: str = "",
     in_progress: bool = False,
+    cep_context: bool | None = None,
     before: tuple[datetime.date, int] | None = None,
 ) -> QuerySet:
     """Suivi › Événements: a dossier's events, newest first, with their labels (one query).
@@ -65,6 +71,7 @@ def dossier_events(
         nature=nature,
         direction=direction,
         in_progress=in_progress,
+        cep_context=cep_context,
     )
     if before:
         qs = qs.filter(Q(date__lt=before[0]) | Q(date=before[0], id__lt=before[1]))
