@@ -57,8 +57,11 @@ class Cep(models.Model):
     ended_in_phase = models.PositiveSmallIntegerField(null=True, blank=True)
     auto_closed = models.BooleanField(default=False)
 
-    # Last manifestation of the person (event) since the CEP began: drives the automatic exit (R9).
+    # The day the inactivity clock (R9) last restarted: the latest of the entry date, the last reopening and the
+    # person's latest manifestation since the entry (cep/enrolments/clock.py, recomputed on every event change).
     last_manifestation_date = models.DateField(null=True, blank=True)
+    # The day of the last reopening (R10): the clock restarts that day (docs/decisions.md, R9).
+    reopened_on = models.DateField("date de réouverture", null=True, blank=True)
 
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True)

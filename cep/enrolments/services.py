@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
 
 from cep.accounts.rights import Right
 from cep.audit.services import audited
@@ -21,11 +20,11 @@ from cep.common.access import ensure_right
 from cep.common.dates import fr
 from cep.common.errors import RuleViolation
 from cep.common.text import check_text, model_max_lengths
-from cep.events.models import Event
 from cep.events.services import record_system_event
 from cep.offers.models import Service
 from cep.referentials.models import ExitReason
 
+from . import clock
 from .models import Cep
 from .workflow import (
     AUTO_CLOSE_EXIT_REASON,
@@ -72,12 +71,6 @@ def _save(cep: Cep) -> Cep:
             raise RuleViolation("R2", R2_MESSAGE) from exc
         raise
     return cep
-
-
-def _last_manifestation(beneficiary_id: int, structure_id: int, since: datetime.date) -> datetime.date | None:
-    return Event.objects.filter(
-        beneficiary_id=beneficiary_id, structure_id=structure_id, date__gte=since, is_system=False
-    ).aggregate(last=Max("date"))["last"]
 
 
 def _check_orientation_source(source, *, beneficiary_id: int, structure_id: int, entry_date: datetime.date) -> None:
@@ -173,8 +166,8 @@ def open_cep(
         status=Status.PHASE2 if entry_phase == 2 else Status.PHASE3,
         phase2_entry_date=entry_date if entry_phase == 2 else None,
         phase3_entry_date=entry_date if entry_phase == 3 else None,
-        last_manifestation_date=max(
-            filter(None, [entry_date, _last_manifestation(beneficiary.pk, beneficiary.structure_id, entry_date)])
+        last_manifestation_date=clock.clock_day(
+            beneficiary_id=beneficiary.pk, structure_id=beneficiary.structure_id, entry_date=entry_date
         ),
     )
     with _changing(cep, actor=actor, action="open") as cep:
@@ -287,8 +280,8 @@ def reopen_cep(*, cep: Cep, actor) -> Cep:
         cep.status = Status.PHASE3 if cep.ended_in_phase == 3 else Status.PHASE2
         cep.end_date = cep.exit_reason = cep.ended_in_phase = None
         cep.auto_closed = False
-        # The person shows up again: the inactivity clock restarts today.
-        cep.last_manifestation_date = max(filter(None, [cep.last_manifestation_date, dates.today()]))
+        # The person shows up again: the inactivity clock restarts today (R9, cep/enrolments/clock.py).
+        cep.reopened_on = cep.last_manifestation_date = dates.today()
         return _save(cep)
 
 
