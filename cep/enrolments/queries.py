@@ -76,12 +76,14 @@ _ACTION_LABELS = {
 }
 
 
-def history_rows(entries) -> list[dict]:
+def history_rows(entries, *, network: str | None = None) -> list[dict]:
     """Audit entries turned into timeline rows: who, when, action, and (label, before, after) in French.
 
-    Referential codes become their labels with one query per referential kind present, whatever the length.
+    Referential codes become their labels with one query per referential kind present, whatever the length, as a
+    user of `network` reads them (cep/referentials/labels.py: « Ma ML » is « Ma structure » outside the ML).
     """
     from cep.referentials import models as ref
+    from cep.referentials.labels import label_for_network
 
     refs = {
         "orientation_source_id": ref.OrientationSource,
@@ -107,7 +109,7 @@ def history_rows(entries) -> list[dict]:
         if value in (None, ""):
             return "—"
         if name in refs:
-            return labels.get(name, {}).get(value, value)
+            return label_for_network(labels.get(name, {}).get(value, value), network)
         if name == "status":
             return status_labels.get(value, value)
         if isinstance(value, bool):

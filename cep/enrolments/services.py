@@ -22,6 +22,7 @@ from cep.common.errors import RuleViolation
 from cep.common.text import check_text, model_max_lengths
 from cep.events.services import record_system_event
 from cep.offers.models import Service
+from cep.referentials.labels import label_for_network
 from cep.referentials.models import ExitReason
 
 from . import clock
@@ -73,7 +74,9 @@ def _save(cep: Cep) -> Cep:
     return cep
 
 
-def _check_orientation_source(source, *, beneficiary_id: int, structure_id: int, entry_date: datetime.date) -> None:
+def _check_orientation_source(
+    source, *, beneficiary_id: int, structure_id: int, entry_date: datetime.date, network: str | None
+) -> None:
     """AIGUILLEUR: « Ma ML – suite niveau 1 » supposes a CEP level-1 service proposed on the dossier, in the
     structure, on or before the CEP's entry (on opening and on every change of aiguilleur)."""
     if (
@@ -85,8 +88,9 @@ def _check_orientation_source(source, *, beneficiary_id: int, structure_id: int,
     ):
         raise RuleViolation(
             "AIGUILLEUR",
-            f"L'aiguilleur « {source.label} » suppose qu'un service CEP de niveau 1 a été proposé "
-            "sur ce dossier avant l'entrée : proposez d'abord l'offre de niveau 1 ou choisissez un autre aiguilleur.",
+            f"L'aiguilleur « {label_for_network(source.label, network)} » suppose qu'un service CEP de niveau 1 a "
+            "été proposé sur ce dossier avant l'entrée : proposez d'abord l'offre de niveau 1 ou choisissez un autre "
+            "aiguilleur.",
             field="orientation_source",
         )
 
@@ -149,7 +153,11 @@ def open_cep(
     if reasons:
         raise RuleViolation("ELIGIBILITE", " ".join(r.message for r in reasons))
     _check_orientation_source(
-        orientation_source, beneficiary_id=beneficiary.pk, structure_id=beneficiary.structure_id, entry_date=entry_date
+        orientation_source,
+        beneficiary_id=beneficiary.pk,
+        structure_id=beneficiary.structure_id,
+        entry_date=entry_date,
+        network=beneficiary.structure.network_id,
     )
     cep = Cep(
         beneficiary=beneficiary,
@@ -227,6 +235,7 @@ def modify_cep(*, cep: Cep, actor, **changes) -> Cep:
                 beneficiary_id=cep.beneficiary_id,
                 structure_id=cep.structure_id,
                 entry_date=cep.entry_date,
+                network=cep.structure.network_id,
             )
         if any(getattr(cep, name) != value for name, value in changes.items()):
             for name, value in changes.items():
