@@ -179,6 +179,16 @@ def test_reopen_after_death_is_refused_r10(api, cep_id):
     assert unchanged(cep_id) == before
 
 
+def test_phase3_in_the_future_is_phase2_today_with_its_planned_date(api, cep_id):
+    start = TODAY + datetime.timedelta(days=15)
+    body = api.post(f"ceps/{cep_id}/phase3", {"on": str(start)}).json()
+    assert body["status"] == "phase3"  # the recorded move, unchanged
+    assert (body["current_phase"], body["phase_label"]) == (2, "Conseil personnalisé")
+    assert body["phase3_planned_on"] == str(start)
+    body = api.post(f"ceps/{cep_id}/cancel-phase3").json()
+    assert (body["current_phase"], body["phase3_planned_on"]) == (2, None)
+
+
 def test_allowed_actions_leave_out_close_while_phase3_starts_in_the_future_r8(api, cep_id):
     start = TODAY + datetime.timedelta(days=15)
     body = api.post(f"ceps/{cep_id}/phase3", {"on": str(start)}).json()

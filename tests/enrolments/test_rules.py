@@ -215,6 +215,22 @@ def test_r5_moving_to_phase3_is_not_an_exit(open_cep, counselor):
     assert cep.end_date is None and cep.exit_reason is None and cep.is_open
 
 
+def test_r5_phase2_runs_until_the_eve_of_a_phase3_dated_later(open_cep, counselor, monkeypatch):
+    """Guide [003]: phase 2 ends the day before phase 3; until then the CEP is shown in phase 2 everywhere."""
+    start = TODAY + datetime.timedelta(days=15)
+    cep = s.move_to_phase3(cep=open_cep(), on=start, actor=counselor)
+    assert cep.status == Status.PHASE3  # the move is recorded (and can be cancelled, R6)
+    assert cep.phase_on(start - datetime.timedelta(days=1)) == 2 and cep.phase_on(start) == 3
+    assert (cep.phase_today, cep.planned_phase3_date) == (2, start)
+    assert cep.phase_display == f"Phase 2 – Conseil personnalisé (phase 3 prévue le {fr(start)})"
+    assert Cep.objects.filter(workflow.in_phase_on(2, TODAY), pk=cep.pk).exists()
+    assert not Cep.objects.filter(workflow.in_phase_on(3, start - datetime.timedelta(days=1)), pk=cep.pk).exists()
+    assert Cep.objects.filter(workflow.in_phase_on(3, start), pk=cep.pk).exists()
+    freeze(monkeypatch, start)
+    assert (cep.phase_today, cep.planned_phase3_date) == (3, None)
+    assert cep.phase_display == "Phase 3 – Accompagnement personnalisé vers la mise en œuvre du projet"
+
+
 # R6 ---------------------------------------------------------------------------------------------------------
 def test_r6_cancel_phase3_restores_phase2(open_cep, counselor):
     original = open_cep(entry_date=days(30))

@@ -102,6 +102,23 @@ def test_phase3_in_the_future_offers_cancel_but_not_close(signed_in, open_cep, c
     assert "Clôturer le dispositif" not in page
 
 
+def test_phase3_in_the_future_is_shown_as_phase2_until_its_eve(signed_in, open_cep, counselor):
+    from cep.enrolments.services import move_to_phase3
+
+    start = TODAY + datetime.timedelta(days=15)
+    cep = move_to_phase3(cep=open_cep(), on=start, actor=counselor)
+    planned = f"Phase 2 – Conseil personnalisé (phase 3 prévue le {start:%d/%m/%Y})"
+    page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
+    assert planned in page and f"prévue le {start:%d/%m/%Y}" in page and "depuis le" not in page
+    synthesis = signed_in.get(reverse("web:dossier", args=[cep.beneficiary_id])).content.decode()
+    assert planned in synthesis
+    home = signed_in.get(reverse("web:home")).content.decode()
+    assert "Conseil personnalisé (phase 2) : 1" in home and "(phase 3) : 0" in home
+    found = signed_in.get(reverse("web:beneficiary_search"), {"cep_state": "phase2"}).context["page"].rows
+    assert [b.pk for b in found] == [cep.beneficiary_id]
+    assert signed_in.get(reverse("web:beneficiary_search"), {"cep_state": "phase3"}).context["page"].rows == []
+
+
 def test_structure_without_distinct_phases_offers_neither_phase3_entry_nor_passage(
     signed_in, beneficiary, structure, open_cep
 ):
