@@ -112,6 +112,7 @@ def test_phase3_in_the_future_is_shown_as_phase2_until_its_eve(signed_in, open_c
     assert planned in page and f"prévue le {start:%d/%m/%Y}" in page and "depuis le" not in page
     synthesis = signed_in.get(reverse("web:dossier", args=[cep.beneficiary_id])).content.decode()
     assert planned in synthesis
+    assert planned in signed_in.get(reverse("web:cep_history", args=[cep.pk])).content.decode()
     home = signed_in.get(reverse("web:home")).content.decode()
     assert "Conseil personnalisé (phase 2) : 1" in home and "(phase 3) : 0" in home
     found = signed_in.get(reverse("web:beneficiary_search"), {"cep_state": "phase2"}).context["page"].rows
