@@ -619,6 +619,8 @@ class _Person:
                 self.event(between(before_day + 1, after_day - 1), "relance")
         if kind == "auto_closed" and r() < 0.6:
             self.event(between(lmd + 1, min(lmd + 120, w.T)), "relance")
+        elif kind in ("open", "reopened") and lmd < w.T and r() < 0.25:  # the reminders of a CEP about to run out
+            self.event(between(lmd + 1, w.T), "relance")
         if len(days) > 2 and r() < 0.35:
             i = between(1, len(days) - 1)
             self.service(
