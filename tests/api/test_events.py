@@ -85,3 +85,26 @@ def test_event_list_pages_and_query_count(api, beneficiary, django_assert_max_nu
         if not cursor:
             break
     assert len(seen) == len(set(seen)) == 12
+
+
+def test_r9_moving_an_event_back_moves_the_cep_clock_back(api, beneficiary):
+    entry = TODAY - datetime.timedelta(days=200)
+    opened = api.post(
+        f"beneficiaries/{beneficiary.pk}/ceps",
+        {
+            "orientation_source": "ma_structure_entree_directe",
+            "entry_date": str(entry),
+            "entry_phase": 2,
+            "request_reason": "prise_de_recul",
+        },
+    )
+    assert opened.status_code == 201, opened.content
+    cep_url = f"ceps/{opened.json()['id']}"
+    event_id = _event(api, beneficiary, date=str(TODAY - datetime.timedelta(days=5)))
+    assert api.get(cep_url).json()["last_manifestation_date"] == str(TODAY - datetime.timedelta(days=5))
+    moved = api.patch(f"events/{event_id}", {"date": str(TODAY - datetime.timedelta(days=150))})
+    assert moved.status_code == 200
+    assert api.get(cep_url).json()["last_manifestation_date"] == str(TODAY - datetime.timedelta(days=150))
+    # an e-mail the structure sent is not a manifestation of the person (R9)
+    _event(api, beneficiary, direction="structure_vers_beneficiaire", nature="courriel")
+    assert api.get(cep_url).json()["last_manifestation_date"] == str(TODAY - datetime.timedelta(days=150))
