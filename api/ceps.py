@@ -66,10 +66,19 @@ class CepOut(Schema):
     id: int
     beneficiary_id: int
     structure_id: int
-    status: str = Field(description="phase2, phase3, closed ou deleted")
+    status: str = Field(
+        description="phase2, phase3, closed ou deleted : l'état enregistré (phase3 dès que le passage en phase 3 est "
+        "saisi, même daté dans le futur)"
+    )
     status_label: str
-    current_phase: int | None
-    phase_label: str
+    current_phase: int | None = Field(
+        description="Phase où se trouve la personne aujourd'hui : la phase 2 court jusqu'à la veille d'une phase 3 "
+        "datée dans le futur ; pour un CEP clôturé, la phase de sortie"
+    )
+    phase_label: str = Field(description="Nom de la phase du jour (current_phase)")
+    phase3_planned_on: datetime.date | None = Field(
+        description="Date d'entrée en phase 3 encore à venir (le CEP est en phase 2 jusqu'à la veille), sinon null"
+    )
     orientation_source: str = Field(alias="orientation_source_id")
     initial_interview_date: datetime.date | None
     entry_date: datetime.date
@@ -99,11 +108,15 @@ class CepOut(Schema):
 
     @staticmethod
     def resolve_current_phase(obj):
-        return obj.current_phase
+        return obj.phase_today
 
     @staticmethod
     def resolve_phase_label(obj) -> str:
-        return PHASE_LABELS.get(obj.current_phase or 0, "")
+        return PHASE_LABELS.get(obj.phase_today or 0, "")
+
+    @staticmethod
+    def resolve_phase3_planned_on(obj):
+        return obj.planned_phase3_date
 
     @staticmethod
     def resolve_allowed_actions(obj) -> list[str]:

@@ -103,6 +103,11 @@ class EventFilters(Schema):
     nature: Code = Field("", description="Nature (code)")
     direction: Code = Field("", description="Sens (code)")
     in_progress: bool = Field(False, description="Seulement les événements en cours (du jour)")
+    cep_context: bool | None = Field(
+        None,
+        description="Contexte CEP : true, les événements dont l'un des trois contextes est CEP ; false, les autres ; "
+        "absent, tous.",
+    )
     cursor: Cursor | None = None
     limit: Limit = 20
 
@@ -136,7 +141,8 @@ def create_event(request, beneficiary_id: int, payload: EventIn):
     "/beneficiaries/{beneficiary_id}/events",
     response=responses({200: EventPage}),
     summary="Événements du dossier",
-    description="Filtres du guide : période, nature, sens ; tous les événements ou seulement ceux en cours.",
+    description="Filtres du guide : période, nature, sens ; tous les événements ou seulement ceux en cours ; "
+    "contexte CEP.",
 )
 def list_events(request, beneficiary_id: int, filters: Query[EventFilters]):
     beneficiary = get_beneficiary(request.auth, beneficiary_id)
@@ -147,6 +153,7 @@ def list_events(request, beneficiary_id: int, filters: Query[EventFilters]):
         nature=filters.nature,
         direction=filters.direction,
         in_progress=filters.in_progress,
+        cep_context=filters.cep_context,
     )
     rows, cursor = keyset_page(qs, order=("-date", "-id"), cursor=filters.cursor, limit=filters.limit)
     return {"items": rows, "next_cursor": cursor}

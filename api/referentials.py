@@ -6,6 +6,7 @@ from enum import Enum
 from ninja import Field, Router, Schema
 
 from cep.referentials import models as ref
+from cep.referentials.labels import label_for_network, user_network
 
 from .auth import token_auth
 from .errors import responses
@@ -52,9 +53,21 @@ def list_referentials(request):
     "/referentials/{name}",
     response=responses({200: list[ValueOut]}),
     summary="Valeurs d'un référentiel",
-    description="Toutes les valeurs, y compris celles qui ne sont plus en vigueur (dates de validité).",
+    description="Toutes les valeurs, y compris celles qui ne sont plus en vigueur (dates de validité). Les libellés "
+    "suivent le réseau de l'utilisateur : hors Missions locales, « Ma ML » se lit « Ma structure » (les codes ne "
+    "changent pas).",
 )
 def list_values(request, name: ReferentialName):
-    return (
+    network = user_network(request.auth)  # « Ma ML » reads « Ma structure » outside the Missions locales
+    values = (
         REFERENTIALS[name.value].objects.order_by("position", "code").only("code", "label", "valid_from", "valid_to")
     )
+    return [
+        {
+            "code": v.code,
+            "label": label_for_network(v.label, network),
+            "valid_from": v.valid_from,
+            "valid_to": v.valid_to,
+        }
+        for v in values
+    ]

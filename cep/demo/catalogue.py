@@ -228,6 +228,10 @@ NATURES = {
     "sms": (3, "a_distance", "individuel", ("domicile",)),
     "courrier": (2, "a_distance", "individuel", ("domicile",)),
 }
+# R9: events that are not manifestations of the person (reminders the person leaves unanswered, partners).
+UNANSWERED_NATURES = ["courriel", "courriel", "sms", "courrier"]
+PARTNER_NATURES = ["telephone", "courriel", "entretien_individuel"]
+PARTNER_DIRECTIONS = ["structure_vers_partenaire", "partenaire_vers_structure"]
 DIRECTIONS = [
     ("beneficiaire_vers_structure", 45),
     ("structure_vers_beneficiaire", 45),

@@ -6,6 +6,7 @@ Used by the tests of the generator and by bench/run.py after a large load; `viol
 from django.db import connection
 
 from cep.common.dates import add_months, today
+from cep.events.queries import MANIFESTATION_SQL
 
 OPEN = "('phase2', 'phase3')"
 
@@ -52,11 +53,11 @@ VIOLATIONS = {
                                 CASE WHEN ended_in_phase = 3 THEN phase3_entry_date ELSE phase2_entry_date END))""",
     "R9 CEP en cours sans manifestation depuis 6 mois": f"""
         SELECT count(*) FROM enrolments_cep WHERE status IN {OPEN} AND last_manifestation_date <= %(cutoff)s""",
-    "R9 dernière manifestation ≠ dernier événement depuis l'entrée": f"""
+    "R9 dernière manifestation ≠ dernière manifestation de la personne depuis l'entrée": f"""
         SELECT count(*) FROM enrolments_cep c WHERE c.status IN ('phase2', 'phase3', 'closed')
-        AND c.last_manifestation_date IS DISTINCT FROM GREATEST(c.entry_date, (
+        AND c.last_manifestation_date IS DISTINCT FROM GREATEST(c.entry_date, c.reopened_on, (
             SELECT max(e.date) FROM events_event e WHERE e.beneficiary_id = c.beneficiary_id
-            AND e.structure_id = c.structure_id AND NOT e.is_system AND e.date >= c.entry_date
+            AND e.structure_id = c.structure_id AND {MANIFESTATION_SQL} AND e.date >= c.entry_date
             AND (c.status IN {OPEN} OR e.date <= c.end_date)))""",
     "R11 CEP supprimé sans événement « Suppression de dispositif »": """
         SELECT count(*) FROM enrolments_cep c WHERE c.status = 'deleted' AND NOT EXISTS (
@@ -125,6 +126,7 @@ COVERAGE = {
     "AND last_manifestation_date BETWEEN %(cutoff)s AND %(cutoff5)s",
     "successive": "SELECT count(*) FROM (SELECT beneficiary_id FROM enrolments_cep GROUP BY 1 HAVING count(*) > 1) s",
     "cep_events": "SELECT count(*) FROM events_event WHERE is_cep",
+    "not_manifestations": f"SELECT count(*) FROM events_event e WHERE NOT {MANIFESTATION_SQL}",
     "remote_events": "SELECT count(*) FROM events_event WHERE delivery_mode = 'a_distance'",
     "collective_events": "SELECT count(*) FROM events_event WHERE group_mode = 'collectif'",
     "level1_services": "SELECT count(*) FROM offers_service WHERE is_cep_level1",

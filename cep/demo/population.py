@@ -11,7 +11,8 @@ that PostgreSQL's COPY accepts as they are.
 Every rule of DOMAIN.md §5 holds by construction (the tests check them in the database): entry on or after the
 first reception, interview on or before entry, phase 3 after phase-2 entry, end between the current phase entry
 and today, one open CEP per person and structure, no 6-month gap between manifestations of an open CEP,
-last manifestation = last non-system event since entry, automatic exits at last manifestation + 6 months.
+last manifestation = the person's last manifestation since entry (R9: unanswered reminders and partner exchanges
+are generated too, and do not count), automatic exits at last manifestation + 6 months.
 """
 
 import bisect
@@ -42,7 +43,7 @@ COLUMNS = {
         "id beneficiary_id structure_id status orientation_source_id initial_interview_date entry_date entry_phase "
         "request_reason_id prescriber_name referent_name project_type_id phase2_entry_date phase2_end_date "
         "phase3_entry_date end_date exit_reason_id ended_in_phase auto_closed last_manifestation_date "
-        "created_by_id created_at updated_at"
+        "reopened_on created_by_id created_at updated_at"
     ).split(),
     "events_event": (
         "id beneficiary_id structure_id date primary_context_id secondary_context_id tertiary_context_id "
@@ -128,6 +129,8 @@ class World:
     # No timestamp after this instant (UTC, "YYYY-MM-DD HH:MM:SS"): rows stamped "today" after the generator ran
     # would look changed since the last indicator refresh, which would then recompute months for nothing.
     now: str = ""
+    # R9: the (sens, nature) pairs of the events that are manifestations of the person (world.manifestation_pairs).
+    manifestations: frozenset = frozenset()
 
     def __post_init__(self):
         self.T = self.today.toordinal()
@@ -451,7 +454,7 @@ class _Person:
     def event(self, day: int, kind: str, *, comment: str | None = None) -> int:
         w, r, pick = self.w, self.r, self.pick
         existing = self.events_by_day.get(day)
-        if existing is not None and kind not in ("cep", "cep_entry", "suppression"):
+        if existing is not None and kind not in ("cep", "cep_entry", "suppression", "relance"):
             return existing
         event_id = self.next_event
         self.next_event += 1
@@ -467,6 +470,15 @@ class _Person:
         elif kind == "suppression":
             first, nature, direction, function = "suppression_dispositif", "suppression_dispositif", "interne", None
             function = "conseiller"
+        elif kind == "relance":  # R9: not a manifestation of the person (an unanswered message, a partner)
+            first = "cep" if r() < 0.5 else pick(w.other_contexts)
+            if r() < 0.75:
+                nature, direction = pick(cat.UNANSWERED_NATURES), "structure_vers_beneficiaire"
+                comment = "Relance sans réponse."
+            else:
+                nature, direction = pick(cat.PARTNER_NATURES), pick(cat.PARTNER_DIRECTIONS)
+                comment = "Échange avec un partenaire sur la situation de la personne."
+            function = pick(w.functions)
         else:
             other = pick(w.other_contexts)
             if kind in ("cep", "cep_entry"):
@@ -486,6 +498,8 @@ class _Person:
                         second = None
             nature = "entretien_individuel" if kind == "cep_entry" else pick(w.natures)
             direction = pick(w.directions)
+            if kind in ("cep", "cep_entry") and (direction, nature) not in w.manifestations:
+                direction = "beneficiaire_vers_structure"  # a CEP's day of manifestation: the person wrote or came
             function = pick(w.functions)
             if comment is None:
                 comment = pick(cat.ENTRY_COMMENTS) if kind == "cep_entry" else pick(cat.COMMENTS)
@@ -524,7 +538,7 @@ class _Person:
                 stamp,
             )
         )
-        if kind != "suppression":
+        if kind not in ("suppression", "relance"):
             self.events_by_day[day] = event_id
         return event_id
 
@@ -587,6 +601,7 @@ class _Person:
             "ended_in_phase": None,
             "auto_closed": False,
             "last_manifestation_date": w.day(e),
+            "reopened_on": None,
             "created_by_id": actor[0],
         }
         audit = []  # (day, action, before, after, actor)
@@ -597,6 +612,15 @@ class _Person:
         else:
             days = self.steps(e, lmd)
         event_ids = [self.event(d, "cep_entry" if i == 0 else "cep") for i, d in enumerate(days)]
+        # Between manifestations, now and then a message of the structure left unanswered or an exchange with a
+        # partner (R9: not manifestations); after the last one, the unanswered reminders before an automatic exit.
+        for before_day, after_day in zip(days, days[1:], strict=False):
+            if after_day - before_day > 2 and r() < 0.06:
+                self.event(between(before_day + 1, after_day - 1), "relance")
+        if kind == "auto_closed" and r() < 0.6:
+            self.event(between(lmd + 1, min(lmd + 120, w.T)), "relance")
+        elif kind in ("open", "reopened") and lmd < w.T and r() < 0.25:  # the reminders of a CEP about to run out
+            self.event(between(lmd + 1, w.T), "relance")
         if len(days) > 2 and r() < 0.35:
             i = between(1, len(days) - 1)
             self.service(
@@ -634,6 +658,7 @@ class _Person:
                     exit_reason_id=None,
                     ended_in_phase=None,
                     last_manifestation_date=w.day(c["reopened_on"]),
+                    reopened_on=w.day(c["reopened_on"]),
                 )
                 audit.append((c["reopened_on"], "reopen", before, dict(state), actor))
         elif kind == "auto_closed":

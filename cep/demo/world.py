@@ -11,6 +11,7 @@ from cep.accounts.rights import Role
 from cep.common.dates import add_months, today
 from cep.offers.models import NationalMeasure, OfferKind, OfferOrigin, OfferState, ServiceOffer
 from cep.organisations.models import Commune, Department, Operator, Structure
+from cep.referentials.models import EventDirection, EventNature
 
 from . import catalogue as cat
 from .population import TABLES, World, name_pools
@@ -96,6 +97,17 @@ def build_world(
         male_names=male,
         full_history=full_history,
         now=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S") if day >= today() else "",
+        manifestations=manifestation_pairs(),
+    )
+
+
+def manifestation_pairs() -> frozenset[tuple[str, str]]:
+    """R9: the (sens, nature) pairs that make an event a manifestation of the person, read from the referentials."""
+    return frozenset(
+        (direction.code, nature.code)
+        for direction in EventDirection.objects.all()
+        for nature in EventNature.objects.all()
+        if direction.is_from_person or (direction.is_with_person and nature.is_live_contact)
     )
 
 

@@ -3,9 +3,10 @@
 from django.db import models
 from django.db.models import F, Q
 
+from cep.common import dates
 from cep.common.scoping import StructureScopedQuerySet
 
-from .workflow import OPEN_STATUSES, PHASE_LABELS, Status
+from .workflow import OPEN_STATUSES, PHASE_LABELS, Status, phase_text
 
 
 class Cep(models.Model):
@@ -57,8 +58,11 @@ class Cep(models.Model):
     ended_in_phase = models.PositiveSmallIntegerField(null=True, blank=True)
     auto_closed = models.BooleanField(default=False)
 
-    # Last manifestation of the person (event) since the CEP began: drives the automatic exit (R9).
+    # The day the inactivity clock (R9) last restarted: the latest of the entry date, the last reopening and the
+    # person's latest manifestation since the entry (cep/enrolments/clock.py, recomputed on every event change).
     last_manifestation_date = models.DateField(null=True, blank=True)
+    # The day of the last reopening (R10): the clock restarts that day (docs/decisions.md, R9).
+    reopened_on = models.DateField("date de réouverture", null=True, blank=True)
 
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -134,6 +138,29 @@ class Cep(models.Model):
             return 3
         return self.ended_in_phase
 
+    def phase_on(self, day) -> int | None:
+        """The phase the CEP is in on `day`: a phase 3 dated later leaves it in phase 2 until the eve (R5, [003]).
+        `current_phase` is the phase of the workflow (the status), which the services check."""
+        if self.status == Status.PHASE3 and self.phase3_entry_date and self.phase3_entry_date > day:
+            return 2
+        return self.current_phase
+
+    @property
+    def phase_today(self) -> int | None:
+        return self.phase_on(dates.today())
+
+    @property
+    def planned_phase3_date(self):
+        """The day phase 3 begins when it is still to come (the CEP is then shown in phase 2), else None."""
+        if self.status == Status.PHASE3 and self.phase3_entry_date and self.phase3_entry_date > dates.today():
+            return self.phase3_entry_date
+        return None
+
+    @property
+    def phase_display(self) -> str:
+        """« Phase 2 – Conseil personnalisé (phase 3 prévue le 12/01/2027) », everywhere a page names the phase."""
+        return phase_text(self.phase_today, self.planned_phase3_date)
+
     @property
     def current_phase_entry_date(self):
         phase = self.current_phase
@@ -141,4 +168,5 @@ class Cep(models.Model):
 
     @property
     def phase_label(self) -> str:
-        return PHASE_LABELS.get(self.current_phase or 0, "")
+        """The name of the phase the CEP is in today (phase 2 until the eve of a phase 3 dated later)."""
+        return PHASE_LABELS.get(self.phase_today or 0, "")

@@ -17,7 +17,7 @@ from cep.common.dates import add_months, today
 from cep.common.text import normalize_name
 
 from .models import Cep
-from .workflow import INACTIVITY_MONTHS, OPEN_STATUSES, Status, inactivity_cutoff
+from .workflow import INACTIVITY_MONTHS, OPEN_STATUSES, Status, in_phase_on, inactivity_cutoff
 
 
 def cep_history(cep: Cep) -> QuerySet:
@@ -77,12 +77,14 @@ _ACTION_LABELS = {
 }
 
 
-def history_rows(entries) -> list[dict]:
+def history_rows(entries, *, network: str | None = None) -> list[dict]:
     """Audit entries turned into timeline rows: who, when, action, and (label, before, after) in French.
 
-    Referential codes become their labels with one query per referential kind present, whatever the length.
+    Referential codes become their labels with one query per referential kind present, whatever the length, as a
+    user of `network` reads them (cep/referentials/labels.py: « Ma ML » is « Ma structure » outside the ML).
     """
     from cep.referentials import models as ref
+    from cep.referentials.labels import label_for_network
 
     refs = {
         "orientation_source_id": ref.OrientationSource,
@@ -108,7 +110,7 @@ def history_rows(entries) -> list[dict]:
         if value in (None, ""):
             return "—"
         if name in refs:
-            return labels.get(name, {}).get(value, value)
+            return label_for_network(labels.get(name, {}).get(value, value), network)
         if name == "status":
             return status_labels.get(value, value)
         if isinstance(value, bool):
@@ -190,8 +192,8 @@ def search_beneficiaries(
         qs = qs.filter(referent_id=referent_id)
     if cep_state:
         ceps = Cep.objects.filter(beneficiary_id=OuterRef("pk"), structure_id=OuterRef("structure_id"))
-        if cep_state in (Status.PHASE2, Status.PHASE3):
-            qs = qs.filter(Exists(ceps.filter(status=cep_state)))
+        if cep_state in (Status.PHASE2, Status.PHASE3):  # the phase today: phase 2 until the eve of phase 3
+            qs = qs.filter(Exists(ceps.filter(in_phase_on(2 if cep_state == Status.PHASE2 else 3, today()))))
         elif cep_state == "open":
             qs = qs.filter(Exists(ceps.filter(status__in=OPEN_STATUSES)))
         elif cep_state == "closed":
@@ -222,13 +224,19 @@ def _scoped_ceps(actor, *, whole_structure: bool):
 
 
 def ceps_in_progress_by_phase(actor, *, whole_structure: bool = False, limit: int = 10) -> dict:
-    """{"phase2": {"count": n, "rows": [...]}, "phase3": {...}}: counts and the most recent entries."""
+    """{"phase2": {"count": n, "rows": [...]}, "phase3": {...}}: counts and the most recent entries, by the phase
+    each CEP is in today (a phase 3 dated later counts in phase 2 until its eve, workflow.in_phase_on)."""
     qs = _scoped_ceps(actor, whole_structure=whole_structure).filter(status__in=OPEN_STATUSES)
-    counts = dict(qs.values_list("status").annotate(n=Count("id")).order_by())
+    day = today()
+    counts = qs.aggregate(
+        phase2=Count("id", filter=in_phase_on(2, day)), phase3=Count("id", filter=in_phase_on(3, day))
+    )
     result = {}
-    for status in (Status.PHASE2, Status.PHASE3):
-        rows = list(qs.filter(status=status).select_related("beneficiary").order_by("-entry_date", "-id")[:limit])
-        result[str(status)] = {"label": status.label, "count": counts.get(status, 0), "rows": rows}
+    for phase, status in ((2, Status.PHASE2), (3, Status.PHASE3)):
+        rows = list(
+            qs.filter(in_phase_on(phase, day)).select_related("beneficiary").order_by("-entry_date", "-id")[:limit]
+        )
+        result[str(status)] = {"label": status.label, "count": counts[str(status)], "rows": rows}
     return result
 
 

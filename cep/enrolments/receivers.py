@@ -6,24 +6,15 @@ ready() (cep/enrolments/apps.py), keep the CEP side up to date. Signals are sent
 transaction: whatever a receiver writes commits or rolls back with the change that caused it.
 """
 
-from django.db.models import F, Q
-
+from . import clock
 from .models import Cep
 from .workflow import OPEN_STATUSES
 
 
-def note_manifestation(sender, *, event, **kwargs) -> None:
-    """events.signals.event_saved — R9: an event on or after the CEP's entry moves the last manifestation of the
-    CEP in progress forward (never backward). One UPDATE; `updated_at` unchanged, no audit entry."""
-    day = event.date
-    Cep.objects.filter(
-        beneficiary_id=event.beneficiary_id,
-        structure_id=event.structure_id,
-        status__in=OPEN_STATUSES,
-        entry_date__lte=day,
-    ).filter(Q(last_manifestation_date__isnull=True) | Q(last_manifestation_date__lt=day)).update(
-        last_manifestation_date=day, updated_at=F("updated_at")
-    )
+def recompute_clock(sender, *, event, **kwargs) -> None:
+    """events.signals.event_saved and event_deleted — R9: the person's events changed, so the inactivity clock of
+    their CEP in progress in the structure is recomputed from the manifestations (forward or back)."""
+    clock.recompute(beneficiary_id=event.beneficiary_id, structure_id=event.structure_id)
 
 
 def attach_cep_in_progress(sender, *, service, **kwargs) -> None:

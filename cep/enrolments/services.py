@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
 
 from cep.accounts.rights import Right
 from cep.audit.services import audited
@@ -21,11 +20,12 @@ from cep.common.access import ensure_right
 from cep.common.dates import fr
 from cep.common.errors import RuleViolation
 from cep.common.text import check_text, model_max_lengths
-from cep.events.models import Event
 from cep.events.services import record_system_event
 from cep.offers.models import Service
+from cep.referentials.labels import label_for_network
 from cep.referentials.models import ExitReason
 
+from . import clock
 from .models import Cep
 from .workflow import (
     AUTO_CLOSE_EXIT_REASON,
@@ -74,10 +74,25 @@ def _save(cep: Cep) -> Cep:
     return cep
 
 
-def _last_manifestation(beneficiary_id: int, structure_id: int, since: datetime.date) -> datetime.date | None:
-    return Event.objects.filter(
-        beneficiary_id=beneficiary_id, structure_id=structure_id, date__gte=since, is_system=False
-    ).aggregate(last=Max("date"))["last"]
+def _check_orientation_source(
+    source, *, beneficiary_id: int, structure_id: int, entry_date: datetime.date, network: str | None
+) -> None:
+    """AIGUILLEUR: « Ma ML – suite niveau 1 » supposes a CEP level-1 service proposed on the dossier, in the
+    structure, on or before the CEP's entry (on opening and on every change of aiguilleur)."""
+    if (
+        source is not None
+        and source.requires_level1_service
+        and not Service.objects.filter(
+            beneficiary_id=beneficiary_id, structure_id=structure_id, is_cep_level1=True, proposed_on__lte=entry_date
+        ).exists()
+    ):
+        raise RuleViolation(
+            "AIGUILLEUR",
+            f"L'aiguilleur « {label_for_network(source.label, network)} » suppose qu'un service CEP de niveau 1 a "
+            "été proposé sur ce dossier avant l'entrée : proposez d'abord l'offre de niveau 1 ou choisissez un autre "
+            "aiguilleur.",
+            field="orientation_source",
+        )
 
 
 @transaction.atomic
@@ -137,21 +152,13 @@ def open_cep(
     reasons = ineligibility_reasons(beneficiary, beneficiary.structure.network, entry_date)
     if reasons:
         raise RuleViolation("ELIGIBILITE", " ".join(r.message for r in reasons))
-    if (
-        orientation_source.requires_level1_service
-        and not Service.objects.filter(
-            beneficiary=beneficiary,
-            structure_id=beneficiary.structure_id,
-            is_cep_level1=True,
-            proposed_on__lte=entry_date,
-        ).exists()
-    ):
-        raise RuleViolation(
-            "AIGUILLEUR",
-            f"L'aiguilleur « {orientation_source.label} » suppose qu'un service CEP de niveau 1 a été proposé "
-            "sur ce dossier avant l'entrée : proposez d'abord l'offre de niveau 1 ou choisissez un autre aiguilleur.",
-            field="orientation_source",
-        )
+    _check_orientation_source(
+        orientation_source,
+        beneficiary_id=beneficiary.pk,
+        structure_id=beneficiary.structure_id,
+        entry_date=entry_date,
+        network=beneficiary.structure.network_id,
+    )
     cep = Cep(
         beneficiary=beneficiary,
         structure=beneficiary.structure,
@@ -167,8 +174,8 @@ def open_cep(
         status=Status.PHASE2 if entry_phase == 2 else Status.PHASE3,
         phase2_entry_date=entry_date if entry_phase == 2 else None,
         phase3_entry_date=entry_date if entry_phase == 3 else None,
-        last_manifestation_date=max(
-            filter(None, [entry_date, _last_manifestation(beneficiary.pk, beneficiary.structure_id, entry_date)])
+        last_manifestation_date=clock.clock_day(
+            beneficiary_id=beneficiary.pk, structure_id=beneficiary.structure_id, entry_date=entry_date
         ),
     )
     with _changing(cep, actor=actor, action="open") as cep:
@@ -222,6 +229,14 @@ def modify_cep(*, cep: Cep, actor, **changes) -> Cep:
         for field in ("orientation_source", "request_reason", "project_type"):
             if field in changes:
                 _check_valid_on(changes[field], cep.entry_date, field, "REFERENTIEL")
+        if "orientation_source" in changes and changes["orientation_source"].pk != cep.orientation_source_id:
+            _check_orientation_source(
+                changes["orientation_source"],
+                beneficiary_id=cep.beneficiary_id,
+                structure_id=cep.structure_id,
+                entry_date=cep.entry_date,
+                network=cep.structure.network_id,
+            )
         if any(getattr(cep, name) != value for name, value in changes.items()):
             for name, value in changes.items():
                 setattr(cep, name, value)
@@ -274,8 +289,8 @@ def reopen_cep(*, cep: Cep, actor) -> Cep:
         cep.status = Status.PHASE3 if cep.ended_in_phase == 3 else Status.PHASE2
         cep.end_date = cep.exit_reason = cep.ended_in_phase = None
         cep.auto_closed = False
-        # The person shows up again: the inactivity clock restarts today.
-        cep.last_manifestation_date = max(filter(None, [cep.last_manifestation_date, dates.today()]))
+        # The person shows up again: the inactivity clock restarts today (R9, cep/enrolments/clock.py).
+        cep.reopened_on = cep.last_manifestation_date = dates.today()
         return _save(cep)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db import models
+from django.db.models import Q
 
 from cep.common import dates
 from cep.common.errors import RuleViolation
@@ -210,6 +211,25 @@ def allowed_actions(
     """The actions a user is offered on `cep` now, in the table's order: exactly those the services accept."""
     context = Context(cep, today=today, other_cep_in_progress=other_cep_in_progress)
     return [t.action for t in _TRANSITIONS if t.sources and not t.by_system and t.refusal(cep, context) is None]
+
+
+def in_phase_on(phase: int, day: datetime.date) -> Q:
+    """CEPs in progress that are in `phase` on `day` (R5, guide [003]: « phase 2 runs until the eve of phase 3 »):
+    a CEP moved to phase 3 on a later date is still in phase 2 until then. The SQL twin of Cep.phase_on()."""
+    planned = Q(status=Status.PHASE3, phase3_entry_date__gt=day)
+    if phase == 2:
+        return Q(status=Status.PHASE2) | planned
+    return Q(status=Status.PHASE3) & ~planned
+
+
+def phase_text(phase: int | None, planned_phase3: datetime.date | None = None) -> str:
+    """« Phase 2 – Conseil personnalisé (phase 3 prévue le jj/mm/aaaa) »: how every page names a CEP's phase."""
+    if not phase:
+        return ""
+    text = f"Phase {phase} – {PHASE_LABELS[phase]}"
+    if planned_phase3 is not None:
+        text = f"{text} (phase 3 prévue le {dates.fr(planned_phase3)})"
+    return text
 
 
 def entry_phases(structure) -> tuple[int, ...]:

@@ -1,11 +1,11 @@
-"""Recording events on a dossier (DOMAIN.md §4). An event is a manifestation of the person (R9)."""
+"""Recording events on a dossier (DOMAIN.md §4). Some are manifestations of the person (R9, queries.manifestations)."""
 
 import datetime
 
 from django.db import transaction
 
 from cep.accounts.rights import Right
-from cep.audit.services import audited
+from cep.audit.services import audited, record, snapshot
 from cep.beneficiaries.services import ensure_not_anonymised
 from cep.common.access import ensure_right
 from cep.common.dates import today
@@ -13,7 +13,7 @@ from cep.common.errors import RuleViolation
 from cep.common.text import check_text
 
 from .models import Event
-from .signals import event_saved
+from .signals import event_deleted, event_saved
 
 EVENT_FIELDS = (
     "date",
@@ -101,6 +101,29 @@ def update_event(*, event: Event, actor, **changes) -> Event:
         event.save()
         event_saved.send(sender=Event, event=event, created=False)  # R9: the CEP's last manifestation
     return event
+
+
+@transaction.atomic
+def delete_event(*, event: Event, actor) -> None:
+    """Remove an event entered by mistake (audited: its last image is kept in the audit trail).
+
+    Refused for a system event (the trace of a deletion, R11) and for the event of a proposed service (the service
+    points to it). Enrolments recompute the inactivity clock of the person's CEP in progress (R9, event_deleted).
+    """
+    ensure_right(actor, Right.EVENTS, event.structure_id)
+    event = Event.objects.select_for_update(of=("self",)).get(pk=event.pk)
+    if event.is_system:
+        raise RuleViolation("EVENEMENT", "Un événement système ne peut pas être supprimé.")
+    if event.services.exists():
+        raise RuleViolation(
+            "EVENEMENT",
+            "Cet événement porte un service proposé à la personne : il ne peut pas être supprimé.",
+        )
+    before, pk = snapshot(event, _EXCLUDE), event.pk
+    event.delete()
+    event.pk = pk  # the deleted row's id, for the audit entry and the receivers
+    record(actor=actor, action="delete_event", obj=event, before=before, after=None)
+    event_deleted.send(sender=Event, event=event)  # R9: the CEP's last manifestation may move back
 
 
 def record_system_event(

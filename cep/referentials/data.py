@@ -94,21 +94,26 @@ EVENT_CONTEXTS = [
     ("suppression_dispositif", "Suppression de dispositif", {}),
 ]
 
+# is_live_contact (R9): a live contact with the person, in either direction, is a manifestation of the person;
+# a written message (courriel, courrier, SMS) is one only when the person sent it (DOMAIN.md R9).
+LIVE = {"is_live_contact": True}
 EVENT_NATURES = [
-    ("entretien_individuel", "Entretien individuel", {}),
-    ("atelier_collectif", "Atelier collectif", {}),
-    ("telephone", "Téléphone", {}),
-    ("visioconference", "Visioconférence", {}),
+    ("entretien_individuel", "Entretien individuel", LIVE),
+    ("atelier_collectif", "Atelier collectif", LIVE),
+    ("telephone", "Téléphone", LIVE),
+    ("visioconference", "Visioconférence", LIVE),
     ("courriel", "Courriel", {}),
     ("courrier", "Courrier", {}),
     ("sms", "SMS", {}),
-    ("information_collective", "Information collective", {}),
+    ("information_collective", "Information collective", LIVE),
     ("suppression_dispositif", "Suppression de dispositif", {}),
 ]
 
+# is_with_person / is_from_person (R9): only exchanges between the person and the structure can be manifestations
+# of the person; anything the person sent is one.
 EVENT_DIRECTIONS = [
-    ("beneficiaire_vers_structure", "Jeune vers Structure", {}),
-    ("structure_vers_beneficiaire", "Structure vers Jeune", {}),
+    ("beneficiaire_vers_structure", "Jeune vers Structure", {"is_with_person": True, "is_from_person": True}),
+    ("structure_vers_beneficiaire", "Structure vers Jeune", {"is_with_person": True}),
     ("partenaire_vers_structure", "Partenaire vers Structure", {}),
     ("structure_vers_partenaire", "Structure vers Partenaire", {}),
     ("interne", "Interne à la structure", {}),
@@ -272,8 +277,14 @@ ALL = {
 
 
 def load(apps, schema_editor=None):
-    """Idempotent loader used by the data migration (and safe to re-run)."""
+    """Idempotent loader used by the data migrations (and safe to re-run).
+
+    A migration's historical model may not have every field yet (0002 runs before 0003 adds the R9 flags): the
+    values of fields it does not know are left for the migration that adds them (which calls load() again).
+    """
     for model_name, rows in ALL.items():
         model = apps.get_model("referentials", model_name)
+        known = {field.name for field in model._meta.get_fields()}
         for position, (code, label, extra) in enumerate(rows, start=1):
-            model.objects.update_or_create(code=code, defaults={"label": label, "position": position, **extra})
+            values = {name: value for name, value in extra.items() if name in known}
+            model.objects.update_or_create(code=code, defaults={"label": label, "position": position, **values})

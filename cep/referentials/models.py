@@ -87,12 +87,21 @@ class EventContext(Referential):
 
 
 class EventNature(Referential):
+    # R9: a live contact with the person (interview, workshop, phone, video), whoever took the initiative. A letter,
+    # an e-mail or an SMS is not: it counts only when the person sent it (EventDirection.is_from_person).
+    is_live_contact = models.BooleanField("contact direct avec la personne", default=False)
+
     class Meta(Referential.Meta):
         verbose_name = "nature d'événement"
         verbose_name_plural = "natures d'événement"
 
 
 class EventDirection(Referential):
+    # R9: an exchange between the person and the structure (either way), and one the person started. Partner and
+    # internal events are neither, hence never manifestations of the person.
+    is_with_person = models.BooleanField("entre la personne et la structure", default=False)
+    is_from_person = models.BooleanField("à l'initiative de la personne", default=False)
+
     class Meta(Referential.Meta):
         verbose_name = "sens d'événement"
         verbose_name_plural = "sens d'événement"

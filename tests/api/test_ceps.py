@@ -125,6 +125,14 @@ def test_modify_entry_date_is_refused_r7(api, cep_id):
     assert unchanged(cep_id) == before
 
 
+def test_modify_aiguilleur_after_level1_without_level1_service_is_refused(api, cep_id):
+    before = unchanged(cep_id)
+    response = api.patch(f"ceps/{cep_id}", {"orientation_source": "ma_structure_suite_niveau1"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "AIGUILLEUR" and response.json()["field"] == "orientation_source"
+    assert unchanged(cep_id) == before
+
+
 def test_modify_unknown_field_is_422(api, cep_id):
     response = api.patch(f"ceps/{cep_id}", {"status": "closed"})
     assert response.status_code == 422 and response.json()["field"] == "status"
@@ -169,6 +177,16 @@ def test_reopen_after_death_is_refused_r10(api, cep_id):
     assert response.status_code == 409 and response.json()["code"] == "R10"
     assert "Décès" in response.json()["message"]
     assert unchanged(cep_id) == before
+
+
+def test_phase3_in_the_future_is_phase2_today_with_its_planned_date(api, cep_id):
+    start = TODAY + datetime.timedelta(days=15)
+    body = api.post(f"ceps/{cep_id}/phase3", {"on": str(start)}).json()
+    assert body["status"] == "phase3"  # the recorded move, unchanged
+    assert (body["current_phase"], body["phase_label"]) == (2, "Conseil personnalisé")
+    assert body["phase3_planned_on"] == str(start)
+    body = api.post(f"ceps/{cep_id}/cancel-phase3").json()
+    assert (body["current_phase"], body["phase3_planned_on"]) == (2, None)
 
 
 def test_allowed_actions_leave_out_close_while_phase3_starts_in_the_future_r8(api, cep_id):

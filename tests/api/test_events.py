@@ -58,6 +58,20 @@ def test_event_filters(api, beneficiary):
     assert [e["id"] for e in api.get(f"{url}?in_progress=true").json()["items"]] == [today]
 
 
+def test_event_filter_on_the_cep_context(api, beneficiary):
+    cep = _event(api, beneficiary, date=str(TODAY - datetime.timedelta(days=3)))
+    other = _event(api, beneficiary, primary_context="emploi", secondary_context="formation")
+    both = _event(api, beneficiary, primary_context="emploi", tertiary_context="cep")
+    url = f"beneficiaries/{beneficiary.pk}/events"
+    assert [e["id"] for e in api.get(f"{url}?cep_context=true").json()["items"]] == [both, cep]
+    assert [e["id"] for e in api.get(f"{url}?cep_context=false").json()["items"]] == [other]
+    assert len(api.get(url).json()["items"]) == 3
+    assert api.get(f"{url}?cep_context=peut-etre").status_code == 422
+    parameters = api.get("openapi.json").json()["paths"]["/api/v1/beneficiaries/{beneficiary_id}/events"]["get"]
+    documented = {p["name"]: p for p in parameters["parameters"]}
+    assert "contexte CEP" in documented["cep_context"]["description"].replace("Contexte CEP", "contexte CEP")
+
+
 def test_event_list_pages_and_query_count(api, beneficiary, django_assert_max_num_queries):
     for days in range(12):
         _event(api, beneficiary, date=str(TODAY - datetime.timedelta(days=days)))
@@ -71,3 +85,26 @@ def test_event_list_pages_and_query_count(api, beneficiary, django_assert_max_nu
         if not cursor:
             break
     assert len(seen) == len(set(seen)) == 12
+
+
+def test_r9_moving_an_event_back_moves_the_cep_clock_back(api, beneficiary):
+    entry = TODAY - datetime.timedelta(days=200)
+    opened = api.post(
+        f"beneficiaries/{beneficiary.pk}/ceps",
+        {
+            "orientation_source": "ma_structure_entree_directe",
+            "entry_date": str(entry),
+            "entry_phase": 2,
+            "request_reason": "prise_de_recul",
+        },
+    )
+    assert opened.status_code == 201, opened.content
+    cep_url = f"ceps/{opened.json()['id']}"
+    event_id = _event(api, beneficiary, date=str(TODAY - datetime.timedelta(days=5)))
+    assert api.get(cep_url).json()["last_manifestation_date"] == str(TODAY - datetime.timedelta(days=5))
+    moved = api.patch(f"events/{event_id}", {"date": str(TODAY - datetime.timedelta(days=150))})
+    assert moved.status_code == 200
+    assert api.get(cep_url).json()["last_manifestation_date"] == str(TODAY - datetime.timedelta(days=150))
+    # an e-mail the structure sent is not a manifestation of the person (R9)
+    _event(api, beneficiary, direction="structure_vers_beneficiaire", nature="courriel")
+    assert api.get(cep_url).json()["last_manifestation_date"] == str(TODAY - datetime.timedelta(days=150))

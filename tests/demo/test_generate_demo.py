@@ -103,6 +103,7 @@ def test_every_state_exit_reason_and_network_is_present(population):
     assert seen["open_audit"] == Cep.objects.count()
     assert seen["level1_services"] > 0 and seen["cep_services"] > 0
     assert seen["remote_events"] > 0 and seen["collective_events"] > 0 and seen["cep_events"] > 0
+    assert seen["not_manifestations"] > 0  # R9: unanswered reminders and partner exchanges, not counted
     assert 6.0 <= seen["events"] / N <= 8.0
     assert seen["justified"] / N > 0.9
     assert 0.01 <= seen["rqth"] / N <= 0.10

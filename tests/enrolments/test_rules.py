@@ -138,6 +138,36 @@ def test_aiguilleur_after_level1_accepted_when_a_level1_service_exists(
     assert cep.orientation_source_id == "ma_structure_suite_niveau1"
 
 
+def test_aiguilleur_after_level1_on_modify_requires_a_level1_service(open_cep, counselor, db_state, cep_refs):
+    """The check of the opening holds when the aiguilleur changes on an open CEP (web form and PATCH alike)."""
+    cep = open_cep(entry_date=days(100))
+    err = refused(
+        db_state, "AIGUILLEUR", s.modify_cep, cep=cep, actor=counselor, orientation_source=cep_refs["after_level1"]
+    )
+    assert err.field == "orientation_source" and "niveau 1" in err.message
+
+
+def test_aiguilleur_after_level1_on_modify_requires_the_service_before_entry(
+    open_cep, beneficiary, counselor, cep_offer, db_state, cep_refs, event_refs
+):
+    """A level-1 service proposed after the CEP's entry does not make it « suite niveau 1 »."""
+    cep = open_cep(entry_date=days(100))
+    propose_offer(beneficiary=beneficiary, offer=cep_offer, actor=counselor, proposed_on=days(50), event=event_refs)
+    refused(
+        db_state, "AIGUILLEUR", s.modify_cep, cep=cep, actor=counselor, orientation_source=cep_refs["after_level1"]
+    )
+
+
+def test_aiguilleur_after_level1_on_modify_accepted_with_a_level1_service(
+    open_cep, beneficiary, counselor, cep_offer, cep_refs, event_refs
+):
+    propose_offer(beneficiary=beneficiary, offer=cep_offer, actor=counselor, proposed_on=days(120), event=event_refs)
+    cep = open_cep(entry_date=days(100))
+    cep = s.modify_cep(cep=cep, actor=counselor, orientation_source=cep_refs["after_level1"])
+    assert Cep.objects.get(pk=cep.pk).orientation_source_id == "ma_structure_suite_niveau1"
+    assert AuditEntry.objects.filter(object_id=cep.pk, action="modify").count() == 1
+
+
 # R4 ---------------------------------------------------------------------------------------------------------
 def test_r4_retroactive_entry_on_first_reception_day(open_cep, beneficiary):
     cep = open_cep(entry_date=beneficiary.first_reception_date)
@@ -183,6 +213,22 @@ def test_r5_phase3_on_phase2_entry_day_is_refused(open_cep, counselor, db_state)
 def test_r5_moving_to_phase3_is_not_an_exit(open_cep, counselor):
     cep = s.move_to_phase3(cep=open_cep(), on=days(1), actor=counselor)
     assert cep.end_date is None and cep.exit_reason is None and cep.is_open
+
+
+def test_r5_phase2_runs_until_the_eve_of_a_phase3_dated_later(open_cep, counselor, monkeypatch):
+    """Guide [003]: phase 2 ends the day before phase 3; until then the CEP is shown in phase 2 everywhere."""
+    start = TODAY + datetime.timedelta(days=15)
+    cep = s.move_to_phase3(cep=open_cep(), on=start, actor=counselor)
+    assert cep.status == Status.PHASE3  # the move is recorded (and can be cancelled, R6)
+    assert cep.phase_on(start - datetime.timedelta(days=1)) == 2 and cep.phase_on(start) == 3
+    assert (cep.phase_today, cep.planned_phase3_date) == (2, start)
+    assert cep.phase_display == f"Phase 2 – Conseil personnalisé (phase 3 prévue le {fr(start)})"
+    assert Cep.objects.filter(workflow.in_phase_on(2, TODAY), pk=cep.pk).exists()
+    assert not Cep.objects.filter(workflow.in_phase_on(3, start - datetime.timedelta(days=1)), pk=cep.pk).exists()
+    assert Cep.objects.filter(workflow.in_phase_on(3, start), pk=cep.pk).exists()
+    freeze(monkeypatch, start)
+    assert (cep.phase_today, cep.planned_phase3_date) == (3, None)
+    assert cep.phase_display == "Phase 3 – Accompagnement personnalisé vers la mise en œuvre du projet"
 
 
 # R6 ---------------------------------------------------------------------------------------------------------

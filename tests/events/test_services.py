@@ -5,7 +5,7 @@ import pytest
 from cep.audit.models import AuditEntry
 from cep.common.errors import RuleViolation
 from cep.events.models import Event
-from cep.events.services import event_in_progress, record_event, update_event
+from cep.events.services import delete_event, event_in_progress, record_event, record_system_event, update_event
 from cep.referentials import models as ref
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +68,48 @@ def test_event_before_cep_entry_is_not_a_manifestation(beneficiary, counselor, e
     record_event(beneficiary=beneficiary, actor=counselor, date=TODAY - datetime.timedelta(days=40), **event_refs)
     cep.refresh_from_db()
     assert cep.last_manifestation_date == cep.entry_date
+
+
+def _state():
+    return list(Event.objects.order_by("pk").values()), AuditEntry.objects.count()
+
+
+def test_delete_event_is_audited(beneficiary, counselor, event_refs):
+    event = record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, comment="Erreur", **event_refs)
+    delete_event(event=event, actor=counselor)
+    assert not Event.objects.exists()
+    entry = AuditEntry.objects.get(object_type="event", object_id=event.pk, action="delete_event")
+    assert entry.before["comment"] == "Erreur" and entry.after is None and entry.beneficiary_id == beneficiary.pk
+
+
+def test_delete_system_event_is_refused(beneficiary, counselor):
+    event = record_system_event(
+        beneficiary=beneficiary,
+        actor=counselor,
+        on=TODAY,
+        context_code="suppression_dispositif",
+        nature_code="suppression_dispositif",
+        comment="Suppression du dispositif CEP",
+    )
+    before = _state()
+    with pytest.raises(RuleViolation) as err:
+        delete_event(event=event, actor=counselor)
+    assert err.value.rule == "EVENEMENT" and _state() == before
+
+
+def test_delete_the_event_of_a_proposed_service_is_refused(beneficiary, counselor, cep_offer, event_refs):
+    from cep.offers.services import propose_offer
+
+    service = propose_offer(beneficiary=beneficiary, offer=cep_offer, actor=counselor, event=event_refs)
+    before = _state()
+    with pytest.raises(RuleViolation) as err:
+        delete_event(event=service.event, actor=counselor)
+    assert err.value.rule == "EVENEMENT" and "service" in err.value.message and _state() == before
+
+
+def test_delete_event_of_another_structure_is_refused(beneficiary, counselor, other_counselor, event_refs):
+    event = record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, **event_refs)
+    before = _state()
+    with pytest.raises(RuleViolation):
+        delete_event(event=event, actor=other_counselor)
+    assert _state() == before

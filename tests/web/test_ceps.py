@@ -102,6 +102,24 @@ def test_phase3_in_the_future_offers_cancel_but_not_close(signed_in, open_cep, c
     assert "Clôturer le dispositif" not in page
 
 
+def test_phase3_in_the_future_is_shown_as_phase2_until_its_eve(signed_in, open_cep, counselor):
+    from cep.enrolments.services import move_to_phase3
+
+    start = TODAY + datetime.timedelta(days=15)
+    cep = move_to_phase3(cep=open_cep(), on=start, actor=counselor)
+    planned = f"Phase 2 – Conseil personnalisé (phase 3 prévue le {start:%d/%m/%Y})"
+    page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
+    assert planned in page and f"prévue le {start:%d/%m/%Y}" in page and "depuis le" not in page
+    synthesis = signed_in.get(reverse("web:dossier", args=[cep.beneficiary_id])).content.decode()
+    assert planned in synthesis
+    assert planned in signed_in.get(reverse("web:cep_history", args=[cep.pk])).content.decode()
+    home = signed_in.get(reverse("web:home")).content.decode()
+    assert "Conseil personnalisé (phase 2) : 1" in home and "(phase 3) : 0" in home
+    found = signed_in.get(reverse("web:beneficiary_search"), {"cep_state": "phase2"}).context["page"].rows
+    assert [b.pk for b in found] == [cep.beneficiary_id]
+    assert signed_in.get(reverse("web:beneficiary_search"), {"cep_state": "phase3"}).context["page"].rows == []
+
+
 def test_structure_without_distinct_phases_offers_neither_phase3_entry_nor_passage(
     signed_in, beneficiary, structure, open_cep
 ):
@@ -216,3 +234,15 @@ def test_other_structure_cep_is_404(client, other_counselor, open_cep):
     assert client.post(reverse("web:cep_delete", args=[cep.pk])).status_code == 404
     cep.refresh_from_db()
     assert cep.status == Status.PHASE2
+
+
+def test_modify_aiguilleur_after_level1_without_level1_service_shows_the_error(signed_in, open_cep):
+    cep = open_cep()
+    before = Cep.objects.filter(pk=cep.pk).values().get()
+    response = signed_in.post(
+        reverse("web:cep_modify", args=[cep.pk]),
+        {"orientation_source": "ma_structure_suite_niveau1", "request_reason": "prise_de_recul"},
+    )
+    assert response.status_code == 200
+    assert "niveau 1" in response.content.decode()
+    assert Cep.objects.filter(pk=cep.pk).values().get() == before

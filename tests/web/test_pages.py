@@ -227,6 +227,20 @@ def test_events_list_and_filters(signed_in, beneficiary, counselor, event_fields
     assert signed_in.get(url, {"actions": "with_services"}).context["events"] == []
 
 
+def test_events_list_filters_on_the_cep_context(signed_in, beneficiary, counselor, event_fields, refdata):
+    from cep.referentials.models import EventContext
+
+    cep = record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, **event_fields)
+    fields = {**event_fields, "primary_context": EventContext.objects.get(code="emploi")}
+    other = record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, **fields)
+    url = reverse("web:events", args=[beneficiary.pk])
+    page = signed_in.get(url)
+    assert "Contexte CEP" in page.content.decode() and len(page.context["events"]) == 2
+    assert signed_in.get(url, {"cep_context": "oui"}).context["events"] == [cep]
+    assert signed_in.get(url, {"cep_context": "non"}).context["events"] == [other]
+    assert signed_in.get(url, {"cep_context": "peut-être"}).status_code == 200  # a form error, never a 500
+
+
 def test_event_form_records_and_refuses(signed_in, beneficiary, counselor):
     url = reverse("web:event_add", args=[beneficiary.pk])
     data = {

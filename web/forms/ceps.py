@@ -3,6 +3,7 @@
 from django import forms
 
 from cep.common.dates import today
+from cep.referentials.labels import label_for_network
 from cep.referentials.models import ExitReason, OrientationSource, ProjectType, RequestReason
 
 from .base import DateField, PortalForm
@@ -38,15 +39,18 @@ class CepFieldsForm(PortalForm):
     referent_name = forms.CharField(label="Nom du référent", required=False, max_length=200)
     project_type = RefChoiceField(label="Type de projet", queryset=ProjectType.objects.none(), required=False)
 
-    def __init__(self, *args, cep=None, **kwargs):
+    def __init__(self, *args, cep=None, network: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["orientation_source"].queryset = _valid(OrientationSource, cep and cep.orientation_source_id)
+        # « Ma ML » reads « Ma structure » outside the Missions locales (DOMAIN.md §5); the codes do not change.
+        self.fields["orientation_source"].label_from_instance = lambda value: label_for_network(value.label, network)
         self.fields["request_reason"].queryset = _valid(RequestReason, cep and cep.request_reason_id)
         self.fields["project_type"].queryset = _valid(ProjectType, cep and cep.project_type_id)
         self.fields["project_type"].empty_label = "Non renseigné"
+        after_level1 = label_for_network("Ma ML – suite niveau 1", network)
         self.fields[
             "orientation_source"
-        ].help_text = "« Ma ML – suite niveau 1 » suppose qu'une offre CEP de niveau 1 a été proposée sur le dossier."
+        ].help_text = f"« {after_level1} » suppose qu'une offre CEP de niveau 1 a été proposée sur le dossier."
 
 
 class CepOpenForm(CepFieldsForm):

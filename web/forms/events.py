@@ -67,6 +67,7 @@ class EventForm(PortalForm):
 
 
 ACTIONS = [("", "Toutes"), ("with_services", "Avec service proposé"), ("without_services", "Sans service proposé")]
+CEP_CONTEXT = [("", "Tous"), ("oui", "Avec le contexte CEP"), ("non", "Sans le contexte CEP")]
 SCOPES = [("all", "Tous les événements"), ("in_progress", "Événements en cours uniquement")]
 
 
@@ -76,6 +77,7 @@ class EventFilterForm(PortalForm):
     nature = forms.ModelChoiceField(label="Nature", queryset=EventNature.objects.all(), required=False)
     direction = forms.ModelChoiceField(label="Sens", queryset=EventDirection.objects.all(), required=False)
     actions = forms.ChoiceField(label="Actions", choices=ACTIONS, required=False)
+    cep_context = forms.ChoiceField(label="Contexte CEP", choices=CEP_CONTEXT, required=False)
     scope = forms.ChoiceField(
         label="Événements", choices=SCOPES, widget=forms.RadioSelect, required=False, initial="all"
     )

@@ -8,6 +8,7 @@ from cep.accounts.rights import NATIONAL_RIGHTS, ROLE_RIGHTS, Right, Role
 from cep.accounts.services import STRUCTURE_ROLES
 from cep.offers.models import NationalMeasure, OfferKind, OfferOrigin, OfferState
 from cep.organisations.models import Structure
+from cep.referentials.labels import label_for_network
 from cep.referentials.models import ServiceAct, ServiceTheme
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -63,6 +64,10 @@ class OfferForm(DsfrBaseForm):
 
     def __init__(self, *args, structure=None, **kwargs):
         super().__init__(*args, **kwargs)
+        network = structure.network_id if structure is not None else None  # « ML » reads « Ma structure » elsewhere
+        self.fields["origin"].choices = [
+            (code, label_for_network(label, network)) for code, label in OfferOrigin.choices
+        ]
         self.fields["theme"].queryset = ServiceTheme.objects.valid_on()
         self.fields["service_act"].queryset = ServiceAct.objects.valid_on()
         if structure is not None:

@@ -11,6 +11,7 @@ from cep.enrolments import services
 from cep.enrolments.models import Cep
 from cep.enrolments.queries import cep_history, dossier_ceps, history_rows
 from cep.enrolments.workflow import allowed_actions, entry_phases
+from cep.referentials.labels import user_network
 from cep.referentials.models import ExitReason
 from web.forms.ceps import CepFieldsForm, CepOpenForm, CloseForm, Phase3Form
 
@@ -61,7 +62,10 @@ def dispositifs(request, pk):
 def add(request, pk):
     b = dossier_or_404(request, pk)
     form = CepOpenForm(
-        request.POST or None, initial={"entry_date": today(), "entry_phase": 2}, phases=entry_phases(b.structure)
+        request.POST or None,
+        initial={"entry_date": today(), "entry_phase": 2},
+        phases=entry_phases(b.structure),
+        network=user_network(request.user),
     )
     if request.method == "POST" and form.is_valid():
         response = run_action(
@@ -104,7 +108,7 @@ def modify(request, cep_id):
         "referent_name": cep.referent_name,
         "project_type": cep.project_type_id,
     }
-    form = CepFieldsForm(request.POST or None, cep=cep, initial=initial)
+    form = CepFieldsForm(request.POST or None, cep=cep, initial=initial, network=user_network(request.user))
     if request.method == "POST" and form.is_valid():
         response = run_action(
             request,
@@ -180,5 +184,5 @@ def delete(request, cep_id):
 @personal_data_required
 def history(request, cep_id):
     cep = _cep_or_404(request, cep_id)
-    rows = history_rows(cep_history(cep))
+    rows = history_rows(cep_history(cep), network=user_network(request.user))
     return _render(request, "web/ceps/history.html", cep, None, "Historique du dispositif", rows=rows)

@@ -30,6 +30,7 @@ def events(request, pk):
             "nature": data["nature"].pk if data["nature"] else "",
             "direction": data["direction"].pk if data["direction"] else "",
             "in_progress": data["scope"] == "in_progress",
+            "cep_context": {"oui": True, "non": False}.get(data["cep_context"]),
         }
         actions = data["actions"]
     rows, next_cursor = [], None
