@@ -104,3 +104,27 @@ CALENDAR_2022 = [
         "transmit",
     ),
 ]
+
+
+def load(apps) -> None:
+    """Load (or refresh) the themes and the 2022 calendar; `apps` is a migration's registry or django.apps.apps."""
+    theme = apps.get_model("monitoring", "CooperationTheme")
+    for position, (code, label) in enumerate(COOPERATION_THEMES):
+        theme.objects.update_or_create(
+            code=code, defaults={"label": label, "position": position, "source": "[002] Le périmètre du suivi"}
+        )
+    milestone = apps.get_model("monitoring", "NationalMilestone")
+    for position, (code, kind, label, due_on, due_label, reached_by) in enumerate(CALENDAR_2022):
+        milestone.objects.update_or_create(
+            exercise_year=2022,
+            code=code,
+            defaults={
+                "kind": kind,
+                "label": label,
+                "due_on": due_on,
+                "due_label": due_label,
+                "reached_by": reached_by,
+                "position": position,
+                "source": SOURCE,
+            },
+        )
