@@ -29,6 +29,9 @@ class MilestoneKind(models.TextChoices):
     TRANSMISSION = "transmission", "Transmission du rapport à France compétences"
 
 
+INFORMATIONAL_KINDS = frozenset({MilestoneKind.WORKSHOP, MilestoneKind.DIALOGUE})
+
+
 class NationalMilestone(models.Model):
     """One date of the national calendar of an exercise, as France compétences publishes it ([002] « Les étapes
     de la méthodologie 2022 »). `reached_by`: the workflow action that completes the milestone, if any."""
@@ -142,9 +145,17 @@ class Milestone(models.Model):
     def __str__(self):
         return f"{self.due_label} : {self.label}"
 
+    @property
+    def is_task(self) -> bool:
+        """The Transitions Pro's own work (or what it waits for); France compétences' workshops and its dialogue
+        meetings with the operators are dates to know, never « en retard »."""
+        return self.kind not in INFORMATIONAL_KINDS
+
     def status(self, today: datetime.date) -> str:
         if self.done_on:
             return "realisee"
+        if not self.is_task:
+            return "passee" if today > self.due_on else "a_venir"
         return "en_retard" if today > self.due_on else "a_venir"
 
 

@@ -38,7 +38,7 @@ def has_crefop_meeting(exercise: Exercise) -> bool:
 def exercise_alerts(exercise: Exercise, today: datetime.date) -> list[str]:
     """What the analyst's home flags: late milestones, operators not met, no CREFOP meeting, late report."""
     alerts = []
-    late = [m for m in exercise.milestones.all() if m.status(today) == "en_retard" and m.kind != "atelier"]
+    late = [m for m in exercise.milestones.all() if m.status(today) == "en_retard"]
     for m in late:
         alerts.append(f"En retard : « {m.label} » (échéance : {m.due_label}).")
     not_met = [o.name for o in operators_met(exercise) if not o.met]
