@@ -37,6 +37,7 @@ demo:
 	$(PY) manage.py demo_batches --no-progress
 	$(PY) manage.py refresh_indicators --no-progress
 	$(PY) manage.py demo_accounts
+	$(PY) manage.py demo_monitoring
 	@# The background worker (monthly files, indicator refreshes) runs beside the server and stops with it.
 	@$(PY) manage.py db_worker --no-reload --interval 1 -v 0 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
@@ -72,4 +73,4 @@ bench: install
 
 screenshots: install browser
 	@mkdir -p var
-	$(WITH_DB) $(UV) run --frozen pytest -p no:randomly tests/web/test_journey.py tests/web/test_manager_browser.py tests/reporting/indicators/test_dashboard_browser.py tests/reporting/exports/test_exports_browser.py
+	$(WITH_DB) $(UV) run --frozen pytest -p no:randomly tests/web/test_journey.py tests/web/test_manager_browser.py tests/reporting/indicators/test_dashboard_browser.py tests/reporting/exports/test_exports_browser.py tests/monitoring/test_monitoring_browser.py

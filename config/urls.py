@@ -6,5 +6,6 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("", include("web.reporting.urls")),
     path("", include("web.manager.urls")),
+    path("", include("web.monitoring.urls")),
     path("", include("web.urls")),
 ]

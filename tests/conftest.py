@@ -20,6 +20,14 @@ def refdata(db):
 
         load_territories(apps)
         load_referentials(apps)
+    from cep.monitoring.models import CooperationTheme
+
+    if not CooperationTheme.objects.exists():
+        from django.apps import apps
+
+        from cep.monitoring.data import load as load_monitoring
+
+        load_monitoring(apps)
 
 
 @pytest.fixture

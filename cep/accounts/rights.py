@@ -14,6 +14,8 @@ class Right(models.TextChoices):
     VIEW_AGGREGATES = "view_aggregates", "Consulter les indicateurs agrégés"
     EXPORT_MONTHLY = "export_monthly", "Produire le fichier mensuel"
     RECEIVE_MONTHLY = "receive_monthly", "Recevoir les fichiers mensuels pseudonymisés"
+    REGIONAL_MONITORING = "regional_monitoring", "Suivre la mise en œuvre du CEP en région (rapport annuel)"
+    READ_REGIONAL_REPORTS = "read_regional_reports", "Consulter le suivi régional de toutes les régions"
 
 
 class Role(models.TextChoices):
@@ -37,8 +39,10 @@ ROLE_RIGHTS: dict[str, frozenset[str]] = {
     Role.COUNSELOR: frozenset(_COUNSELOR),
     Role.MANAGER: frozenset(_COUNSELOR | {Right.MANAGE_STRUCTURE, Right.VIEW_AGGREGATES, Right.EXPORT_MONTHLY}),
     Role.ADMIN: frozenset(set(Right.values)),
-    Role.REGIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES}),
-    Role.NATIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES, Right.RECEIVE_MONTHLY}),
+    Role.REGIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES, Right.REGIONAL_MONITORING}),
+    Role.NATIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES, Right.RECEIVE_MONTHLY, Right.READ_REGIONAL_REPORTS}),
 }
 # Rights that only exist outside a structure: never given to a structure's staff.
-NATIONAL_RIGHTS = frozenset({Right.RECEIVE_MONTHLY})
+NATIONAL_RIGHTS = frozenset({Right.RECEIVE_MONTHLY, Right.READ_REGIONAL_REPORTS})
+# The Transitions Pro's own right: never given to a structure's staff either.
+REGIONAL_RIGHTS = frozenset({Right.REGIONAL_MONITORING})

@@ -10,7 +10,7 @@ from cep.common.access import ensure_right
 from cep.common.errors import RuleViolation
 
 from .models import User
-from .rights import NATIONAL_RIGHTS, ROLE_RIGHTS, Right, Role
+from .rights import NATIONAL_RIGHTS, REGIONAL_RIGHTS, ROLE_RIGHTS, Right, Role
 
 # The roles a structure manager may give: staff of a structure, never the administrator nor an observer.
 STRUCTURE_ROLES = (Role.COUNSELOR, Role.MANAGER)
@@ -49,6 +49,11 @@ def _normalise_rights(*, actor, role: str, rights) -> list[str]:
         if national:
             raise RuleViolation(
                 "DROITS", f"Droit réservé à l'observateur national : {_labels(national)}.", field="rights"
+            )
+        regional = rights & REGIONAL_RIGHTS
+        if regional:
+            raise RuleViolation(
+                "DROITS", f"Droit réservé aux associations Transitions Pro : {_labels(regional)}.", field="rights"
             )
     effective = set(ROLE_RIGHTS[role]) if rights is None else rights
     beyond = effective - actor.rights if actor is not None else set()

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "cep.enrolments",
     "cep.reporting",
     "cep.retention",
+    "cep.monitoring",
     "cep.demo",
     "web",
     "api",

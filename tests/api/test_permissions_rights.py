@@ -47,8 +47,16 @@ OPERATIONS = {
     ("GET", f"{P}/referentials"): None,
     ("GET", f"{P}/referentials/{{name}}"): None,
 }
-# Rights with no API operation: structure management, aggregates and monthly files are pages only.
-PAGES_ONLY = {Right.MANAGE_STRUCTURE, Right.VIEW_AGGREGATES, Right.EXPORT_MONTHLY, Right.RECEIVE_MONTHLY}
+# Rights with no API operation: structure management, aggregates, monthly files and the regional monitoring are
+# pages only.
+PAGES_ONLY = {
+    Right.MANAGE_STRUCTURE,
+    Right.VIEW_AGGREGATES,
+    Right.EXPORT_MONTHLY,
+    Right.RECEIVE_MONTHLY,
+    Right.REGIONAL_MONITORING,
+    Right.READ_REGIONAL_REPORTS,
+}
 CASES = sorted((op for op, right in OPERATIONS.items() if right), key=str)
 
 

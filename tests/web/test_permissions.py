@@ -1,4 +1,4 @@
-"""Permission matrix: every URL of the `web`, `manager` and `reporting` namespaces × every role → expected status.
+"""Permission matrix: every URL of the `web`, `manager`, `reporting` and `monitoring` namespaces × every role.
 
 The URLs are enumerated from the resolver, so a new page without a rule here fails `test_every_page_has_a_rule`.
 Each URL name maps to a rule (a row of expected statuses per role) and, when it takes arguments, to the objects
@@ -14,12 +14,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cep.accounts.models import ApiToken
 from cep.accounts.rights import Role
 from cep.enrolments.services import open_cep
+from cep.monitoring.models import Exercise, Milestone
 from cep.reporting.exports.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
 from tests.factories import BeneficiaryFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
 
 TODAY = datetime.date.today()
-NAMESPACES = ("web", "manager", "reporting")
+NAMESPACES = ("web", "manager", "reporting", "monitoring")
 ROLES = ("anonymous", "counselor", "manager", "admin", "regional_observer", "national_observer")
 LOGIN = 302  # redirect to the sign-in page
 
@@ -55,10 +56,18 @@ RULES = {
     # My account (password, API tokens): every signed-in user.
     "account": row(LOGIN, 200, 200, 200, 200, 200),
     "account_post": row(LOGIN, 405, 405, 405, 405, 405),
+    # Regional monitoring (issue 12): the Transitions Pro of the région writes (« Suivre la mise en œuvre du CEP en
+    # région »); France compétences reads every région's (« Consulter le suivi régional de toutes les régions »); an
+    # administrator holds both rights but no région: reads everything, writes nothing.
+    "monitoring_read": row(LOGIN, 403, 403, 200, 200, 200),
+    "monitoring_list": row(LOGIN, 403, 403, 200, 200, 403),
+    "monitoring_national": row(LOGIN, 403, 403, 200, 403, 200),
+    "monitoring_write": row(LOGIN, 403, 403, 403, 200, 403),
+    "monitoring_post": row(LOGIN, 403, 403, 405, 405, 403),
     # Second-factor pages: a signed-in user who passed it (or needs none) is sent on.
     "second_factor": row(LOGIN, 302, 302, 302, 302, 302),
 }
-DEFAULT_RULE = {"web": "personal", "manager": "personal", "reporting": "aggregates"}
+DEFAULT_RULE = {"web": "personal", "manager": "personal", "reporting": "aggregates", "monitoring": "monitoring_read"}
 
 # URL name → (rule, how its arguments are filled). Names absent here take the namespace's default rule and
 # must not take arguments (the test then fails and asks for an entry).
@@ -121,6 +130,13 @@ PAGES = {
     "reporting:contract_changelog": ("public", None),
     "reporting:contract_schema": ("public", "version+resource"),
     "reporting:contract_example": ("public", "version+resource"),
+    "monitoring:exercises": ("monitoring_list", None),
+    "monitoring:national": ("monitoring_national", None),
+    "monitoring:exercise": ("monitoring_read", "exercise"),
+    "monitoring:meeting_add": ("monitoring_write", "exercise"),
+    "monitoring:cooperation_add": ("monitoring_write", "exercise"),
+    "monitoring:step": ("monitoring_post", "exercise+action"),
+    "monitoring:milestone": ("monitoring_post", "milestone"),
 }
 # Who may act on a POST-only page whose GET answers 405 to everyone (default: the roles with 200 or 405).
 ACTORS = {
@@ -191,7 +207,16 @@ class World:
             ExportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.TRANSMITTED, job_state=JobState.DONE)
         ExportFile.objects.create(batch=batch, resource="entrees", name="entrees.csv", sha256="0" * 64)
         token, _key = ApiToken.issue(counselor)
+        # The regional observer's région (94) for "own", another région for "other".
+        exercise = Exercise.objects.create(
+            region_id="94" if transmitted else "11", year=2025, due_on=datetime.date(2026, 7, 15)
+        )
+        milestone = Milestone.objects.create(
+            exercise=exercise, code="donnees", kind="donnees", label="Données", due_on=TODAY, due_label="Mi avril"
+        )
         return {
+            "exercise": exercise,
+            "milestone": milestone,
             "beneficiary": beneficiary,
             "cep": cep,
             "offer": offer,
@@ -217,6 +242,9 @@ class World:
             "version+resource": {"version": "1.1.0", "resource": "entrees"},
             "token": {params[0]: objects["token"].pk},
             "reset_link": {"uidb64": "MA", "token": "abc-def"},
+            "exercise": {params[0]: objects["exercise"].pk},
+            "exercise+action": {"pk": objects["exercise"].pk, "action": "share"},
+            "milestone": {params[0]: objects["milestone"].pk},
         }[spec]
         assert sorted(values) == params, f"{name}: arguments {params} do not match the matrix entry {spec!r}"
         return values

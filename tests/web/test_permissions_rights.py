@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from cep.accounts.rights import NATIONAL_RIGHTS, Right
+from cep.accounts.rights import NATIONAL_RIGHTS, REGIONAL_RIGHTS, Right
 from tests.web.test_permissions import URLS, World
 
 V, MD, ED, EV, CEP = Right.VIEW_DOSSIER, Right.MANAGE_DOSSIERS, Right.EDIT_DOSSIER, Right.EVENTS, Right.PROPOSE_CEP
@@ -72,6 +72,17 @@ RIGHT_PAGES = {
         ("POST", "reporting:export_return"),
     ],
     Right.RECEIVE_MONTHLY: [("GET", "reporting:received"), ("GET", "reporting:received_download")],
+    Right.REGIONAL_MONITORING: [
+        ("GET", "monitoring:exercises"),
+        ("GET", "monitoring:exercise"),
+        ("GET", "monitoring:meeting_add"),
+        ("GET", "monitoring:cooperation_add"),
+        ("POST", "monitoring:meeting_add"),
+        ("POST", "monitoring:cooperation_add"),
+        ("POST", "monitoring:step"),
+        ("POST", "monitoring:milestone"),
+    ],
+    Right.READ_REGIONAL_REPORTS: [("GET", "monitoring:national")],
 }
 # Pages that need no right beyond being signed in (or nothing at all): the home page, signing in and out, one's own
 # account (password, second factor, API tokens), the offer catalogue (read-only for every structure's staff) and the
@@ -118,9 +129,12 @@ def world(structure, other_structure, counselor, manager, cep_refs):
 
 
 def _holder(world, right):
-    """A user holding every right but `right`: the structure's manager, or for national rights an administrator
-    without a structure (the only staff who may hold them)."""
+    """A user holding every right but `right`: the structure's manager, for national rights an administrator
+    without a structure (the only staff who may hold them), for the Transitions Pro's right the regional observer
+    (the exercise pages are those of its région)."""
     user = world.users["admin"] if right in NATIONAL_RIGHTS else world.users["manager"]
+    if right in REGIONAL_RIGHTS:
+        user = world.users["regional_observer"]
     scope = set(Right.values) if right in NATIONAL_RIGHTS else set(Right.values) - NATIONAL_RIGHTS
     user.extra_rights = sorted(scope - {right})
     user.save(update_fields=["extra_rights"])

@@ -25,6 +25,8 @@ class PortalBoundField(forms.BoundField):
     @property
     def kind(self) -> str:
         widget = self.field.widget
+        if isinstance(widget, forms.CheckboxSelectMultiple):  # a subclass of RadioSelect: test it first
+            return "checkboxes"
         if isinstance(widget, forms.RadioSelect):
             return "radio"
         if isinstance(widget, forms.CheckboxInput):

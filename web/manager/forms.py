@@ -4,7 +4,7 @@ from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from cep.accounts.models import User
-from cep.accounts.rights import NATIONAL_RIGHTS, ROLE_RIGHTS, Right, Role
+from cep.accounts.rights import NATIONAL_RIGHTS, REGIONAL_RIGHTS, ROLE_RIGHTS, Right, Role
 from cep.accounts.services import STRUCTURE_ROLES
 from cep.offers.models import NationalMeasure, OfferKind, OfferOrigin, OfferState
 from cep.organisations.models import Structure
@@ -99,7 +99,7 @@ class RightsFieldsMixin:
         )
         self.fields["rights"] = forms.MultipleChoiceField(
             label="Droits",
-            choices=[(value, label) for value, label in Right.choices if value not in NATIONAL_RIGHTS],
+            choices=[(v, label) for v, label in Right.choices if v not in NATIONAL_RIGHTS | REGIONAL_RIGHTS],
             required=False,
             widget=forms.CheckboxSelectMultiple,
         )

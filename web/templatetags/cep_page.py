@@ -58,6 +58,8 @@ PAGE_URLS = {
     "exports": "reporting:exports",
     "received": "reporting:received",
     "dashboard": "reporting:dashboard",
+    "monitoring": "monitoring:exercises",
+    "monitoring_national": "monitoring:national",
 }
 
 

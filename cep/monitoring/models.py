@@ -1,0 +1,217 @@
+"""The yearly exercise of a région's Transitions Pro ([002]): calendar, meetings, cooperation log, workflow."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from cep.referentials.models import Referential
+
+from . import workflow
+
+
+class CooperationTheme(Referential):
+    """Themes of the cooperation around the CEP ([002] « Le périmètre du suivi », volet 1)."""
+
+    class Meta(Referential.Meta):
+        verbose_name = "thème de coopération"
+        verbose_name_plural = "thèmes de coopération"
+
+
+class MilestoneKind(models.TextChoices):
+    COOPERATION = "cooperations", "Coopérations en continu"
+    WORKSHOP = "atelier", "Atelier France compétences – Transitions Pro"
+    DIALOGUE = "dialogue_operateurs", "Réunion de dialogue France compétences – opérateurs"
+    DATA = "donnees", "Données CEP transmises"
+    DRAFT_EXCHANGES = "echanges_projet", "Échanges avec les opérateurs sur le projet de rapport"
+    CREFOP = "crefop", "Présentation du rapport au CREFOP"
+    TRANSMISSION = "transmission", "Transmission du rapport à France compétences"
+
+
+INFORMATIONAL_KINDS = frozenset({MilestoneKind.WORKSHOP, MilestoneKind.DIALOGUE})
+
+
+class NationalMilestone(models.Model):
+    """One date of the national calendar of an exercise, as France compétences publishes it ([002] « Les étapes
+    de la méthodologie 2022 »). `reached_by`: the workflow action that completes the milestone, if any."""
+
+    exercise_year = models.PositiveSmallIntegerField("exercice")
+    code = models.CharField("code", max_length=40)
+    kind = models.CharField("nature", max_length=30, choices=MilestoneKind.choices)
+    label = models.CharField("libellé", max_length=255)
+    due_on = models.DateField("échéance")
+    due_label = models.CharField("échéance (libellé de la source)", max_length=80)
+    reached_by = models.CharField("atteint par l'étape", max_length=20, blank=True)
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+    source = models.CharField("source", max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["exercise_year", "due_on", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["exercise_year", "code"], name="national_milestone_once_per_year")
+        ]
+        verbose_name = "étape du calendrier national"
+
+    def __str__(self):
+        return f"{self.due_label} : {self.label}"
+
+
+class ExerciseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A Transitions Pro sees its région's exercises; France compétences and administrators see every région;
+        nobody else sees any (the operators read shared drafts, a later part)."""
+        from cep.accounts.rights import Right
+
+        if user.has_right(Right.READ_REGIONAL_REPORTS) and not user.structure_id:
+            return self
+        if user.has_right(Right.REGIONAL_MONITORING) and user.region_id:
+            return self.filter(region_id=user.region_id)
+        return self.none()
+
+
+class Exercise(models.Model):
+    """The monitoring of the CEP in one région for one year, reported the next year."""
+
+    region = models.ForeignKey("organisations.Region", on_delete=models.PROTECT, related_name="exercises")
+    year = models.PositiveSmallIntegerField("exercice")
+    state = models.CharField("état du rapport", max_length=20, choices=workflow.STATES, default=workflow.DRAFT)
+    due_on = models.DateField("remise à France compétences au plus tard le")
+    shared_on = models.DateField("partagé aux opérateurs le", null=True, blank=True)
+    presented_on = models.DateField("présenté au CREFOP le", null=True, blank=True)
+    transmitted_on = models.DateField("transmis à France compétences le", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ExerciseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "region__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year"], name="one_exercise_per_region_and_year"),
+            models.CheckConstraint(condition=Q(year__gte=2019) & Q(year__lte=2100), name="exercise_year_range"),
+            # The dates follow the states: a state reached has its date, a state not reached has none.
+            models.CheckConstraint(
+                condition=(Q(state=workflow.DRAFT) & Q(shared_on__isnull=True))
+                | (~Q(state=workflow.DRAFT) & Q(shared_on__isnull=False)),
+                name="exercise_shared_on_follows_state",
+            ),
+            models.CheckConstraint(
+                condition=(Q(state__in=[workflow.PRESENTED, workflow.TRANSMITTED]) & Q(presented_on__isnull=False))
+                | (~Q(state__in=[workflow.PRESENTED, workflow.TRANSMITTED]) & Q(presented_on__isnull=True)),
+                name="exercise_presented_on_follows_state",
+            ),
+            models.CheckConstraint(
+                condition=(Q(state=workflow.TRANSMITTED) & Q(transmitted_on__isnull=False))
+                | (~Q(state=workflow.TRANSMITTED) & Q(transmitted_on__isnull=True)),
+                name="exercise_transmitted_on_follows_state",
+            ),
+        ]
+        verbose_name = "exercice de suivi régional"
+
+    def __str__(self):
+        return f"Suivi du CEP {self.year} – {self.region}"
+
+    @property
+    def state_label(self) -> str:
+        return workflow.STATE_LABELS[self.state]
+
+    def is_late(self, today: datetime.date) -> bool:
+        """Not sent although the due date has passed, or sent after it."""
+        if self.transmitted_on:
+            return self.transmitted_on > self.due_on
+        return today > self.due_on
+
+
+class Milestone(models.Model):
+    """The exercise's own copy of a national date, with its follow-up."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="milestones")
+    code = models.CharField("code", max_length=40)
+    kind = models.CharField("nature", max_length=30, choices=MilestoneKind.choices)
+    label = models.CharField("libellé", max_length=255)
+    due_on = models.DateField("échéance")
+    due_label = models.CharField("échéance (libellé de la source)", max_length=80)
+    reached_by = models.CharField("atteint par l'étape", max_length=20, blank=True)
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+    done_on = models.DateField("réalisé le", null=True, blank=True)
+    notes = models.TextField("remarques", blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["due_on", "position"]
+        constraints = [models.UniqueConstraint(fields=["exercise", "code"], name="milestone_once_per_exercise")]
+        verbose_name = "étape"
+
+    def __str__(self):
+        return f"{self.due_label} : {self.label}"
+
+    @property
+    def is_task(self) -> bool:
+        """The Transitions Pro's own work (or what it waits for); France compétences' workshops and its dialogue
+        meetings with the operators are dates to know, never « en retard »."""
+        return self.kind not in INFORMATIONAL_KINDS
+
+    def status(self, today: datetime.date) -> str:
+        if self.done_on:
+            return "realisee"
+        if not self.is_task:
+            return "passee" if today > self.due_on else "a_venir"
+        return "en_retard" if today > self.due_on else "a_venir"
+
+
+class Meeting(models.Model):
+    """A meeting with one of the région's CEP operators (the socle: meet each of them, on both parts)."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="meetings")
+    operator = models.ForeignKey("organisations.Operator", on_delete=models.PROTECT, related_name="+")
+    held_on = models.DateField("date de la rencontre")
+    participants = models.TextField("participants", max_length=2000)
+    themes = models.ManyToManyField(CooperationTheme, verbose_name="thèmes abordés", blank=True, related_name="+")
+    notes = models.TextField("compte rendu", blank=True, max_length=20000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+        verbose_name = "rencontre avec un opérateur"
+
+
+class CooperationKind(models.TextChoices):
+    ACTION = "action", "Action partagée"
+    PARTNERSHIP = "partenariat", "Partenariat opérationnel"
+    CREFOP_MEETING = "reunion_crefop", "Réunion annuelle au CREFOP (opérateurs CEP invités)"
+    CREFOP_ACTION_SHEET = "fiche_action_crefop", "Action de la « fiche action CREFOP »"
+
+
+class CooperationStatus(models.TextChoices):
+    PLANNED = "prevue", "Prévue"
+    ONGOING = "en_cours", "En cours"
+    DONE = "realisee", "Réalisée"
+    ABANDONED = "abandonnee", "Abandonnée"
+
+
+class Cooperation(models.Model):
+    """An entry of the cooperation log (volet 1): an action, a partnership, the CREFOP meeting, or an action of the
+    partners' plan around the CEP (« fiche action CREFOP ») with its follow-up."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="cooperations")
+    kind = models.CharField("nature", max_length=30, choices=CooperationKind.choices)
+    title = models.CharField("intitulé", max_length=200)
+    held_on = models.DateField("date", null=True, blank=True)
+    status = models.CharField("suivi", max_length=20, choices=CooperationStatus.choices, default="realisee")
+    themes = models.ManyToManyField(CooperationTheme, verbose_name="thèmes", blank=True, related_name="+")
+    actors = models.TextField("acteurs", max_length=2000)
+    achievements = models.TextField("réalisations", blank=True, max_length=5000)
+    levers = models.TextField("leviers", blank=True, max_length=5000)
+    difficulties = models.TextField("difficultés", blank=True, max_length=5000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="reunion_crefop") | Q(held_on__isnull=False), name="crefop_meeting_has_a_date"
+            )
+        ]
+        verbose_name = "coopération"

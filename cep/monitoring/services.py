@@ -1,0 +1,235 @@
+"""Every change to an exercise: one function, one transaction, audited; refusals carry a rule id (SUIVI, DROITS,
+SAISIE) and a French message, and leave nothing written."""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+
+from cep.accounts.rights import Right
+from cep.audit.services import audited
+from cep.common.access import ensure_right
+from cep.common.errors import RuleViolation
+
+from . import workflow
+from .models import Cooperation, CooperationKind, CooperationTheme, Exercise, Meeting, Milestone, NationalMilestone
+from .queries import region_operators
+
+FIRST_YEAR, LAST_YEAR = 2019, 2100
+
+
+def _shift(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def national_calendar(year: int) -> list[NationalMilestone]:
+    """The national calendar of an exercise: France compétences' dates for that year when they are recorded,
+    otherwise the latest recorded calendar moved to that year (same days, same labels with their years moved)."""
+    rows = list(NationalMilestone.objects.filter(exercise_year=year))
+    if rows:
+        return rows
+    base = NationalMilestone.objects.filter(exercise_year__lt=year).order_by("-exercise_year").first()
+    if base is None:
+        base = NationalMilestone.objects.order_by("exercise_year").first()
+    if base is None:
+        return []
+    delta = year - base.exercise_year
+    shifted = []
+    for row in NationalMilestone.objects.filter(exercise_year=base.exercise_year):
+        label = row.due_label
+        for y in sorted({row.due_on.year, base.exercise_year, base.exercise_year + 1}, reverse=True):
+            label = label.replace(str(y), str(y + delta))
+        row.pk, row.exercise_year, row.due_on, row.due_label = None, year, _shift(row.due_on, delta), label
+        shifted.append(row)
+    return shifted
+
+
+def _ensure_writes(actor, exercise: Exercise) -> None:
+    ensure_right(actor, Right.REGIONAL_MONITORING)
+    if actor is not None and actor.region_id != exercise.region_id:
+        raise RuleViolation("DROITS", "Cet exercice concerne une autre région que la vôtre.")
+
+
+def _exercise(actor, exercise_id: int) -> Exercise:
+    exercise = Exercise.objects.filter(pk=exercise_id).first()
+    if exercise is None:
+        raise RuleViolation("SUIVI", "Cet exercice n'existe pas.")
+    _ensure_writes(actor, exercise)
+    return exercise
+
+
+def _check_day(day: datetime.date, field: str, label: str, *, today: datetime.date) -> None:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise RuleViolation(
+            "SAISIE", f"{label} : une date entre {FIRST_YEAR} et {LAST_YEAR} est attendue.", field=field
+        )
+    if day > today:
+        raise RuleViolation("SUIVI", f"{label} ne peut pas être dans le futur.", field=field)
+
+
+@transaction.atomic
+def open_exercise(*, actor, year: int) -> Exercise:
+    """Open the exercise of the actor's région for `year`, with its own copy of the national calendar."""
+    ensure_right(actor, Right.REGIONAL_MONITORING)
+    if not actor.region_id:
+        raise RuleViolation("DROITS", "Votre compte n'est rattaché à aucune région.")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise RuleViolation("SAISIE", f"Choisissez une année entre {FIRST_YEAR} et {LAST_YEAR}.", field="year")
+    calendar = national_calendar(year)
+    due = next((m.due_on for m in calendar if m.kind == "transmission"), datetime.date(year + 1, 7, 15))
+    if Exercise.objects.filter(region_id=actor.region_id, year=year).exists():
+        raise RuleViolation("SUIVI", f"L'exercice {year} de votre région existe déjà.", field="year")
+    try:
+        with (
+            transaction.atomic(),
+            audited(
+                Exercise(region_id=actor.region_id, year=year, due_on=due), actor=actor, action="open_exercise"
+            ) as exercise,
+        ):
+            exercise.save()
+    except IntegrityError:  # another analyst opened it at the same moment
+        raise RuleViolation("SUIVI", f"L'exercice {year} de votre région existe déjà.", field="year") from None
+    Milestone.objects.bulk_create(
+        Milestone(
+            exercise=exercise,
+            code=m.code,
+            kind=m.kind,
+            label=m.label,
+            due_on=m.due_on,
+            due_label=m.due_label,
+            reached_by=m.reached_by,
+            position=m.position,
+        )
+        for m in calendar
+    )
+    return exercise
+
+
+@transaction.atomic
+def mark_milestone(*, actor, milestone_id: int, done_on: datetime.date | None, notes: str = "", today=None):
+    """Record that a milestone was reached (or undo it with done_on=None). Milestones reached by a step of the
+    report's workflow follow that step and cannot be changed here."""
+    today = today or datetime.date.today()
+    milestone = Milestone.objects.select_related("exercise").filter(pk=milestone_id).first()
+    if milestone is None:
+        raise RuleViolation("SUIVI", "Cette étape n'existe pas.")
+    _ensure_writes(actor, milestone.exercise)
+    if milestone.reached_by:
+        label = workflow.TRANSITIONS[milestone.reached_by].label
+        raise RuleViolation("SUIVI", f"Cette étape est datée par l'étape du rapport « {label} ».", field="done_on")
+    if done_on is not None:
+        _check_day(done_on, "done_on", "La date de réalisation", today=today)
+    with audited(Milestone, milestone.pk, actor=actor, action="mark_milestone", skip_unchanged=True) as row:
+        row.done_on, row.notes = done_on, notes.strip()
+        row.save(update_fields=["done_on", "notes"])
+    return row
+
+
+def _themes(codes, day: datetime.date) -> list[CooperationTheme]:
+    codes = set(codes or ())
+    themes = list(CooperationTheme.objects.valid_on(day).filter(code__in=codes))
+    unknown = codes - {t.code for t in themes}
+    if unknown:
+        raise RuleViolation("REFERENTIEL", "Thème inconnu ou hors de sa période de validité.", field="themes")
+    return themes
+
+
+@transaction.atomic
+def record_meeting(
+    *, actor, exercise_id: int, operator_id: int, held_on, participants: str, themes=(), notes="", today=None
+) -> Meeting:
+    today = today or datetime.date.today()
+    exercise = _exercise(actor, exercise_id)
+    _check_day(held_on, "held_on", "La date de la rencontre", today=today)
+    if not region_operators(exercise.region_id).filter(pk=operator_id).exists():
+        raise RuleViolation("SUIVI", "Choisissez un opérateur du CEP de la région.", field="operator")
+    if not participants.strip():
+        raise RuleViolation("SAISIE", "Indiquez les participants.", field="participants")
+    chosen = _themes(themes, held_on)
+    meeting = Meeting(
+        exercise=exercise,
+        operator_id=operator_id,
+        held_on=held_on,
+        participants=participants.strip(),
+        notes=notes.strip(),
+        created_by=actor,
+    )
+    with audited(meeting, actor=actor, action="record_meeting") as meeting:
+        meeting.save()
+        meeting.themes.set(chosen)
+    return meeting
+
+
+@transaction.atomic
+def record_cooperation(
+    *,
+    actor,
+    exercise_id: int,
+    kind: str,
+    title: str,
+    actors: str,
+    held_on=None,
+    status: str = "realisee",
+    themes=(),
+    achievements="",
+    levers="",
+    difficulties="",
+    today=None,
+) -> Cooperation:
+    today = today or datetime.date.today()
+    exercise = _exercise(actor, exercise_id)
+    if kind not in CooperationKind.values:
+        raise RuleViolation("SAISIE", "Choisissez la nature de la coopération.", field="kind")
+    if kind == CooperationKind.CREFOP_MEETING and held_on is None:
+        raise RuleViolation("SUIVI", "Indiquez la date de la réunion au CREFOP.", field="held_on")
+    if held_on is not None:
+        _check_day(held_on, "held_on", "La date", today=today)
+    if not title.strip() or not actors.strip():
+        raise RuleViolation(
+            "SAISIE", "Indiquez l'intitulé et les acteurs.", field="title" if not title.strip() else "actors"
+        )
+    chosen = _themes(themes, held_on or today)
+    cooperation = Cooperation(
+        exercise=exercise,
+        kind=kind,
+        title=title.strip(),
+        held_on=held_on,
+        status=status,
+        actors=actors.strip(),
+        achievements=achievements.strip(),
+        levers=levers.strip(),
+        difficulties=difficulties.strip(),
+        created_by=actor,
+    )
+    with audited(cooperation, actor=actor, action="record_cooperation") as cooperation:
+        cooperation.save()
+        cooperation.themes.set(chosen)
+    return cooperation
+
+
+@transaction.atomic
+def advance(*, actor, exercise_id: int, action: str, on: datetime.date, today=None) -> Exercise:
+    """One step of the report's workflow (workflow.TRANSITIONS): the state, its date, and the milestone it reaches."""
+    today = today or datetime.date.today()
+    transition = workflow.TRANSITIONS.get(action)
+    if transition is None:
+        raise RuleViolation("SUIVI", "Étape inconnue.")
+    exercise = _exercise(actor, exercise_id)
+    with audited(Exercise, exercise.pk, actor=actor, action=f"exercise_{action}") as row:
+        if row.state != transition.source:
+            raise RuleViolation(workflow.RULE, transition.refusal)
+        _check_day(on, transition.date_field, "La date de l'étape", today=today)
+        previous = [getattr(row, f) for f in workflow.DATE_FIELDS[: workflow.DATE_FIELDS.index(transition.date_field)]]
+        if previous and on < previous[-1]:
+            raise RuleViolation(
+                workflow.RULE,
+                f"La date de l'étape ne peut pas précéder celle de l'étape précédente ({previous[-1]:%d/%m/%Y}).",
+                field=transition.date_field,
+            )
+        row.state = transition.target
+        setattr(row, transition.date_field, on)
+        row.save(update_fields=["state", transition.date_field, "updated_at"])
+    Milestone.objects.filter(exercise=row, reached_by=action).update(done_on=on)
+    return row

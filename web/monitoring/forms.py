@@ -1,0 +1,72 @@
+from django import forms
+
+from cep.monitoring.models import CooperationKind, CooperationStatus, CooperationTheme
+from web.forms.base import DateField, PortalForm
+
+DATE_HINT = "Format attendu : jj/mm/aaaa"
+
+
+def _themes_field(label: str) -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        label=label,
+        queryset=CooperationTheme.objects.valid_on(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        to_field_name="code",
+    )
+
+
+class ExerciseForm(PortalForm):
+    year = forms.IntegerField(
+        label="Exercice (année suivie)",
+        min_value=2019,
+        max_value=2100,
+        help_text="Le rapport d'un exercice est remis l'année suivante (exercice 2022 : rapport du 15 juillet 2023).",
+        error_messages={"invalid": "Saisissez une année (quatre chiffres)."},
+    )
+
+
+class MeetingForm(PortalForm):
+    operator = forms.ModelChoiceField(label="Opérateur du CEP rencontré", queryset=None, empty_label="Choisir")
+    held_on = DateField(label="Date de la rencontre", help_text=DATE_HINT)
+    participants = forms.CharField(label="Participants", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    themes = _themes_field("Thèmes abordés")
+    notes = forms.CharField(
+        label="Compte rendu",
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Les deux volets du suivi : coopérations, parcours des bénéficiaires. Aucune donnée personnelle "
+        "de bénéficiaire.",
+    )
+
+    def __init__(self, *args, operators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["operator"].queryset = operators
+
+
+class CooperationForm(PortalForm):
+    kind = forms.ChoiceField(label="Nature", choices=CooperationKind.choices)
+    title = forms.CharField(label="Intitulé", max_length=200)
+    held_on = DateField(label="Date", required=False, help_text=DATE_HINT + " (obligatoire pour la réunion au CREFOP)")
+    status = forms.ChoiceField(label="Suivi", choices=CooperationStatus.choices, initial="realisee")
+    themes = _themes_field("Thèmes")
+    actors = forms.CharField(label="Acteurs", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    achievements = forms.CharField(
+        label="Réalisations", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    levers = forms.CharField(
+        label="Leviers", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    difficulties = forms.CharField(
+        label="Difficultés", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class StepForm(PortalForm):
+    on = DateField(label="Date", help_text=DATE_HINT)
+
+
+class MilestoneForm(PortalForm):
+    done_on = DateField(label="Réalisé le", required=False, help_text=DATE_HINT + " (vide : pas encore réalisé)")
+    notes = forms.CharField(label="Remarques", required=False, max_length=2000)

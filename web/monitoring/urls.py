@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "monitoring"
+urlpatterns = [
+    path("suivi-regional/", views.exercises, name="exercises"),
+    path("suivi-regional/national/", views.national, name="national"),
+    path("suivi-regional/<int:pk>/", views.exercise, name="exercise"),
+    path("suivi-regional/<int:pk>/rencontres/ajouter/", views.meeting_add, name="meeting_add"),
+    path("suivi-regional/<int:pk>/cooperations/ajouter/", views.cooperation_add, name="cooperation_add"),
+    path("suivi-regional/<int:pk>/etapes/<slug:action>/", views.step, name="step"),
+    path("suivi-regional/etapes-calendrier/<int:milestone_id>/", views.milestone, name="milestone"),
+]

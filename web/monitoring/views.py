@@ -1,0 +1,243 @@
+"""Regional monitoring pages: the Transitions Pro analyst's exercise, France compétences' national view.
+
+Views parse input, call one service or query, render. Another région's exercise is a 404. No page of this module
+shows a beneficiary."""
+
+import datetime
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cep.accounts.rights import Right
+from cep.common.access import rights_message
+from cep.monitoring import queries, services, workflow
+from cep.monitoring.models import CooperationKind, Exercise, Milestone
+from web.views._forms import run_action
+
+from .forms import CooperationForm, ExerciseForm, MeetingForm, MilestoneForm, StepForm
+
+READS = (Right.REGIONAL_MONITORING, Right.READ_REGIONAL_REPORTS)
+
+
+def _needs(*rights: Right):
+    """Signed in and holding one of `rights` (a 403 page naming the first one otherwise)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            if not any(request.user.has_right(r) for r in rights):
+                raise PermissionDenied(rights_message([rights[0]]))
+            return view(request, *args, **kwargs)
+
+        wrapper.required_rights = rights
+        return wrapper
+
+    return decorator
+
+
+_reads = _needs(*READS)  # the Transitions Pro its région's, France compétences every région's
+_writes = _needs(Right.REGIONAL_MONITORING)  # the Transitions Pro of the exercise's région only (_writable)
+
+
+def _exercise(request, pk: int) -> Exercise:
+    return get_object_or_404(Exercise.objects.visible_to(request.user).select_related("region"), pk=pk)
+
+
+def _back(exercise) -> str:
+    return reverse("monitoring:exercise", args=[exercise.pk])
+
+
+@_writes
+@require_http_methods(["GET", "POST"])
+def exercises(request):
+    user, today = request.user, datetime.date.today()
+    form = ExerciseForm(request.POST or None, initial={"year": today.year})
+    if request.method == "POST" and form.is_valid():
+        response = run_action(
+            request,
+            form,
+            lambda: services.open_exercise(actor=user, year=form.cleaned_data["year"]),
+            success=lambda e: f"Exercice {e.year} ouvert avec le calendrier national.",
+            redirect_to=_back,
+        )
+        if response:
+            return response
+    rows = queries.national_overview(Exercise.objects.visible_to(user), today)
+    return render(
+        request,
+        "monitoring/exercises.html",
+        {
+            "title": "Suivi régional du CEP",
+            "rows": rows,
+            "form": form if user.has_right(Right.REGIONAL_MONITORING) and user.region_id else None,
+            "national": user.has_right(Right.READ_REGIONAL_REPORTS),
+        },
+    )
+
+
+@_needs(Right.READ_REGIONAL_REPORTS)
+def national(request):
+    """France compétences: every région's exercises, their states, the late ones, the régions without one."""
+    today = datetime.date.today()
+    rows = queries.national_overview(Exercise.objects.visible_to(request.user), today)
+    return render(
+        request,
+        "monitoring/national.html",
+        {
+            "title": "Suivi régional du CEP : toutes les régions",
+            "rows": rows,
+            "missing": queries.regions_without_exercise(today.year - 1),
+            "year": today.year - 1,
+        },
+    )
+
+
+@_reads
+def exercise(request, pk):
+    exercise, today = _exercise(request, pk), datetime.date.today()
+    milestones = list(exercise.milestones.all())
+    return render(
+        request,
+        "monitoring/exercise.html",
+        {
+            "title": f"Suivi du CEP {exercise.year} – {exercise.region.name}",
+            "exercise": exercise,
+            "late": exercise.is_late(today),
+            "milestones": [(m, m.status(today)) for m in milestones],
+            "alerts": queries.exercise_alerts(exercise, today),
+            "operators": queries.operators_met(exercise),
+            "meetings": exercise.meetings.select_related("operator").prefetch_related("themes"),
+            "cooperations": exercise.cooperations.prefetch_related("themes"),
+            "crefop_meeting": queries.has_crefop_meeting(exercise),
+            "steps": workflow.allowed_actions(exercise.state),
+            "step_form": StepForm(initial={"on": today}),
+            "states": workflow.STATES,
+            "can_write": request.user.has_right(Right.REGIONAL_MONITORING)
+            and request.user.region_id == exercise.region_id,
+        },
+    )
+
+
+def _writable(request, pk) -> Exercise:
+    exercise = _exercise(request, pk)
+    if request.user.region_id != exercise.region_id:
+        raise PermissionDenied("Cet exercice concerne une autre région que la vôtre.")
+    return exercise
+
+
+@_writes
+@require_http_methods(["GET", "POST"])
+def meeting_add(request, pk):
+    exercise = _writable(request, pk)
+    form = MeetingForm(request.POST or None, operators=queries.region_operators(exercise.region_id))
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            response = run_action(
+                request,
+                form,
+                lambda: services.record_meeting(
+                    actor=request.user,
+                    exercise_id=exercise.pk,
+                    operator_id=data["operator"].pk,
+                    held_on=data["held_on"],
+                    participants=data["participants"],
+                    themes=[t.code for t in data["themes"]],
+                    notes=data["notes"],
+                ),
+                success="Rencontre enregistrée.",
+                redirect_to=_back(exercise),
+            )
+            if response:
+                return response
+    return render(
+        request,
+        "monitoring/form.html",
+        {"title": "Enregistrer une rencontre avec un opérateur", "exercise": exercise, "form": form},
+    )
+
+
+@_writes
+@require_http_methods(["GET", "POST"])
+def cooperation_add(request, pk):
+    exercise = _writable(request, pk)
+    kind = request.GET.get("nature", "")
+    form = CooperationForm(
+        request.POST or None, initial={"kind": kind if kind in CooperationKind.values else "action"}
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            data["themes"] = [t.code for t in data["themes"]]
+            response = run_action(
+                request,
+                form,
+                lambda: services.record_cooperation(actor=request.user, exercise_id=exercise.pk, **data),
+                success="Coopération enregistrée.",
+                redirect_to=_back(exercise),
+            )
+            if response:
+                return response
+    return render(
+        request,
+        "monitoring/form.html",
+        {"title": "Enregistrer une coopération", "exercise": exercise, "form": form},
+    )
+
+
+@_writes
+@require_POST
+def step(request, pk, action):
+    exercise = _writable(request, pk)
+    if action not in workflow.TRANSITIONS:
+        raise Http404("Étape inconnue.")
+    form = StepForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "monitoring/form.html",
+            {"title": workflow.TRANSITIONS[action].label, "exercise": exercise, "form": form},
+            status=400,
+        )
+    response = run_action(
+        request,
+        None,
+        lambda: services.advance(
+            actor=request.user, exercise_id=exercise.pk, action=action, on=form.cleaned_data["on"]
+        ),
+        success=lambda e: f"Rapport : {e.state_label.lower()}.",
+        redirect_to=_back(exercise),
+    )
+    return response
+
+
+@_writes
+@require_POST
+def milestone(request, milestone_id):
+    row = get_object_or_404(
+        Milestone.objects.filter(exercise__in=Exercise.objects.visible_to(request.user)), pk=milestone_id
+    )
+    exercise = _writable(request, row.exercise_id)
+    form = MilestoneForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "monitoring/form.html", {"title": row.label, "exercise": exercise, "form": form}, status=400
+        )
+    return run_action(
+        request,
+        None,
+        lambda: services.mark_milestone(
+            actor=request.user,
+            milestone_id=row.pk,
+            done_on=form.cleaned_data["done_on"],
+            notes=form.cleaned_data["notes"],
+        ),
+        success="Étape du calendrier mise à jour.",
+        redirect_to=_back(exercise),
+    )
