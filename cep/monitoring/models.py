@@ -215,3 +215,37 @@ class Cooperation(models.Model):
             )
         ]
         verbose_name = "coopération"
+
+
+class DocumentKind(models.TextChoices):
+    ACTIVITY_REPORT = "bilan", "Rapport ou bilan d'activité"
+    STUDY = "etude", "Étude ou diagnostic"
+    MINUTES = "compte_rendu", "Compte rendu (CREFOP, comité, réunion)"
+    ACTION_PLAN = "plan_action", "Plan d'actions ou « fiche action CREFOP »"
+    COMMUNICATION = "communication", "Support d'information ou de communication"
+    OTHER = "autre", "Autre document"
+
+
+class RegionalDocument(models.Model):
+    """A public regional document about the CEP ([002] socle: « Capitaliser les documents publics régionaux sur le
+    déploiement du CEP »), kept with its checksum. The bytes live in the database (a few MB at most, saved and
+    restored with it)."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField("titre", max_length=200)
+    kind = models.CharField("type", max_length=20, choices=DocumentKind.choices)
+    source = models.CharField("source (auteur, organisme)", max_length=200)
+    published_on = models.DateField("date du document")
+    description = models.TextField("description", blank=True, max_length=2000)
+    filename = models.CharField("nom du fichier", max_length=200)
+    content_type = models.CharField("type de fichier", max_length=100)
+    size = models.PositiveIntegerField("taille (octets)")
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    content = models.BinaryField("contenu")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-published_on", "-id"]
+        constraints = [models.UniqueConstraint(fields=["exercise", "sha256"], name="regional_document_once")]
+        verbose_name = "document régional"

@@ -11,7 +11,18 @@ from cep.common.access import ensure_right
 from cep.common.errors import RuleViolation
 
 from . import workflow
-from .models import Cooperation, CooperationKind, CooperationTheme, Exercise, Meeting, Milestone, NationalMilestone
+from .documents import check_upload
+from .models import (
+    Cooperation,
+    CooperationKind,
+    CooperationTheme,
+    DocumentKind,
+    Exercise,
+    Meeting,
+    Milestone,
+    NationalMilestone,
+    RegionalDocument,
+)
 from .queries import region_operators
 
 FIRST_YEAR, LAST_YEAR = 2019, 2100
@@ -233,3 +244,41 @@ def advance(*, actor, exercise_id: int, action: str, on: datetime.date, today=No
         row.save(update_fields=["state", transition.date_field, "updated_at"])
     Milestone.objects.filter(exercise=row, reached_by=action).update(done_on=on)
     return row
+
+
+@transaction.atomic
+def add_document(
+    *, actor, exercise_id: int, title: str, kind: str, source: str, published_on, filename: str, chunks, description=""
+) -> RegionalDocument:
+    """Keep a public regional document with its checksum; the same file twice in one exercise is refused."""
+    exercise = _exercise(actor, exercise_id)
+    if kind not in DocumentKind.values:
+        raise RuleViolation("SAISIE", "Choisissez le type du document.", field="kind")
+    if not title.strip() or not source.strip():
+        field = "title" if not title.strip() else "source"
+        raise RuleViolation("SAISIE", "Indiquez le titre et la source du document.", field=field)
+    if not FIRST_YEAR - 10 <= published_on.year <= LAST_YEAR:
+        raise RuleViolation("SAISIE", "Indiquez une date de document plausible.", field="published_on")
+    checked = check_upload(filename, chunks)
+    if RegionalDocument.objects.filter(exercise=exercise, sha256=checked.sha256).exists():
+        raise RuleViolation("SUIVI", "Ce fichier a déjà été déposé dans cet exercice.", field="file")
+    document = RegionalDocument(
+        exercise=exercise,
+        title=title.strip(),
+        kind=kind,
+        source=source.strip(),
+        published_on=published_on,
+        description=description.strip(),
+        filename=checked.filename,
+        content_type=checked.content_type,
+        size=len(checked.content),
+        sha256=checked.sha256,
+        content=checked.content,
+        uploaded_by=actor,
+    )
+    try:
+        with transaction.atomic(), audited(document, actor=actor, action="add_document", exclude=("content",)) as doc:
+            doc.save()
+    except IntegrityError:  # the same file, at the same moment
+        raise RuleViolation("SUIVI", "Ce fichier a déjà été déposé dans cet exercice.", field="file") from None
+    return doc

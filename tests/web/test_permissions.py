@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cep.accounts.models import ApiToken
 from cep.accounts.rights import Role
 from cep.enrolments.services import open_cep
-from cep.monitoring.models import Exercise, Milestone
+from cep.monitoring.models import Exercise, Milestone, RegionalDocument
 from cep.reporting.exports.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
 from tests.factories import BeneficiaryFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
@@ -137,6 +137,8 @@ PAGES = {
     "monitoring:cooperation_add": ("monitoring_write", "exercise"),
     "monitoring:step": ("monitoring_post", "exercise+action"),
     "monitoring:milestone": ("monitoring_post", "milestone"),
+    "monitoring:document_add": ("monitoring_write", "exercise"),
+    "monitoring:document_download": ("monitoring_read", "document"),
 }
 # Who may act on a POST-only page whose GET answers 405 to everyone (default: the roles with 200 or 405).
 ACTORS = {
@@ -214,8 +216,22 @@ class World:
         milestone = Milestone.objects.create(
             exercise=exercise, code="donnees", kind="donnees", label="Données", due_on=TODAY, due_label="Mi avril"
         )
+        document = RegionalDocument.objects.create(
+            exercise=exercise,
+            title="Bilan",
+            kind="bilan",
+            source="CREFOP",
+            published_on=TODAY,
+            filename="bilan.pdf",
+            content_type="application/pdf",
+            size=8,
+            sha256="0" * 64,
+            content=b"%PDF-1.7",
+            uploaded_by=counselor,
+        )
         return {
             "exercise": exercise,
+            "document": document,
             "milestone": milestone,
             "beneficiary": beneficiary,
             "cep": cep,
@@ -245,6 +261,7 @@ class World:
             "exercise": {params[0]: objects["exercise"].pk},
             "exercise+action": {"pk": objects["exercise"].pk, "action": "share"},
             "milestone": {params[0]: objects["milestone"].pk},
+            "document": {params[0]: objects["document"].pk},
         }[spec]
         assert sorted(values) == params, f"{name}: arguments {params} do not match the matrix entry {spec!r}"
         return values

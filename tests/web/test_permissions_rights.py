@@ -81,6 +81,9 @@ RIGHT_PAGES = {
         ("POST", "monitoring:cooperation_add"),
         ("POST", "monitoring:step"),
         ("POST", "monitoring:milestone"),
+        ("GET", "monitoring:document_add"),
+        ("POST", "monitoring:document_add"),
+        ("GET", "monitoring:document_download"),
     ],
     Right.READ_REGIONAL_REPORTS: [("GET", "monitoring:national")],
 }

@@ -1,6 +1,7 @@
 from django import forms
 
-from cep.monitoring.models import CooperationKind, CooperationStatus, CooperationTheme
+from cep.monitoring.documents import ALLOWED_LABEL
+from cep.monitoring.models import CooperationKind, CooperationStatus, CooperationTheme, DocumentKind
 from web.forms.base import DateField, PortalForm
 
 DATE_HINT = "Format attendu : jj/mm/aaaa"
@@ -70,3 +71,18 @@ class StepForm(PortalForm):
 class MilestoneForm(PortalForm):
     done_on = DateField(label="Réalisé le", required=False, help_text=DATE_HINT + " (vide : pas encore réalisé)")
     notes = forms.CharField(label="Remarques", required=False, max_length=2000)
+
+
+class DocumentForm(PortalForm):
+    title = forms.CharField(label="Titre", max_length=200)
+    kind = forms.ChoiceField(label="Type", choices=DocumentKind.choices)
+    source = forms.CharField(label="Source (auteur, organisme)", max_length=200)
+    published_on = DateField(label="Date du document", help_text=DATE_HINT)
+    description = forms.CharField(
+        label="Description", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    file = forms.FileField(
+        label="Fichier",
+        help_text=f"{ALLOWED_LABEL}, 10 Mo au plus. Un document public : aucune donnée personnelle.",
+        error_messages={"required": "Choisissez un fichier.", "empty": "Le fichier est vide."},
+    )

@@ -8,7 +8,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,10 +16,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cep.accounts.rights import Right
 from cep.common.access import rights_message
 from cep.monitoring import queries, services, workflow
-from cep.monitoring.models import CooperationKind, Exercise, Milestone
+from cep.monitoring.models import CooperationKind, Exercise, Milestone, RegionalDocument
 from web.views._forms import run_action
 
-from .forms import CooperationForm, ExerciseForm, MeetingForm, MilestoneForm, StepForm
+from .forms import CooperationForm, DocumentForm, ExerciseForm, MeetingForm, MilestoneForm, StepForm
 
 READS = (Right.REGIONAL_MONITORING, Right.READ_REGIONAL_REPORTS)
 
@@ -114,6 +114,7 @@ def exercise(request, pk):
             "operators": queries.operators_met(exercise),
             "meetings": exercise.meetings.select_related("operator").prefetch_related("themes"),
             "cooperations": exercise.cooperations.prefetch_related("themes"),
+            "documents": exercise.documents.defer("content"),
             "crefop_meeting": queries.has_crefop_meeting(exercise),
             "steps": workflow.allowed_actions(exercise.state),
             "step_form": StepForm(initial={"on": today}),
@@ -241,3 +242,48 @@ def milestone(request, milestone_id):
         success="Étape du calendrier mise à jour.",
         redirect_to=_back(exercise),
     )
+
+
+@_writes
+@require_http_methods(["GET", "POST"])
+def document_add(request, pk):
+    exercise = _writable(request, pk)
+    form = DocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        upload = data["file"]
+        response = run_action(
+            request,
+            form,
+            lambda: services.add_document(
+                actor=request.user,
+                exercise_id=exercise.pk,
+                title=data["title"],
+                kind=data["kind"],
+                source=data["source"],
+                published_on=data["published_on"],
+                description=data["description"],
+                filename=upload.name,
+                chunks=upload.chunks(),
+            ),
+            success="Document déposé.",
+            redirect_to=_back(exercise),
+        )
+        if response:
+            return response
+    return render(
+        request,
+        "monitoring/form.html",
+        {"title": "Déposer un document régional", "exercise": exercise, "form": form, "multipart": True},
+    )
+
+
+@_reads
+def document_download(request, document_id):
+    document = get_object_or_404(
+        RegionalDocument.objects.filter(exercise__in=Exercise.objects.visible_to(request.user)), pk=document_id
+    )
+    response = HttpResponse(bytes(document.content), content_type=document.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'.encode("ascii", "replace").decode()
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
