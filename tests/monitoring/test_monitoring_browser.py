@@ -51,3 +51,18 @@ def test_suivi_an_analyst_takes_the_exercise_from_draft_to_sent(browser, live_se
     assert exercise.state == workflow.TRANSMITTED and exercise.transmitted_on == today
     assert "Transmis à France compétences" in page.content()
     _check(page, "s-04-suivi-regional-transmis")
+
+    # Partie 2 of the report, on aggregates of a generated month (tests/reporting/indicators).
+    from django.core.cache import cache
+
+    from cep.monitoring import services
+    from cep.reporting.indicators.refresh import refresh
+    from tests.reporting.indicators.test_indicators import M, build_data
+
+    build_data()
+    refresh(full=True)
+    cache.clear()
+    past = services.open_exercise(actor=analyst, year=M.year)
+    page.goto(url + reverse("monitoring:data_part", args=[past.pk]))
+    assert "Qui a recours au CEP ?" in page.content()
+    _check(page, "s-05-suivi-regional-donnees")

@@ -138,6 +138,7 @@ PAGES = {
     "monitoring:step": ("monitoring_post", "exercise+action"),
     "monitoring:milestone": ("monitoring_post", "milestone"),
     "monitoring:document_add": ("monitoring_write", "exercise"),
+    "monitoring:data_part": ("monitoring_read", "exercise"),
     "monitoring:document_download": ("monitoring_read", "document"),
 }
 # Who may act on a POST-only page whose GET answers 405 to everyone (default: the roles with 200 or 405).

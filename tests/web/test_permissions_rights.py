@@ -84,6 +84,7 @@ RIGHT_PAGES = {
         ("GET", "monitoring:document_add"),
         ("POST", "monitoring:document_add"),
         ("GET", "monitoring:document_download"),
+        ("GET", "monitoring:data_part"),
     ],
     Right.READ_REGIONAL_REPORTS: [("GET", "monitoring:national")],
 }

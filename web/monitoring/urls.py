@@ -9,6 +9,7 @@ urlpatterns = [
     path("suivi-regional/<int:pk>/", views.exercise, name="exercise"),
     path("suivi-regional/<int:pk>/rencontres/ajouter/", views.meeting_add, name="meeting_add"),
     path("suivi-regional/<int:pk>/cooperations/ajouter/", views.cooperation_add, name="cooperation_add"),
+    path("suivi-regional/<int:pk>/donnees/", views.data_part, name="data_part"),
     path("suivi-regional/<int:pk>/documents/ajouter/", views.document_add, name="document_add"),
     path("suivi-regional/documents/<int:document_id>/", views.document_download, name="document_download"),
     path("suivi-regional/<int:pk>/etapes/<slug:action>/", views.step, name="step"),

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cep.accounts.rights import Right
 from cep.common.access import rights_message
+from cep.common.errors import RuleViolation
+from cep.monitoring import data_part as data
 from cep.monitoring import queries, services, workflow
 from cep.monitoring.models import CooperationKind, Exercise, Milestone, RegionalDocument
 from web.views._forms import run_action
@@ -287,3 +289,23 @@ def document_download(request, document_id):
     response["Content-Disposition"] = f'attachment; filename="{document.filename}"'.encode("ascii", "replace").decode()
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@_reads
+def data_part(request, pk):
+    """Partie 2 of the report: the région's aggregates beside the nation's, for the exercise's year."""
+    exercise = _exercise(request, pk)
+    try:
+        part, error = data.data_part(exercise), None
+    except RuleViolation as refused:
+        part, error = None, refused.message
+    return render(
+        request,
+        "monitoring/data_part.html",
+        {
+            "title": f"Le CEP et les parcours des bénéficiaires en région : données {exercise.year}",
+            "exercise": exercise,
+            "part": part,
+            "error": error,
+        },
+    )

@@ -1,0 +1,71 @@
+"""The report's data part (issue 12 part 5): the région beside the nation from the monthly aggregates, with the
+observers' small-cell suppression; its figures are the regional dashboard's for the same région and year."""
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from cep.common.errors import RuleViolation
+from cep.monitoring import data_part, services
+from cep.reporting.indicators import audiences, dashboard_data
+from cep.reporting.indicators.refresh import refresh
+from tests.reporting.indicators.test_indicators import M, build_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def aggregates(refdata):
+    cache.clear()
+    people = build_data()
+    refresh(full=True)
+    return people
+
+
+def _cells(tables):
+    return {t.key: [cells for _, cells, _ in t.combined()] for t in tables}
+
+
+def test_suivi_the_data_part_equals_the_regional_dashboard(aggregates, analyst):
+    exercise = services.open_exercise(actor=analyst, year=M.year)
+    part = data_part.data_part(exercise)
+    shown = [t for _, _, tables in part.sections for t in tables]
+    assert {t.key for t in shown} >= {"age", "sexe", "motifs", "services", "durees", "sorties", "entrees"}
+    board = dashboard_data.dashboard(
+        audiences.audience_for(analyst), data_part.FRAMEWORK, *dashboard_data.observer_period(M.year)
+    )
+    expected = _cells(board.tables)
+    assert _cells(shown) == {key: expected[key] for key in _cells(shown)}
+    assert all(t.scope_labels == ["Corse", "France entière"] for t in shown)
+    figures = [value for t in shown for _, cells, _ in t.combined() for _, status, value in cells if value]
+    assert figures, "the data part shows figures"
+
+
+def test_suivi_no_figure_under_three_is_shown(aggregates, analyst):
+    exercise = services.open_exercise(actor=analyst, year=M.year)
+    for _, _, tables in data_part.data_part(exercise).sections:
+        for table in tables:
+            if table.key == "durees" or not table.people:
+                continue
+            for _, cells, _ in table.combined():
+                assert all(value is None or value == 0 or value >= 3 for _, _, value in cells), table.key
+
+
+def test_suivi_a_year_without_a_complete_month_says_so(analyst):
+    exercise = services.open_exercise(actor=analyst, year=2099)
+    with pytest.raises(RuleViolation) as refused:
+        data_part.data_part(exercise)
+    assert "Aucun mois complet de 2099" in refused.value.message
+
+
+def test_suivi_the_data_page_shows_no_person(client, aggregates, analyst):
+    exercise = services.open_exercise(actor=analyst, year=M.year)
+    client.force_login(analyst)
+    page = client.get(reverse("monitoring:data_part", args=[exercise.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Qui a recours au CEP ?" in text and "France entière" in text
+    from cep.beneficiaries.models import Beneficiary
+
+    for last_name in Beneficiary.objects.values_list("last_name", flat=True)[:50]:
+        assert f">{last_name}<" not in text and f" {last_name} " not in text
