@@ -249,3 +249,50 @@ class RegionalDocument(models.Model):
         ordering = ["-published_on", "-id"]
         constraints = [models.UniqueConstraint(fields=["exercise", "sha256"], name="regional_document_once")]
         verbose_name = "document régional"
+
+
+# The report plan of the socle ([002] « Le plan du rapport annuel »): (key, title, what the section holds).
+REPORT_PLAN = [
+    ("introduction", "Introduction", "Présentation de la démarche de suivi mise en œuvre (structuration interne à la "
+     "Transitions Pro et modalités de réalisation au cours de l'année)."),
+    ("partie1", "Partie 1 : Les coopérations autour du CEP", "Volet 1 du suivi : modalités de coopération, objets de "
+     "coopérations et réalisations, leviers et difficultés."),
+    ("partie2", "Partie 2 : Le CEP et les parcours des bénéficiaires en région", "Volet 2 du suivi : qui a recours au "
+     "CEP, où, pour quelles demandes, quels services et parcours, quelles spécificités régionales."),
+    ("conclusion", "Conclusion", "Perspectives sur le déploiement du CEP en région."),
+    ("prolongements", "Prolongements", "Perspectives sur le positionnement de la mission et de sa méthodologie."),
+    ("investigations", "Investigations complémentaires (facultatif)", "Enseignements des investigations conduites au "
+     "titre des approches complémentaires (non-recours, reconversions, effets du CEP…)."),
+]  # fmt: skip
+
+
+class ReportSection(models.Model):
+    """One section of the exercise's report, at its current version; every save is a SectionVersion."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="sections")
+    key = models.SlugField("identifiant stable", max_length=40)
+    position = models.PositiveSmallIntegerField("ordre")
+    title = models.CharField("titre", max_length=200)
+    guidance = models.CharField("contenu attendu", max_length=500, blank=True)
+    body = models.TextField("texte", blank=True, max_length=100_000)
+    version = models.PositiveIntegerField("version", default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["exercise", "key"], name="report_section_once")]
+        verbose_name = "section du rapport"
+
+
+class SectionVersion(models.Model):
+    """A saved text of a section (append-only: a new save is a new row)."""
+
+    section = models.ForeignKey(ReportSection, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField("version")
+    body = models.TextField("texte", blank=True)
+    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    saved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["section", "number"], name="section_version_once")]
+        verbose_name = "version d'une section"

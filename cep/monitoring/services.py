@@ -13,6 +13,7 @@ from cep.common.errors import RuleViolation
 from . import workflow
 from .documents import check_upload
 from .models import (
+    REPORT_PLAN,
     Cooperation,
     CooperationKind,
     CooperationTheme,
@@ -22,6 +23,8 @@ from .models import (
     Milestone,
     NationalMilestone,
     RegionalDocument,
+    ReportSection,
+    SectionVersion,
 )
 from .queries import region_operators
 
@@ -114,6 +117,10 @@ def open_exercise(*, actor, year: int) -> Exercise:
             position=m.position,
         )
         for m in calendar
+    )
+    ReportSection.objects.bulk_create(
+        ReportSection(exercise=exercise, key=key, position=i, title=title, guidance=guidance)
+        for i, (key, title, guidance) in enumerate(REPORT_PLAN)
     )
     return exercise
 
@@ -282,3 +289,59 @@ def add_document(
     except IntegrityError:  # the same file, at the same moment
         raise RuleViolation("SUIVI", "Ce fichier a déjà été déposé dans cet exercice.", field="file") from None
     return doc
+
+
+@transaction.atomic
+def save_section(*, actor, section_id: int, body: str, expected_version: int) -> ReportSection:
+    """Save a section's text as a new version. `expected_version` is the version the author started from: if
+    someone saved in between, the save is refused (nothing is lost: the author's text stays in the form). A report
+    sent to France compétences is no longer edited."""
+    section = ReportSection.objects.select_related("exercise").filter(pk=section_id).first()
+    if section is None:
+        raise RuleViolation("SUIVI", "Cette section n'existe pas.")
+    _ensure_writes(actor, section.exercise)
+    with audited(ReportSection, section.pk, actor=actor, action="save_section", exclude=("body",)) as row:
+        exercise = Exercise.objects.select_for_update().get(pk=row.exercise_id)
+        if exercise.state == workflow.TRANSMITTED:
+            raise RuleViolation(
+                workflow.RULE, "Le rapport a été transmis à France compétences : il n'est plus modifié."
+            )
+        if row.version != expected_version:
+            last = row.versions.select_related("saved_by").first()
+            raise RuleViolation(
+                workflow.RULE,
+                f"« {row.title} » a été enregistrée entre-temps par {last.saved_by} (version {row.version}) : "
+                "relisez-la, puis reportez vos changements.",
+                field="body",
+            )
+        if body.replace("\r\n", "\n").strip() == row.body.strip():
+            return row  # nothing changed: no new version
+        row.body = body.replace("\r\n", "\n").strip()
+        row.version += 1
+        row.save(update_fields=["body", "version"])
+        SectionVersion.objects.create(section=row, number=row.version, body=row.body, saved_by=actor)
+    return row
+
+
+def cooperation_summary(exercise: Exercise) -> str:
+    """Partie 1 written from the log: the meetings with the operators and each cooperation (a draft to rework)."""
+    lines = ["Rencontres avec les opérateurs du CEP de la région :"]
+    for meeting in exercise.meetings.select_related("operator").prefetch_related("themes").order_by("held_on"):
+        themes = ", ".join(t.label.lower() for t in meeting.themes.all())
+        lines.append(
+            f"- {meeting.held_on:%d/%m/%Y}, {meeting.operator.name}" + (f" ({themes})" if themes else "") + "."
+        )
+    if len(lines) == 1:
+        lines.append("- aucune rencontre enregistrée.")
+    lines += ["", "Coopérations :"]
+    for c in exercise.cooperations.prefetch_related("themes").order_by("held_on", "id"):
+        when = f"{c.held_on:%d/%m/%Y}, " if c.held_on else ""
+        lines.append(
+            f"- {when}{c.get_kind_display()} : {c.title} ({c.get_status_display().lower()}). Acteurs : {c.actors}."
+        )
+        for label, text in (("Réalisations", c.achievements), ("Leviers", c.levers), ("Difficultés", c.difficulties)):
+            if text:
+                lines.append(f"  {label} : {text}")
+    if not exercise.cooperations.exists():
+        lines.append("- aucune coopération enregistrée.")
+    return "\n".join(lines)

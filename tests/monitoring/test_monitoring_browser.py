@@ -42,6 +42,15 @@ def test_suivi_an_analyst_takes_the_exercise_from_draft_to_sent(browser, live_se
     assert "Rencontre enregistrée." in page.content()
     assert Meeting.objects.filter(exercise=exercise, operator__name="Missions locales de Corse").exists()
 
+    page.click("a:has-text('Le rapport, section par section')")
+    page.click("a:has-text('Reprendre le journal des coopérations')")
+    assert "Fiche action CREFOP" in page.input_value("#id_body")
+    _check(page, "s-06-suivi-regional-section")
+    page.click("button:has-text('Enregistrer une nouvelle version')")
+    assert "enregistrée (version 1)" in page.content()
+    _check(page, "s-07-suivi-regional-rapport")
+    page.click("a:has-text('Retour à l')")
+
     for action in ("share", "present", "transmit"):
         label = workflow.TRANSITIONS[action].label
         page.fill("#id_on", today.isoformat())

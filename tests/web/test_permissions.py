@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cep.accounts.models import ApiToken
 from cep.accounts.rights import Role
 from cep.enrolments.services import open_cep
-from cep.monitoring.models import Exercise, Milestone, RegionalDocument
+from cep.monitoring.models import Exercise, Milestone, RegionalDocument, ReportSection
 from cep.reporting.exports.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
 from tests.factories import BeneficiaryFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
@@ -139,6 +139,9 @@ PAGES = {
     "monitoring:milestone": ("monitoring_post", "milestone"),
     "monitoring:document_add": ("monitoring_write", "exercise"),
     "monitoring:data_part": ("monitoring_read", "exercise"),
+    "monitoring:report": ("monitoring_read", "exercise"),
+    "monitoring:section_edit": ("monitoring_write", "section"),
+    "monitoring:section_history": ("monitoring_read", "section"),
     "monitoring:document_download": ("monitoring_read", "document"),
 }
 # Who may act on a POST-only page whose GET answers 405 to everyone (default: the roles with 200 or 405).
@@ -230,7 +233,9 @@ class World:
             content=b"%PDF-1.7",
             uploaded_by=counselor,
         )
+        section = ReportSection.objects.create(exercise=exercise, key="introduction", position=0, title="Introduction")
         return {
+            "section": section,
             "exercise": exercise,
             "document": document,
             "milestone": milestone,
@@ -263,6 +268,7 @@ class World:
             "exercise+action": {"pk": objects["exercise"].pk, "action": "share"},
             "milestone": {params[0]: objects["milestone"].pk},
             "document": {params[0]: objects["document"].pk},
+            "section": {params[0]: objects["section"].pk},
         }[spec]
         assert sorted(values) == params, f"{name}: arguments {params} do not match the matrix entry {spec!r}"
         return values

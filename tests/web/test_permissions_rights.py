@@ -85,6 +85,10 @@ RIGHT_PAGES = {
         ("POST", "monitoring:document_add"),
         ("GET", "monitoring:document_download"),
         ("GET", "monitoring:data_part"),
+        ("GET", "monitoring:report"),
+        ("GET", "monitoring:section_edit"),
+        ("POST", "monitoring:section_edit"),
+        ("GET", "monitoring:section_history"),
     ],
     Right.READ_REGIONAL_REPORTS: [("GET", "monitoring:national")],
 }

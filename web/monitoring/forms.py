@@ -86,3 +86,14 @@ class DocumentForm(PortalForm):
         help_text=f"{ALLOWED_LABEL}, 10 Mo au plus. Un document public : aucune donnée personnelle.",
         error_messages={"required": "Choisissez un fichier.", "empty": "Le fichier est vide."},
     )
+
+
+class SectionForm(PortalForm):
+    body = forms.CharField(
+        label="Texte de la section",
+        required=False,
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 18}),
+        help_text="Texte simple ; une ligne vide sépare deux paragraphes. Aucune donnée personnelle de bénéficiaire.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)

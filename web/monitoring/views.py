@@ -4,6 +4,7 @@ Views parse input, call one service or query, render. Another région's exercise
 shows a beneficiary."""
 
 import datetime
+import difflib
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -18,10 +19,10 @@ from cep.common.access import rights_message
 from cep.common.errors import RuleViolation
 from cep.monitoring import data_part as data
 from cep.monitoring import queries, services, workflow
-from cep.monitoring.models import CooperationKind, Exercise, Milestone, RegionalDocument
+from cep.monitoring.models import CooperationKind, Exercise, Milestone, RegionalDocument, ReportSection
 from web.views._forms import run_action
 
-from .forms import CooperationForm, DocumentForm, ExerciseForm, MeetingForm, MilestoneForm, StepForm
+from .forms import CooperationForm, DocumentForm, ExerciseForm, MeetingForm, MilestoneForm, SectionForm, StepForm
 
 READS = (Right.REGIONAL_MONITORING, Right.READ_REGIONAL_REPORTS)
 
@@ -307,5 +308,97 @@ def data_part(request, pk):
             "exercise": exercise,
             "part": part,
             "error": error,
+        },
+    )
+
+
+def _section(request, section_id) -> ReportSection:
+    return get_object_or_404(
+        ReportSection.objects.filter(exercise__in=Exercise.objects.visible_to(request.user)).select_related(
+            "exercise__region"
+        ),
+        pk=section_id,
+    )
+
+
+@_reads
+def report(request, pk):
+    """The report on the socle plan, section by section, at its current version."""
+    exercise = _exercise(request, pk)
+    return render(
+        request,
+        "monitoring/report.html",
+        {
+            "title": f"Rapport de suivi du CEP {exercise.year} – {exercise.region.name}",
+            "exercise": exercise,
+            "sections": exercise.sections.all(),
+            "can_write": request.user.has_right(Right.REGIONAL_MONITORING)
+            and request.user.region_id == exercise.region_id
+            and exercise.state != workflow.TRANSMITTED,
+        },
+    )
+
+
+@_writes
+@require_http_methods(["GET", "POST"])
+def section_edit(request, section_id):
+    section = _section(request, section_id)
+    exercise = _writable(request, section.exercise_id)
+    initial = {"body": section.body, "version": section.version}
+    if request.GET.get("preremplir") == "journal":  # the cooperation log appended to the text, to rework
+        initial["body"] = "\n\n".join(p for p in (section.body, services.cooperation_summary(exercise)) if p)
+    form = SectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        response = run_action(
+            request,
+            form,
+            lambda: services.save_section(
+                actor=request.user,
+                section_id=section.pk,
+                body=form.cleaned_data["body"],
+                expected_version=form.cleaned_data["version"],
+            ),
+            success=lambda s: f"« {s.title} » enregistrée (version {s.version}).",
+            redirect_to=reverse("monitoring:report", args=[exercise.pk]) + f"#{section.key}",
+        )
+        if response:
+            return response
+    return render(
+        request,
+        "monitoring/section_edit.html",
+        {"title": section.title, "exercise": exercise, "section": section, "form": form},
+    )
+
+
+@_reads
+def section_history(request, section_id):
+    """Every saved version of a section; two of them compared line by line (?a=…&b=…)."""
+    section = _section(request, section_id)
+    versions = list(section.versions.select_related("saved_by"))
+    numbers = {v.number: v for v in versions}
+
+    def pick(name, default):
+        value = request.GET.get(name, "")
+        return numbers.get(int(value)) if value.isascii() and value.isdigit() and len(value) < 9 else default
+
+    newer = pick("b", versions[0] if versions else None)
+    older = pick("a", versions[1] if len(versions) > 1 else None)
+    diff = []
+    if newer and older:
+        for line in difflib.ndiff(older.body.splitlines(), newer.body.splitlines()):
+            if line.startswith("? "):
+                continue
+            diff.append(({"+ ": "ajout", "- ": "retrait"}.get(line[:2], ""), line[2:]))
+    return render(
+        request,
+        "monitoring/section_history.html",
+        {
+            "title": f"Versions : {section.title}",
+            "exercise": section.exercise,
+            "section": section,
+            "versions": versions,
+            "older": older,
+            "newer": newer,
+            "diff": diff,
         },
     )
