@@ -16,6 +16,7 @@ class Right(models.TextChoices):
     RECEIVE_MONTHLY = "receive_monthly", "Recevoir les fichiers mensuels pseudonymisés"
     REGIONAL_MONITORING = "regional_monitoring", "Suivre la mise en œuvre du CEP en région (rapport annuel)"
     READ_REGIONAL_REPORTS = "read_regional_reports", "Consulter le suivi régional de toutes les régions"
+    COMMENT_REGIONAL_REPORT = "comment_regional_report", "Lire et commenter le projet de rapport régional"
 
 
 class Role(models.TextChoices):
@@ -37,7 +38,10 @@ _COUNSELOR = {
 }
 ROLE_RIGHTS: dict[str, frozenset[str]] = {
     Role.COUNSELOR: frozenset(_COUNSELOR),
-    Role.MANAGER: frozenset(_COUNSELOR | {Right.MANAGE_STRUCTURE, Right.VIEW_AGGREGATES, Right.EXPORT_MONTHLY}),
+    Role.MANAGER: frozenset(
+        _COUNSELOR
+        | {Right.MANAGE_STRUCTURE, Right.VIEW_AGGREGATES, Right.EXPORT_MONTHLY, Right.COMMENT_REGIONAL_REPORT}
+    ),
     Role.ADMIN: frozenset(set(Right.values)),
     Role.REGIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES, Right.REGIONAL_MONITORING}),
     Role.NATIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES, Right.RECEIVE_MONTHLY, Right.READ_REGIONAL_REPORTS}),

@@ -57,6 +57,8 @@ def _last_year(analyst, year, today):
     for milestone in exercise.milestones.filter(reached_by=""):
         if milestone.due_on <= today:
             services.mark_milestone(actor=analyst, milestone_id=milestone.pk, done_on=milestone.due_on, today=today)
+    _write(analyst, exercise, "introduction", _INTRO)
+    _write(analyst, exercise, "partie1", services.cooperation_summary(exercise))
     for action, day in (("share", (5, 15)), ("present", (6, 19)), ("transmit", (7, 10))):
         on = datetime.date(year + 1, *day)
         if on > today:
@@ -82,4 +84,17 @@ def _this_year(analyst, year, today):
         difficulties="Outils d'information des opérateurs non interconnectés.",
         today=today,
     )
+    _write(analyst, exercise, "introduction", _INTRO)
     return exercise
+
+
+_INTRO = (
+    "La Transitions Pro conduit le suivi de la mise en œuvre du CEP avec une chargée de mission, en lien avec le "
+    "CREFOP. Elle a rencontré les opérateurs du CEP de la région, recueilli les documents publics régionaux et "
+    "rapproché les données régionales des données nationales."
+)
+
+
+def _write(analyst, exercise, key, text):
+    section = exercise.sections.get(key=key)
+    services.save_section(actor=analyst, section_id=section.pk, body=text, expected_version=section.version)

@@ -296,3 +296,87 @@ class SectionVersion(models.Model):
         ordering = ["-number"]
         constraints = [models.UniqueConstraint(fields=["section", "number"], name="section_version_once")]
         verbose_name = "version d'une section"
+
+
+class ReportSnapshot(models.Model):
+    """A read-only copy of every section, frozen at each step of the workflow (and each new version shared with the
+    operators): what the operators read and comment, and what the documents will be generated from."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="snapshots")
+    number = models.PositiveIntegerField("version partagée")
+    state = models.CharField("état", max_length=20, choices=workflow.STATES)
+    sections = models.JSONField("sections")  # [{key, title, body, version}]
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["exercise", "number"], name="report_snapshot_once")]
+        verbose_name = "version figée du rapport"
+
+
+class ThreadKind(models.TextChoices):
+    COMMENT = "commentaire", "Commentaire"
+    REQUEST = "demande", "Demande de modification"
+
+
+class ThreadStatus(models.TextChoices):
+    OPEN = "ouvert", "Ouvert"
+    ACCEPTED = "acceptee", "Demande acceptée"
+    REFUSED = "refusee", "Demande refusée"
+    RESOLVED = "resolu", "Résolu"
+    DISAGREEMENT = "desaccord", "Désaccord maintenu"
+
+
+CLOSED_THREAD_STATUSES = frozenset({ThreadStatus.RESOLVED, ThreadStatus.DISAGREEMENT})
+
+
+class Thread(models.Model):
+    """An operator's comment or change request on a section, anchored to the section's stable id (never to text
+    offsets). Answered by the analyst (accepted / refused with a reason), resolved by its author or the analyst, or
+    recorded as a lasting disagreement, which the report prints in its own section ([002])."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="threads")
+    section_key = models.SlugField("section", max_length=40)
+    snapshot = models.ForeignKey(ReportSnapshot, on_delete=models.PROTECT, related_name="threads")
+    kind = models.CharField("nature", max_length=20, choices=ThreadKind.choices)
+    structure = models.ForeignKey("organisations.Structure", on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField("message", max_length=5000)
+    status = models.CharField("suivi", max_length=20, choices=ThreadStatus.choices, default=ThreadStatus.OPEN)
+    answer = models.TextField("réponse de la Transitions Pro", blank=True, max_length=5000)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="refusee") | ~Q(answer=""), name="refused_request_has_a_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["resolu", "desaccord"], closed_at__isnull=False)
+                | (~Q(status__in=["resolu", "desaccord"]) & Q(closed_at__isnull=True)),
+                name="closed_thread_has_its_date",
+            ),
+        ]
+        verbose_name = "fil de commentaires"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_THREAD_STATUSES
+
+
+class Reply(models.Model):
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField("réponse", max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "réponse"

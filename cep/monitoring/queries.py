@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from cep.organisations.models import Operator, Region
 
-from .models import Cooperation, CooperationKind, Exercise, Meeting
+from .models import Cooperation, CooperationKind, Exercise, Meeting, Thread, ThreadStatus
 
 
 def region_operators(region_id: str):
@@ -61,3 +61,16 @@ def national_overview(exercises, today: datetime.date):
 def regions_without_exercise(year: int):
     """The régions whose Transitions Pro has not opened the exercise of `year`."""
     return Region.objects.exclude(exercises__year=year).order_by("name")
+
+
+def disagreements(exercise: Exercise) -> list[Thread]:
+    """The lasting disagreements, printed in their own section of the report ([002])."""
+    titles = dict(exercise.sections.values_list("key", "title"))
+    rows = list(
+        Thread.objects.filter(exercise=exercise, status=ThreadStatus.DISAGREEMENT)
+        .select_related("structure")
+        .prefetch_related("replies")
+    )
+    for row in rows:
+        row.section_title = titles.get(row.section_key, row.section_key)
+    return rows

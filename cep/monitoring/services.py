@@ -2,8 +2,11 @@
 SAISIE) and a French message, and leave nothing written."""
 
 import datetime
+import hashlib
+import json
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from cep.accounts.rights import Right
 from cep.audit.services import audited
@@ -13,6 +16,7 @@ from cep.common.errors import RuleViolation
 from . import workflow
 from .documents import check_upload
 from .models import (
+    CLOSED_THREAD_STATUSES,
     REPORT_PLAN,
     Cooperation,
     CooperationKind,
@@ -23,8 +27,13 @@ from .models import (
     Milestone,
     NationalMilestone,
     RegionalDocument,
+    Reply,
     ReportSection,
+    ReportSnapshot,
     SectionVersion,
+    Thread,
+    ThreadKind,
+    ThreadStatus,
 )
 from .queries import region_operators
 
@@ -246,10 +255,13 @@ def advance(*, actor, exercise_id: int, action: str, on: datetime.date, today=No
                 f"La date de l'étape ne peut pas précéder celle de l'étape précédente ({previous[-1]:%d/%m/%Y}).",
                 field=transition.date_field,
             )
+        if action == "transmit":
+            _ensure_threads_closed(row)
         row.state = transition.target
         setattr(row, transition.date_field, on)
         row.save(update_fields=["state", transition.date_field, "updated_at"])
     Milestone.objects.filter(exercise=row, reached_by=action).update(done_on=on)
+    freeze(row, actor)
     return row
 
 
@@ -345,3 +357,157 @@ def cooperation_summary(exercise: Exercise) -> str:
     if not exercise.cooperations.exists():
         lines.append("- aucune coopération enregistrée.")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- sharing the draft (issue 12 parts 7 and 8)
+
+
+def _sections_payload(exercise: Exercise) -> list[dict]:
+    return [
+        {"key": s.key, "title": s.title, "body": s.body, "version": s.version}
+        for s in exercise.sections.order_by("position")
+    ]
+
+
+def freeze(exercise: Exercise, actor) -> ReportSnapshot:
+    """A read-only copy of every section at the exercise's current state, with the SHA-256 of its canonical JSON
+    (audited; the copy itself is never changed)."""
+    sections = _sections_payload(exercise)
+    canonical = json.dumps(sections, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    last = exercise.snapshots.order_by("-number").values_list("number", flat=True).first() or 0
+    snapshot = ReportSnapshot(
+        exercise=exercise,
+        number=last + 1,
+        state=exercise.state,
+        sections=sections,
+        sha256=hashlib.sha256(canonical).hexdigest(),
+        created_by=actor,
+    )
+    with audited(snapshot, actor=actor, action="freeze_report", exclude=("sections",)) as snapshot:
+        snapshot.save()
+    return snapshot
+
+
+@transaction.atomic
+def reshare(*, actor, exercise_id: int) -> ReportSnapshot:
+    """Share the sections' current text as a new version: the operators see what changed."""
+    exercise = _exercise(actor, exercise_id)
+    exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
+    if exercise.state != workflow.SHARED:
+        raise RuleViolation(workflow.RULE, "Seul un projet partagé aux opérateurs peut être partagé à nouveau.")
+    last = exercise.snapshots.order_by("-number").first()
+    if last is not None and last.sections == _sections_payload(exercise):
+        raise RuleViolation(workflow.RULE, "Aucune section n'a changé depuis la dernière version partagée.")
+    return freeze(exercise, actor)
+
+
+def _ensure_threads_closed(exercise: Exercise) -> None:
+    open_threads = exercise.threads.exclude(status__in=CLOSED_THREAD_STATUSES).count()
+    if open_threads:
+        raise RuleViolation(
+            workflow.RULE,
+            f"{open_threads} fil(s) de commentaires des opérateurs ne sont pas clos : résolvez-les, ou enregistrez "
+            "le désaccord maintenu (il figurera dans le rapport), avant la transmission.",
+        )
+
+
+def can_comment(actor, exercise: Exercise) -> bool:
+    """A CEP operator's staff of the exercise's région holding « Lire et commenter le projet de rapport régional »,
+    once the draft is shared and until it is sent."""
+    return (
+        actor.has_right(Right.COMMENT_REGIONAL_REPORT)
+        and actor.structure_id is not None
+        and actor.structure.region_id == exercise.region_id
+        and exercise.state in (workflow.SHARED, workflow.PRESENTED)
+    )
+
+
+def _text(body: str, field: str = "body") -> str:
+    body = (body or "").replace("\x00", "").strip()
+    if not body:
+        raise RuleViolation("SAISIE", "Écrivez votre message.", field=field)
+    if len(body) > 5000:
+        raise RuleViolation("SAISIE", "5 000 caractères au plus.", field=field)
+    return body
+
+
+@transaction.atomic
+def open_thread(*, actor, exercise_id: int, section_key: str, kind: str, body: str) -> Thread:
+    exercise = Exercise.objects.select_related("region").filter(pk=exercise_id).first()
+    if exercise is None or not can_comment(actor, exercise):
+        raise RuleViolation("DROITS", "Vous ne pouvez pas commenter ce projet de rapport.")
+    snapshot = exercise.snapshots.order_by("-number").first()
+    if snapshot is None or section_key not in {s["key"] for s in snapshot.sections}:
+        raise RuleViolation("SAISIE", "Choisissez une section du projet partagé.", field="section_key")
+    if kind not in ThreadKind.values:
+        raise RuleViolation("SAISIE", "Choisissez : commentaire ou demande de modification.", field="kind")
+    thread = Thread(
+        exercise=exercise,
+        section_key=section_key,
+        snapshot=snapshot,
+        kind=kind,
+        structure_id=actor.structure_id,
+        author=actor,
+        body=_text(body),
+    )
+    with audited(thread, actor=actor, action="open_thread", structure_id=actor.structure_id) as thread:
+        thread.save()
+    return thread
+
+
+def _thread(actor, thread_id: int) -> tuple[Thread, bool]:
+    """The thread and whether the actor is the exercise's analyst (else a commenting operator of the région)."""
+    thread = Thread.objects.select_related("exercise").filter(pk=thread_id).first()
+    if thread is None:
+        raise RuleViolation("SUIVI", "Ce fil de commentaires n'existe pas.")
+    exercise = thread.exercise
+    analyst = actor.has_right(Right.REGIONAL_MONITORING) and actor.region_id == exercise.region_id
+    if not analyst and not can_comment(actor, exercise):
+        raise RuleViolation("DROITS", "Vous ne pouvez pas intervenir sur ce fil de commentaires.")
+    if exercise.state == workflow.TRANSMITTED:
+        raise RuleViolation(workflow.RULE, "Le rapport a été transmis : ses fils de commentaires sont clos.")
+    return thread, analyst
+
+
+@transaction.atomic
+def reply(*, actor, thread_id: int, body: str) -> Reply:
+    thread, _ = _thread(actor, thread_id)
+    if thread.is_closed:
+        raise RuleViolation(workflow.RULE, "Ce fil est clos.")
+    answer = Reply(thread=thread, author=actor, body=_text(body))
+    with audited(answer, actor=actor, action="reply_thread", structure_id=thread.structure_id) as answer:
+        answer.save()
+    return answer
+
+
+@transaction.atomic
+def answer_request(*, actor, thread_id: int, accepted: bool, answer: str) -> Thread:
+    """The analyst accepts or refuses a change request; a refusal gives its reason."""
+    thread, analyst = _thread(actor, thread_id)
+    if not analyst:
+        raise RuleViolation("DROITS", "Seule la Transitions Pro répond à une demande de modification.")
+    if thread.kind != ThreadKind.REQUEST or thread.status != ThreadStatus.OPEN:
+        raise RuleViolation(workflow.RULE, "Seule une demande de modification ouverte reçoit une réponse.")
+    answer = (answer or "").strip()
+    if not accepted and not answer:
+        raise RuleViolation("SAISIE", "Donnez la raison du refus.", field="answer")
+    with audited(Thread, thread.pk, actor=actor, action="answer_request", structure_id=thread.structure_id) as row:
+        row.status = ThreadStatus.ACCEPTED if accepted else ThreadStatus.REFUSED
+        row.answer = answer[:5000]
+        row.save(update_fields=["status", "answer"])
+    return row
+
+
+@transaction.atomic
+def close_thread(*, actor, thread_id: int, disagreement: bool = False) -> Thread:
+    """Resolved by its author or the analyst; or recorded as a lasting disagreement, printed in the report."""
+    thread, analyst = _thread(actor, thread_id)
+    if not analyst and thread.author_id != actor.pk:
+        raise RuleViolation("DROITS", "Un fil est clos par son auteur ou par la Transitions Pro.")
+    if thread.is_closed:
+        raise RuleViolation(workflow.RULE, "Ce fil est déjà clos.")
+    with audited(Thread, thread.pk, actor=actor, action="close_thread", structure_id=thread.structure_id) as row:
+        row.status = ThreadStatus.DISAGREEMENT if disagreement else ThreadStatus.RESOLVED
+        row.closed_by, row.closed_at = actor, timezone.now()
+        row.save(update_fields=["status", "closed_by", "closed_at"])
+    return row

@@ -56,6 +56,7 @@ PAGES_ONLY = {
     Right.RECEIVE_MONTHLY,
     Right.REGIONAL_MONITORING,
     Right.READ_REGIONAL_REPORTS,
+    Right.COMMENT_REGIONAL_REPORT,
 }
 CASES = sorted((op for op, right in OPERATIONS.items() if right), key=str)
 

@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cep.accounts.models import ApiToken
 from cep.accounts.rights import Role
 from cep.enrolments.services import open_cep
-from cep.monitoring.models import Exercise, Milestone, RegionalDocument, ReportSection
+from cep.monitoring.models import Exercise, Milestone, RegionalDocument, ReportSection, ReportSnapshot, Thread
 from cep.reporting.exports.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
 from tests.factories import BeneficiaryFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
@@ -64,6 +64,12 @@ RULES = {
     "monitoring_national": row(LOGIN, 403, 403, 200, 403, 200),
     "monitoring_write": row(LOGIN, 403, 403, 403, 200, 403),
     "monitoring_post": row(LOGIN, 403, 403, 405, 405, 403),
+    # The draft shared with the région's operators (« Lire et commenter le projet de rapport régional », a
+    # manager's by default): the operator's list and comments; the draft is read by everyone concerned.
+    "monitoring_shared": row(LOGIN, 403, 200, 200, 403, 403),
+    "monitoring_draft": row(LOGIN, 403, 200, 200, 200, 200),
+    "monitoring_comment_post": row(LOGIN, 403, 405, 405, 403, 403),
+    "monitoring_thread_post": row(LOGIN, 403, 405, 405, 405, 403),
     # Second-factor pages: a signed-in user who passed it (or needs none) is sent on.
     "second_factor": row(LOGIN, 302, 302, 302, 302, 302),
 }
@@ -140,6 +146,11 @@ PAGES = {
     "monitoring:document_add": ("monitoring_write", "exercise"),
     "monitoring:data_part": ("monitoring_read", "exercise"),
     "monitoring:report": ("monitoring_read", "exercise"),
+    "monitoring:shared": ("monitoring_shared", None),
+    "monitoring:draft": ("monitoring_draft", "exercise"),
+    "monitoring:thread_new": ("monitoring_comment_post", "exercise"),
+    "monitoring:reshare": ("monitoring_post", "exercise"),
+    "monitoring:thread_action": ("monitoring_thread_post", "thread+action"),
     "monitoring:section_edit": ("monitoring_write", "section"),
     "monitoring:section_history": ("monitoring_read", "section"),
     "monitoring:document_download": ("monitoring_read", "document"),
@@ -234,7 +245,22 @@ class World:
             uploaded_by=counselor,
         )
         section = ReportSection.objects.create(exercise=exercise, key="introduction", position=0, title="Introduction")
+        if transmitted:  # the own région's draft is shared with its operators
+            Exercise.objects.filter(pk=exercise.pk).update(state="partage", shared_on=TODAY)
+        snapshot = ReportSnapshot.objects.create(
+            exercise=exercise, number=1, state="partage", sections=[], sha256="0" * 64, created_by=counselor
+        )
+        thread = Thread.objects.create(
+            exercise=exercise,
+            section_key="introduction",
+            snapshot=snapshot,
+            kind="commentaire",
+            structure=structure,
+            author=counselor,
+            body="Un commentaire",
+        )
         return {
+            "thread": thread,
             "section": section,
             "exercise": exercise,
             "document": document,
@@ -269,6 +295,7 @@ class World:
             "milestone": {params[0]: objects["milestone"].pk},
             "document": {params[0]: objects["document"].pk},
             "section": {params[0]: objects["section"].pk},
+            "thread+action": {"thread_id": objects["thread"].pk, "action": "repondre"},
         }[spec]
         assert sorted(values) == params, f"{name}: arguments {params} do not match the matrix entry {spec!r}"
         return values

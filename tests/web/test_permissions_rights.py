@@ -89,8 +89,10 @@ RIGHT_PAGES = {
         ("GET", "monitoring:section_edit"),
         ("POST", "monitoring:section_edit"),
         ("GET", "monitoring:section_history"),
+        ("POST", "monitoring:reshare"),
     ],
     Right.READ_REGIONAL_REPORTS: [("GET", "monitoring:national")],
+    Right.COMMENT_REGIONAL_REPORT: [("GET", "monitoring:shared"), ("POST", "monitoring:thread_new")],
 }
 # Pages that need no right beyond being signed in (or nothing at all): the home page, signing in and out, one's own
 # account (password, second factor, API tokens), the offer catalogue (read-only for every structure's staff) and the
@@ -114,6 +116,16 @@ NO_RIGHT = {
     "reporting:contract_schema",
     "reporting:contract_example",
 }
+# Pages open to the holders of any of several rights: (METHOD, URL name) → the rights; whoever holds none of them
+# is refused.
+ANY_OF_RIGHTS = {
+    ("GET", "monitoring:draft"): (
+        Right.REGIONAL_MONITORING,
+        Right.READ_REGIONAL_REPORTS,
+        Right.COMMENT_REGIONAL_REPORT,
+    ),
+    ("POST", "monitoring:thread_action"): (Right.REGIONAL_MONITORING, Right.COMMENT_REGIONAL_REPORT),
+}
 CASES = [(right, method, name) for right, pages in RIGHT_PAGES.items() for method, name in pages]
 
 
@@ -125,6 +137,7 @@ def test_every_right_is_checked_somewhere():
 
 def test_every_page_is_in_the_rights_registry():
     covered = {name for _, name in (page for pages in RIGHT_PAGES.values() for page in pages)}
+    covered |= {name for _, name in ANY_OF_RIGHTS}
     missing = sorted(set(URLS) - covered - NO_RIGHT)
     assert not missing, f"Which right does each of these pages need? Add them to RIGHT_PAGES: {missing}"
     stale = sorted((covered | NO_RIGHT) - set(URLS))
@@ -233,3 +246,17 @@ def test_without_edit_dossier_the_dossier_is_read_only(client, world, name):
     form = response.context["form"]
     assert all(field.disabled for field in form.fields.values())
     assert "Consultation seule" in response.content.decode()
+
+
+@pytest.mark.parametrize(("method", "name"), sorted(ANY_OF_RIGHTS), ids=[n for _, n in sorted(ANY_OF_RIGHTS)])
+def test_droits_a_page_of_several_rights_refuses_whoever_holds_none(client, world, method, name):
+    user = world.users["manager"]
+    user.extra_rights = sorted(set(Right.values) - NATIONAL_RIGHTS - set(ANY_OF_RIGHTS[(method, name)]))
+    user.save(update_fields=["extra_rights"])
+    client.force_login(user)
+    refused = _call(client, method, reverse(name, kwargs=world.kwargs(name, "own")))
+    assert refused.status_code == 403
+    user.extra_rights = sorted(set(user.extra_rights) | {Right.COMMENT_REGIONAL_REPORT})
+    user.save(update_fields=["extra_rights"])
+    accepted = _call(client, method, reverse(name, kwargs=world.kwargs(name, "own")))
+    assert accepted.status_code not in (403, 404) and accepted.status_code < 500, accepted.status_code

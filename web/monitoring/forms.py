@@ -1,7 +1,7 @@
 from django import forms
 
 from cep.monitoring.documents import ALLOWED_LABEL
-from cep.monitoring.models import CooperationKind, CooperationStatus, CooperationTheme, DocumentKind
+from cep.monitoring.models import CooperationKind, CooperationStatus, CooperationTheme, DocumentKind, ThreadKind
 from web.forms.base import DateField, PortalForm
 
 DATE_HINT = "Format attendu : jj/mm/aaaa"
@@ -97,3 +97,15 @@ class SectionForm(PortalForm):
         help_text="Texte simple ; une ligne vide sépare deux paragraphes. Aucune donnée personnelle de bénéficiaire.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class ThreadForm(PortalForm):
+    section_key = forms.SlugField(widget=forms.HiddenInput, max_length=40)
+    kind = forms.ChoiceField(
+        label="Nature", choices=ThreadKind.choices, initial="commentaire", widget=forms.RadioSelect
+    )
+    body = forms.CharField(label="Votre message", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ThreadActionForm(PortalForm):
+    body = forms.CharField(label="Message", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))

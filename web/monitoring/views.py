@@ -7,10 +7,11 @@ import datetime
 import difflib
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,10 +20,20 @@ from cep.common.access import rights_message
 from cep.common.errors import RuleViolation
 from cep.monitoring import data_part as data
 from cep.monitoring import queries, services, workflow
-from cep.monitoring.models import CooperationKind, Exercise, Milestone, RegionalDocument, ReportSection
+from cep.monitoring.models import CooperationKind, Exercise, Milestone, RegionalDocument, ReportSection, Thread
 from web.views._forms import run_action
 
-from .forms import CooperationForm, DocumentForm, ExerciseForm, MeetingForm, MilestoneForm, SectionForm, StepForm
+from .forms import (
+    CooperationForm,
+    DocumentForm,
+    ExerciseForm,
+    MeetingForm,
+    MilestoneForm,
+    SectionForm,
+    StepForm,
+    ThreadActionForm,
+    ThreadForm,
+)
 
 READS = (Right.REGIONAL_MONITORING, Right.READ_REGIONAL_REPORTS)
 
@@ -332,6 +343,7 @@ def report(request, pk):
             "title": f"Rapport de suivi du CEP {exercise.year} – {exercise.region.name}",
             "exercise": exercise,
             "sections": exercise.sections.all(),
+            "disagreements": queries.disagreements(exercise),
             "can_write": request.user.has_right(Right.REGIONAL_MONITORING)
             and request.user.region_id == exercise.region_id
             and exercise.state != workflow.TRANSMITTED,
@@ -401,4 +413,148 @@ def section_history(request, section_id):
             "newer": newer,
             "diff": diff,
         },
+    )
+
+
+# ---------------------------------------------------------------- the draft shared with the région's operators
+
+
+def _shared_with(user):
+    """The exercises whose draft is shared with the user's operator (its structure's région), not yet sent."""
+    if not (user.has_right(Right.COMMENT_REGIONAL_REPORT) and user.structure_id):
+        return Exercise.objects.none()
+    return (
+        Exercise.objects.filter(region_id=user.structure.region_id, snapshots__isnull=False)
+        .exclude(state=workflow.DRAFT)
+        .distinct()
+    )
+
+
+def _draft_exercise(request, pk) -> Exercise:
+    user = request.user
+    rows = Exercise.objects.select_related("region")
+    found = rows.filter(pk=pk).filter(pk__in=_shared_with(user).values("pk")).first()
+    found = found or rows.filter(pk=pk).filter(pk__in=Exercise.objects.visible_to(user).values("pk")).first()
+    if found is None or not found.snapshots.exists():
+        raise Http404("Aucun projet partagé pour cet exercice.")
+    return found
+
+
+@_needs(Right.COMMENT_REGIONAL_REPORT)
+def shared(request):
+    """An operator's list of the drafts shared with its région."""
+    rows = _shared_with(request.user).select_related("region").order_by("-year")
+    return render(request, "monitoring/shared.html", {"title": "Projets de rapport régional", "rows": rows})
+
+
+@_needs(*READS, Right.COMMENT_REGIONAL_REPORT)
+def draft(request, pk):
+    """The latest shared version, section by section, with what changed since the previous one and the threads."""
+    exercise = _draft_exercise(request, pk)
+    snapshots = list(exercise.snapshots.order_by("-number")[:2])
+    current, previous = snapshots[0], (snapshots[1] if len(snapshots) > 1 else None)
+    before = {s["key"]: s["body"] for s in previous.sections} if previous else {}
+    threads = {}
+    for thread in exercise.threads.select_related("author", "structure", "closed_by").prefetch_related(
+        "replies__author"
+    ):
+        threads.setdefault(thread.section_key, []).append(thread)
+    user = request.user
+    analyst = user.has_right(Right.REGIONAL_MONITORING) and user.region_id == exercise.region_id
+    sections = []
+    for section in current.sections:
+        changed = previous is not None and before.get(section["key"]) != section["body"]
+        diff = []
+        if changed:
+            old, new = before.get(section["key"], "").splitlines(), section["body"].splitlines()
+            diff = [(line[:2], line[2:]) for line in difflib.ndiff(old, new) if line[:2] in ("+ ", "- ")]
+        sections.append((section, changed, diff, threads.get(section["key"], [])))
+    return render(
+        request,
+        "monitoring/draft.html",
+        {
+            "title": f"Projet de rapport {exercise.year} – {exercise.region.name}",
+            "exercise": exercise,
+            "snapshot": current,
+            "previous": previous,
+            "sections": sections,
+            "can_comment": services.can_comment(user, exercise),
+            "analyst": analyst and exercise.state != workflow.TRANSMITTED,
+            "thread_form": ThreadForm(),
+        },
+    )
+
+
+@_needs(Right.COMMENT_REGIONAL_REPORT)
+@require_POST
+def thread_new(request, pk):
+    exercise = _draft_exercise(request, pk)
+    form = ThreadForm(request.POST)
+    back = reverse("monitoring:draft", args=[exercise.pk])
+    if not form.is_valid():
+        messages.error(request, "Choisissez la nature du message et écrivez-le.")
+        return redirect(back)
+    data = form.cleaned_data
+    return run_action(
+        request,
+        None,
+        lambda: services.open_thread(
+            actor=request.user,
+            exercise_id=exercise.pk,
+            section_key=data["section_key"],
+            kind=data["kind"],
+            body=data["body"],
+        ),
+        success="Message envoyé à la Transitions Pro.",
+        redirect_to=lambda t: back + (f"#{t.section_key}" if t else ""),
+    )
+
+
+THREAD_ACTIONS = {
+    "repondre": (lambda user, t, body: services.reply(actor=user, thread_id=t, body=body), "Réponse envoyée."),
+    "accepter": (
+        lambda user, t, body: services.answer_request(actor=user, thread_id=t, accepted=True, answer=body),
+        "Demande acceptée.",
+    ),
+    "refuser": (
+        lambda user, t, body: services.answer_request(actor=user, thread_id=t, accepted=False, answer=body),
+        "Demande refusée.",
+    ),
+    "resoudre": (lambda user, t, body: services.close_thread(actor=user, thread_id=t), "Fil résolu."),
+    "desaccord": (
+        lambda user, t, body: services.close_thread(actor=user, thread_id=t, disagreement=True),
+        "Désaccord maintenu enregistré : il figurera dans le rapport.",
+    ),
+}
+
+
+@_needs(Right.REGIONAL_MONITORING, Right.COMMENT_REGIONAL_REPORT)
+@require_POST
+def thread_action(request, thread_id, action):
+    if action not in THREAD_ACTIONS:
+        raise Http404("Action inconnue.")
+    thread = get_object_or_404(Thread.objects.select_related("exercise"), pk=thread_id)
+    exercise = _draft_exercise(request, thread.exercise_id)
+    form = ThreadActionForm(request.POST)
+    body = form.cleaned_data["body"] if form.is_valid() else ""
+    call, success = THREAD_ACTIONS[action]
+    return run_action(
+        request,
+        None,
+        lambda: call(request.user, thread.pk, body),
+        success=success,
+        redirect_to=reverse("monitoring:draft", args=[exercise.pk]) + f"#{thread.section_key}",
+    )
+
+
+@_writes
+@require_POST
+def reshare(request, pk):
+    exercise = _writable(request, pk)
+    return run_action(
+        request,
+        None,
+        lambda: services.reshare(actor=request.user, exercise_id=exercise.pk),
+        success=lambda s: f"Version {s.number} partagée aux opérateurs.",
+        redirect_to=reverse("monitoring:draft", args=[exercise.pk]),
     )

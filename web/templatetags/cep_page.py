@@ -60,6 +60,7 @@ PAGE_URLS = {
     "dashboard": "reporting:dashboard",
     "monitoring": "monitoring:exercises",
     "monitoring_national": "monitoring:national",
+    "monitoring_shared": "monitoring:shared",
 }
 
 
