@@ -15,7 +15,8 @@ from cep.appointments import feed as agenda
 from cep.appointments.models import Appointment
 from cep.appointments.queries import dossier_appointments, split_upcoming
 from cep.appointments.services import book_appointment, set_status
-from cep.appointments.workflow import allowed
+from cep.appointments.workflow import OUTCOMES, allowed
+from cep.common.dates import today
 from cep.common.errors import RuleViolation
 from web.forms.appointments import AppointmentForm, appointment_initial
 
@@ -36,9 +37,11 @@ def _url(beneficiary_id) -> str:
 
 def _list_context(request, b, **extra) -> dict:
     rows = list(dossier_appointments(request.user, b))
-    may_act = request.user.has_right(Right.EVENTS)
+    may_act, day = request.user.has_right(Right.EVENTS), today()
     for a in rows:
         a.actions = allowed(a.status) if may_act else {}
+        if localtime(a.starts_at).date() > day:  # « Honoré » / « Non honoré » from the day of the rendez-vous
+            a.actions = {code: label for code, label in a.actions.items() if code not in OUTCOMES}
     upcoming, past = split_upcoming(rows)
     return {"b": b, "upcoming": upcoming, "past": past, **extra}
 
