@@ -69,7 +69,7 @@ class AppointmentOut(Schema):
     mode: str = Field(alias="mode_id")
     place: str | None = Field(alias="place_id")
     counselor_id: int
-    subject: str
+    subject: str = Field(alias="comment", description="Objet")
     status: AppointmentStatus
     event_id: int | None = Field(description="L'événement enregistré quand le rendez-vous est honoré")
 

@@ -51,7 +51,9 @@ class Appointment(models.Model):
         db_index=False,
         verbose_name="conseiller",
     )
-    subject = models.CharField("objet", max_length=255, blank=True)
+    # « Objet »: free text, named `comment` like the other free texts of a dossier so that the retention job
+    # empties it and redacts it from the history with them (cep/retention/rules.py).
+    comment = models.CharField("objet", max_length=255, blank=True)
     status = models.CharField("statut", max_length=20, choices=Status.choices, default=Status.PLANNED)
     # The event « Honoré » recorded (one at most: OneToOne). An event deleted later (entered by mistake) leaves the
     # rendez-vous honoured without its event (SET_NULL): the events layer does not know about rendez-vous.

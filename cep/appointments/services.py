@@ -64,8 +64,8 @@ def _validate(appointment: Appointment) -> None:
         raise RuleViolation(RULE, f"« {appointment.place.label} » n'est pas valide à cette date.", field="place")
     if appointment.counselor.structure_id != appointment.structure_id or not appointment.counselor.is_active:
         raise RuleViolation(RULE, "Le conseiller doit être un utilisateur actif de la structure.", field="counselor")
-    check_text(RULE, subject=appointment.subject)
-    if len(appointment.subject or "") > 255:
+    check_text(RULE, subject=appointment.comment)
+    if len(appointment.comment or "") > 255:
         raise RuleViolation(RULE, "L'objet ne dépasse pas 255 caractères.", field="subject")
 
 
@@ -110,7 +110,7 @@ def book_appointment(
         mode=mode,
         place=place,
         counselor=counselor or actor,
-        subject=(subject or "").strip(),
+        comment=(subject or "").strip(),
         created_by=actor,
     )
     _validate(appointment)
@@ -134,7 +134,7 @@ def _event_fields(appointment: Appointment) -> dict:
         entry_date__lte=day,
     ).exists()
     mode = appointment.mode
-    comment = f"Rendez-vous honoré{' : ' + appointment.subject if appointment.subject else ''}"
+    comment = f"Rendez-vous honoré{' : ' + appointment.comment if appointment.comment else ''}"
     return {
         "date": day,
         "primary_context": EventContext.objects.get(pk=CEP_CONTEXT if cep_open else GENERAL_CONTEXT),
