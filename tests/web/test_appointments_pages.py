@@ -224,8 +224,20 @@ def test_r9_dossier_pages_announce_the_automatic_exit(signed_in, beneficiary, op
     html = signed_in.get(reverse(name, args=[beneficiary.pk])).content.decode()
     expected = cep.expected_auto_exit_date
     assert f"Sortie automatique prévue le {expected:%d/%m/%Y}" in html
-    assert f"(dernière manifestation le {cep.entry_date:%d/%m/%Y})" in html
+    assert f"(entrée le {cep.entry_date:%d/%m/%Y}, sans manifestation depuis)" in html
     assert "fr-alert--warning" in html  # within 30 days
+
+
+@pytest.mark.parametrize("name", ["web:dossier", "web:dispositifs"])
+def test_r9_dossier_pages_give_the_last_manifestation(signed_in, beneficiary, open_cep, counselor, event_fields, name):
+    from cep.events.services import record_event
+
+    open_cep(entry_date=TODAY - datetime.timedelta(days=100))
+    record_event(beneficiary=beneficiary, actor=counselor, date=TODAY - datetime.timedelta(days=10), **event_fields)
+    html = signed_in.get(reverse(name, args=[beneficiary.pk])).content.decode()
+    last = TODAY - datetime.timedelta(days=10)
+    assert f"(dernière manifestation le {last:%d/%m/%Y})" in html
+    assert "fr-alert--info" in html and "fr-alert--warning" not in html  # months away
 
 
 def test_r9_a_closed_cep_announces_no_automatic_exit(signed_in, beneficiary, open_cep, counselor, cep_refs):
