@@ -28,6 +28,7 @@ REFERENTIALS = {
     "request-reasons": ref.RequestReason,
     "project-types": ref.ProjectType,
     "exit-reasons": ref.ExitReason,
+    "appointment-modes": ref.AppointmentMode,
 }
 ReferentialName = Enum("ReferentialName", {k.replace("-", "_"): k for k in REFERENTIALS}, type=str)
 

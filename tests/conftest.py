@@ -122,6 +122,38 @@ def open_cep(beneficiary, counselor, cep_refs):
     return make
 
 
+# --- rendez-vous (issue 14) ---
+
+
+@pytest.fixture
+def modes(refdata):
+    return {m.code: m for m in ref.AppointmentMode.objects.select_related("event_nature", "event_direction")}
+
+
+@pytest.fixture
+def siege(refdata):
+    return ref.ReceptionPlace.objects.get(code="siege")
+
+
+@pytest.fixture
+def book(beneficiary, counselor, modes, siege):
+    """Book a rendez-vous on `beneficiary` as `counselor` (today 00:05, on site, by default)."""
+    from cep.appointments.services import book_appointment
+    from tests.factories import paris_at
+
+    def make(starts_at=None, mode="presentiel", **kwargs):
+        kwargs.setdefault("place", siege if mode == "presentiel" else None)
+        return book_appointment(
+            beneficiary=kwargs.pop("beneficiary", beneficiary),
+            actor=kwargs.pop("actor", counselor),
+            starts_at=starts_at or paris_at(0, 5),
+            mode=modes[mode],
+            **kwargs,
+        )
+
+    return make
+
+
 def pass_second_factor(client, user):
     """Mark the client's session as having passed the second factor (a confirmed TOTP device of the user)."""
     from django_otp import DEVICE_ID_SESSION_KEY

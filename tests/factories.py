@@ -79,3 +79,11 @@ def withdraw(user, *rights):
     user.extra_rights = sorted(set(user.rights) - set(rights))
     user.save(update_fields=["extra_rights"])
     return user
+
+
+def paris_at(hour: int, minute: int = 0, *, days: int = 0) -> datetime.datetime:
+    """An aware datetime at hour:minute in Europe/Paris (the site's time zone), `days` from today."""
+    from django.utils import timezone
+
+    day = timezone.localdate() + datetime.timedelta(days=days)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))

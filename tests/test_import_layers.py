@@ -1,8 +1,9 @@
 """The domain packages import one another in one direction only (docs/decisions.md, 2026-12-01).
 
-Layering, lowest first: beneficiaries < events < offers < enrolments. A package may import only the packages to
-its left; the lower layers tell the upper ones what happened through their signals (cep/events/signals.py,
-cep/offers/signals.py), received in cep/enrolments/receivers.py. Every import counts, the module-level ones and
+Layering, lowest first: beneficiaries < events < offers < enrolments < appointments (rendez-vous book and record
+events, and read whether a CEP is in progress). A package may import only the packages to its left; the lower
+layers tell the upper ones what happened through their signals (cep/events/signals.py, cep/offers/signals.py),
+received in cep/enrolments/receivers.py. Every import counts, the module-level ones and
 those inside functions (a function-local import dodges a circular import at load time, not the cycle itself).
 The two halves of reporting, the exports and the indicators, never import each other.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 CEP = Path(__file__).resolve().parent.parent / "cep"
-LAYERS = ("beneficiaries", "events", "offers", "enrolments")
+LAYERS = ("beneficiaries", "events", "offers", "enrolments", "appointments")
 REPORTING_HALVES = ("cep.reporting.exports", "cep.reporting.indicators")
 
 

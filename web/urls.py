@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.views import account, auth, beneficiaries, ceps, events, home, second_factor, services
+from web.views import account, appointments, auth, beneficiaries, ceps, events, home, second_factor, services
 
 app_name = "web"
 
@@ -23,19 +23,17 @@ urlpatterns = [
     path("beneficiaires/", beneficiaries.search, name="beneficiary_search"),
     path("beneficiaires/nouveau/", beneficiaries.create, name="beneficiary_create"),
     path("communes/", beneficiaries.communes, name="communes"),
-    # The dossier: Synthèse, Suivi (Dispositifs, Services, Demandes, Événements, Rendez-vous), Dossier.
+    # The dossier: Synthèse, Suivi (Dispositifs, Services, Événements, Rendez-vous), Dossier.
     path("beneficiaires/<int:pk>/", beneficiaries.synthesis, name="dossier"),
     path("beneficiaires/<int:pk>/justifier/", beneficiaries.justify, name="justify"),
     path("beneficiaires/<int:pk>/identite/", beneficiaries.identity, name="identity"),
     path("beneficiaires/<int:pk>/coordonnees/", beneficiaries.contact, name="contact"),
     path("beneficiaires/<int:pk>/complements/", beneficiaries.complements, name="complements"),
-    path("beneficiaires/<int:pk>/demandes/", beneficiaries.not_available, {"section": "demandes"}, name="requests"),
-    path(
-        "beneficiaires/<int:pk>/rendez-vous/",
-        beneficiaries.not_available,
-        {"section": "rendez-vous"},
-        name="appointments",
-    ),
+    path("beneficiaires/<int:pk>/rendez-vous/", appointments.appointments, name="appointments"),
+    path("rendez-vous/<int:appointment_id>/statut/", appointments.change_status, name="appointment_status"),
+    # The counselor's agenda: the token in the URL is the key (no session); « Régénérer » on the account page.
+    path("agenda/<slug:token>.ics", appointments.feed, name="appointments_feed"),
+    path("compte/agenda/regenerer/", appointments.feed_regenerate, name="feed_regenerate"),
     path("beneficiaires/<int:pk>/dispositifs/", ceps.dispositifs, name="dispositifs"),
     path("beneficiaires/<int:pk>/dispositifs/ajouter/", ceps.add, name="cep_add"),
     path("beneficiaires/<int:pk>/evenements/", events.events, name="events"),

@@ -6,7 +6,9 @@ from django.db.models import F, Q
 from cep.common import dates
 from cep.common.scoping import StructureScopedQuerySet
 
-from .workflow import OPEN_STATUSES, PHASE_LABELS, Status, phase_text
+from .workflow import INACTIVITY_MONTHS, OPEN_STATUSES, PHASE_LABELS, Status, phase_text
+
+AUTO_EXIT_WARNING_DAYS = 30  # R9: the automatic exit is announced as near 30 days ahead (the home page's list)
 
 
 class Cep(models.Model):
@@ -170,3 +172,16 @@ class Cep(models.Model):
     def phase_label(self) -> str:
         """The name of the phase the CEP is in today (phase 2 until the eve of a phase 3 dated later)."""
         return PHASE_LABELS.get(self.phase_today or 0, "")
+
+    @property
+    def expected_auto_exit_date(self):
+        """R9: the day the automatic exit will close this CEP in progress without a new manifestation of the person
+        (the clock's day + 6 months); None for a closed CEP."""
+        if not self.is_open:
+            return None
+        return dates.add_months(self.last_manifestation_date or self.entry_date, INACTIVITY_MONTHS)
+
+    @property
+    def auto_exit_soon(self) -> bool:
+        day = self.expected_auto_exit_date
+        return day is not None and (day - dates.today()).days <= AUTO_EXIT_WARNING_DAYS

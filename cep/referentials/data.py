@@ -258,6 +258,26 @@ EXIT_REASONS = [
     ),
 ]
 
+# Rendez-vous (issue 14): « en mode présentiel » or « à distance (téléphone ou informatique) » [002 §3.1]. The
+# event an honoured rendez-vous records takes its nature and sens from here (live contacts: R9 manifestations).
+APPOINTMENT_MODES = [
+    (
+        "presentiel",
+        "Présentiel",
+        {"event_nature_id": "entretien_individuel", "event_direction_id": "beneficiaire_vers_structure"},
+    ),
+    (
+        "telephone",
+        "Téléphone",
+        {"is_remote": True, "event_nature_id": "telephone", "event_direction_id": "structure_vers_beneficiaire"},
+    ),
+    (
+        "visio",
+        "Visioconférence",
+        {"is_remote": True, "event_nature_id": "visioconference", "event_direction_id": "structure_vers_beneficiaire"},
+    ),
+]
+
 ALL = {
     "Network": NETWORKS,
     "EmploymentStatus": EMPLOYMENT_STATUSES,
@@ -273,6 +293,7 @@ ALL = {
     "RequestReason": REQUEST_REASONS,
     "ProjectType": PROJECT_TYPES,
     "ExitReason": EXIT_REASONS,
+    "AppointmentMode": APPOINTMENT_MODES,  # after EventNature and EventDirection, which it points to
 }
 
 
@@ -283,8 +304,12 @@ def load(apps, schema_editor=None):
     values of fields it does not know are left for the migration that adds them (which calls load() again).
     """
     for model_name, rows in ALL.items():
-        model = apps.get_model("referentials", model_name)
-        known = {field.name for field in model._meta.get_fields()}
+        try:
+            model = apps.get_model("referentials", model_name)
+        except LookupError:  # a referential a later migration creates (and loads)
+            continue
+        fields = model._meta.get_fields()
+        known = {field.name for field in fields} | {field.attname for field in fields if hasattr(field, "attname")}
         for position, (code, label, extra) in enumerate(rows, start=1):
             values = {name: value for name, value in extra.items() if name in known}
             model.objects.update_or_create(code=code, defaults={"label": label, "position": position, **values})

@@ -159,6 +159,26 @@ class ExitReason(Referential):
         verbose_name_plural = "motifs de sortie"
 
 
+class AppointmentMode(Referential):
+    """Modalité d'un rendez-vous: en présentiel or at a distance (téléphone, visioconférence) [002 §3.1].
+
+    What the event of an honoured rendez-vous records (« Honoré » in one click) is data too: its nature and sens,
+    and whether it is held at a distance (the event's modalité « À distance », lieu « domicile de la personne »).
+    """
+
+    is_remote = models.BooleanField("à distance", default=False)
+    event_nature = models.ForeignKey(
+        EventNature, on_delete=models.PROTECT, related_name="+", verbose_name="nature de l'événement"
+    )
+    event_direction = models.ForeignKey(
+        EventDirection, on_delete=models.PROTECT, related_name="+", verbose_name="sens de l'événement"
+    )
+
+    class Meta(Referential.Meta):
+        verbose_name = "modalité de rendez-vous"
+        verbose_name_plural = "modalités de rendez-vous"
+
+
 ALL_REFERENTIALS = [
     Network,
     EmploymentStatus,
@@ -174,4 +194,5 @@ ALL_REFERENTIALS = [
     RequestReason,
     ProjectType,
     ExitReason,
+    AppointmentMode,
 ]

@@ -30,11 +30,12 @@ NEUTRAL_BENEFICIARY = {
 NEUTRAL_SEARCH_NAME = normalize_name(f"{NEUTRAL_BENEFICIARY['last_name']} {NEUTRAL_BENEFICIARY['first_name']}")
 
 # Free-text columns emptied on the dossier's events (system events excepted: their text is the application's),
-# services and CEPs.
+# services, CEPs and rendez-vous.
 FREE_TEXTS = {
     "events_event": ("comment",),
     "offers_service": ("comment",),
     "enrolments_cep": ("prescriber_name", "referent_name"),
+    "appointments_appointment": ("comment",),  # the rendez-vous' « Objet »
 }
 
 # Keys removed from the before/after snapshots of the person's audit rows. The history keeps who did what and

@@ -67,6 +67,7 @@ def _anonymise_sql() -> tuple[str, dict]:
     values["n_search_name"] = rules.NEUTRAL_SEARCH_NAME
     ev, sv = rules.FREE_TEXTS["events_event"][0], rules.FREE_TEXTS["offers_service"][0]
     prescriber, referent = rules.FREE_TEXTS["enrolments_cep"]
+    ap = rules.FREE_TEXTS["appointments_appointment"][0]
     sql = f"""
 WITH old AS (
     SELECT b.id, b.structure_id, {cleared} AS cleared, {queries.LAST_ACTIVITY} AS last_activity
@@ -88,6 +89,8 @@ WITH old AS (
 ), cp AS (
     UPDATE enrolments_cep SET {prescriber} = '', {referent} = ''
     WHERE beneficiary_id = ANY(%(ids)s) AND ({prescriber} <> '' OR {referent} <> '')
+), ap AS (
+    UPDATE appointments_appointment SET {ap} = '' WHERE beneficiary_id = ANY(%(ids)s) AND {ap} <> ''
 ), bn AS (
     UPDATE beneficiaries_beneficiary SET {sets}, search_name = %(n_search_name)s, anonymised_at = now()
     WHERE id = ANY(%(ids)s)

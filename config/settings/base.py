@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "cep.offers",
     "cep.events",
     "cep.enrolments",
+    "cep.appointments",
     "cep.reporting",
     "cep.retention",
     "cep.monitoring",

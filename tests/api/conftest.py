@@ -117,6 +117,28 @@ EVENT_BODY = {
 }
 
 
+# A rendez-vous by telephone tomorrow at 10:00, Paris time (no offset: read in Europe/Paris).
+APPOINTMENT_BODY = {
+    "starts_at": f"{TODAY + datetime.timedelta(days=1)}T10:00:00",
+    "mode": "telephone",
+    "subject": "Point d'étape",
+}
+
+
+def book_for(beneficiary, counselor):
+    """A rendez-vous planned tomorrow at 09:00 (id for the URL templates)."""
+    from cep.appointments.services import book_appointment
+    from cep.referentials.models import AppointmentMode
+    from tests.factories import paris_at
+
+    return book_appointment(
+        beneficiary=beneficiary,
+        actor=counselor,
+        starts_at=paris_at(9, 0, days=1),
+        mode=AppointmentMode.objects.get(pk="visio"),
+    )
+
+
 @pytest.fixture
 def event_body(event_refs):
     return dict(EVENT_BODY)
@@ -151,4 +173,10 @@ def other_objects(other_beneficiary, other_counselor, other_structure, event_ref
         name="Offre de la structure B",
         start_date=TODAY - datetime.timedelta(days=365),
     )
-    return {"beneficiary_id": other_beneficiary.pk, "cep_id": cep.pk, "event_id": event.pk, "offer_id": offer.pk}
+    return {
+        "beneficiary_id": other_beneficiary.pk,
+        "cep_id": cep.pk,
+        "event_id": event.pk,
+        "offer_id": offer.pk,
+        "appointment_id": book_for(other_beneficiary, other_counselor).pk,
+    }

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from api.main import api as ninja_api
 from cep.accounts.models import ApiToken
-from tests.api.conftest import ApiClient, client_for
+from tests.api.conftest import ApiClient, book_for, client_for
 
 PERSONAL_FIELDS = {"last_name", "first_name", "birth_date", "email", "phone", "address", "has_rqth", "items"}
 
@@ -83,6 +83,7 @@ def own_objects(beneficiary, open_cep, offer, counselor, event_refs):
         "cep_id": cep.pk,
         "offer_id": offer.pk,
         "event_id": event.pk,
+        "appointment_id": book_for(beneficiary, counselor).pk,
         "name": "exit-reasons",
     }
 

@@ -7,7 +7,7 @@ makes test_every_route_is_in_the_isolation_table fail.
 import pytest
 
 from cep.audit.models import AuditEntry
-from tests.api.conftest import EVENT_BODY, TODAY
+from tests.api.conftest import APPOINTMENT_BODY, EVENT_BODY, TODAY
 from tests.api.test_auth import all_operations, concrete
 
 P = "/api/v1"
@@ -40,6 +40,10 @@ OBJECT_ROUTES = {
     ("POST", f"{P}/ceps/{{cep_id}}/close"): {"end_date": str(TODAY), "exit_reason": "interruption_formalisee"},
     ("POST", f"{P}/ceps/{{cep_id}}/reopen"): {},
     ("GET", f"{P}/ceps/{{cep_id}}/history"): None,
+    ("GET", f"{P}/beneficiaries/{{beneficiary_id}}/appointments"): None,
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/appointments"): APPOINTMENT_BODY,
+    ("GET", f"{P}/appointments/{{appointment_id}}"): None,
+    ("POST", f"{P}/appointments/{{appointment_id}}/status"): {"status": "annule"},
 }
 # Routes without an object in their path: isolation is checked on their results (tests below and in
 # test_beneficiaries / test_offers); referentials carry no personal data.

@@ -15,6 +15,7 @@ from schemathesis.specs.openapi.checks import (
 
 from cep.accounts.models import ApiToken
 from config.wsgi import application
+from tests.api.conftest import book_for
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 KEY = "schemathesis-counselor-key"
@@ -40,7 +41,14 @@ def seeded(counselor, beneficiary, open_cep, offer, event_refs):
     )
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield {"beneficiary_id": beneficiary.pk, "cep_id": cep.pk, "event_id": event.pk, "offer_id": offer.pk}
+    appointment = book_for(beneficiary, counselor)
+    yield {
+        "beneficiary_id": beneficiary.pk,
+        "cep_id": cep.pk,
+        "event_id": event.pk,
+        "offer_id": offer.pk,
+        "appointment_id": appointment.pk,
+    }
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

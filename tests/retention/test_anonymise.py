@@ -250,3 +250,26 @@ def test_an_anonymised_dossier_takes_no_new_data(old_dossier, counselor, event_r
         0,
     )
     assert AuditEntry.objects.count() == audit_rows
+
+
+def test_the_rendez_vous_object_is_emptied_and_leaves_the_history(old_dossier, counselor, modes):
+    """Issue 14: a rendez-vous' « Objet » is free text about the person, cleared with the other free texts."""
+    from cep.appointments.models import Appointment
+    from cep.appointments.services import book_appointment
+    from tests.factories import paris_at
+
+    appointment = book_appointment(
+        beneficiary=old_dossier,
+        actor=counselor,
+        starts_at=paris_at(9, 0, days=1),
+        mode=modes["telephone"],
+        subject="Arrêt maladie, reprise envisagée",
+    )
+    Appointment.objects.filter(pk=appointment.pk).update(
+        starts_at=datetime.datetime(2023, 3, 1, 9, tzinfo=datetime.UTC)
+    )
+    services.anonymise(on=GONE_ON, months=24)
+    assert Appointment.objects.get(pk=appointment.pk).comment == ""
+    history = AuditEntry.objects.filter(object_type="appointment", object_id=appointment.pk)
+    assert history.exists()
+    assert "Arrêt maladie" not in json.dumps([(e.before, e.after) for e in history], ensure_ascii=False)

@@ -19,6 +19,8 @@ SECTIONS = [
     "Rouvrir le CEP",
     "Supprimer le CEP",
     "Événements",
+    "Rendez-vous",
+    "Sortie automatique : agir à temps",
     "Gérer la structure et les offres (responsable de structure)",
     "Indicateurs",
     "Fichiers mensuels (responsable de structure)",

@@ -208,12 +208,6 @@ def test_communes_suggestions(signed_in):
     assert "Ajaccio" in html
 
 
-def test_requests_and_appointments_are_honest_empty_states(signed_in, beneficiary):
-    for name in ("web:requests", "web:appointments"):
-        html = signed_in.get(reverse(name, args=[beneficiary.pk])).content.decode()
-        assert "pas encore disponible" in html
-
-
 def test_events_list_and_filters(signed_in, beneficiary, counselor, event_fields):
     old = record_event(
         beneficiary=beneficiary, actor=counselor, date=TODAY - datetime.timedelta(days=10), **event_fields

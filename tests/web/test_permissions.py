@@ -10,11 +10,15 @@ import datetime
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from cep.accounts.models import ApiToken
 from cep.accounts.rights import Role
+from cep.appointments import feed
+from cep.appointments.services import book_appointment
 from cep.enrolments.services import open_cep
 from cep.monitoring.models import Exercise, Milestone, RegionalDocument, ReportSection, ReportSnapshot, Thread
+from cep.referentials.models import AppointmentMode
 from cep.reporting.exports.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
 from tests.factories import BeneficiaryFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
@@ -86,8 +90,11 @@ PAGES = {
     "web:identity": ("personal", "beneficiary"),
     "web:contact": ("personal", "beneficiary"),
     "web:complements": ("personal", "beneficiary"),
-    "web:requests": ("personal", "beneficiary"),
     "web:appointments": ("personal", "beneficiary"),
+    "web:appointment_status": ("personal_post", "appointment"),
+    # The agenda feed: its token is the key, whoever holds it (signed in or not) reads it; a wrong token is a 404.
+    "web:appointments_feed": ("public", "feed"),
+    "web:feed_regenerate": ("account_post", None),
     "web:dispositifs": ("personal", "beneficiary"),
     "web:cep_add": ("personal", "beneficiary"),
     "web:events": ("personal", "beneficiary"),
@@ -259,12 +266,20 @@ class World:
             author=counselor,
             body="Un commentaire",
         )
+        appointment = book_appointment(
+            beneficiary=beneficiary,
+            actor=counselor,
+            starts_at=timezone.now() + datetime.timedelta(days=1),
+            mode=AppointmentMode.objects.get(pk="telephone"),
+        )
         return {
             "thread": thread,
             "section": section,
             "exercise": exercise,
             "document": document,
             "milestone": milestone,
+            "appointment": appointment,
+            "feed": feed.regenerate(counselor),
             "beneficiary": beneficiary,
             "cep": cep,
             "offer": offer,
@@ -289,6 +304,8 @@ class World:
             "batch+resource": {"pk": objects["batch"].pk, "resource": "entrees"},
             "version+resource": {"version": "1.1.0", "resource": "entrees"},
             "token": {params[0]: objects["token"].pk},
+            "appointment": {params[0]: objects["appointment"].pk},
+            "feed": {params[0]: objects["feed"]},
             "reset_link": {"uidb64": "MA", "token": "abc-def"},
             "exercise": {params[0]: objects["exercise"].pk},
             "exercise+action": {"pk": objects["exercise"].pk, "action": "share"},
@@ -330,7 +347,7 @@ def test_observers_home_is_the_indicators(client, world):
 
 # Pages of one structure's object (the contract is public: not one structure's).
 OBJECT_PAGES = {
-    name for name in URLS if PAGES.get(name, (None, None))[1] not in (None, "version+resource", "reset_link")
+    name for name in URLS if PAGES.get(name, (None, None))[1] not in (None, "version+resource", "reset_link", "feed")
 }
 
 

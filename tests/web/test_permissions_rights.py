@@ -26,7 +26,6 @@ RIGHT_PAGES = {
             "web:identity",
             "web:contact",
             "web:complements",
-            "web:requests",
             "web:appointments",
             "web:dispositifs",
             "web:events",
@@ -36,7 +35,12 @@ RIGHT_PAGES = {
     ],
     MD: [("GET", "web:beneficiary_create"), ("GET", "web:offer_search"), ("GET", "web:propose")],
     ED: [("POST", "web:justify"), ("POST", "web:identity"), ("POST", "web:contact"), ("POST", "web:complements")],
-    EV: [("GET", "web:event_add"), ("POST", "web:event_add")],
+    EV: [
+        ("GET", "web:event_add"),
+        ("POST", "web:event_add"),
+        ("POST", "web:appointments"),
+        ("POST", "web:appointment_status"),
+    ],
     CEP: [
         ("GET", "web:cep_add"),
         ("GET", "web:cep_phase3"),
@@ -95,8 +99,8 @@ RIGHT_PAGES = {
     Right.COMMENT_REGIONAL_REPORT: [("GET", "monitoring:shared"), ("POST", "monitoring:thread_new")],
 }
 # Pages that need no right beyond being signed in (or nothing at all): the home page, signing in and out, one's own
-# account (password, second factor, API tokens), the offer catalogue (read-only for every structure's staff) and the
-# public interface contract.
+# account (password, second factor, API tokens, the agenda link), the agenda feed (its token is the key), the offer
+# catalogue (read-only for every structure's staff) and the public interface contract.
 NO_RIGHT = {
     "web:home",
     "web:login",
@@ -109,6 +113,8 @@ NO_RIGHT = {
     "web:otp_recovery_codes",
     "web:api_tokens",
     "web:api_token_revoke",
+    "web:appointments_feed",
+    "web:feed_regenerate",
     "manager:offers",
     "manager:offer_detail",
     "reporting:contract",
@@ -215,6 +221,7 @@ BUTTONS = [
     (MD, "web:services", "web:offer_search"),
     (ED, "web:dossier", "web:justify"),
     (EV, "web:events", "web:event_add"),
+    (EV, "web:appointments", "web:appointment_status"),
     (CEP, "web:dispositifs", "web:cep_modify"),
     (Right.MANAGE_STRUCTURE, "web:home", "manager:structure"),
     (Right.EXPORT_MONTHLY, "web:home", "reporting:exports"),

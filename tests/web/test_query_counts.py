@@ -10,7 +10,7 @@ from django.urls import reverse
 from cep.enrolments.services import cancel_phase3, close_cep, modify_cep, move_to_phase3
 from cep.events.services import record_event
 from cep.offers.services import propose_offer
-from tests.factories import BeneficiaryFactory
+from tests.factories import BeneficiaryFactory, paris_at
 
 TODAY = datetime.date.today()
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 # Each budget includes 6 queries every signed-in page makes: session read, user, the user's structure
 # (header) and the session save (savepoint, update, release).
 BUDGETS = {
-    "home": 11,  # my dossiers, counts by phase, phase 2 rows, phase 3 rows, closing soon
+    "home": 12,  # my dossiers, counts by phase, phase 2 rows, phase 3 rows, closing soon, my rendez-vous
     "search": 8,  # the page of rows, the referent choices
     "synthesis": 9,  # dossier, current CEP, last events
     "identity": 8,  # dossier, referent choices
@@ -35,11 +35,12 @@ BUDGETS = {
     "cep_modify": 10,  # CEP, three referential lists
     "event_add": 15,  # dossier, three context lists, sens, nature, lieu, fonction, intervenants
     "propose": 9,  # dossier, offer, event in progress
+    "appointments": 11,  # dossier, rendez-vous with labels, modes, places, counselors
 }
 
 
 @pytest.fixture
-def many(structure, counselor, beneficiary, open_cep, level1_offer, event_fields, cep_refs):
+def many(structure, counselor, beneficiary, open_cep, level1_offer, event_fields, cep_refs, book):
     """30 dossiers with CEPs, 30 events with services, a CEP with a long history."""
     for i in range(30):
         b = BeneficiaryFactory(structure=structure, referent=counselor, last_name=f"Nom{i:02d}")
@@ -62,6 +63,8 @@ def many(structure, counselor, beneficiary, open_cep, level1_offer, event_fields
         cep = move_to_phase3(cep=cep, on=cep.phase2_entry_date + datetime.timedelta(days=i + 1), actor=counselor)
         cep = cancel_phase3(cep=cep, actor=counselor)
         cep = modify_cep(cep=cep, actor=counselor, prescriber_name=f"P{i}", project_type=cep_refs["project"])
+    for i in range(10):  # rendez-vous to come and past ones
+        book(paris_at(8 + i, 0, days=i), mode="telephone", subject=f"n°{i}")
     return cep
 
 
@@ -84,6 +87,7 @@ def _urls(b, cep, offer_id=0):
         "cep_modify": reverse("web:cep_modify", args=[cep.pk]),
         "event_add": reverse("web:event_add", args=[b.pk]),
         "propose": reverse("web:propose", args=[b.pk, offer_id]),
+        "appointments": reverse("web:appointments", args=[b.pk]),
     }
 
 

@@ -4,11 +4,12 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 
 from cep.accounts import tokens
 from cep.accounts.models import ApiToken
+from cep.appointments import feed as agenda
 from cep.common.errors import RuleViolation
 from web.forms.account import ApiTokenForm, PortalPasswordChangeForm, PortalSetPasswordForm
 
@@ -17,7 +18,13 @@ from ._forms import add_violation
 
 @login_required
 def account(request):
-    return render(request, "web/account/account.html", {"title": "Mon compte"})
+    has_agenda = bool(request.user.sees_personal_data and request.user.structure_id)
+    context = {"title": "Mon compte", "has_agenda": has_agenda}
+    if context["has_agenda"]:
+        token = agenda.current_token(request.user)
+        if token:
+            context["feed_url"] = request.build_absolute_uri(reverse("web:appointments_feed", args=[token]))
+    return render(request, "web/account/account.html", context)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -183,13 +183,6 @@ def complements(request, pk):
 
 
 @personal_data_required
-def not_available(request, pk, section):
-    """« Demandes » and « Rendez-vous » have no model yet: say so honestly."""
-    b = dossier_or_404(request, pk)
-    return render(request, "web/dossier/not_available.html", _dossier_context(request, b, section))
-
-
-@personal_data_required
 def communes(request):
     """Suggestions for the « Commune de résidence » field (htmx: options of a datalist)."""
     found = queries.search_communes(request.GET.get("commune", ""), limit=15)

@@ -2,6 +2,7 @@
 
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from cep.accounts.rights import Right
 from cep.common import keyset
@@ -66,24 +67,41 @@ def event_initial(user):
         "primary_context": "cep",
         "intervener": user.pk,
         "function": "conseiller",
+        "place": "siege",  # most events happen at the structure (issue 14: one field less to fill)
         "delivery_mode": "sur_site",
         "group_mode": "individuel",
     }
 
 
+def safe_next(request) -> str:
+    """The `next` page to go back to (e.g. the home page's automatic-exit list), if it is one of this site's."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and allowed else ""
+
+
 @dossier_rights(Right.EVENTS)
 def add(request, pk):
     b = dossier_or_404(request, pk)
+    next_url = safe_next(request)
     form = EventForm(request.POST or None, structure_id=b.structure_id, initial=event_initial(request.user))
     if request.method == "POST" and form.is_valid():
         response = run_action(
             request,
             form,
             lambda: record_event(beneficiary=b, actor=request.user, **form.service_fields()),
-            success="L'événement a été enregistré.",
-            redirect_to=reverse("web:events", kwargs={"pk": b.pk}),
+            success=f"L'événement a été enregistré ({b}).",
+            redirect_to=next_url or reverse("web:events", kwargs={"pk": b.pk}),
         )
         if response is not None:
             return response
-    context = {"b": b, "form": form, "section": "événements", "title": f"Nouvel événement – {b}"}
+    context = {
+        "b": b,
+        "form": form,
+        "section": "événements",
+        "title": f"Nouvel événement – {b}",
+        "next_url": next_url,
+    }
     return render(request, "web/events/add.html", context)

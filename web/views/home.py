@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 
+from cep.appointments.queries import my_week
 from cep.beneficiaries.queries import my_beneficiaries
 from cep.common.access import can_view_dossiers
 from cep.enrolments.queries import ceps_closing_soon, ceps_in_progress_by_phase
@@ -27,5 +28,7 @@ def home(request):
         "my_beneficiaries": my_beneficiaries(user),
         "phases": ceps_in_progress_by_phase(user, whole_structure=whole),
         "closing_soon": ceps_closing_soon(user, whole_structure=whole),
+        "appointments": my_week(user),
+        "home_url": reverse("web:home"),
     }
     return render(request, "web/home.html", context)
