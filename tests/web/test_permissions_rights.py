@@ -75,7 +75,7 @@ RIGHT_PAGES = {
 }
 # Pages that need no right beyond being signed in (or nothing at all): the home page, signing in and out, one's own
 # account (password, second factor, API tokens), the offer catalogue (read-only for every structure's staff) and the
-# public interface contract.
+# public interface contract and rules (docs/regles-cep).
 NO_RIGHT = {
     "web:home",
     "web:login",
@@ -90,6 +90,7 @@ NO_RIGHT = {
     "web:api_token_revoke",
     "manager:offers",
     "manager:offer_detail",
+    "web:rules",
     "reporting:contract",
     "reporting:contract_changelog",
     "reporting:contract_schema",
