@@ -213,10 +213,9 @@ def test_dossier_json_says_whether_the_person_is_eligible_and_why_eligibilite(ap
     body = api.get(f"beneficiaries/{too_old.pk}").json()
     expected = ineligibility_reasons(too_old, structure.network, TODAY)
     assert body["eligibility"]["eligible"] is False
-    assert body["eligibility"]["reasons"] == [{"code": r.code, "message": r.message, "field": r.field} for r in expected]
-    assert body["eligibility"]["reasons"][0]["field"] == "birth_date" and "40 ans" in body["eligibility"]["reasons"][0][
-        "message"
-    ]
+    reasons = body["eligibility"]["reasons"]
+    assert reasons == [{"code": r.code, "message": r.message, "field": r.field} for r in expected]
+    assert reasons[0]["field"] == "birth_date" and "40 ans" in reasons[0]["message"]
     # Creating, updating and justifying answer it too.
     assert "eligibility" in api.patch(f"beneficiaries/{too_old.pk}", {"phone": "0601020304"}).json()
     assert set(api.post("beneficiaries", BODY).json()["eligibility"]) == {"eligible", "reasons"}

@@ -95,9 +95,8 @@ def test_an_empty_body_names_the_required_fields(api, beneficiary):
     expected = "Champs obligatoires manquants : orientation_source, entry_date, entry_phase, request_reason."
     for body in ({}, None):
         if body is None:  # no body at all
-            response = api.client.post(
-                f"/api/v1/beneficiaries/{beneficiary.pk}/ceps", data=b"", content_type="application/json", **api.headers
-            )
+            url = f"/api/v1/beneficiaries/{beneficiary.pk}/ceps"
+            response = api.client.post(url, data=b"", content_type="application/json", **api.headers)
         else:
             response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", body)
         assert response.status_code == 422 and response.json()["message"] == expected, response.json()
