@@ -1,4 +1,4 @@
-"""Who may receive a CEP (DOMAIN.md §2 « Eligibility »). Returns reasons, never raises."""
+"""Who may receive a CEP (docs/regles-cep.md §2 « Eligibility »). Returns reasons, never raises."""
 
 import datetime
 from dataclasses import dataclass

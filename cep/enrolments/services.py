@@ -1,4 +1,4 @@
-"""The CEP lifecycle: one function per action, one transaction each (DOMAIN.md §5, R1–R12).
+"""The CEP lifecycle: one function per action, one transaction each (docs/regles-cep.md §5, R1–R12).
 
 Every refusal raises RuleViolation(rule, French message, field) before anything is written; the
 transaction makes sure that nothing is half-written even when the database itself refuses.

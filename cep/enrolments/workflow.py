@@ -1,4 +1,4 @@
-"""The CEP lifecycle as plain data (DOMAIN.md §5). Services, pages, the API and the docs all read it.
+"""The CEP lifecycle as plain data (docs/regles-cep.md §5). Services, pages, the API and the docs all read it.
 
 Each transition names the statuses it starts from, the status it leads to, the rule refused when the status does
 not allow it, and its guards: conditions on the CEP's state and today's date under which the action is possible
