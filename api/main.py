@@ -45,7 +45,7 @@ def _with_enums(node, codes: dict[str, list[str]]):
     """Every `x-referential` string of the schema gets the enum of the referential's codes in force today."""
     if isinstance(node, dict):
         name = node.get("x-referential")
-        if name in codes:
+        if codes.get(name):  # an empty table (a fresh database) publishes no enum rather than an impossible one
             node["enum"] = codes[name]
         for value in node.values():
             _with_enums(value, codes)

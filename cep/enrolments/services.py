@@ -48,11 +48,12 @@ def _check_valid_on(value, day: datetime.date, field: str, rule: str) -> None:
         raise RuleViolation(rule, f"« {value.label} » n'est pas une valeur en vigueur le {fr(day)}.", field=field)
 
 
-def _open_cep_details(cep: Cep) -> dict | None:
+def _open_cep_details(beneficiary_id: int, structure_id: int, *, other_than: int | None = None) -> dict | None:
     """R2's details: the CEP in progress that refuses a second one (its id), when there is one."""
     existing = (
-        Cep.objects.filter(beneficiary_id=cep.beneficiary_id, structure_id=cep.structure_id, status__in=OPEN_STATUSES)
-        .exclude(pk=cep.pk)
+        Cep.objects.filter(beneficiary_id=beneficiary_id, structure_id=structure_id)
+        .filter(status__in=OPEN_STATUSES)
+        .exclude(pk=other_than)
         .values_list("pk", flat=True)
         .first()
     )
@@ -80,7 +81,9 @@ def _save(cep: Cep) -> Cep:
             cep.save()
     except IntegrityError as exc:
         if "one_open_cep_per_person_and_structure" in str(exc):
-            raise RuleViolation("R2", R2_MESSAGE, details=_open_cep_details(cep)) from exc
+            raise RuleViolation(
+                "R2", R2_MESSAGE, details=_open_cep_details(cep.beneficiary_id, cep.structure_id, other_than=cep.pk)
+            ) from exc
         raise
     return cep
 
@@ -133,13 +136,10 @@ def open_cep(
         raise RuleViolation(
             "R1", "Le dossier doit être au statut « Justifié » avant l'ajout d'un CEP.", field="status"
         )
-    existing = (
-        Cep.objects.filter(beneficiary=beneficiary, structure_id=beneficiary.structure_id, status__in=OPEN_STATUSES)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if existing:
-        raise RuleViolation("R2", R2_MESSAGE, details={"cep_id": existing})
+    if Cep.objects.filter(
+        beneficiary=beneficiary, structure_id=beneficiary.structure_id, status__in=OPEN_STATUSES
+    ).exists():
+        raise RuleViolation("R2", R2_MESSAGE, details=_open_cep_details(beneficiary.pk, beneficiary.structure_id))
     check_text("SAISIE", model_max_lengths(Cep), prescriber_name=prescriber_name, referent_name=referent_name)
     if entry_phase not in (2, 3):
         raise RuleViolation("R3", "L'entrée se fait en phase 2 ou directement en phase 3.", field="entry_phase")

@@ -13,7 +13,7 @@ from playwright.sync_api import sync_playwright
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def test_openapi_is_served_in_french(client):
+def test_openapi_is_served_in_french(client, db):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     schema = response.json()
@@ -32,7 +32,7 @@ def test_docs_page_uses_local_assets(client):
 
 
 @pytest.mark.browser
-def test_docs_page_renders_under_csp(client):
+def test_docs_page_renders_under_csp(client, db):
     """Chromium loads the page through Django's test client (no live server: no database flush), with the
     CSP header Django sends; static files come from the staticfiles finders, as `runserver` serves them."""
     errors = []
