@@ -41,8 +41,14 @@ def _sane_date(value: datetime.date) -> datetime.date:
     return value
 
 
+# Published on every free text: PostgreSQL refuses the NUL character, so does the API (422).
+NO_NUL = {"pattern": "^[^\\u0000]*$"}
+
+
 def Text(max_length: int):  # noqa: N802 (a type factory)
-    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_clean_text)]
+    return Annotated[
+        str, StringConstraints(max_length=max_length), AfterValidator(_clean_text), Field(json_schema_extra=NO_NUL)
+    ]
 
 
 Day = Annotated[
@@ -60,7 +66,7 @@ Code = Annotated[
     str,
     StringConstraints(max_length=40),
     AfterValidator(_clean_text),
-    Field(description="Code d'une valeur de référentiel (voir /referentials/{nom})."),
+    Field(description="Code d'une valeur de référentiel (voir /referentials/{nom}).", json_schema_extra=NO_NUL),
 ]
 
 
