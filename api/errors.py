@@ -163,9 +163,8 @@ def error_body(code: str, message: str, field: str | None = None, **extra) -> di
 
 def too_large_message() -> str:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    return (
-        f"Requête trop volumineuse : le corps dépasse la limite de {limit / 1024 / 1024:.1f} Mo ({limit} octets)."
-    ).replace(".", ",", 1)
+    megabytes = f"{limit / 1024 / 1024:.1f}".replace(".", ",")
+    return f"Requête trop volumineuse : le corps dépasse la limite de {megabytes} Mo ({limit} octets)."
 
 
 def _validation_message(errors: list[dict]) -> str:
