@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 
 from cep.beneficiaries import services
+from cep.beneficiaries.eligibility import ineligibility_reasons
 from cep.beneficiaries.models import Beneficiary
 from cep.beneficiaries.queries import read_rqth
 from cep.common.dates import today
@@ -20,8 +21,8 @@ from cep.referentials.models import EmploymentStatus, QualificationLevel
 from . import refs
 from .auth import dossier_auth
 from .errors import responses
-from .pagination import decode_or_422
-from .schemas import Code, Cursor, Day, In, Limit, ObjectId, Text
+from .pagination import decode_or_409
+from .schemas import Commune, Cursor, Day, In, Limit, ObjectId, Ref, Text
 
 router = Router(auth=dossier_auth, tags=["Bénéficiaires"])
 
@@ -39,7 +40,12 @@ def _email(value: str) -> str:
     return value
 
 
-Email = Annotated[Text(254), AfterValidator(_email)]
+Email = Annotated[
+    Text(254),
+    AfterValidator(_email),
+    # "" (no e-mail) or an address; published as such (format: email) so that clients know what is accepted.
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "email", "maxLength": 254}, {"const": ""}]}),
+]
 
 
 class BeneficiaryIn(In):
@@ -51,10 +57,10 @@ class BeneficiaryIn(In):
     email: Email = Field("", description="Courriel")
     phone: Text(20) = Field("", description="Téléphone")
     address: Text(255) = Field("", description="Adresse")
-    commune: Text(5) | None = Field(None, description="Commune de résidence (code INSEE)")
-    employment_status: Code | None = Field(None, description="Situation professionnelle (code)")
+    commune: Commune | None = Field(None, description="Commune de résidence (code INSEE)")
+    employment_status: Ref("employment-statuses") | None = Field(None, description="Situation professionnelle (code)")
     holds_or_seeks_job: bool = Field(True, description="Occupe ou recherche un emploi")
-    qualification_level: Code | None = Field(None, description="Niveau de qualification (code)")
+    qualification_level: Ref("qualification-levels") | None = Field(None, description="Niveau de qualification (code)")
     has_rqth: bool = Field(False, description="Reconnaissance de la qualité de travailleur handicapé (RQTH)")
     target_rome_code: Text(5) = Field("", description="Code ROME du métier visé")
     first_reception_date: Day = Field(..., description="Date de premier accueil")
@@ -72,10 +78,10 @@ class BeneficiaryPatch(In):
     email: Email = Field(None, description="Courriel")
     phone: Text(20) = Field(None, description="Téléphone")
     address: Text(255) = Field(None, description="Adresse")
-    commune: Text(5) | None = Field(None, description="Commune de résidence (code INSEE)")
-    employment_status: Code | None = Field(None, description="Situation professionnelle (code)")
+    commune: Commune | None = Field(None, description="Commune de résidence (code INSEE)")
+    employment_status: Ref("employment-statuses") | None = Field(None, description="Situation professionnelle (code)")
     holds_or_seeks_job: bool = Field(None, description="Occupe ou recherche un emploi")
-    qualification_level: Code | None = Field(None, description="Niveau de qualification (code)")
+    qualification_level: Ref("qualification-levels") | None = Field(None, description="Niveau de qualification (code)")
     has_rqth: bool = Field(None, description="RQTH")
     target_rome_code: Text(5) = Field(None, description="Code ROME du métier visé")
     first_reception_date: Day = Field(None, description="Date de premier accueil")
@@ -107,6 +113,24 @@ class BeneficiaryOut(Schema):
     created_at: datetime.datetime
     updated_at: datetime.datetime
     has_rqth: bool | None = Field(None, description="RQTH : présent seulement avec ?include=rqth (lecture tracée)")
+
+
+class ReasonOut(Schema):
+    code: str = Field(description="not_active, too_young, too_old ou public_agent")
+    message: str = Field(description="Le motif, en français (le même que sur la page du dossier)")
+    field: str = Field(description="Champ du dossier en cause : birth_date ou employment_status")
+
+
+class EligibilityOut(Schema):
+    eligible: bool = Field(description="La personne peut recevoir un CEP de votre structure aujourd'hui")
+    reasons: list[ReasonOut] = Field(description="Pourquoi elle ne le peut pas (vide si elle est éligible)")
+
+
+class BeneficiaryDetailOut(BeneficiaryOut):
+    eligibility: EligibilityOut = Field(
+        description="Éligibilité au CEP aujourd'hui, selon le réseau de la structure (âge, situation "
+        "professionnelle) : la même vérification que l'ajout du dispositif (règle ELIGIBILITE)"
+    )
 
 
 class BeneficiaryPage(Schema):
@@ -155,12 +179,26 @@ def data(b) -> dict:
 
 def get_beneficiary(user, pk: int):
     """A dossier of the user's structure, or 404 (another structure's dossier does not exist for them)."""
-    return Beneficiary.objects.visible_to(user).get(pk=pk)
+    return Beneficiary.objects.visible_to(user).select_related("structure__network", "employment_status").get(pk=pk)
+
+
+def eligibility(b) -> dict:
+    """The web page's eligibility (same function, same French reasons), on today's date."""
+    reasons = ineligibility_reasons(b, b.structure.network, today()) if b.birth_date else []
+    return {
+        "eligible": not reasons,
+        "reasons": [{"code": r.code, "message": r.message, "field": r.field} for r in reasons],
+    }
+
+
+def detail(b) -> dict:
+    """The JSON of one dossier: its fields and its eligibility."""
+    return {**data(b), "eligibility": eligibility(b)}
 
 
 def _read(request, b, include):
     """The dossier's JSON; with ?include=rqth the RQTH too, read (and logged) by the domain query."""
-    out = data(b)
+    out = detail(b)
     if include == "rqth":
         out["has_rqth"] = read_rqth(request.auth, b, channel="api")
     return out
@@ -191,7 +229,7 @@ def _structure(user):
 
 @router.post(
     "/beneficiaries",
-    response=responses({201: BeneficiaryOut}, write=True),
+    response=responses({201: BeneficiaryDetailOut}, write=True),
     exclude_unset=True,
     summary="Créer un dossier",
 )
@@ -201,19 +239,19 @@ def create_beneficiary(request, payload: BeneficiaryIn):
     beneficiary = services.create_beneficiary(
         structure=structure, actor=request.auth, **_fields(values, structure_id=structure.pk)
     )
-    return Respond(201, data(beneficiary))
+    return Respond(201, detail(beneficiary))
 
 
 @router.get(
     "/beneficiaries",
-    response=responses({200: BeneficiaryPage}),
+    response=responses({200: BeneficiaryPage}, page=True),
     exclude_unset=True,
     summary="Rechercher des dossiers",
     description="Recherche par nom (sans accents ni casse), date de naissance, statut, référent ; "
     "pagination par curseur, triée par nom puis identifiant. La RQTH n'est jamais renvoyée par la recherche.",
 )
 def search(request, filters: Query[BeneficiaryFilters]):
-    decode_or_422(filters.cursor, SEARCH_KEY)
+    decode_or_409(filters.cursor, SEARCH_KEY)
     page = search_beneficiaries(
         request.auth,
         name=filters.name,
@@ -228,7 +266,7 @@ def search(request, filters: Query[BeneficiaryFilters]):
 
 @router.get(
     "/beneficiaries/{beneficiary_id}",
-    response=responses({200: BeneficiaryOut}),
+    response=responses({200: BeneficiaryDetailOut}),
     exclude_unset=True,
     summary="Lire un dossier",
     description="Avec ?include=rqth, la RQTH est renvoyée et la lecture est tracée.",
@@ -239,7 +277,7 @@ def read(request, beneficiary_id: int, include: Include | None = None):
 
 @router.patch(
     "/beneficiaries/{beneficiary_id}",
-    response=responses({200: BeneficiaryOut}, write=True),
+    response=responses({200: BeneficiaryDetailOut}, write=True),
     exclude_unset=True,
     summary="Modifier un dossier",
 )
@@ -252,10 +290,10 @@ def update(request, beneficiary_id: int, payload: BeneficiaryPatch, include: Inc
 
 @router.post(
     "/beneficiaries/{beneficiary_id}/justify",
-    response=responses({200: BeneficiaryOut}, write=True),
+    response=responses({200: BeneficiaryDetailOut}, write=True),
     exclude_unset=True,
     summary="Passer le dossier au statut « Justifié »",
 )
 def justify(request, beneficiary_id: int):
     beneficiary = get_beneficiary(request.auth, beneficiary_id)
-    return data(services.justify_beneficiary(beneficiary=beneficiary, actor=request.auth))
+    return detail(services.justify_beneficiary(beneficiary=beneficiary, actor=request.auth))

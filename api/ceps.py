@@ -4,9 +4,11 @@ Every rule lives in cep.enrolments.services; a refusal answers 409 {"code": "R5"
 """
 
 import datetime
+from typing import Annotated
 
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
+from pydantic import AfterValidator, WithJsonSchema
 
 from cep.enrolments import services
 from cep.enrolments.models import Cep
@@ -17,15 +19,15 @@ from cep.referentials import models as ref
 from . import refs
 from .auth import dossier_auth
 from .beneficiaries import get_beneficiary
-from .errors import ApiError, Error, responses
+from .errors import responses
 from .pagination import keyset_page
-from .schemas import Code, Cursor, Day, In, Limit, Text
+from .schemas import Cursor, Day, In, Limit, Ref, Text
 
 router = Router(auth=dossier_auth, tags=["Dispositif CEP"])
 
 
 class CepIn(In):
-    orientation_source: Code = Field(..., description="Aiguilleur (code)")
+    orientation_source: Ref("orientation-sources") = Field(..., description="Aiguilleur (code)")
     entry_date: Day = Field(..., description="Date d'entrée")
     entry_phase: int = Field(
         ...,
@@ -33,21 +35,21 @@ class CepIn(In):
         le=32767,
         description="Phase d'entrée : 2 ou 3 (3 seulement si la structure distingue les phases 2 et 3, règle R6)",
     )
-    request_reason: Code = Field(..., description="Motif de sollicitation (code)")
+    request_reason: Ref("request-reasons") = Field(..., description="Motif de sollicitation (code)")
     initial_interview_date: Day | None = Field(None, description="Date d'entretien d'initialisation")
     prescriber_name: Text(200) = Field("", description="Nom du prescripteur")
     referent_name: Text(200) = Field("", description="Nom du référent")
-    project_type: Code | None = Field(None, description="Type de projet (code)")
+    project_type: Ref("project-types") | None = Field(None, description="Type de projet (code)")
 
 
 class CepPatch(In):
     """R7: only the aiguilleur, motif, prescripteur, référent and type de projet change (dates: refused, 409 R7)."""
 
-    orientation_source: Code = Field(None, description="Aiguilleur (code)")
-    request_reason: Code = Field(None, description="Motif de sollicitation (code)")
+    orientation_source: Ref("orientation-sources") = Field(None, description="Aiguilleur (code)")
+    request_reason: Ref("request-reasons") = Field(None, description="Motif de sollicitation (code)")
     prescriber_name: Text(200) = Field(None, description="Nom du prescripteur")
     referent_name: Text(200) = Field(None, description="Nom du référent")
-    project_type: Code | None = Field(None, description="Type de projet (code)")
+    project_type: Ref("project-types") | None = Field(None, description="Type de projet (code)")
     entry_date: Day | None = Field(None, description="Jamais modifiable (refusé, règle R7)")
     initial_interview_date: Day | None = Field(None, description="Jamais modifiable (refusé, règle R7)")
 
@@ -58,8 +60,10 @@ class Phase3In(In):
 
 class CloseIn(In):
     end_date: Day = Field(..., description="Date de fin réelle")
-    exit_reason: Code = Field(..., description="Motif de sortie (code)")
-    project_type: Code | None = Field(None, description="Type de projet (obligatoire pour « Plan d'action réalisé »)")
+    exit_reason: Ref("exit-reasons") = Field(..., description="Motif de sortie (code)")
+    project_type: Ref("project-types") | None = Field(
+        None, description="Type de projet (obligatoire pour « Plan d'action réalisé »)"
+    )
 
 
 class CepOut(Schema):
@@ -148,12 +152,25 @@ class PageQuery(Schema):
     limit: Limit = 20
 
 
+def _confirmed(value: bool) -> bool:
+    if value is not True:
+        raise ValueError("La suppression doit être confirmée (confirm=true).")
+    return value
+
+
+Confirmation = Annotated[bool, AfterValidator(_confirmed), WithJsonSchema({"type": "boolean", "const": True})]
+
+
 class DeleteQuery(Schema):
-    confirm: bool = Field(False, description="Doit valoir true pour supprimer")
+    confirm: Confirmation = Field(
+        ..., description="Obligatoire, et seulement true : la suppression est confirmée (sinon 422 CONFIRMATION)"
+    )
 
 
 def _cep(request, cep_id: int):
-    return with_action_facts(Cep.objects.visible_to(request.auth)).get(pk=cep_id)
+    """A CEP of the user's structure, or 404: another structure's CEP, and a deleted one (as on the web pages, R11:
+    a deleted CEP no longer exists for anyone; its deletion stays in the dossier's events and in the audit)."""
+    return with_action_facts(Cep.objects.visible_to(request.auth).exclude(status=Status.DELETED)).get(pk=cep_id)
 
 
 @router.post(
@@ -183,7 +200,7 @@ def open_cep(request, beneficiary_id: int, payload: CepIn):
 
 @router.get(
     "/beneficiaries/{beneficiary_id}/ceps",
-    response=responses({200: CepPage}),
+    response=responses({200: CepPage}, page=True),
     summary="Dispositifs CEP du dossier",
     description="Les plus récents d'abord ; les dispositifs supprimés sont exclus.",
 )
@@ -253,25 +270,18 @@ def reopen_cep(request, cep_id: int):
 
 @router.delete(
     "/ceps/{cep_id}",
-    response=responses({200: CepOut}, write=True, extra={400: Error}),
+    response=responses({200: CepOut}, write=True),
     summary="Supprimer le dispositif",
-    description="Exige ?confirm=true ; la suppression est enregistrée comme événement « Suppression de dispositif ».",
+    description="Exige ?confirm=true ; la suppression est enregistrée comme événement « Suppression de dispositif ». "
+    "Un dispositif supprimé n'existe plus pour personne : le lire, le modifier ou le supprimer à nouveau répond 404.",
 )
 def delete_cep(request, cep_id: int, query: Query[DeleteQuery]):
-    cep = _cep(request, cep_id)
-    if not query.confirm:
-        raise ApiError(
-            400,
-            "CONFIRMATION",
-            "La suppression d'un dispositif doit être confirmée : ajoutez ?confirm=true à la requête.",
-            "confirm",
-        )
-    return services.delete_cep(cep=cep, actor=request.auth)
+    return services.delete_cep(cep=_cep(request, cep_id), actor=request.auth)
 
 
 @router.get(
     "/ceps/{cep_id}/history",
-    response=responses({200: HistoryPage}),
+    response=responses({200: HistoryPage}, page=True),
     summary="Historique du dispositif",
     description="Qui, quand, quelle action, avant, après (R12), du plus ancien au plus récent.",
 )

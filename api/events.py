@@ -17,7 +17,7 @@ from .auth import dossier_auth
 from .beneficiaries import get_beneficiary
 from .errors import responses
 from .pagination import keyset_page
-from .schemas import Code, Cursor, Day, In, Limit, ObjectId, Text
+from .schemas import Code, Cursor, Day, In, Limit, ObjectId, Ref, Text
 
 router = Router(auth=dossier_auth, tags=["Événements"])
 
@@ -38,13 +38,13 @@ _REFERENTIALS = {
 class EventFields(In):
     """An event's fields except its date (a proposal's event takes the proposal's date)."""
 
-    primary_context: Code = Field(..., description="Contexte primaire (code)")
-    secondary_context: Code | None = Field(None, description="Contexte secondaire (code)")
-    tertiary_context: Code | None = Field(None, description="Contexte tertiaire (code)")
-    direction: Code = Field(..., description="Sens (code)")
-    nature: Code = Field(..., description="Nature (code)")
-    place: Code = Field(..., description="Lieu d'accueil (code)")
-    function: Code = Field(..., description="Fonction (code)")
+    primary_context: Ref("event-contexts") = Field(..., description="Contexte primaire (code)")
+    secondary_context: Ref("event-contexts") | None = Field(None, description="Contexte secondaire (code)")
+    tertiary_context: Ref("event-contexts") | None = Field(None, description="Contexte tertiaire (code)")
+    direction: Ref("event-directions") = Field(..., description="Sens (code)")
+    nature: Ref("event-natures") = Field(..., description="Nature (code)")
+    place: Ref("reception-places") = Field(..., description="Lieu d'accueil (code)")
+    function: Ref("staff-functions") = Field(..., description="Fonction (code)")
     intervener: ObjectId | None = Field(None, description="Intervenant (identifiant) ; par défaut, vous")
     comment: Text(255) = Field("", description="Commentaire (255 caractères au plus)")
     walk_in: bool = Field(False, description="Venu sans rendez-vous")
@@ -58,13 +58,13 @@ class EventIn(EventFields):
 
 class EventPatch(In):
     date: Day = Field(None, description="Date")
-    primary_context: Code = Field(None, description="Contexte primaire (code)")
-    secondary_context: Code | None = Field(None, description="Contexte secondaire (code)")
-    tertiary_context: Code | None = Field(None, description="Contexte tertiaire (code)")
-    direction: Code = Field(None, description="Sens (code)")
-    nature: Code = Field(None, description="Nature (code)")
-    place: Code = Field(None, description="Lieu d'accueil (code)")
-    function: Code = Field(None, description="Fonction (code)")
+    primary_context: Ref("event-contexts") = Field(None, description="Contexte primaire (code)")
+    secondary_context: Ref("event-contexts") | None = Field(None, description="Contexte secondaire (code)")
+    tertiary_context: Ref("event-contexts") | None = Field(None, description="Contexte tertiaire (code)")
+    direction: Ref("event-directions") = Field(None, description="Sens (code)")
+    nature: Ref("event-natures") = Field(None, description="Nature (code)")
+    place: Ref("reception-places") = Field(None, description="Lieu d'accueil (code)")
+    function: Ref("staff-functions") = Field(None, description="Fonction (code)")
     intervener: ObjectId = Field(None, description="Intervenant (identifiant)")
     comment: Text(255) = Field(None, description="Commentaire")
     walk_in: bool = Field(None, description="Venu sans rendez-vous")
@@ -139,7 +139,7 @@ def create_event(request, beneficiary_id: int, payload: EventIn):
 
 @router.get(
     "/beneficiaries/{beneficiary_id}/events",
-    response=responses({200: EventPage}),
+    response=responses({200: EventPage}, page=True),
     summary="Événements du dossier",
     description="Filtres du guide : période, nature, sens ; tous les événements ou seulement ceux en cours ; "
     "contexte CEP.",

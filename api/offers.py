@@ -19,7 +19,7 @@ from .beneficiaries import get_beneficiary
 from .errors import responses
 from .events import EventFields, event_values
 from .pagination import keyset_page
-from .schemas import Code, Cursor, Day, In, Limit, ObjectId, Text
+from .schemas import Code, Cursor, Day, In, Limit, ObjectId, Ref, Text
 
 router = Router(auth=personal_data_auth, tags=["Offres de services"])
 
@@ -32,8 +32,8 @@ Measure = Literal["", "cep"]
 class OfferIn(In):
     kind: Kind = Field("catalogue", description="Type d'offre : catalogue (Catalogue interne) ou dispositif")
     origin: Origin = Field(..., description="Origine de l'offre : structure (ML) ou autre (Autre)")
-    theme: Code = Field(..., description="Thème (code)")
-    service_act: Code = Field(..., description="Acte de service national (code)")
+    theme: Ref("service-themes") = Field(..., description="Thème (code)")
+    service_act: Ref("service-acts") = Field(..., description="Acte de service national (code)")
     regional_service_act: Text(200) = Field("", description="Acte de service régional")
     offer_type: Text(100) = Field("", description="Type")
     name: Text(200) = Field(..., min_length=1, description="Nom de l'offre")
@@ -48,8 +48,8 @@ class OfferIn(In):
 class OfferPatch(In):
     kind: Kind = Field(None, description="Type d'offre")
     origin: Origin = Field(None, description="Origine de l'offre")
-    theme: Code = Field(None, description="Thème (code)")
-    service_act: Code = Field(None, description="Acte de service national (code)")
+    theme: Ref("service-themes") = Field(None, description="Thème (code)")
+    service_act: Ref("service-acts") = Field(None, description="Acte de service national (code)")
     regional_service_act: Text(200) = Field(None, description="Acte de service régional")
     offer_type: Text(100) = Field(None, description="Type")
     name: Text(200) = Field(None, min_length=1, description="Nom de l'offre")
@@ -139,7 +139,7 @@ def _offer_values(values: dict, *, structure_id: int | None, on: datetime.date |
     return values
 
 
-@router.get("/offers", response=responses({200: OfferPage}), summary="Rechercher des offres de services")
+@router.get("/offers", response=responses({200: OfferPage}, page=True), summary="Rechercher des offres de services")
 def list_offers(request, filters: Query[OfferFilters]):
     qs = search_offers(
         ServiceOffer.objects.visible_to(request.auth),
@@ -212,7 +212,7 @@ def propose(request, beneficiary_id: int, payload: ProposalIn):
 
 @router.get(
     "/beneficiaries/{beneficiary_id}/services",
-    response=responses({200: ServicePage}),
+    response=responses({200: ServicePage}, page=True),
     summary="Services proposés à la personne",
     auth=dossier_auth,
 )

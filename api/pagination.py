@@ -25,13 +25,14 @@ def _kind(field) -> type:
     raise TypeError(f"keyset_page: unsupported sort column {field.name}")
 
 
-def decode_or_422(cursor: str | None, shape) -> tuple | None:
-    """The sort key of a cursor the API wrote; anything else is a 422 naming the field « cursor »."""
+def decode_or_409(cursor: str | None, shape) -> tuple | None:
+    """The sort key of a cursor the API wrote. A cursor of the published shape (base64url) that the API did not
+    write is a 409 CURSEUR naming the field « cursor » (anything else is refused by the schema: 422)."""
     if not cursor:
         return None
     values = keyset.decode(cursor, shape)
     if values is None:
-        raise ApiError(422, "VALIDATION", BAD_CURSOR, "cursor")
+        raise ApiError(409, "CURSEUR", BAD_CURSOR, "cursor")
     return values
 
 
@@ -42,7 +43,7 @@ def keyset_page(qs: QuerySet, *, order: tuple[str, ...], cursor: str | None, lim
     """
     names = [o.lstrip("-") for o in order]
     fields = [qs.model._meta.get_field(n) for n in names]
-    values = decode_or_422(cursor, [_kind(f) for f in fields])
+    values = decode_or_409(cursor, [_kind(f) for f in fields])
     if values:
         after = Q()
         for i, key in enumerate(order):

@@ -1,9 +1,16 @@
-"""Resolve the codes and ids a client sends into objects, or answer 422 naming the field."""
+"""Resolve the codes and ids a client sends into objects, or refuse naming the field.
+
+A code the published schema does not list (unknown code) is a 422; a well-formed value the data refuses (a code
+not in force on the date that matters, an unknown user, offer or commune) is a 409 REFERENTIEL: the schema cannot
+describe it (docs/decisions.md, 2026-12-07).
+"""
 
 import datetime
 
 from cep.common.dates import fr
 from cep.common.errors import RuleViolation
+
+from .errors import ApiError
 
 
 def ref(model, code: str | None, *, field: str, on: datetime.date | None = None):
@@ -12,9 +19,7 @@ def ref(model, code: str | None, *, field: str, on: datetime.date | None = None)
         return None
     value = model.objects.filter(pk=code).first()
     if value is None:
-        raise RuleViolation(
-            "REFERENTIEL", f"Code inconnu pour « {model._meta.verbose_name} » : « {code} ».", field=field
-        )
+        raise ApiError(422, "REFERENTIEL", f"Code inconnu pour « {model._meta.verbose_name} » : « {code} ».", field)
     if on is not None and not value.is_valid_on(on):
         raise RuleViolation(
             "REFERENTIEL", f"« {value.label} » n'est pas une valeur en vigueur le {fr(on)}.", field=field

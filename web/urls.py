@@ -1,11 +1,12 @@
 from django.urls import path
 
-from web.views import account, appointments, auth, beneficiaries, ceps, events, home, second_factor, services
+from web.views import account, appointments, auth, beneficiaries, ceps, docs, events, home, second_factor, services
 
 app_name = "web"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("docs/regles-cep", docs.rules, name="rules"),
     path("connexion/", auth.LoginView.as_view(), name="login"),
     path("deconnexion/", auth.LogoutView.as_view(), name="logout"),
     path("compte/", account.account, name="account"),

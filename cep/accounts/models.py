@@ -1,4 +1,4 @@
-"""Users, roles and rights (DOMAIN.md §1)."""
+"""Users, roles and rights (docs/regles-cep.md §1)."""
 
 import datetime
 import hashlib

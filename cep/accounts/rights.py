@@ -1,4 +1,4 @@
-"""Rights and roles as named in the counselor-portal guide [003] (DOMAIN.md §1)."""
+"""Rights and roles as named in the counselor-portal guide [003] (docs/regles-cep.md §1)."""
 
 from django.db import models
 

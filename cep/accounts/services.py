@@ -1,4 +1,4 @@
-"""Managing the users of a structure (structure manager, DOMAIN.md §1). One transaction each, audited."""
+"""Managing the users of a structure (structure manager, docs/regles-cep.md §1). One transaction each, audited."""
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError

@@ -1,4 +1,4 @@
-"""Append-only history of every change (DOMAIN.md R12, non-negotiable 4).
+"""Append-only history of every change (docs/regles-cep.md R12, non-negotiable 4).
 
 No foreign keys: an audit row must survive whatever happens to the objects it describes, and a
 cascade would need UPDATE/DELETE, which the PostgreSQL trigger of migration 0002 refuses.

@@ -1,4 +1,4 @@
-"""Who may receive a CEP (DOMAIN.md §2 « Eligibility »). Returns reasons, never raises."""
+"""Who may receive a CEP (docs/regles-cep.md §2 « Eligibility »). Returns reasons, never raises."""
 
 import datetime
 from dataclasses import dataclass
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 class Ineligibility:
     code: str
     message: str
+    field: str = "employment_status"  # the dossier's field at fault: birth_date (age) or employment_status
 
 
 def age_on(birth_date: datetime.date, day: datetime.date) -> int:
@@ -32,6 +33,7 @@ def ineligibility_reasons(beneficiary, network, on: datetime.date) -> list[Ineli
                     "too_young",
                     f"Le réseau {network.short_label or network.label} accompagne les personnes de "
                     f"{network.min_age} à {network.max_age} ans ; cette personne a {age} ans.",
+                    "birth_date",
                 )
             )
         if network.max_age is not None and age > network.max_age:
@@ -40,6 +42,7 @@ def ineligibility_reasons(beneficiary, network, on: datetime.date) -> list[Ineli
                     "too_old",
                     f"Le réseau {network.short_label or network.label} accompagne les personnes de "
                     f"{network.min_age} à {network.max_age} ans ; cette personne a {age} ans.",
+                    "birth_date",
                 )
             )
         if network.excludes_public_agents and status is not None and status.is_public_agent:

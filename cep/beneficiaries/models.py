@@ -1,4 +1,4 @@
-"""The beneficiary dossier (DOMAIN.md §2)."""
+"""The beneficiary dossier (docs/regles-cep.md §2)."""
 
 import uuid
 

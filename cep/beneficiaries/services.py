@@ -176,7 +176,9 @@ def justify_beneficiary(*, beneficiary: Beneficiary, actor) -> Beneficiary:
         missing = missing_for_justification(beneficiary)
         if missing:
             raise RuleViolation(
-                "R1", f"Le dossier ne peut pas être justifié : il manque {', '.join(missing.values())}."
+                "R1",
+                f"Le dossier ne peut pas être justifié : il manque {', '.join(missing.values())}.",
+                field=next(iter(missing)),
             )
         beneficiary.status, beneficiary.justified_at = DossierStatus.JUSTIFIED, timezone.now()
         beneficiary.save()

@@ -1,4 +1,4 @@
-"""Calendar months, as the monthly export and the indicators read them (DOMAIN.md §8, §9).
+"""Calendar months, as the monthly export and the indicators read them (docs/regles-cep.md §8, §9).
 
 A month is the date of its first day (2024-03-01 is March 2024); its bounds are its first and last days, both
 included. Generic date helpers (add_months, today) stay in cep/common/dates.py.

@@ -89,7 +89,7 @@ LEVEL1_OFFERS = [
     ("info_conseil_aides_emploi", "emploi"),
     ("info_conseil_evaluations", "projet_professionnel"),
 ]
-# Complementary services mobilised during a CEP (DOMAIN.md §6): (act code, theme, offer name, partner).
+# Complementary services mobilised during a CEP (docs/regles-cep.md §6): (act code, theme, offer name, partner).
 COMPLEMENTARY_OFFERS = [
     ("bilan_competences", "projet_professionnel", "Bilan de compétences", "Centre de bilan partenaire"),
     ("vae", "formation", "Accompagnement VAE", "Dispositif académique de validation des acquis"),
@@ -134,7 +134,7 @@ STATUSES = {
         ("profession_liberale", 5),
         ("auto_entrepreneur", 5),
     ],
-    # Regional operators serve people in work, public agents excluded (DOMAIN.md §1).
+    # Regional operators serve people in work, public agents excluded (docs/regles-cep.md §1).
     "operateur_regional": [
         ("salarie_prive_temps_complet", 52),
         ("salarie_prive_temps_partiel", 20),

@@ -8,7 +8,7 @@ person (gaps are harmless), so that a block knows its ids without looking at the
 Each row is a tuple in the column order of `COLUMNS`; dates and timestamps are ISO strings (UTC, no offset)
 that PostgreSQL's COPY accepts as they are.
 
-Every rule of DOMAIN.md §5 holds by construction (the tests check them in the database): entry on or after the
+Every rule of docs/regles-cep.md §5 holds by construction (the tests check them in the database): entry on or after the
 first reception, interview on or before entry, phase 3 after phase-2 entry, end between the current phase entry
 and today, one open CEP per person and structure, no 6-month gap between manifestations of an open CEP,
 last manifestation = the person's last manifestation since entry (R9: unanswered reminders and partner exchanges

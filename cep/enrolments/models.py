@@ -1,4 +1,4 @@
-"""The CEP dispositif (phases 2 and 3), DOMAIN.md §5."""
+"""The CEP dispositif (phases 2 and 3), docs/regles-cep.md §5."""
 
 from django.db import models
 from django.db.models import F, Q

@@ -1,4 +1,4 @@
-"""The CEP lifecycle: one function per action, one transaction each (DOMAIN.md §5, R1–R12).
+"""The CEP lifecycle: one function per action, one transaction each (docs/regles-cep.md §5, R1–R12).
 
 Every refusal raises RuleViolation(rule, French message, field) before anything is written; the
 transaction makes sure that nothing is half-written even when the database itself refuses.
@@ -48,6 +48,18 @@ def _check_valid_on(value, day: datetime.date, field: str, rule: str) -> None:
         raise RuleViolation(rule, f"« {value.label} » n'est pas une valeur en vigueur le {fr(day)}.", field=field)
 
 
+def _open_cep_details(beneficiary_id: int, structure_id: int, *, other_than: int | None = None) -> dict | None:
+    """R2's details: the CEP in progress that refuses a second one (its id), when there is one."""
+    existing = (
+        Cep.objects.filter(beneficiary_id=beneficiary_id, structure_id=structure_id)
+        .filter(status__in=OPEN_STATUSES)
+        .exclude(pk=other_than)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return {"cep_id": existing} if existing else None
+
+
 @contextmanager
 def _changing(cep: Cep, *, actor, action: str, skip_unchanged: bool = False) -> Iterator[Cep]:
     """The CEP's row locked and read again, changed by the block, saved, and its before/after recorded."""
@@ -69,7 +81,9 @@ def _save(cep: Cep) -> Cep:
             cep.save()
     except IntegrityError as exc:
         if "one_open_cep_per_person_and_structure" in str(exc):
-            raise RuleViolation("R2", R2_MESSAGE) from exc
+            raise RuleViolation(
+                "R2", R2_MESSAGE, details=_open_cep_details(cep.beneficiary_id, cep.structure_id, other_than=cep.pk)
+            ) from exc
         raise
     return cep
 
@@ -119,11 +133,13 @@ def open_cep(
     )
     ensure_not_anonymised(beneficiary)
     if not beneficiary.is_justified:
-        raise RuleViolation("R1", "Le dossier doit être au statut « Justifié » avant l'ajout d'un CEP.")
+        raise RuleViolation(
+            "R1", "Le dossier doit être au statut « Justifié » avant l'ajout d'un CEP.", field="status"
+        )
     if Cep.objects.filter(
         beneficiary=beneficiary, structure_id=beneficiary.structure_id, status__in=OPEN_STATUSES
     ).exists():
-        raise RuleViolation("R2", R2_MESSAGE)
+        raise RuleViolation("R2", R2_MESSAGE, details=_open_cep_details(beneficiary.pk, beneficiary.structure_id))
     check_text("SAISIE", model_max_lengths(Cep), prescriber_name=prescriber_name, referent_name=referent_name)
     if entry_phase not in (2, 3):
         raise RuleViolation("R3", "L'entrée se fait en phase 2 ou directement en phase 3.", field="entry_phase")
@@ -151,7 +167,7 @@ def open_cep(
         _check_valid_on(value, entry_date, field, "REFERENTIEL")
     reasons = ineligibility_reasons(beneficiary, beneficiary.structure.network, entry_date)
     if reasons:
-        raise RuleViolation("ELIGIBILITE", " ".join(r.message for r in reasons))
+        raise RuleViolation("ELIGIBILITE", " ".join(r.message for r in reasons), field=reasons[0].field)
     _check_orientation_source(
         orientation_source,
         beneficiary_id=beneficiary.pk,

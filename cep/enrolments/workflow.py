@@ -1,4 +1,4 @@
-"""The CEP lifecycle as plain data (DOMAIN.md §5). Services, pages, the API and the docs all read it.
+"""The CEP lifecycle as plain data (docs/regles-cep.md §5). Services, pages, the API and the docs all read it.
 
 Each transition names the statuses it starts from, the status it leads to, the rule refused when the status does
 not allow it, and its guards: conditions on the CEP's state and today's date under which the action is possible
@@ -81,12 +81,26 @@ class Guard:
     rule: str
     check: Check
     message: Message
+    details: Callable[..., dict | None] | None = None  # details(cep, context) -> the refusal's details
 
     def refusal(self, cep, context: Context) -> RuleViolation | None:
         if self.check(cep, context):
             return None
         message = self.message(cep, context) if callable(self.message) else self.message
-        return RuleViolation(self.rule, message)
+        return RuleViolation(self.rule, message, details=self.details(cep, context) if self.details else None)
+
+
+def _other_cep_details(cep, context: Context) -> dict | None:
+    """R2's details: the id of the CEP in progress that forbids a second one."""
+    from .models import Cep
+
+    other = (
+        Cep.objects.filter(beneficiary_id=cep.beneficiary_id, structure_id=cep.structure_id, status__in=OPEN_STATUSES)
+        .exclude(pk=cep.pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return {"cep_id": other} if other else None
 
 
 @dataclass(frozen=True)
@@ -186,7 +200,7 @@ _TRANSITIONS = (
                     f"(jusqu'au {dates.fr(reopen_limit(cep))})."
                 ),
             ),
-            Guard("R2", lambda _, context: not context.other_cep_in_progress, R2_MESSAGE),
+            Guard("R2", lambda _, context: not context.other_cep_in_progress, R2_MESSAGE, _other_cep_details),
         ),
     ),
     Transition("delete", "Supprimer", _OPEN, Status.DELETED, "R11"),

@@ -1,4 +1,4 @@
-"""Events (événements) on a dossier (DOMAIN.md §4)."""
+"""Events (événements) on a dossier (docs/regles-cep.md §4)."""
 
 from django.db import models
 from django.db.models import Q

@@ -1,4 +1,6 @@
-"""Recording events on a dossier (DOMAIN.md §4). Some are manifestations of the person (R9, queries.manifestations)."""
+"""Recording events on a dossier (docs/regles-cep.md §4).
+
+Some are manifestations of the person (R9, queries.manifestations)."""
 
 import datetime
 

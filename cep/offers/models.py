@@ -1,4 +1,4 @@
-"""Service offers (offres de services) and services proposed to a person (DOMAIN.md §3)."""
+"""Service offers (offres de services) and services proposed to a person (docs/regles-cep.md §3)."""
 
 from django.db import models
 from django.db.models import Q

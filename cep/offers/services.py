@@ -1,4 +1,4 @@
-"""Service offers and proposing them to a person (level 1, DOMAIN.md §3)."""
+"""Service offers and proposing them to a person (level 1, docs/regles-cep.md §3)."""
 
 import datetime
 

@@ -1,4 +1,4 @@
-"""The referential values loaded by migration 0002. Labels verbatim from the sources (DOMAIN.md cites them).
+"""The referential values loaded by migration 0002. Labels verbatim from the sources (docs/regles-cep.md cites them).
 
 Each entry: (code, label, extra fields). Dates: valid_from / valid_to when not the default.
 """
@@ -95,7 +95,7 @@ EVENT_CONTEXTS = [
 ]
 
 # is_live_contact (R9): a live contact with the person, in either direction, is a manifestation of the person;
-# a written message (courriel, courrier, SMS) is one only when the person sent it (DOMAIN.md R9).
+# a written message (courriel, courrier, SMS) is one only when the person sent it (docs/regles-cep.md R9).
 LIVE = {"is_live_contact": True}
 EVENT_NATURES = [
     ("entretien_individuel", "Entretien individuel", LIVE),

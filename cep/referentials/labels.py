@@ -1,4 +1,5 @@
-"""Labels that depend on the reader's network (DOMAIN.md §5: « For other networks read "ML" as "ma structure" »).
+"""Labels that depend on the reader's network (docs/regles-cep.md §3: outside the Missions locales, « ML » reads
+« ma structure »).
 
 The sources [000] are written for the Missions locales: the aiguilleurs « Ma ML – suite niveau 1 », « Ma ML – entrée
 directe niveau 2 ou 3 », « Autre Mission Locale » and the offer origin « ML ». The stored codes never change; only

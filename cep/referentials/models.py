@@ -48,6 +48,7 @@ class Network(Referential):
 
     class Meta(Referential.Meta):
         verbose_name = "réseau"
+        verbose_name_plural = "réseaux"
 
 
 class EmploymentStatus(Referential):

@@ -1,4 +1,4 @@
-"""The month's population (DOMAIN.md §8), written once in SQL for the two rooms of reporting.
+"""The month's population (docs/regles-cep.md §8), written once in SQL for the two rooms of reporting.
 
 For a month M and a scope, the population is:
 

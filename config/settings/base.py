@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "api.middleware.JsonErrorsMiddleware",  # every answer under /api/ in the API's JSON error format
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything that reads the session
     "web.middleware.SlidingSessionMiddleware",  # SessionMiddleware, expiry written at most once a minute
     "django.middleware.common.CommonMiddleware",

@@ -96,18 +96,18 @@ def test_unknown_code_is_422_with_field(api):
     assert not Beneficiary.objects.exists()
 
 
-def test_no_longer_valid_code_is_422(api):
+def test_no_longer_valid_code_is_409_referentiel(api):
     from cep.referentials.models import QualificationLevel
 
     QualificationLevel.objects.filter(pk="niveau_4").update(valid_to=TODAY - datetime.timedelta(days=1))
     response = api.post("beneficiaries", BODY)
-    assert response.status_code == 422 and response.json()["field"] == "qualification_level"
-    assert "en vigueur" in response.json()["message"]
+    assert response.status_code == 409 and response.json()["field"] == "qualification_level"
+    assert response.json()["code"] == "REFERENTIEL" and "en vigueur" in response.json()["message"]
 
 
-def test_referent_of_another_structure_is_422(api, other_counselor):
+def test_referent_of_another_structure_is_409_referentiel(api, other_counselor):
     response = api.post("beneficiaries", {**BODY, "referent": other_counselor.pk})
-    assert response.status_code == 422 and response.json()["field"] == "referent"
+    assert response.status_code == 409 and response.json()["field"] == "referent"
 
 
 def test_malformed_input_is_422_in_french(api):
@@ -132,6 +132,8 @@ def test_business_refusal_is_409(api):
         "code": "DOSSIER",
         "message": "La date de premier accueil est antérieure à la date de naissance.",
         "field": "first_reception_date",
+        "details": None,
+        "doc": "/docs/regles-cep#dossier",
     }
 
 
@@ -197,3 +199,23 @@ def test_rqth_reads_through_the_api_are_logged_once_each(api, counselor, benefic
     assert patched.json()["has_rqth"] is True and logged() == 2
     refused = api.patch(f"beneficiaries/{beneficiary.pk}?include=rqth", {"birth_date": "2100-01-01"})
     assert refused.status_code in (409, 422) and logged() == 2  # nothing shown, nothing logged
+
+
+def test_dossier_json_says_whether_the_person_is_eligible_and_why_eligibilite(api, structure):
+    """The same function and French reasons as the dossier's page (web.views.beneficiaries)."""
+    from cep.beneficiaries.eligibility import ineligibility_reasons
+
+    eligible = BeneficiaryFactory(structure=structure, birth_date=TODAY.replace(year=TODAY.year - 20))
+    body = api.get(f"beneficiaries/{eligible.pk}").json()
+    assert body["eligibility"] == {"eligible": True, "reasons": []}
+
+    too_old = BeneficiaryFactory(structure=structure, birth_date=TODAY.replace(year=TODAY.year - 40))
+    body = api.get(f"beneficiaries/{too_old.pk}").json()
+    expected = ineligibility_reasons(too_old, structure.network, TODAY)
+    assert body["eligibility"]["eligible"] is False
+    reasons = body["eligibility"]["reasons"]
+    assert reasons == [{"code": r.code, "message": r.message, "field": r.field} for r in expected]
+    assert reasons[0]["field"] == "birth_date" and "40 ans" in reasons[0]["message"]
+    # Creating, updating and justifying answer it too.
+    assert "eligibility" in api.patch(f"beneficiaries/{too_old.pk}", {"phone": "0601020304"}).json()
+    assert set(api.post("beneficiaries", BODY).json()["eligibility"]) == {"eligible", "reasons"}

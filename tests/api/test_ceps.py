@@ -50,15 +50,76 @@ def test_open_on_incomplete_dossier_is_refused_r1(api, structure, counselor):
     assert response.json() == {
         "code": "R1",
         "message": "Le dossier doit être au statut « Justifié » avant l'ajout d'un CEP.",
-        "field": None,
+        "field": "status",
+        "details": None,
+        "doc": "/docs/regles-cep#r1",
     }
     assert not Cep.objects.exists()
 
 
-def test_second_open_cep_is_refused_r2(api, beneficiary, cep_id):
+def test_second_open_cep_is_refused_r2_naming_the_cep_in_progress(api, beneficiary, cep_id):
     response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", OPEN)
     assert response.status_code == 409 and response.json()["code"] == "R2"
+    assert response.json()["details"] == {"cep_id": cep_id} and response.json()["doc"] == "/docs/regles-cep#r2"
     assert Cep.objects.count() == 1
+
+
+def test_reopen_while_another_cep_is_in_progress_r2_names_it(api, beneficiary, cep_id):
+    api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "interruption_formalisee"})
+    second = api.post(f"beneficiaries/{beneficiary.pk}/ceps", OPEN).json()["id"]
+    response = api.post(f"ceps/{cep_id}/reopen")
+    assert response.status_code == 409 and response.json()["code"] == "R2"
+    assert response.json()["details"] == {"cep_id": second}
+
+
+def test_ineligible_person_is_refused_naming_the_field_eligibilite(api, structure, counselor):
+    too_old = BeneficiaryFactory(structure=structure, birth_date=TODAY.replace(year=TODAY.year - 40))
+    response = api.post(f"beneficiaries/{too_old.pk}/ceps", OPEN)
+    assert response.status_code == 409 and response.json()["code"] == "ELIGIBILITE"
+    assert response.json()["field"] == "birth_date" and "ans" in response.json()["message"]
+    assert not Cep.objects.exists()
+
+
+def test_eligible_person_is_accepted_eligibilite(api, beneficiary):
+    assert api.post(f"beneficiaries/{beneficiary.pk}/ceps", OPEN).status_code == 201
+
+
+def test_type_errors_say_what_was_expected(api, beneficiary):
+    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "entry_date": 5})
+    assert response.status_code == 422 and response.json()["field"] == "entry_date"
+    assert "Date attendue (texte au format AAAA-MM-JJ)" in response.json()["message"]
+    assert "heure" not in response.json()["message"]
+
+
+def test_an_empty_body_names_the_required_fields(api, beneficiary):
+    expected = "Champs obligatoires manquants : orientation_source, entry_date, entry_phase, request_reason."
+    for body in ({}, None):
+        if body is None:  # no body at all
+            url = f"/api/v1/beneficiaries/{beneficiary.pk}/ceps"
+            response = api.client.post(url, data=b"", content_type="application/json", **api.headers)
+        else:
+            response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", body)
+        assert response.status_code == 422 and response.json()["message"] == expected, response.json()
+        assert [e["field"] for e in response.json()["errors"]] == [
+            "orientation_source",
+            "entry_date",
+            "entry_phase",
+            "request_reason",
+        ]
+
+
+def test_a_deleted_cep_is_404_on_the_api_as_on_the_web_r11(api, client, counselor, beneficiary, cep_id):
+    assert api.get(f"ceps/{cep_id}").status_code == 200
+    assert api.delete(f"ceps/{cep_id}?confirm=true").status_code == 200
+    for response in (
+        api.get(f"ceps/{cep_id}"),
+        api.get(f"ceps/{cep_id}/history"),
+        api.patch(f"ceps/{cep_id}", {"referent_name": "X"}),
+        api.delete(f"ceps/{cep_id}?confirm=true"),
+        api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "interruption_formalisee"}),
+    ):
+        assert response.status_code == 404 and response.json()["code"] == "INTROUVABLE"
+    assert Cep.objects.get(pk=cep_id).status == "deleted"  # kept in the database (and its audit)
 
 
 def test_open_before_first_reception_is_refused_r4(api, beneficiary):
@@ -98,6 +159,8 @@ def test_phase3_on_entry_day_is_refused_r5_and_nothing_changes(api, cep_id):
         "message": "La date d'entrée en phase 3 doit être au plus tôt le lendemain de l'entrée en phase 2 "
         f"({expected_day}).",
         "field": "on",
+        "details": None,
+        "doc": "/docs/regles-cep#r5",
     }
     assert unchanged(cep_id) == before
 
@@ -160,6 +223,8 @@ def test_close_plan_without_project_type_is_refused_r8(api, cep_id):
         "code": "R8",
         "message": "Le type de projet est obligatoire pour le motif « Plan d'action réalisé ».",
         "field": "project_type",
+        "details": None,
+        "doc": "/docs/regles-cep#r8",
     }
     assert unchanged(cep_id) == before
 
@@ -226,6 +291,8 @@ def test_structure_without_distinct_phases_r6(api, beneficiary, structure):
         "code": "R6",
         "message": "Votre structure ne distingue pas les phases 2 et 3 du CEP. L'entrée se fait en phase 2.",
         "field": "entry_phase",
+        "details": None,
+        "doc": "/docs/regles-cep#r6",
     }
     assert not Cep.objects.exists()
     body = api.post(f"beneficiaries/{beneficiary.pk}/ceps", OPEN).json()
@@ -237,9 +304,9 @@ def test_structure_without_distinct_phases_r6(api, beneficiary, structure):
 def test_delete_needs_confirmation(api, cep_id):
     before = unchanged(cep_id)
     response = api.delete(f"ceps/{cep_id}")
-    assert response.status_code == 400
+    assert response.status_code == 422 and response.json()["field"] == "confirm"
     assert response.json()["code"] == "CONFIRMATION" and "confirm=true" in response.json()["message"]
-    assert api.delete(f"ceps/{cep_id}?confirm=false").status_code == 400
+    assert api.delete(f"ceps/{cep_id}?confirm=false").json()["code"] == "CONFIRMATION"
     assert unchanged(cep_id) == before
 
 

@@ -2,6 +2,7 @@
 
 import mimetypes
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,7 +14,7 @@ from playwright.sync_api import sync_playwright
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def test_openapi_is_served_in_french(client):
+def test_openapi_is_served_in_french(client, db):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     schema = response.json()
@@ -32,7 +33,7 @@ def test_docs_page_uses_local_assets(client):
 
 
 @pytest.mark.browser
-def test_docs_page_renders_under_csp(client):
+def test_docs_page_renders_under_csp(client, db):
     """Chromium loads the page through Django's test client (no live server: no database flush), with the
     CSP header Django sends; static files come from the staticfiles finders, as `runserver` serves them."""
     errors = []
@@ -67,3 +68,39 @@ def test_docs_page_renders_under_csp(client):
     assert any("Dispositif CEP" in t for t in tags)
     # Nothing blocked by the CSP (« Refused to load/execute/apply … ») and no JavaScript error.
     assert not [e for e in errors if e.startswith("Refused") or "Uncaught" in e], errors
+
+
+def test_openapi_says_what_the_server_accepts(client, refdata):
+    """Referential fields are enums of today's codes, dates publish their bounds, e-mail its format, required query
+    parameters are required, cursors have their shape; links walk the lifecycle."""
+    from cep.referentials.models import OrientationSource
+
+    schema = client.get("/api/v1/openapi.json").json()
+    components = schema["components"]["schemas"]
+    aiguilleur = components["CepIn"]["properties"]["orientation_source"]
+    assert set(aiguilleur["enum"]) == set(OrientationSource.objects.valid_on().values_list("code", flat=True))
+    OrientationSource.objects.filter(pk="autre").update(valid_to="2000-01-01")
+    later = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["CepIn"]["properties"]
+    assert "autre" in aiguilleur["enum"] and "autre" not in later["orientation_source"]["enum"]  # read per request
+    for name in ("primary_context", "direction", "nature", "place", "function"):
+        assert components["EventIn"]["properties"][name]["enum"], name
+    entry = components["CepIn"]["properties"]["entry_date"]
+    assert entry["format"] == "date" and (entry["x-minimum"], entry["x-maximum"]) == ("1900-01-01", "2100-12-31")
+    assert re.match(entry["pattern"], "2000-02-29") and not re.match(entry["pattern"], "1899-12-31")
+    email = components["BeneficiaryIn"]["properties"]["email"]
+    assert {"type": "string", "format": "email", "maxLength": 254} in email["anyOf"]
+    delete = schema["paths"]["/api/v1/ceps/{cep_id}"]["delete"]
+    confirm = next(p for p in delete["parameters"] if p["name"] == "confirm")
+    assert confirm["required"] is True and confirm["schema"]["const"] is True
+    search = schema["paths"]["/api/v1/beneficiaries"]["get"]["parameters"]
+    cursor = next(p for p in search if p["name"] == "cursor")["schema"]["anyOf"][0]
+    assert cursor["pattern"] == "^[A-Za-z0-9_-]*$" and cursor["maxLength"] == 2048
+    opened = schema["paths"]["/api/v1/beneficiaries/{beneficiary_id}/ceps"]["post"]["responses"]["201"]["links"]
+    assert opened["PasserEnPhase3"] == {
+        "operationId": "api_ceps_move_to_phase3",
+        "parameters": {"cep_id": "$response.body#/id"},
+    }
+    closed = schema["paths"]["/api/v1/ceps/{cep_id}/close"]["post"]["responses"]["200"]["links"]
+    assert closed["Rouvrir"]["operationId"] == "api_ceps_reopen_cep"
+    offer = schema["paths"]["/api/v1/offers"]["post"]["responses"]["201"]["links"]
+    assert offer["Modifier"]["operationId"] == "api_offers_update_offer"

@@ -16,7 +16,7 @@ from cep.common.errors import RuleViolation
     [
         (RuleViolation("R5", "Refus.", field="on"), 409, "R5", "on"),
         (RuleViolation("DROITS", "Pas le droit."), 403, "DROITS", None),
-        (RuleViolation("REFERENTIEL", "Code inconnu.", field="nature"), 422, "REFERENTIEL", "nature"),
+        (RuleViolation("REFERENTIEL", "Pas en vigueur ce jour-là.", field="nature"), 409, "REFERENTIEL", "nature"),
         (IntegrityError("duplicate key value violates unique constraint"), 409, "INTEGRITE", None),
         (DataError("value too long for type character varying(5)"), 422, "VALIDATION", None),
         (ValidationError({"end_date": ["La date de fin est postérieure."]}), 422, "VALIDATION", "end_date"),

@@ -76,7 +76,13 @@ def test_structure_b_objects_are_404_for_structure_a(method, path, manager, offe
     audit_before = AuditEntry.objects.count()
     response = client.call(method, url, body)
     assert response.status_code == 404, response.content
-    assert response.json() == {"code": "INTROUVABLE", "message": "Ressource introuvable.", "field": None}
+    assert response.json() == {
+        "code": "INTROUVABLE",
+        "message": "Ressource introuvable.",
+        "field": None,
+        "details": None,
+        "doc": "/docs/regles-cep#introuvable",
+    }
     assert AuditEntry.objects.count() == audit_before  # nothing written
 
 

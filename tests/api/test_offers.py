@@ -91,11 +91,11 @@ def test_propose_without_event_and_none_in_progress_is_refused(api, beneficiary,
     assert not Service.objects.exists()
 
 
-def test_propose_offer_of_another_structure_is_422(api, beneficiary, other_objects):
+def test_propose_offer_of_another_structure_is_409_referentiel(api, beneficiary, other_objects):
     response = api.post(
         f"beneficiaries/{beneficiary.pk}/services", {"offer": other_objects["offer_id"], "event": EVENT_BODY}
     )
-    assert response.status_code == 422 and response.json()["field"] == "offer"
+    assert response.status_code == 409 and response.json()["field"] == "offer"
 
 
 def test_propose_with_invalid_event_code_is_422(api, beneficiary, offer):
@@ -161,12 +161,18 @@ def test_offer_pages_chain_even_after_the_longest_non_ascii_names(api, structure
     assert len(seen) == 3 == len(set(seen))
 
 
-def test_tampered_offer_cursors_are_422(api):
+def test_tampered_offer_cursors_are_refused_naming_the_cursor(api):
+    """Outside the published shape (base64url, 2048 characters at most): 422; of that shape but not written by
+    the API (another sort key, not JSON): 409 CURSEUR."""
     from urllib.parse import quote
 
     from cep.common import keyset
 
-    for cursor in ["²", "%%%", keyset.encode((1, 2)), keyset.encode(("x",)), "A" * (keyset.MAX_LENGTH + 1)]:
+    for cursor in ["²", "%%%", "A" * (keyset.MAX_LENGTH + 1)]:
         response = api.get(f"offers?cursor={quote(cursor)}")
         assert response.status_code == 422, cursor
+        assert response.json()["field"] == "cursor"
+    for cursor in [keyset.encode((1, 2)), keyset.encode(("x",)), "AAAA"]:
+        response = api.get(f"offers?cursor={quote(cursor)}")
+        assert response.status_code == 409 and response.json()["code"] == "CURSEUR", cursor
         assert response.json()["field"] == "cursor"

@@ -21,3 +21,8 @@ def test_values_carry_code_label_and_validity(api, django_assert_max_num_queries
 def test_unknown_referential_is_422(api):
     response = api.get("referentials/unknown")
     assert response.status_code == 422 and response.json()["field"] == "name"
+
+
+def test_network_plural_is_reseaux(api):
+    labels = {r["name"]: r["label"] for r in api.get("referentials").json()}
+    assert labels["networks"] == "réseaux"

@@ -1,7 +1,8 @@
 """R9: the inactivity clock counts the person's manifestations only, and follows every change of their events.
 
-DOMAIN.md R9: a manifestation of the person is a live contact either way between the person and the structure, or
-anything the person sent; not a letter, e-mail or SMS the structure sent, a partner or internal event, a system event.
+docs/regles-cep.md R9: a manifestation of the person is a live contact either way between the person and the
+structure, or anything the person sent; not a letter, e-mail or SMS the structure sent, a partner or internal event,
+a system event.
 The clock's day is the latest of the entry date, the last reopening and the latest manifestation since the entry.
 """
 
@@ -34,7 +35,7 @@ from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# The oracle, written from DOMAIN.md R9 independently of the referential flags the code reads.
+# The oracle, written from docs/regles-cep.md R9 independently of the referential flags the code reads.
 LIVE = {"entretien_individuel", "atelier_collectif", "information_collective", "telephone", "visioconference"}
 WRITTEN = {"courriel", "courrier", "sms"}
 FROM_PERSON, TO_PERSON = "beneficiaire_vers_structure", "structure_vers_beneficiaire"

@@ -1,4 +1,4 @@
-"""R1–R12 (DOMAIN.md §5): each rule has an accepted and a refused case; a refusal names its rule, says
+"""R1–R12 (docs/regles-cep.md §5): each rule has an accepted and a refused case; a refusal names its rule, says
 why in French and leaves the database unchanged."""
 
 import datetime

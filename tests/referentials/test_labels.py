@@ -1,4 +1,5 @@
-"""DOMAIN.md §5: outside the Missions locales, « ML » reads « ma structure » (labels only; the codes never change)."""
+"""docs/regles-cep.md §3: outside the Missions locales, « ML » reads « ma structure » (labels only; the codes never
+change)."""
 
 import datetime
 

@@ -138,7 +138,8 @@ PAGES = {
     "reporting:export_download": ("export", "batch+resource"),
     "reporting:received": ("received", None),
     "reporting:received_download": ("received", "batch+resource"),
-    # The interface contract is public.
+    # The interface contract and the rules are public.
+    "web:rules": ("public", None),
     "reporting:contract": ("public", None),
     "reporting:contract_changelog": ("public", None),
     "reporting:contract_schema": ("public", "version+resource"),

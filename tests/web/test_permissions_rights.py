@@ -100,7 +100,7 @@ RIGHT_PAGES = {
 }
 # Pages that need no right beyond being signed in (or nothing at all): the home page, signing in and out, one's own
 # account (password, second factor, API tokens, the agenda link), the agenda feed (its token is the key), the offer
-# catalogue (read-only for every structure's staff) and the public interface contract.
+# catalogue (read-only for every structure's staff), the public interface contract and rules (docs/regles-cep).
 NO_RIGHT = {
     "web:home",
     "web:login",
@@ -117,6 +117,7 @@ NO_RIGHT = {
     "web:feed_regenerate",
     "manager:offers",
     "manager:offer_detail",
+    "web:rules",
     "reporting:contract",
     "reporting:contract_changelog",
     "reporting:contract_schema",

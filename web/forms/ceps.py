@@ -42,7 +42,7 @@ class CepFieldsForm(PortalForm):
     def __init__(self, *args, cep=None, network: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["orientation_source"].queryset = _valid(OrientationSource, cep and cep.orientation_source_id)
-        # « Ma ML » reads « Ma structure » outside the Missions locales (DOMAIN.md §5); the codes do not change.
+        # « Ma ML » reads « Ma structure » outside the Missions locales (docs/regles-cep.md §3); codes do not change.
         self.fields["orientation_source"].label_from_instance = lambda value: label_for_network(value.label, network)
         self.fields["request_reason"].queryset = _valid(RequestReason, cep and cep.request_reason_id)
         self.fields["project_type"].queryset = _valid(ProjectType, cep and cep.project_type_id)

@@ -1,4 +1,4 @@
-"""The monthly export, computed in PostgreSQL and streamed (DOMAIN.md §8).
+"""The monthly export, computed in PostgreSQL and streamed (docs/regles-cep.md §8).
 
 For a scope (a structure, an operator's structures, or the nation) and a month M, each file of the contract gets:
 

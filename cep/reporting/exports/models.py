@@ -1,4 +1,4 @@
-"""Monthly national export (DOMAIN.md §8): recorded batches, their files and their lines.
+"""Monthly national export (docs/regles-cep.md §8): recorded batches, their files and their lines.
 
 A batch is one production of the monthly send for one scope (a structure, an operator or the nation) and one
 month, under the contract version in force for that month. Each line keeps its payload (the data fields of

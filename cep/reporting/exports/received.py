@@ -1,5 +1,5 @@
-"""The pseudonymised monthly files as received at the national level (DOMAIN.md §1: the national observer reads
-aggregates and pseudonymised monthly files).
+"""The pseudonymised monthly files as received at the national level (docs/regles-cep.md §1: the national observer
+reads aggregates and pseudonymised monthly files).
 
 A batch is received once its structure or operator marked it « Transmis » (or got the acknowledgement): the
 national observer lists and downloads those files, never a batch still being prepared. Every download is

@@ -1,4 +1,4 @@
-"""Who reads which scopes of the indicators (DOMAIN.md §1).
+"""Who reads which scopes of the indicators (docs/regles-cep.md §1).
 
 A structure manager reads their structure; a regional observer (Transitions Pro) their region beside the
 nation; the national observer (France compétences) everything, filtered by région or by network (not both); an

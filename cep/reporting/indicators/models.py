@@ -1,4 +1,4 @@
-"""Monthly aggregate tables of the common indicators (DOMAIN.md §8, [004] l.111, [002] §4.2.1).
+"""Monthly aggregate tables of the common indicators (docs/regles-cep.md §8, [004] l.111, [002] §4.2.1).
 
 Every table is keyed by month (first day) and structure; the structure's operator, network, région and
 département are copied into each row when it is computed, so that the dashboards filter and sum without joins.
