@@ -18,7 +18,7 @@ from .auth import dossier_auth
 from .beneficiaries import get_beneficiary
 from .errors import responses
 from .pagination import keyset_page
-from .schemas import Code, Cursor, In, Limit, ObjectId, Text
+from .schemas import Cursor, In, Limit, ObjectId, Ref, Text
 
 router = Router(auth=dossier_auth, tags=["Rendez-vous"])
 
@@ -37,7 +37,14 @@ def _moment(value: datetime.datetime) -> datetime.datetime:
     return value
 
 
-Moment = Annotated[datetime.datetime, AfterValidator(_moment)]
+# Published: years 1901 to 2099 (the server accepts 1900 to 2100; a margin for any UTC offset).
+Moment = Annotated[
+    datetime.datetime,
+    AfterValidator(_moment),
+    Field(
+        json_schema_extra={"pattern": "^(190[1-9]|19[1-9][0-9]|20[0-9]{2})-", "x-minimum": "1900-01-01T00:00:00+01:00"}
+    ),
+]
 AppointmentStatus = Literal["prevu", "honore", "non_honore", "annule"]
 
 
@@ -48,8 +55,10 @@ class AppointmentIn(In):
         "ou plus tard.",
     )
     duration: int = Field(45, ge=MIN_DURATION, le=MAX_DURATION, description="Durée en minutes (5 à 480)")
-    mode: Code = Field(..., description="Modalité (code, référentiel appointment-modes)")
-    place: Code | None = Field(None, description="Lieu (code, référentiel reception-places) ; en présentiel")
+    mode: Ref("appointment-modes") = Field(..., description="Modalité (code, référentiel appointment-modes)")
+    place: Ref("reception-places") | None = Field(
+        None, description="Lieu (code, référentiel reception-places) ; en présentiel"
+    )
     counselor: ObjectId | None = Field(None, description="Conseiller (identifiant) ; par défaut, vous")
     subject: Text(255) = Field("", description="Objet (255 caractères au plus)")
 
@@ -86,7 +95,7 @@ class AppointmentFilters(Schema):
 
 @router.get(
     "/beneficiaries/{beneficiary_id}/appointments",
-    response=responses({200: AppointmentPage}),
+    response=responses({200: AppointmentPage}, page=True),
     summary="Rendez-vous du dossier",
     description="Du dernier pris au premier (curseur).",
 )

@@ -54,7 +54,7 @@ def test_rdv_list_pages_with_a_cursor(api, beneficiary):
         ({"mode": "inconnu"}, 422, "mode"),
         ({"mode": "presentiel"}, 409, "place"),  # on site without a place
         ({"duration": 1000}, 422, "duration"),
-        ({"counselor": 999999}, 422, "counselor"),
+        ({"counselor": 999999}, 409, "counselor"),  # well-formed, refused by the data (REFERENTIEL)
         ({"starts_at": "0001-01-01T00:00:00"}, 422, "starts_at"),
         ({"colour": "rouge"}, 422, "colour"),
     ],
