@@ -320,3 +320,28 @@ def test_the_year_in_progress_is_labelled_year_to_date_up_to_its_last_complete_m
     assert response.context["data"].end == datetime.date(2024, 3, 1)  # April is not complete: not shown
     monkeypatch.setattr(dates, "today", lambda: datetime.date(2025, 1, 10))
     assert year_label(2024) == "2024" and dashboard_data.observer_period(2024)[1] == datetime.date(2024, 12, 1)
+
+
+@pytest.mark.django_db
+def test_downloads_neutralise_formulas_in_labels_and_keep_counts_as_numbers(client, world, request):
+    """A structure name (the scope label) or a referential label starting with =, +, -, @ leaves as quoted text;
+    XLSX cells are never formulas and counts stay numbers."""
+    from cep.referentials.models import RequestReason
+
+    structures, users = world
+    structures[0].name = '=HYPERLINK("http://x";"clic")'
+    structures[0].save(update_fields=["name"])
+    RequestReason.objects.filter(code="reconversion").update(label="@SUM(1+1)")
+    frameworks._LABELS["data"] = None
+    request.addfinalizer(lambda: frameworks._LABELS.update(data=None))  # the label cache outlives the test
+    cache.clear()
+    client.force_login(users["manager"])
+    query = {**PERIOD, "tableau": "motifs", "referentiel": "2019"}
+    rows = _csv(client.get(DOWNLOAD, {**query, "format": "csv"}))
+    assert {row[0] for row in rows[1:]} == {"'" + structures[0].name}
+    assert "'@SUM(1+1)" in {row[1] for row in rows}
+    book = load_workbook(io.BytesIO(client.get(DOWNLOAD, {**query, "format": "xlsx"}).content))
+    cells = [cell for row in book["motifs"].iter_rows() for cell in row if cell.value is not None]
+    assert not [c for c in cells if c.data_type == "f"]
+    assert {c.value for c in cells if c.data_type == "s"} >= {"'" + structures[0].name, "'@SUM(1+1)"}
+    assert [c for c in cells if c.data_type == "n"]  # the counts
