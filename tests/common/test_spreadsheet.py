@@ -8,7 +8,7 @@ from openpyxl import Workbook, load_workbook
 
 from cep.common.spreadsheet import DANGEROUS_FIRST, safe_cell, safe_row, xlsx_row
 
-PAYLOADS = ["=1+2", "+SUM(A1:A2)", "-2+3+cmd|' /C calc'!A0", "@SUM(1)", "\t=1", "\r=1", "=HYPERLINK(\"http://x\")"]
+PAYLOADS = ["=1+2", "+SUM(A1:A2)", "-2+3+cmd|' /C calc'!A0", "@SUM(1)", "\t=1", "\r=1", '=HYPERLINK("http://x")']
 
 
 def test_dangerous_texts_get_a_leading_quote():

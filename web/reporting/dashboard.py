@@ -22,8 +22,8 @@ from django.views.decorators.http import require_http_methods
 
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
-from cep.common.spreadsheet import safe_row, xlsx_row
 from cep.common.months import month_label
+from cep.common.spreadsheet import safe_row, xlsx_row
 from cep.reporting.indicators import audiences, dashboard_data, frameworks
 from cep.reporting.indicators.tasks import enqueue_refresh
 
