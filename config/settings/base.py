@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything that reads the session
+    "web.middleware.QueryStringGuardMiddleware",  # NUL, control characters, huge values in the query: French 400
     "web.middleware.SlidingSessionMiddleware",  # SessionMiddleware, expiry written at most once a minute
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -115,8 +115,14 @@ def dashboard(request, base):
 
 @_audience_view
 def dashboard_download(request, base):
-    """One table (?tableau=key) or all of them, as CSV (;) or XLSX, with the same secret as on the page."""
+    """One table (?tableau=key) or all of them, as CSV (;) or XLSX, with the same secret as on the page.
+
+    Filters in error are refused (400, in French): the page shows its errors beside the default period, a file
+    cannot, and a file of another period than the one asked for would be mistaken for it."""
     form, values, audience = _filtered(request, base)
+    if request.GET and form.errors:
+        errors = " ".join(e for errors in form.errors.values() for e in errors)
+        return HttpResponse(f"Filtres incorrects : {errors}", status=400, content_type="text/plain; charset=utf-8")
     data = dashboard_data.dashboard(audience, values["framework"], values["start"], values["end"])
     key = request.GET.get("tableau")
     try:
