@@ -25,6 +25,7 @@ ROLES = ("counselor", "manager", "admin", "regional_observer", "national_observe
 # Every query parameter a view reads (grep request.GET in web/), and the fields of the forms bound to request.GET.
 PARAMS = sorted(
     {"avant", "apres", "after", "fichier", "etat", "tableau", "format", "mois", "next", "commune", "structure", "de"}
+    | {"nature", "preremplir"}  # the regional monitoring pages (issue 12)
     | set(SearchForm.base_fields)
     | set(OfferSearchForm.base_fields)
     | set(ManagerOfferSearchForm.base_fields)
