@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.exceptions import BadRequest
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -22,6 +23,32 @@ from django_otp import user_has_device
 
 TOUCHED_KEY = "_cep_touched"
 API_PREFIX = "/api/"  # Unix time of the last write of the session row
+
+
+# Control characters no query parameter of ours carries (NUL cannot even reach PostgreSQL); tab, LF and CR stay
+# (a pasted value may hold them, and forms strip or refuse them).
+_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
+MAX_QUERY_VALUE = 2000  # characters: no parameter of a page is longer (ids, dates, names, cursors)
+
+
+class QueryStringGuardMiddleware:
+    """Refuse with a French 400 a query string that no page can read: a NUL or another control character, or a value
+    of more than MAX_QUERY_VALUE characters, in a parameter name or value.
+
+    Each page still parses its own parameters through a form or a parser (cep.common.keyset, months.parse_month…):
+    this guard only keeps bytes no parser expects from reaching them, and the database."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(API_PREFIX):  # the API answers its own errors, in JSON (api/)
+            return self.get_response(request)
+        for name, values in request.GET.lists():
+            for text in (name, *values):
+                if len(text) > MAX_QUERY_VALUE or not _CONTROL.isdisjoint(text):
+                    raise BadRequest("Paramètre de l'adresse incorrect : caractère de contrôle ou valeur trop longue.")
+        return self.get_response(request)
 
 
 class SlidingSessionMiddleware(SessionMiddleware):

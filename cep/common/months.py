@@ -45,12 +45,21 @@ def last_complete_month(on: datetime.date | None = None) -> datetime.date:
     return dates.add_months(month_start(on or dates.today()), -1)
 
 
+# Years a month of this application can be typed with: the CEP exists since 2014, and a month range or a period
+# computed from one (a year back, a year on) must stay far from the calendar's ends (years 1 and 9999).
+MIN_YEAR, MAX_YEAR = 1900, 2199
+
+
 def parse_month(text: str | None) -> datetime.date:
-    """'2024-03' → date(2024, 3, 1); ValueError with a French message otherwise."""
-    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text or "")
+    """'2024-03' → date(2024, 3, 1); ValueError with a French message otherwise (ASCII digits only, years
+    MIN_YEAR to MAX_YEAR: « 0001-01 » or « ٢٠٢٤-٠٣ » are refused, not computed with)."""
+    match = re.fullmatch(r"\s*([0-9]{4})-([0-9]{1,2})\s*", text or "", re.ASCII) if isinstance(text, str) else None
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ValueError(f"Mois invalide « {text} » : attendu AAAA-MM, par exemple 2024-03.")
-    return datetime.date(int(match.group(1)), int(match.group(2)), 1)
+    year = int(match.group(1))
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"Mois invalide « {text} » : l'année doit être comprise entre {MIN_YEAR} et {MAX_YEAR}.")
+    return datetime.date(year, int(match.group(2)), 1)
 
 
 def month_label(month: datetime.date) -> str:

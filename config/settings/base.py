@@ -17,6 +17,8 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
 PSEUDONYM_SECRET = os.environ.get("CEP_PSEUDONYM_SECRET", DEV_PSEUDONYM_SECRET)
 # Months without contact after which a dossier is anonymised (cep/retention; CNIL: two years after the last contact).
 CEP_RETENTION_MONTHS = os.environ.get("CEP_RETENTION_MONTHS", "24")  # read by cep.retention.services
+# Lease of background jobs (cep/common/lease.py): a job silent for longer than this is dead and marked failed.
+CEP_JOB_LEASE_SECONDS = os.environ.get("CEP_JOB_LEASE_SECONDS", "300")
 DEBUG = False
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 # The demonstration commands (generate_demo, demo_accounts, demo_batches) run only where this is True: the dev,
@@ -64,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "api.middleware.JsonErrorsMiddleware",  # every answer under /api/ in the API's JSON error format
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything that reads the session
+    "web.middleware.QueryStringGuardMiddleware",  # NUL, control characters, huge values in the query: French 400
     "web.middleware.SlidingSessionMiddleware",  # SessionMiddleware, expiry written at most once a minute
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -45,3 +45,15 @@ def test_a_bad_month_is_refused_in_french(text):
 def test_french_labels():
     assert months.month_label(datetime.date(2024, 8, 1)) == "août 2024"
     assert months.month_short(datetime.date(2025, 1, 1)) == "janv. 25"
+
+
+@pytest.mark.parametrize("text", ["0000-01", "0001-01", "1899-12", "2200-01", "9999-12"])
+def test_a_month_out_of_the_calendar_range_is_refused_in_french(text):
+    with pytest.raises(ValueError, match="l'année doit être comprise entre 1900 et 2199"):
+        months.parse_month(text)
+
+
+@pytest.mark.parametrize("text", ["٢٠٢٤-٠٣", "２０２４-０３", "2024-٣", "²⁰²⁴-03", "10000-01", "2024-03\x00"])
+def test_a_month_with_other_digits_or_a_nul_is_refused(text):
+    with pytest.raises(ValueError, match="attendu AAAA-MM"):
+        months.parse_month(text)

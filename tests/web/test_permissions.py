@@ -134,6 +134,7 @@ PAGES = {
     "reporting:export_detail": ("export", "batch"),
     "reporting:export_progress": ("export", "batch"),
     "reporting:export_transmit": (row(405, 405, 405, 405, 405, 405), "batch"),
+    "reporting:export_relaunch": (row(405, 405, 405, 405, 405, 405), "batch"),
     "reporting:export_return": (row(405, 405, 405, 405, 405, 405), "batch"),
     "reporting:export_download": ("export", "batch+resource"),
     "reporting:received": ("received", None),
@@ -166,6 +167,7 @@ PAGES = {
 # Who may act on a POST-only page whose GET answers 405 to everyone (default: the roles with 200 or 405).
 ACTORS = {
     "reporting:export_transmit": ("manager",),
+    "reporting:export_relaunch": ("manager",),
     "reporting:export_return": ("manager",),
 }
 

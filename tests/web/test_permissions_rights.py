@@ -73,6 +73,7 @@ RIGHT_PAGES = {
         ("GET", "reporting:export_download"),
         ("POST", "reporting:export_request"),
         ("POST", "reporting:export_transmit"),
+        ("POST", "reporting:export_relaunch"),
         ("POST", "reporting:export_return"),
     ],
     Right.RECEIVE_MONTHLY: [("GET", "reporting:received"), ("GET", "reporting:received_download")],

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
 from cep.common.months import month_label
+from cep.common.spreadsheet import safe_row, xlsx_row
 from cep.reporting.indicators import audiences, dashboard_data, frameworks
 from cep.reporting.indicators.tasks import enqueue_refresh
 
@@ -114,8 +115,14 @@ def dashboard(request, base):
 
 @_audience_view
 def dashboard_download(request, base):
-    """One table (?tableau=key) or all of them, as CSV (;) or XLSX, with the same secret as on the page."""
+    """One table (?tableau=key) or all of them, as CSV (;) or XLSX, with the same secret as on the page.
+
+    Filters in error are refused (400, in French): the page shows its errors beside the default period, a file
+    cannot, and a file of another period than the one asked for would be mistaken for it."""
     form, values, audience = _filtered(request, base)
+    if request.GET and form.errors:
+        errors = " ".join(e for errors in form.errors.values() for e in errors)
+        return HttpResponse(f"Filtres incorrects : {errors}", status=400, content_type="text/plain; charset=utf-8")
     data = dashboard_data.dashboard(audience, values["framework"], values["start"], values["end"])
     key = request.GET.get("tableau")
     try:
@@ -171,9 +178,9 @@ def indicators_csv(tables) -> str:
         if n:
             writer.writerow([])
         if len(tables) > 1:
-            writer.writerow([table.title])
-        writer.writerow(_header(table))
-        writer.writerows(_rows(table))
+            writer.writerow(safe_row([table.title]))
+        writer.writerow(safe_row(_header(table)))
+        writer.writerows(safe_row(row) for row in _rows(table))
     return out.getvalue()
 
 
@@ -185,20 +192,18 @@ def indicators_xlsx(tables, data) -> bytes:
     book.remove(book.active)
     for table in tables:
         sheet = book.create_sheet(title=table.key[:31])
-        sheet.append([table.title])
-        sheet["A1"].font = Font(bold=True)
-        sheet.append([f"{data.framework.label} — {month_label(data.start)} à {month_label(data.end)}"])
-        sheet.append(_header(table))
-        for cell in sheet[3]:
+        xlsx_row(sheet, [table.title])[0].font = Font(bold=True)
+        xlsx_row(sheet, [f"{data.framework.label} — {month_label(data.start)} à {month_label(data.end)}"])
+        for cell in xlsx_row(sheet, _header(table)):
             cell.font = Font(bold=True)
         for row in _rows(table):
-            sheet.append([int(v) if v.isdigit() else v for v in row])
+            xlsx_row(sheet, row, numbers=True)  # counts (negative ones too) as numbers
         if table.note:
             sheet.append([])
-            sheet.append([table.note])
+            xlsx_row(sheet, [table.note])
         if data.audience.suppress:
-            sheet.append(
-                ["« < 3 » : moins de 3 ; « s » : masqué pour protéger une petite valeur (secret statistique)."]
+            xlsx_row(
+                sheet, ["« < 3 » : moins de 3 ; « s » : masqué pour protéger une petite valeur (secret statistique)."]
             )
         sheet.column_dimensions["A"].width = 28
         sheet.column_dimensions["B"].width = 48

@@ -54,11 +54,15 @@ def exports_right_required(view):
     return wrapper
 
 
-def _batch_or_404(request, pk: int) -> ExportBatch:
+def _batch_or_404(request, pk: int, *, expire: bool = False) -> ExportBatch:
+    """The batch if the user sees it; expire=True first marks it « Échec » if its job's lease expired."""
     try:
-        return queries.get_batch(request.user, pk)
+        batch = queries.get_batch(request.user, pk)
     except ExportBatch.DoesNotExist:
         raise Http404("Lot introuvable.")
+    if expire and batch.job_state in batches.ACTIVE and batches.expire_stale(ExportBatch.objects.filter(pk=pk)):
+        batch.refresh_from_db()
+    return batch
 
 
 class ProduceForm(DsfrBaseForm):
@@ -127,6 +131,7 @@ class ReturnFileForm(DsfrBaseForm):
 @exports_right_required
 def export_list(request):
     before = before_id(request)
+    batches.expire_stale(ExportBatch.objects.visible_to(request.user))  # a dead job shows « Échec », not « En cours »
     rows, next_cursor = queries.batch_page(request.user, before)
     form = ProduceForm(user=request.user, initial={"month": f"{last_complete_month():%Y-%m}"})
     return render(
@@ -162,7 +167,7 @@ def export_request(request):
 @require_GET
 @exports_right_required
 def export_detail(request, pk: int):
-    batch = _batch_or_404(request, pk)
+    batch = _batch_or_404(request, pk, expire=True)
     version = get_version(batch.contract_version)
     resource = request.GET.get("fichier", "") if request.GET.get("fichier") in version.resources else ""
     state = request.GET.get("etat", "") if request.GET.get("etat") in LineState.values else ""
@@ -183,6 +188,7 @@ def export_detail(request, pk: int):
             "resources": list(version.resources.values()),
             "return_form": ReturnFileForm(batch=batch),
             "running": batch.job_state in (JobState.QUEUED, JobState.RUNNING),
+            "can_relaunch": batch.job_state == JobState.FAILED and _can_manage(request.user, batch),
         },
     )
 
@@ -190,8 +196,9 @@ def export_detail(request, pk: int):
 @require_GET
 @exports_right_required
 def export_progress(request, pk: int):
-    """The progress bar, polled by htmx every second while the job runs; reloads the page when it ends."""
-    batch = _batch_or_404(request, pk)
+    """The progress bar, polled by htmx every second while the job runs; reloads the page when it ends (or when
+    its lease expired: the worker died)."""
+    batch = _batch_or_404(request, pk, expire=True)
     response = render(request, "reporting/exports_progress.html", {"batch": batch})
     if batch.job_state in (JobState.DONE, JobState.FAILED) and request.htmx:
         response["HX-Refresh"] = "true"
@@ -217,6 +224,28 @@ def file_download(request, batch: ExportBatch, resource: str) -> StreamingHttpRe
     response["Content-Disposition"] = f'attachment; filename="{file.name}"'
     response["X-Checksum-SHA256"] = file.sha256
     return response
+
+
+def _can_manage(user, batch) -> bool:
+    try:
+        batches.ensure_can_manage(user, batch)
+    except (RuleViolation, PermissionDenied):
+        return False
+    return True
+
+
+@require_POST
+@exports_right_required
+def export_relaunch(request, pk: int):
+    """« Relancer »: a failed batch (or one whose worker died) is produced again, from scratch."""
+    batch = _batch_or_404(request, pk)
+    return run_action(
+        request,
+        None,
+        lambda: batches.relaunch_export(batch=batch, actor=request.user),
+        success=lambda b: f"La production du fichier de {b.month:%m/%Y} est relancée (tentative n° {b.attempt}).",
+        redirect_to=reverse("reporting:export_detail", kwargs={"pk": batch.pk}),
+    )
 
 
 @require_POST

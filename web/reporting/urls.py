@@ -9,6 +9,7 @@ urlpatterns: list = [
     path("fichiers-mensuels/produire/", exports.export_request, name="export_request"),
     path("fichiers-mensuels/<int:pk>/", exports.export_detail, name="export_detail"),
     path("fichiers-mensuels/<int:pk>/progression/", exports.export_progress, name="export_progress"),
+    path("fichiers-mensuels/<int:pk>/relancer/", exports.export_relaunch, name="export_relaunch"),
     path("fichiers-mensuels/<int:pk>/transmettre/", exports.export_transmit, name="export_transmit"),
     path("fichiers-mensuels/<int:pk>/retour/", exports.export_return, name="export_return"),
     path("fichiers-mensuels/<int:pk>/<slug:resource>.csv", exports.export_download, name="export_download"),

@@ -23,8 +23,12 @@ from ._forms import add_violation
 
 
 def _next_url(request) -> str:
+    """The page to go on to: a path of this site (« /… »), else the home page. Anything else (« ² », a view name, an
+    outside address) would make redirect() look it up as a view name or leave the site."""
     url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure()):
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
+        url, {request.get_host()}, require_https=request.is_secure()
+    ):
         return url
     return "/"
 

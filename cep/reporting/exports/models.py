@@ -8,6 +8,7 @@ the lines (streaming), corrections are found by comparing hashes, and difference
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from cep.common.scoping import StructureScopedQuerySet
 
@@ -71,6 +72,14 @@ class ExportBatch(models.Model):
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     job_error = models.TextField(blank=True)
+    # Lease (cep/common/lease.py): the running job writes heartbeat_at; one silent for longer than the lease is
+    # dead and marked failed. attempt counts the runs: a relaunch bumps it, and a run whose attempt is no longer
+    # the batch's (a worker taken for dead that was only slow) writes nothing more.
+    heartbeat_at = models.DateTimeField(
+        "dernier signe de vie du traitement", null=True, blank=True, default=timezone.now
+    )
+    attempt = models.PositiveIntegerField("tentative", default=1)
+    task_id = models.CharField("tâche de fond", max_length=64, blank=True)
 
     sha256 = models.CharField("empreinte SHA-256 du lot", max_length=64, blank=True)
     row_count = models.PositiveIntegerField("nombre de lignes", default=0)

@@ -4,8 +4,8 @@ from django_tasks import task
 
 
 @task()
-def produce_export_batch(batch_id: int) -> dict:
+def produce_export_batch(batch_id: int, attempt: int | None = None) -> dict:
     from .batches import produce
 
-    batch = produce(batch_id)
+    batch = produce(batch_id, attempt=attempt)
     return {"batch": batch.pk, "state": batch.job_state, "status": batch.status, "rows": batch.row_count}

@@ -90,8 +90,11 @@ def _observer_protected(table, framework, months, audience, secret) -> suppressi
 
 
 def refresh_state() -> RefreshState:
-    """The refresh state (one row), read on every dashboard view (one query)."""
-    return RefreshState.objects.filter(pk=1).first() or RefreshState(pk=1)
+    """The refresh state (one row), read on every dashboard view (one query; one more to mark « Échec » a refresh
+    whose lease expired)."""
+    from .refresh import expire_if_stale
+
+    return expire_if_stale(RefreshState.objects.filter(pk=1).first() or RefreshState(pk=1))
 
 
 def cache_key(audience: Audience, framework_code: str, start, end, state: RefreshState) -> str:

@@ -148,6 +148,7 @@ class RefreshState(models.Model):
     months_done = models.PositiveIntegerField(default=0)
     current_month = models.DateField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # lease of the running refresh (cep/common/lease.py)
     finished_at = models.DateTimeField(null=True, blank=True)
     last_duration_ms = models.PositiveIntegerField(default=0)
     last_months = models.JSONField(default=list, blank=True)  # months recomputed by the last refresh

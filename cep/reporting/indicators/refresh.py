@@ -12,6 +12,12 @@ after that instant, so the next refresh sees it.
 
 The CEPs in progress at month end are the cumulated flows (entries − moves − exits per phase) over the
 months of each structure (MonthlyStock): a change in month M recomputes the stock of M and after only.
+
+A running refresh carries a lease (cep/common/lease.py): it writes ``heartbeat_at`` after each month and from a
+heartbeat thread; a refresh « En cours » whose heartbeat is older than the lease lost its process and shows
+« Échec » (``expire_if_stale``), and can be relaunched. A killed refresh leaves nothing half-written: each month is
+one transaction, the watermark moves only at the end, and a full rebuild clears the watermark in the transaction
+that empties the tables, so the next refresh after a crash is a full one again.
 """
 
 import datetime
@@ -22,6 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cep.common.dates import today
+from cep.common.lease import Heartbeat, lease_seconds
 from cep.common.months import month_start, months_between
 
 from ..population import month_params
@@ -33,8 +40,36 @@ LOCK_KEY = 72_014_2019  # pg advisory lock: one refresh at a time
 Progress = Callable[[int, int, datetime.date | None], None]
 
 
+STALE_MESSAGE = (
+    "l'actualisation s'est arrêtée sans terminer (processus de fond interrompu). Relancez-la : les mois déjà "
+    "recalculés sont justes, les autres seront recalculés."
+)
+
+
 class RefreshBusy(Exception):
     """Another refresh holds the lock."""
+
+
+def checkpoint(step: str) -> None:
+    """A point between two steps of the refresh (the crash tests stop it at each of them)."""
+
+
+def expire_if_stale(state: RefreshState) -> RefreshState:
+    """A refresh « En cours » whose lease expired (its process died) becomes « Échec » (no query otherwise)."""
+    if state.state != RefreshState.State.RUNNING:
+        return state
+    cutoff = timezone.now() - datetime.timedelta(seconds=lease_seconds())
+    if state.heartbeat_at is not None and state.heartbeat_at >= cutoff:
+        return state
+    if RefreshState.objects.filter(pk=1, state=state.state, heartbeat_at=state.heartbeat_at).update(
+        state=RefreshState.State.FAILED, error=STALE_MESSAGE
+    ):
+        state.state, state.error = RefreshState.State.FAILED, STALE_MESSAGE
+    return state
+
+
+def _beat() -> None:
+    RefreshState.objects.filter(pk=1, state=RefreshState.State.RUNNING).update(heartbeat_at=timezone.now())
 
 
 def refresh_month(month: datetime.date, cursor=None) -> None:
@@ -81,6 +116,30 @@ def _finish(cur, since: datetime.date | None) -> None:
     cur.execute(sql.OFFERS, {"current": current})
 
 
+def _run(todo, *, full: bool, moves_watermark: bool, since, progress: Progress | None) -> None:
+    if full:
+        with transaction.atomic(), connection.cursor() as cur:
+            # DELETE, not TRUNCATE: the application role has DML rights only (cep/audit/db_roles.py). The watermark
+            # goes with the rows: if this rebuild dies half-way, the next refresh is a full one again.
+            for table in ("monthlycount", "monthlyduration", "monthlystock", "cepledger"):
+                cur.execute(f"DELETE FROM reporting_{table}")
+            RefreshState.objects.filter(pk=1).update(watermark=None)
+            checkpoint("emptied")
+    for done, month in enumerate(todo, start=1):
+        with connection.cursor() as cur:
+            refresh_month(month, cur)
+        checkpoint(f"month:{done}")
+        RefreshState.objects.filter(pk=1).update(months_done=done, current_month=month, heartbeat_at=timezone.now())
+        if progress:
+            progress(done, len(todo), month)
+    with transaction.atomic(), connection.cursor() as cur:
+        if moves_watermark:
+            where = "" if full else "WHERE updated_at > %(wm)s"
+            cur.execute(sql.LEDGER_UPSERT.format(where=where), {"wm": since})
+        _finish(cur, todo[0] if todo else None)
+        checkpoint("finish")
+
+
 def touched_months(since: datetime.datetime) -> list[datetime.date]:
     with connection.cursor() as cur:
         cur.execute(sql.TOUCHED, {"wm": since})
@@ -120,7 +179,9 @@ def mark_queued() -> RefreshState:
     A state left « running » by a process that died (its advisory lock is gone) is queued again."""
     state = _state()
     if not state.is_busy or (state.state == RefreshState.State.RUNNING and _lock_is_free()):
-        RefreshState.objects.filter(pk=1).update(state=RefreshState.State.QUEUED, months_done=0, months_total=0)
+        RefreshState.objects.filter(pk=1).update(
+            state=RefreshState.State.QUEUED, months_done=0, months_total=0, heartbeat_at=timezone.now()
+        )
         state.refresh_from_db()
     return state
 
@@ -158,24 +219,12 @@ def refresh(
             months_done=0,
             current_month=None,
             started_at=timezone.now(),
+            heartbeat_at=timezone.now(),
             error="",
         )
-        if full:
-            with transaction.atomic(), connection.cursor() as cur:
-                # DELETE, not TRUNCATE: the application role has DML rights only (cep/audit/db_roles.py).
-                for table in ("monthlycount", "monthlyduration", "monthlystock", "cepledger"):
-                    cur.execute(f"DELETE FROM reporting_{table}")
-        for done, month in enumerate(todo, start=1):
-            with connection.cursor() as cur:
-                refresh_month(month, cur)
-            RefreshState.objects.filter(pk=1).update(months_done=done, current_month=month)
-            if progress:
-                progress(done, len(todo), month)
-        with transaction.atomic(), connection.cursor() as cur:
-            if moves_watermark:
-                where = "" if full else "WHERE updated_at > %(wm)s"
-                cur.execute(sql.LEDGER_UPSERT.format(where=where), {"wm": state.watermark})
-            _finish(cur, todo[0] if todo else None)
+        with Heartbeat(_beat):
+            _run(todo, full=full, moves_watermark=moves_watermark, since=state.watermark, progress=progress)
+        checkpoint("finished")
         fields = {
             "state": RefreshState.State.IDLE,
             "finished_at": timezone.now(),

@@ -367,7 +367,7 @@ def test_progress_is_written_while_validating(month_data, manager, structure, mo
     from cep.reporting.exports import batches
 
     seen = []
-    original = batches._update
+    original = batches._job_update
 
     def spy(batch, **fields):
         if "progress_done" in fields:
@@ -375,7 +375,7 @@ def test_progress_is_written_while_validating(month_data, manager, structure, mo
         original(batch, **fields)
 
     monkeypatch.setattr(batches, "PROGRESS_EVERY", 1)
-    monkeypatch.setattr(batches, "_update", spy)
+    monkeypatch.setattr(batches, "_job_update", spy)
     batch = produce(actor=manager, month=month, structure=structure)
     assert batch.job_state == JobState.DONE and batch.status == BatchStatus.VALIDATED
     assert (batch.progress_done, batch.progress_total) == (4, 4) and batch.progress_percent == 100

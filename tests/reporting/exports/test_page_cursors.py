@@ -17,7 +17,9 @@ from cep.reporting.exports.models import BatchStatus, ExportBatch, JobState, Sco
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-TAMPERED = ["²", "12²", "-1", "0", "abc", "%%%", "1" * 40, "\x00", keyset.encode(("x", 1))]
+TAMPERED = ["²", "12²", "-1", "0", "abc", "%%%", "1" * 40, keyset.encode(("x", 1))]
+# A NUL byte never reaches the page: the query-string guard refuses it (web.middleware, French 400).
+REFUSED = ["\x00", "1\x00"]
 
 
 @pytest.fixture
@@ -55,6 +57,8 @@ def test_batch_list_pages_chain_and_tampered_cursors_are_the_first_page(client, 
     url = reverse("reporting:exports")
     seen = _walk(client, url, monkeypatch, queries, "batch_page")
     assert seen == sorted((b.pk for b in five_batches), reverse=True)
+    for text in REFUSED:
+        assert client.get(url, {"avant": text}).status_code == 400
     for text in TAMPERED:
         response = client.get(url, {"avant": text})
         assert response.status_code == 200, text
@@ -66,6 +70,8 @@ def test_received_list_pages_chain_and_tampered_cursors_are_the_first_page(clien
     url = reverse("reporting:received")
     seen = _walk(client, url, monkeypatch, received, "received_page")
     assert seen == sorted((b.pk for b in five_batches), reverse=True)
+    for text in REFUSED:
+        assert client.get(url, {"avant": text}).status_code == 400
     for text in TAMPERED:
         response = client.get(url, {"avant": text})
         assert response.status_code == 200, text

@@ -161,8 +161,7 @@ def test_national_observer_may_not_cross_a_region_with_a_network(client, world):
     assert "Choisissez une région ou un réseau, pas les deux à la fois." in body
     assert [(s.region_id, s.network_id) for s in response.context["data"].audience.scopes] == [(None, None)]
     download = client.get(DOWNLOAD, {**YEAR, "region": "94", "reseau": "france_travail", "format": "csv"})
-    assert download.status_code == 200
-    assert {row[0] for row in _csv(download)[2:] if len(row) > 2 and row[0] != "Périmètre"} == {"France entière"}
+    assert download.status_code == 400 and "pas les deux à la fois" in download.content.decode()
     corse, network = Region.objects.get(pk="94"), Network.objects.get(pk="france_travail")
     with pytest.raises(RuleViolation):
         audiences.audience_for(users["national"], region=corse, network=network)
@@ -182,7 +181,7 @@ def test_observers_read_one_calendar_year_and_never_a_month_range(client, world)
         data = response.context["data"]
         assert data.start.month == 1 and data.start.year == data.end.year  # a whole year, not March
         download = client.get(DOWNLOAD, {"debut": "2024-03", "fin": "2024-03", "format": "csv"})
-        assert download.status_code == 200 and "2024-03-2024-03" not in download["Content-Disposition"]
+        assert download.status_code == 400 and "debut et fin ne sont pas acceptés" in download.content.decode()
         assert "debut et fin" not in client.get(URL, {"referentiel": "2014"}).content.decode()
         refused = client.get(URL, {"referentiel": "2014", "debut": "2024-03"}).content.decode()  # after the same form
         assert "les paramètres debut et fin ne sont pas acceptés" in refused
@@ -213,6 +212,11 @@ def test_bad_filters_show_a_french_error_and_the_defaults(client, world):
     response = client.get(URL, {"debut": "2024-05", "fin": "2024-01"})
     assert "Le mois de fin doit suivre le mois de début." in response.content.decode()
     assert client.get(DOWNLOAD, {**PERIOD, "tableau": "inconnu", "format": "csv"}).status_code == 404
+    # A file cannot show its errors: a download with filters in error is refused, in French.
+    for bad in ({"debut": "0001-01", "fin": "0001-02"}, {"debut": "10000-01"}, {"fin": "2024-٣"}, {"debut": "²"}):
+        refused = client.get(DOWNLOAD, {**bad, "format": "csv"})
+        assert refused.status_code == 400 and refused.content.decode().startswith("Filtres incorrects : Mois invalide")
+        assert "Mois invalide" in client.get(URL, bad).content.decode()
 
 
 @pytest.mark.django_db
@@ -320,3 +324,28 @@ def test_the_year_in_progress_is_labelled_year_to_date_up_to_its_last_complete_m
     assert response.context["data"].end == datetime.date(2024, 3, 1)  # April is not complete: not shown
     monkeypatch.setattr(dates, "today", lambda: datetime.date(2025, 1, 10))
     assert year_label(2024) == "2024" and dashboard_data.observer_period(2024)[1] == datetime.date(2024, 12, 1)
+
+
+@pytest.mark.django_db
+def test_downloads_neutralise_formulas_in_labels_and_keep_counts_as_numbers(client, world, request):
+    """A structure name (the scope label) or a referential label starting with =, +, -, @ leaves as quoted text;
+    XLSX cells are never formulas and counts stay numbers."""
+    from cep.referentials.models import RequestReason
+
+    structures, users = world
+    structures[0].name = '=HYPERLINK("http://x";"clic")'
+    structures[0].save(update_fields=["name"])
+    RequestReason.objects.filter(code="reconversion").update(label="@SUM(1+1)")
+    frameworks._LABELS["data"] = None
+    request.addfinalizer(lambda: frameworks._LABELS.update(data=None))  # the label cache outlives the test
+    cache.clear()
+    client.force_login(users["manager"])
+    query = {**PERIOD, "tableau": "motifs", "referentiel": "2019"}
+    rows = _csv(client.get(DOWNLOAD, {**query, "format": "csv"}))
+    assert {row[0] for row in rows[1:]} == {"'" + structures[0].name}
+    assert "'@SUM(1+1)" in {row[1] for row in rows}
+    book = load_workbook(io.BytesIO(client.get(DOWNLOAD, {**query, "format": "xlsx"}).content))
+    cells = [cell for row in book["motifs"].iter_rows() for cell in row if cell.value is not None]
+    assert not [c for c in cells if c.data_type == "f"]
+    assert {c.value for c in cells if c.data_type == "s"} >= {"'" + structures[0].name, "'@SUM(1+1)"}
+    assert [c for c in cells if c.data_type == "n"]  # the counts

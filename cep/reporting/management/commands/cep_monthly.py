@@ -1,8 +1,12 @@
-"""`manage.py cep_monthly --month YYYY-MM [--structure ID]`: the monthly run for every structure.
+"""`manage.py cep_monthly --month YYYY-MM [--structure ID] [--retry]`: the monthly run for every structure.
 
 Runs the automatic exit once for the last day of the month, then produces, validates and records the batch of
 each structure (in the foreground, with a progress bar), and prints a summary. Exit status 1 if a file is
 refused by the validation or a production failed.
+
+--retry resumes an interrupted run: for each structure, the month's latest batch is relaunched if it failed (or if
+its lease expired: its worker died), kept if it was produced, and produced if there is none; nothing the failed
+run had written survives (lines and files removed in the transaction that relaunches).
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,8 +16,8 @@ from cep.common.dates import today
 from cep.common.errors import RuleViolation
 from cep.common.months import month_bounds
 from cep.organisations.models import Structure
-from cep.reporting.exports.batches import parse_month, produce, request_export
-from cep.reporting.exports.models import BatchStatus, JobState
+from cep.reporting.exports.batches import expire_stale, parse_month, produce, relaunch_export, request_export
+from cep.reporting.exports.models import BatchStatus, ExportBatch, JobState, Scope
 
 
 class Command(BaseCommand):
@@ -22,8 +26,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--month", required=True, help="Mois déclaré, AAAA-MM.")
         parser.add_argument("--structure", type=int, help="Identifiant d'une seule structure.")
+        parser.add_argument(
+            "--retry",
+            action="store_true",
+            help="Reprendre un passage interrompu : relancer les lots en échec (ou dont le traitement est mort), "
+            "garder ceux déjà produits, produire les manquants.",
+        )
 
-    def handle(self, *args, month, structure=None, **options):
+    def handle(self, *args, month, structure=None, retry=False, **options):
         from cep.enrolments.services import auto_close
 
         try:
@@ -41,17 +51,19 @@ class Command(BaseCommand):
         )
         summary = {"validated": 0, "refused": 0, "failed": 0, "rows": 0}
         problems = []
+        summary["kept"] = summary["relaunched"] = 0
         for s in tqdm(list(structures), desc=f"Fichiers {month:%m/%Y}", unit="structure", file=self.stderr):
             try:
-                batch = request_export(actor=None, month=month, structure=s, run=False)
+                batch = self._batch_to_produce(s, month, retry, summary)
             except RuleViolation as exc:
                 raise CommandError(exc.message)
-            batch = produce(batch.pk, run_auto_close=False)
+            if batch.job_state == JobState.QUEUED:
+                batch = produce(batch.pk, run_auto_close=False)
             summary["rows"] += batch.row_count
             if batch.job_state == JobState.FAILED:
                 summary["failed"] += 1
                 problems.append(f"{s} (lot {batch.pk}) : échec – {batch.job_error}")
-            elif batch.status == BatchStatus.VALIDATED:
+            elif batch.status in (BatchStatus.VALIDATED, BatchStatus.TRANSMITTED, BatchStatus.ACKNOWLEDGED):
                 summary["validated"] += 1
             else:
                 summary["refused"] += 1
@@ -66,5 +78,24 @@ class Command(BaseCommand):
             f"Mois {month:%m/%Y} : {summary['validated']} lot(s) validé(s), {summary['refused']} refusé(s) par le "
             f"contrôle, {summary['failed']} en échec ; {summary['rows']} ligne(s) au total."
         )
+        if retry:
+            self.stdout.write(
+                f"Reprise : {summary['relaunched']} lot(s) relancé(s), "
+                f"{summary['kept']} lot(s) déjà produit(s) gardé(s)."
+            )
         if problems:
             raise SystemExit(1)
+
+    def _batch_to_produce(self, structure, month, retry: bool, summary: dict):
+        """A new batch; with --retry, the month's latest batch relaunched (failed) or kept (produced)."""
+        if retry:
+            same_month = ExportBatch.objects.filter(scope=Scope.STRUCTURE, structure=structure, month=month)
+            expire_stale(same_month)
+            latest = same_month.order_by("-pk").first()
+            if latest is not None and latest.job_state == JobState.FAILED:
+                summary["relaunched"] += 1
+                return relaunch_export(batch=latest, actor=None, run=False)
+            if latest is not None and latest.job_state == JobState.DONE:
+                summary["kept"] += 1
+                return latest
+        return request_export(actor=None, month=month, structure=structure, run=False)
