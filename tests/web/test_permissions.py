@@ -116,6 +116,8 @@ PAGES = {
     "reporting:export_download": ("export", "batch+resource"),
     "reporting:received": ("received", None),
     "reporting:received_download": ("received", "batch+resource"),
+    "reporting:overlaps": ("received", None),
+    "reporting:overlaps_csv": ("received", None),
     # The interface contract is public.
     "reporting:contract": ("public", None),
     "reporting:contract_changelog": ("public", None),

@@ -71,7 +71,12 @@ RIGHT_PAGES = {
         ("POST", "reporting:export_transmit"),
         ("POST", "reporting:export_return"),
     ],
-    Right.RECEIVE_MONTHLY: [("GET", "reporting:received"), ("GET", "reporting:received_download")],
+    Right.RECEIVE_MONTHLY: [
+        ("GET", "reporting:received"),
+        ("GET", "reporting:received_download"),
+        ("GET", "reporting:overlaps"),
+        ("GET", "reporting:overlaps_csv"),
+    ],
 }
 # Pages that need no right beyond being signed in (or nothing at all): the home page, signing in and out, one's own
 # account (password, second factor, API tokens), the offer catalogue (read-only for every structure's staff) and the

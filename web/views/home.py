@@ -6,6 +6,7 @@ from django.urls import NoReverseMatch, reverse
 
 from cep.beneficiaries.queries import my_beneficiaries
 from cep.common.access import can_view_dossiers
+from cep.enrolments.overlaps import france_travail_registration_ended, overlapping_ceps
 from cep.enrolments.queries import ceps_closing_soon, ceps_in_progress_by_phase
 
 
@@ -27,5 +28,8 @@ def home(request):
         "my_beneficiaries": my_beneficiaries(user),
         "phases": ceps_in_progress_by_phase(user, whole_structure=whole),
         "closing_soon": ceps_closing_soon(user, whole_structure=whole),
+        # Issue 11: a person followed elsewhere too (part 3), a France Travail registration ended (part 4).
+        "overlapping": overlapping_ceps(user, whole_structure=whole),
+        "registration_ended": france_travail_registration_ended(user, whole_structure=whole),
     }
     return render(request, "web/home.html", context)
