@@ -248,3 +248,21 @@ def test_bulk_load_leaves_every_index_and_constraint_in_place(refdata):
     after = _schema()
     assert set(after[0]) == set(before[0])
     assert set(after[1]) == set(before[1])
+
+
+def test_identity_pseudonyms_of_the_generated_base(population):
+    """Issue 11: the generator writes the pseudonym Beneficiary.save() computes, copies it on the CEPs, and two
+    different people of the generated base never share it."""
+    from cep.beneficiaries import identity
+
+    sample = Beneficiary.objects.order_by("?")[:50]
+    assert all(b.identity_pseudonym == identity.of(b) for b in sample)
+    people = Beneficiary.objects.count()
+    assert Beneficiary.objects.values("identity_pseudonym").distinct().count() == people == N
+    assert Cep.objects.exists() and not Cep.objects.filter(identity_pseudonym="").exists()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM enrolments_cep c JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id "
+            "WHERE c.identity_pseudonym <> b.identity_pseudonym"
+        )
+        assert cursor.fetchone() == (0,)
