@@ -19,7 +19,6 @@ Goal (issue 11): overlap detection ≤ 5 s over 1,000,000 persons. Registered in
 `doubles_accompagnements` (task `overlaps`); `--save` records the run alone in bench/results.json.
 """
 
-import os
 import random
 import statistics
 import sys
