@@ -73,7 +73,16 @@ def run(share: float = SHARE, rounds: int = 3) -> dict:
             "GROUP BY identity_pseudonym HAVING count(*) > 1) g"
         )
         out["homonym_groups"] = cursor.fetchone()[0]
+    # The visibility map autovacuum keeps in production (a freshly generated base has none yet): without it the
+    # index-only scan of the partial index reads the table too.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) enrolments_cep")
     out["natural_overlaps"] = len(overlaps.national_overlaps())
+    with connection.cursor() as cursor:  # the plan of the base as production keeps it (before the injection)
+        cursor.execute("EXPLAIN " + overlaps._SHARED_SQL.format(in_progress=overlaps._IN_PROGRESS_NOW))
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+    out["uses_partial_index"] = "cep_open_identity_idx" in plan
+    out["natural_report_s"], _ = _timed(overlaps.national_overlaps)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(_INJECT, {"every": max(2, round(1 / share))})
@@ -100,13 +109,8 @@ def run(share: float = SHARE, rounds: int = 3) -> dict:
         timings.sort()
         out["check_p50_ms"] = timings[len(timings) // 2]
         out["check_p95_ms"] = timings[int(len(timings) * 0.95) - 1]
-        with connection.cursor() as cursor:
-            sql = overlaps._NATIONAL_SQL.format(in_progress=overlaps._IN_PROGRESS_NOW)
-            cursor.execute("EXPLAIN " + sql, {"day": None})
-            plan = "\n".join(r[0] for r in cursor.fetchall())
-        out["uses_partial_index"] = "cep_open_identity_idx" in plan
         transaction.set_rollback(True)
-    out["ok"] = out["report_s"] <= GOAL_SECONDS
+    out["ok"] = max(out["report_s"], out["natural_report_s"]) <= GOAL_SECONDS
     return out
 
 
@@ -122,8 +126,19 @@ def results_of(out: dict, size: int | None) -> list:
             goal=f"≤ {GOAL_SECONDS:g} s à 1 000 000",
             ok=out["ok"],
             note=f"{out['open_ceps']} CEP en cours, {out['injected']} doubles injectés (transaction annulée), "
-            f"{out['persons']} personnes / {out['pairs']} paires trouvées ; index partiel lu : "
-            f"{'oui' if out['uses_partial_index'] else 'NON'} ; référence : compter les CEP en cours",
+            f"{out['persons']} personnes / {out['pairs']} paires trouvées (une paire injectée entre France Travail et "
+            f"un autre réseau pour un demandeur d'emploi est l'exception, non signalée) ; référence : compter les CEP "
+            "en cours",
+        ),
+        Result(
+            "rapport national du jour sur la base telle quelle (sans injection)",
+            out["natural_report_s"],
+            "s",
+            size=size,
+            goal=f"≤ {GOAL_SECONDS:g} s à 1 000 000",
+            ok=out["natural_report_s"] <= GOAL_SECONDS,
+            note=f"index partiel cep_open_identity_idx lu (parcours d'index seul) : "
+            f"{'oui' if out['uses_partial_index'] else 'NON'}",
         ),
         Result("contrôle à l'ouverture d'un CEP, p50", out["check_p50_ms"], "ms", size=size),
         Result("contrôle à l'ouverture d'un CEP, p95", out["check_p95_ms"], "ms", size=size),
@@ -144,6 +159,14 @@ NOTES = [
     "d'un CEP en cours d'une autre structure. La base générée tire ses noms d'un petit vivier (350 noms de famille, "
     "prénoms de Faker) : ses homonymes nés le même jour sont bien plus fréquents que dans la population réelle "
     "(docs/decisions.md, « Pseudonyme d'identité »).",
+    "Où va le temps (base de 1 000 000, ~400 000 CEP en cours, machine de 2 cœurs partagée, charge 11 à 13) : la "
+    "première version, une seule requête, prenait 9,6 à 12,6 s — compilation JIT 3,5 s, regroupement par tri sur "
+    "disque (count(DISTINCT)), et le planificateur, trompé par l'estimation des pseudonymes partagés, hachait le "
+    "million de bénéficiaires. Maintenant deux requêtes sans JIT : les pseudonymes partagés (parcours d'index seul "
+    "de l'index partiel, min ≠ max de la structure, ~0,6 s quand la carte de visibilité est à jour, ~2 s si la table "
+    "doit être relue comme juste après l'injection), puis les CEP qui les portent, lus par le même index, et leurs "
+    "dossiers par clé (~0,6 s pour 7 800 CEP). Le banc passe VACUUM (ANALYZE) sur enrolments_cep avant de mesurer, "
+    "comme l'autovacuum le fait en production (une base fraîchement générée n'a pas encore de carte de visibilité).",
 ]
 
 

@@ -17,7 +17,7 @@ the national report carries pseudonyms and structure codes only.
 import datetime
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 
 from cep.common.dates import today
@@ -111,31 +111,35 @@ def overlapping_ceps(actor, *, whole_structure: bool = False, limit: int = 50) -
 
 
 # The national report: persons with CEPs in progress in two structures on a day, pseudonyms and codes only.
-# Today: the CEPs in progress (status), read through the partial index; a past day: the CEPs entered on or before
-# it and not ended before it (their dates).
+# Today: the CEPs in progress (status), read through the partial index cep_open_identity_idx; a past day: the CEPs
+# entered on or before it and not ended before it (their dates). Two statements: the shared pseudonyms first (an
+# index-only scan grouped in index order on 1,000,000 persons), then the few CEPs that carry them, read by the same
+# index (one query doing both let the planner hash the whole beneficiary table: docs/benchmarks.md).
 _IN_PROGRESS_NOW = "c.status IN ('phase2', 'phase3')"
 _IN_PROGRESS_ON = "c.status <> 'deleted' AND c.entry_date <= %(day)s AND (c.end_date IS NULL OR c.end_date >= %(day)s)"
-_NATIONAL_SQL = """
-WITH shared AS MATERIALIZED (
-    SELECT c.identity_pseudonym FROM enrolments_cep c
-    WHERE {in_progress} AND c.identity_pseudonym <> ''
-    GROUP BY c.identity_pseudonym HAVING count(DISTINCT c.structure_id) > 1
-), cur AS MATERIALIZED (
+_SHARED_SQL = """
+SELECT c.identity_pseudonym FROM enrolments_cep c
+WHERE {in_progress} AND c.identity_pseudonym <> ''
+GROUP BY c.identity_pseudonym HAVING min(c.structure_id) <> max(c.structure_id)
+"""
+_PAIRS_SQL = """
+WITH cur AS MATERIALIZED (
     SELECT c.identity_pseudonym AS p, c.structure_id, s.network_id, c.entry_date,
            n.follows_registered_job_seekers AS ft, coalesce(es.is_registered_job_seeker, false) AS js
     FROM enrolments_cep c
-    JOIN shared USING (identity_pseudonym)
     JOIN organisations_structure s ON s.id = c.structure_id
     JOIN referentials_network n ON n.code = s.network_id
     JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id
     LEFT JOIN referentials_employmentstatus es ON es.code = b.employment_status_id
-    WHERE {in_progress}
+    WHERE c.identity_pseudonym = ANY(%(shared)s) AND {in_progress}
 )
 SELECT a.p, a.structure_id, a.network_id, a.entry_date, b.structure_id, b.network_id, b.entry_date
 FROM cur a JOIN cur b ON b.p = a.p AND b.structure_id > a.structure_id
 WHERE NOT (a.ft <> b.ft AND CASE WHEN a.ft THEN a.js ELSE b.js END)
 ORDER BY a.p, a.structure_id, b.structure_id
 """
+# Compiling these short queries costs more than it saves (JIT took 3.5 s of 12 s on 1,000,000 persons).
+_SETTINGS = {"jit": "off", "work_mem": "64MB"}
 
 REPORT_COLUMNS = (
     "identifiant_personne_identite",
@@ -152,9 +156,15 @@ def national_overlaps(day: datetime.date | None = None) -> list[tuple]:
     """Rows of REPORT_COLUMNS: each pair of structures delivering a CEP to the same person on `day` (today by
     default), the France Travail exception excepted."""
     current = day is None or day >= today()
-    sql = _NATIONAL_SQL.format(in_progress=_IN_PROGRESS_NOW if current else _IN_PROGRESS_ON)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"day": day})
+    in_progress = _IN_PROGRESS_NOW if current else _IN_PROGRESS_ON
+    with transaction.atomic(), connection.cursor() as cursor:
+        for name, value in _SETTINGS.items():
+            cursor.execute(f"SET LOCAL {name} = '{value}'")
+        cursor.execute(_SHARED_SQL.format(in_progress=in_progress), {"day": day})
+        shared = [row[0] for row in cursor.fetchall()]
+        if not shared:
+            return []
+        cursor.execute(_PAIRS_SQL.format(in_progress=in_progress), {"day": day, "shared": shared})
         return [
             (p, str(s1), n1, e1.isoformat(), str(s2), n2, e2.isoformat())
             for p, s1, n1, e1, s2, n2, e2 in cursor.fetchall()
