@@ -143,7 +143,7 @@ def results_of(out: dict, size: int | None) -> list:
         Result("contrôle à l'ouverture d'un CEP, p50", out["check_p50_ms"], "ms", size=size),
         Result("contrôle à l'ouverture d'un CEP, p95", out["check_p95_ms"], "ms", size=size),
         Result(
-            "homonymes de la base générée (dossiers de personnes différentes au même pseudonyme d'identité)",
+            "dossiers de personnes différentes au même pseudonyme d'identité (base générée, homonymes séparés)",
             out["homonym_dossiers"],
             "dossiers",
             size=size,
@@ -156,9 +156,13 @@ def results_of(out: dict, size: int | None) -> list:
 NOTES = [
     "Chaque dossier de la base générée est une personne différente : la base n'a pas de double accompagnement. Le "
     "banc en fabrique dans une transaction annulée à la fin : 1 % des CEP en cours prennent le pseudonyme d'identité "
-    "d'un CEP en cours d'une autre structure. La base générée tire ses noms d'un petit vivier (350 noms de famille, "
-    "prénoms de Faker) : ses homonymes nés le même jour sont bien plus fréquents que dans la population réelle "
-    "(docs/decisions.md, « Pseudonyme d'identité »).",
+    "d'un CEP en cours d'une autre structure. Homonymes : la base générée tire ses noms d'un petit vivier (350 noms "
+    "de famille, prénoms de Faker) ; avant que le générateur ne les sépare (second prénom, "
+    "cep/demo/loader.py:separate_homonyms), la base de 1 000 000 comptait 443 dossiers nés le même jour, de même "
+    "sexe et de mêmes noms qu'un autre (1 sur 2 260, dont 37 avec deux CEP en cours dans deux structures, soit 37 "
+    "faux doubles accompagnements) : du même ordre que l'estimation pour la population réelle (docs/decisions.md, "
+    "« Pseudonyme d'identité »). La séparation de ces 443 dossiers, passe en une requête groupée et deux UPDATE, est "
+    "comprise dans la génération.",
     "Où va le temps (base de 1 000 000, ~400 000 CEP en cours, machine de 2 cœurs partagée, charge 11 à 13) : la "
     "première version, une seule requête, prenait 9,6 à 12,6 s — compilation JIT 3,5 s, regroupement par tri sur "
     "disque (count(DISTINCT)), et le planificateur, trompé par l'estimation des pseudonymes partagés, hachait le "
