@@ -28,8 +28,9 @@ def home(request):
         "my_beneficiaries": my_beneficiaries(user),
         "phases": ceps_in_progress_by_phase(user, whole_structure=whole),
         "closing_soon": ceps_closing_soon(user, whole_structure=whole),
-        # Issue 11: a person followed elsewhere too (part 3), a France Travail registration ended (part 4).
-        "overlapping": overlapping_ceps(user, whole_structure=whole),
-        "registration_ended": france_travail_registration_ended(user, whole_structure=whole),
+        # Issue 11: a person followed elsewhere too (part 3), a France Travail registration ended (part 4). The
+        # counselor's own CEPs (a manager's too): at the scale of a whole structure these are reports, not alerts.
+        "overlapping": overlapping_ceps(user),
+        "registration_ended": france_travail_registration_ended(user),
     }
     return render(request, "web/home.html", context)
