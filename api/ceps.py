@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 from pydantic import AfterValidator, WithJsonSchema
 
-from cep.enrolments import services
+from cep.enrolments import overlaps, services
 from cep.enrolments.models import Cep
 from cep.enrolments.queries import cep_history, with_action_facts
 from cep.enrolments.workflow import PHASE_LABELS, Status, allowed_actions
@@ -127,6 +127,23 @@ class CepOut(Schema):
         return allowed_actions(obj)
 
 
+class ElsewhereOut(Schema):
+    network: str = Field(description="Réseau de l'autre structure")
+    structure: str = Field(description="Nom de l'autre structure")
+
+
+class CepDetailOut(CepOut):
+    double_accompaniment: list[ElsewhereOut] = Field(
+        description="Autres structures où la même personne (même pseudonyme d'identité) a un CEP en cours : un "
+        "avertissement, jamais un refus. Seuls le réseau et le nom de la structure sont donnés ; un demandeur "
+        "d'emploi suivi par France Travail pendant qu'un autre opérateur lui délivre le CEP n'y figure pas."
+    )
+
+    @staticmethod
+    def resolve_double_accompaniment(obj) -> list[dict]:
+        return [{"network": e.network, "structure": e.structure} for e in overlaps.elsewhere(obj)]
+
+
 class CepPage(Schema):
     items: list[CepOut]
     next_cursor: str | None
@@ -175,8 +192,10 @@ def _cep(request, cep_id: int):
 
 @router.post(
     "/beneficiaries/{beneficiary_id}/ceps",
-    response=responses({201: CepOut}, write=True),
+    response=responses({201: CepDetailOut}, write=True),
     summary="Ajouter le dispositif CEP",
+    description="Si la personne a déjà un CEP en cours dans une autre structure, le dispositif est ajouté et "
+    "`double_accompaniment` le signale (réseau et nom de l'autre structure seulement).",
 )
 def open_cep(request, beneficiary_id: int, payload: CepIn):
     beneficiary = get_beneficiary(request.auth, beneficiary_id)
@@ -212,7 +231,7 @@ def list_ceps(request, beneficiary_id: int, page: Query[PageQuery]):
     return {"items": rows, "next_cursor": cursor}
 
 
-@router.get("/ceps/{cep_id}", response=responses({200: CepOut}), summary="Lire un dispositif CEP")
+@router.get("/ceps/{cep_id}", response=responses({200: CepDetailOut}), summary="Lire un dispositif CEP")
 def read_cep(request, cep_id: int):
     return _cep(request, cep_id)
 

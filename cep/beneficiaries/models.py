@@ -8,6 +8,8 @@ from django.db.models import Q
 from cep.common.scoping import StructureScopedQuerySet
 from cep.common.text import normalize_name
 
+from . import identity
+
 
 class DossierStatus(models.TextChoices):
     INCOMPLETE = "incomplete", "À compléter"
@@ -37,6 +39,9 @@ class Beneficiary(models.Model):
     )
     # Stable person key: the keyed pseudonym of exports is derived from it, never from the name.
     person_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # One per person, the same in every structure: keyed hash of the normalised identity (cep/beneficiaries/
+    # identity.py), recomputed on every save of a dossier not anonymised; the retention keeps it as it is.
+    identity_pseudonym = models.CharField(max_length=32, editable=False, blank=True, default="")
 
     # Identité
     last_name = models.CharField("nom", max_length=100)
@@ -128,6 +133,8 @@ class Beneficiary(models.Model):
 
     def save(self, *args, **kwargs):
         self.search_name = normalize_name(f"{self.last_name} {self.first_name}")
+        if self.anonymised_at is None and self.birth_date:
+            self.identity_pseudonym = identity.of(self)
         if self.commune_id:
             from cep.organisations.models import Commune
 

@@ -39,7 +39,7 @@ REQUIRED_FOR_JUSTIFIED = {
     "commune": "la commune de résidence",
     "first_reception_date": "la date de premier accueil",
 }
-_AUDIT_EXCLUDE = ("search_name", "updated_at", "created_at")
+_AUDIT_EXCLUDE = ("search_name", "identity_pseudonym", "updated_at", "created_at")
 
 
 ANONYMISED_MESSAGE = (
@@ -144,7 +144,11 @@ def update_beneficiary(*, beneficiary: Beneficiary, actor, **changes) -> Benefic
                     f"Un dossier « Justifié » doit rester complet : il manque {', '.join(missing.values())}.",
                     field=next(iter(missing)),
                 )
+        previous_pseudonym = beneficiary.identity_pseudonym
         beneficiary.save()
+        if beneficiary.identity_pseudonym != previous_pseudonym:
+            # The CEPs carry the person's pseudonym for the double-accompaniment index (issue 11, part 3).
+            beneficiary.ceps.update(identity_pseudonym=beneficiary.identity_pseudonym)
     return beneficiary
 
 

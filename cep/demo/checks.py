@@ -14,6 +14,9 @@ VIOLATIONS = {
     "R2 plus d'un CEP en cours par personne et structure": f"""
         SELECT count(*) FROM (SELECT 1 FROM enrolments_cep WHERE status IN {OPEN}
         GROUP BY beneficiary_id, structure_id HAVING count(*) > 1) d""",
+    "pseudonyme d'identité manquant ou différent de celui du dossier": """
+        SELECT count(*) FROM beneficiaries_beneficiary b LEFT JOIN enrolments_cep c ON c.beneficiary_id = b.id
+        WHERE b.identity_pseudonym !~ '^[0-9a-f]{32}$' OR c.identity_pseudonym <> b.identity_pseudonym""",
     "R1 CEP sur un dossier non justifié": """
         SELECT count(*) FROM enrolments_cep c JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id
         WHERE b.status <> 'justified'""",

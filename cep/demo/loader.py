@@ -74,6 +74,7 @@ def load(
                 _restore(cursor, saved)
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             timings["index"] = time.monotonic() - started
+            load.last_homonyms = separate_homonyms(world.identity_key)
             for table in TABLES:
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -88,6 +89,80 @@ def load(
 
 
 load.last_timings = {}
+load.last_homonyms = 0
+
+# Second given names for a generated person whose identity repeats another's (separate_homonyms).
+_SECOND_NAMES = ("Marie", "Jean", "Anne", "Louis", "Claire", "Paul", "Sophie", "Pierre", "Julie", "Michel")
+
+
+def separate_homonyms(key: bytes) -> int:
+    """Every generated dossier is a different person, so no two may share the identity pseudonym (issue 11): the
+    name pools are tiny (350 last names), and ~1 person in 2,300 of a 1,000,000 base would otherwise be born the
+    same day, same sex, same names as another. The later dossier of each such group (by id) gets a second given
+    name. Set-based: one grouped query, then one UPDATE per table for the few rows concerned. Returns how many
+    dossiers were changed."""
+    from cep.beneficiaries import identity
+    from cep.common.text import normalize_name
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT b.id, b.last_name, b.birth_name, b.first_name, b.birth_date, b.sex, b.identity_pseudonym "
+            "FROM beneficiaries_beneficiary b JOIN (SELECT identity_pseudonym FROM beneficiaries_beneficiary "
+            "WHERE anonymised_at IS NULL GROUP BY 1 HAVING count(*) > 1) d USING (identity_pseudonym) "
+            "WHERE b.anonymised_at IS NULL ORDER BY b.identity_pseudonym, b.id"
+        )
+        rows = cursor.fetchall()
+        if not rows:
+            return 0
+        # The later dossiers of each group; attempt n gives the n-th second given name. One existence check per
+        # round for all of them (the identity pseudonym of dossiers has no index: one scan per round, not per row).
+        later, previous = [], None
+        for row in rows:
+            if row[6] != previous:  # the first dossier of the group keeps its identity
+                previous = row[6]
+            else:
+                later.append(row)
+        taken, attempt, changes = {r[6] for r in rows}, dict.fromkeys((r[0] for r in later), 0), {}
+        pending = later
+        while pending:
+            proposed = {}
+            for pk, last, birth_name, first, born, sex, _ in pending:
+                n = attempt[pk]
+                name = f"{first} {_SECOND_NAMES[n % len(_SECOND_NAMES)]}" + (
+                    f" {n}" if n >= len(_SECOND_NAMES) else ""
+                )
+                value = identity.identity_pseudonym(
+                    last_name=last, birth_name=birth_name, first_name=name, birth_date=born, sex=sex, key=key
+                )
+                proposed[pk] = (name, normalize_name(f"{last} {name}"), value)
+            cursor.execute(
+                "SELECT identity_pseudonym FROM beneficiaries_beneficiary WHERE identity_pseudonym = ANY(%s)",
+                [[v for _, _, v in proposed.values()]],
+            )
+            existing = {r[0] for r in cursor.fetchall()}
+            retry = []
+            for row in pending:
+                value = proposed[row[0]][2]
+                if value in existing or value in taken:
+                    attempt[row[0]] += 1
+                    retry.append(row)
+                else:
+                    taken.add(value)
+                    changes[row[0]] = proposed[row[0]]
+            pending = retry
+        changes = [(pk, *changes[pk]) for pk in sorted(changes)]
+        ids, names, searches, values = (list(column) for column in zip(*changes, strict=True))
+        cursor.execute(
+            "UPDATE beneficiaries_beneficiary b SET first_name = v.f, search_name = v.s, identity_pseudonym = v.p "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS v(id, f, s, p) WHERE b.id = v.id",
+            [ids, names, searches, values],
+        )
+        cursor.execute(
+            "UPDATE enrolments_cep c SET identity_pseudonym = b.identity_pseudonym FROM beneficiaries_beneficiary b "
+            "WHERE b.id = c.beneficiary_id AND b.id = ANY(%s)",
+            [ids],
+        )
+    return len(changes)
 
 
 def _copy(table: str, data: bytes) -> None:

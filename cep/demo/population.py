@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from faker import Faker
 
+from cep.beneficiaries import identity
 from cep.common.dates import add_months
 from cep.common.text import normalize_name
 
@@ -34,7 +35,8 @@ EVENT_STRIDE, SERVICE_STRIDE, CEP_STRIDE, AUDIT_STRIDE = 48, 8, 2, 8
 
 COLUMNS = {
     "beneficiaries_beneficiary": (
-        "id structure_id referent_id person_key last_name first_name birth_name sex birth_date search_name email "
+        "id structure_id referent_id person_key identity_pseudonym last_name first_name birth_name sex birth_date "
+        "search_name email "
         "phone address commune_id department_id region_id employment_status_id holds_or_seeks_job "
         "qualification_level_id has_rqth target_rome_code first_reception_date status justified_at created_at "
         "updated_at"
@@ -43,7 +45,7 @@ COLUMNS = {
         "id beneficiary_id structure_id status orientation_source_id initial_interview_date entry_date entry_phase "
         "request_reason_id prescriber_name referent_name project_type_id phase2_entry_date phase2_end_date "
         "phase3_entry_date end_date exit_reason_id ended_in_phase auto_closed last_manifestation_date "
-        "reopened_on created_by_id created_at updated_at"
+        "reopened_on identity_pseudonym created_by_id created_at updated_at"
     ).split(),
     "events_event": (
         "id beneficiary_id structure_id date primary_context_id secondary_context_id tertiary_context_id "
@@ -156,6 +158,7 @@ class World:
         self.total_weight = self.structure_weights[-1]
         self.showcase_structure = next(s for s in self.structures if s.name == cat.DEMO_ML)
         self._search = {}
+        self.identity_key = identity.identity_key()
         texts = [*self.last_names, *self.female_names, *self.male_names]
         texts += [label for s in self.structures for _, label in s.counselors]
         texts += cat.COMMENTS + cat.FIRST_COMMENTS + cat.ENTRY_COMMENTS + cat.PRESCRIBERS + cat.STREET_NAMES
@@ -420,12 +423,22 @@ class _Person:
         commune = s.communes[bisect.bisect_right(s.commune_weights, r() * s.commune_weights[-1])]
         rqth = r() < cat.RQTH_SHARE.get(net, cat.RQTH_SHARE["default"])
         created = w.stamp(self.fr, int(r() * 600))
+        # The same pseudonym as Beneficiary.save() computes (cep/beneficiaries/identity.py).
+        self.identity_pseudonym = identity.identity_pseudonym(
+            last_name=last,
+            birth_name=birth_name,
+            first_name=first,
+            birth_date=w.day(birth),
+            sex=sex,
+            key=w.identity_key,
+        )
         self.rows.by_table["beneficiaries_beneficiary"].append(
             (
                 self.id,
                 s.id,
                 self.referent[0],
                 f"{self.rng.getrandbits(128):032x}",
+                self.identity_pseudonym,
                 last,
                 first,
                 birth_name,
@@ -602,6 +615,7 @@ class _Person:
             "auto_closed": False,
             "last_manifestation_date": w.day(e),
             "reopened_on": None,
+            "identity_pseudonym": self.identity_pseudonym,
             "created_by_id": actor[0],
         }
         audit = []  # (day, action, before, after, actor)

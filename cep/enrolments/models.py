@@ -66,6 +66,10 @@ class Cep(models.Model):
     # The day of the last reopening (R10): the clock restarts that day (docs/decisions.md, R9).
     reopened_on = models.DateField("date de réouverture", null=True, blank=True)
 
+    # The person's identity pseudonym (Beneficiary.identity_pseudonym), copied here so that a partial index over the
+    # CEPs in progress finds a person followed in two structures (double accompaniment, cep/enrolments/overlaps.py).
+    identity_pseudonym = models.CharField(max_length=32, editable=False, blank=True, default="")
+
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
@@ -81,6 +85,13 @@ class Cep(models.Model):
             models.Index(fields=["beneficiary", "entry_date"], name="cep_benef_idx"),
             models.Index(
                 fields=["last_manifestation_date"], condition=Q(status__in=OPEN_STATUSES), name="cep_open_activity_idx"
+            ),
+            # Double accompaniment: the CEPs in progress of one person, in every structure (index-only scans).
+            models.Index(
+                fields=["identity_pseudonym"],
+                include=["structure"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="cep_open_identity_idx",
             ),
         ]
         constraints = [

@@ -187,6 +187,7 @@ def open_cep(
         referent_name=referent_name,
         project_type=project_type,
         created_by=actor,
+        identity_pseudonym=beneficiary.identity_pseudonym,
         status=Status.PHASE2 if entry_phase == 2 else Status.PHASE3,
         phase2_entry_date=entry_date if entry_phase == 2 else None,
         phase3_entry_date=entry_date if entry_phase == 3 else None,

@@ -13,7 +13,11 @@ END_2016_GUIDE = datetime.date(2016, 12, 31)
 
 NETWORKS = [
     ("ml", "Missions locales", {"short_label": "ML", "min_age": 16, "max_age": 25}),
-    ("france_travail", "France Travail (ex-Pôle emploi)", {"short_label": "France Travail"}),
+    (
+        "france_travail",
+        "France Travail (ex-Pôle emploi)",
+        {"short_label": "France Travail", "follows_registered_job_seekers": True},
+    ),
     ("cap_emploi", "Cap emploi", {"short_label": "Cap emploi"}),
     ("apec", "APEC", {"short_label": "APEC"}),
     (
@@ -31,8 +35,8 @@ EMPLOYMENT_STATUSES = [
     ("agent_public_titulaire", "Agent public titulaire", {"is_public_agent": True}),
     ("agent_public_contractuel", "Agent public contractuel", {"is_public_agent": True}),
     ("agent_public_vacataire", "Agent public vacataire", {"is_public_agent": True}),
-    ("demandeur_emploi_indemnise", "Demandeur d'emploi indemnisé", {}),
-    ("demandeur_emploi_non_indemnise", "Demandeur d'emploi non indemnisé", {}),
+    ("demandeur_emploi_indemnise", "Demandeur d'emploi indemnisé", {"is_registered_job_seeker": True}),
+    ("demandeur_emploi_non_indemnise", "Demandeur d'emploi non indemnisé", {"is_registered_job_seeker": True}),
     ("travailleur_independant", "Travailleur indépendant", {}),
     ("artisan", "Artisan", {}),
     ("profession_liberale", "Profession libérale", {}),

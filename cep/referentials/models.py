@@ -45,6 +45,9 @@ class Network(Referential):
     min_age = models.PositiveSmallIntegerField("âge minimum du public", null=True, blank=True)
     max_age = models.PositiveSmallIntegerField("âge maximum du public", null=True, blank=True)
     excludes_public_agents = models.BooleanField("exclut les agents publics", default=False)
+    # France Travail: follows the job seekers registered there ([002] §3.2.1). Its follow-up of a person another
+    # operator delivers the CEP to is not double accompaniment, and its CEP is flagged when the registration ends.
+    follows_registered_job_seekers = models.BooleanField("suit les demandeurs d'emploi inscrits", default=False)
 
     class Meta(Referential.Meta):
         verbose_name = "réseau"
@@ -55,6 +58,8 @@ class EmploymentStatus(Referential):
     # Students and retirees are eligible only when they hold or seek a job (2019 rule).
     requires_job_holding_or_seeking = models.BooleanField(default=False)
     is_public_agent = models.BooleanField(default=False)
+    # A job seeker registered at France Travail ([002] §3.2.1, [004] l.85).
+    is_registered_job_seeker = models.BooleanField("demandeur d'emploi inscrit", default=False)
 
     class Meta(Referential.Meta):
         verbose_name = "situation professionnelle"

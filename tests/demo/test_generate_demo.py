@@ -248,3 +248,39 @@ def test_bulk_load_leaves_every_index_and_constraint_in_place(refdata):
     after = _schema()
     assert set(after[0]) == set(before[0])
     assert set(after[1]) == set(before[1])
+
+
+def test_identity_pseudonyms_of_the_generated_base(population):
+    """Issue 11: the generator writes the pseudonym Beneficiary.save() computes, copies it on the CEPs, and two
+    different people of the generated base never share it."""
+    from cep.beneficiaries import identity
+
+    sample = Beneficiary.objects.order_by("?")[:50]
+    assert all(b.identity_pseudonym == identity.of(b) for b in sample)
+    people = Beneficiary.objects.count()
+    assert Beneficiary.objects.values("identity_pseudonym").distinct().count() == people == N
+    assert Cep.objects.exists() and not Cep.objects.filter(identity_pseudonym="").exists()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM enrolments_cep c JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id "
+            "WHERE c.identity_pseudonym <> b.identity_pseudonym"
+        )
+        assert cursor.fetchone() == (0,)
+
+
+def test_the_generator_separates_homonyms_born_the_same_day(refdata):
+    """A later dossier with the same identity as an earlier one gets a second given name (separate_homonyms)."""
+    from cep.beneficiaries import identity
+    from cep.demo.loader import separate_homonyms
+    from tests.factories import BeneficiaryFactory
+
+    same = {"last_name": "Martin", "first_name": "Léa", "birth_date": datetime.date(1999, 3, 4), "sex": "F"}
+    first, second, third = (BeneficiaryFactory(**same) for _ in range(3))
+    other = BeneficiaryFactory(**{**same, "first_name": "Léa Marie"})  # already taken: the next name is tried
+    assert separate_homonyms(identity.identity_key()) == 2
+    for b in (first, second, third, other):
+        b.refresh_from_db()
+    assert first.first_name == "Léa" and {second.first_name, third.first_name} == {"Léa Jean", "Léa Anne"}
+    assert len({b.identity_pseudonym for b in (first, second, third, other)}) == 4
+    assert all(b.identity_pseudonym == identity.of(b) for b in (first, second, third, other))
+    assert separate_homonyms(identity.identity_key()) == 0

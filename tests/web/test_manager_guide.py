@@ -25,6 +25,7 @@ SECTIONS = [
     "Indicateurs",
     "Fichiers mensuels (responsable de structure)",
     "Fichiers reçus (observateur national)",
+    "Doubles accompagnements (observateur national)",
 ]
 
 

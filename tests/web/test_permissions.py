@@ -139,6 +139,8 @@ PAGES = {
     "reporting:export_download": ("export", "batch+resource"),
     "reporting:received": ("received", None),
     "reporting:received_download": ("received", "batch+resource"),
+    "reporting:overlaps": ("received", None),
+    "reporting:overlaps_csv": ("received", None),
     # The interface contract and the rules are public.
     "web:rules": ("public", None),
     "reporting:contract": ("public", None),

@@ -76,7 +76,12 @@ RIGHT_PAGES = {
         ("POST", "reporting:export_relaunch"),
         ("POST", "reporting:export_return"),
     ],
-    Right.RECEIVE_MONTHLY: [("GET", "reporting:received"), ("GET", "reporting:received_download")],
+    Right.RECEIVE_MONTHLY: [
+        ("GET", "reporting:received"),
+        ("GET", "reporting:received_download"),
+        ("GET", "reporting:overlaps"),
+        ("GET", "reporting:overlaps_csv"),
+    ],
     Right.REGIONAL_MONITORING: [
         ("GET", "monitoring:exercises"),
         ("GET", "monitoring:exercise"),

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 # Each budget includes 6 queries every signed-in page makes: session read, user, the user's structure
 # (header) and the session save (savepoint, update, release).
 BUDGETS = {
-    "home": 12,  # my dossiers, counts by phase, phase 2 rows, phase 3 rows, closing soon, my rendez-vous
+    # my dossiers, counts by phase, phase 2 rows, phase 3 rows, closing soon, my rendez-vous, double accompaniment,
+    # France Travail registration ended (issue 11)
+    "home": 14,
     "search": 8,  # the page of rows, the referent choices
     "synthesis": 9,  # dossier, current CEP, last events
     "identity": 8,  # dossier, referent choices

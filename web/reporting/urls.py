@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard, exports, exports_contract, received
+from . import dashboard, exports, exports_contract, overlaps, received
 
 app_name = "reporting"
 urlpatterns: list = [
@@ -16,6 +16,9 @@ urlpatterns: list = [
     # The same files as received at the national level (national observer)
     path("fichiers-recus/", received.received_list, name="received"),
     path("fichiers-recus/<int:pk>/<slug:resource>.csv", received.received_download, name="received_download"),
+    # Double accompaniment, for the national observer (issue 11, part 3)
+    path("doubles-accompagnements/", overlaps.overlap_report, name="overlaps"),
+    path("doubles-accompagnements.csv", overlaps.overlap_report_csv, name="overlaps_csv"),
     path("contrat-interface/", exports_contract.contract, name="contract"),
     path("contrat-interface/CHANGELOG.md", exports_contract.contract_changelog, name="contract_changelog"),
     path(

@@ -57,6 +57,7 @@ PAGE_URLS = {
     "structure": "manager:structure",
     "exports": "reporting:exports",
     "received": "reporting:received",
+    "overlaps": "reporting:overlaps",
     "dashboard": "reporting:dashboard",
     "monitoring": "monitoring:exercises",
     "monitoring_national": "monitoring:national",

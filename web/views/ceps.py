@@ -1,5 +1,6 @@
 """Suivi › Dispositifs: the CEP and its action menu (actions offered come from workflow.allowed_actions)."""
 
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -7,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from cep.accounts.rights import Right
 from cep.common.dates import today
-from cep.enrolments import services
+from cep.enrolments import overlaps, services
 from cep.enrolments.models import Cep
 from cep.enrolments.queries import cep_history, dossier_ceps, history_rows
 from cep.enrolments.workflow import allowed_actions, entry_phases
@@ -46,8 +47,10 @@ def dispositifs(request, pk):
     b = dossier_or_404(request, pk)
     ceps = dossier_ceps(request.user, b)
     may_act = request.user.has_right(Right.PROPOSE_CEP)  # no action button without « Proposer CEP »
+    found = overlaps.elsewhere_of(ceps)  # double accompaniment: the other structure's network and name only
     for cep in ceps:
         cep.actions = allowed_actions(cep) if may_act else []
+        cep.elsewhere = found.get(cep.pk, [])
     context = {
         "b": b,
         "section": "dispositifs",
@@ -56,6 +59,22 @@ def dispositifs(request, pk):
         "has_open": any(cep.is_open for cep in ceps),
     }
     return render(request, "web/ceps/list.html", context)
+
+
+def overlap_warning(found) -> str:
+    places = " ; ".join(f"{e.network} – {e.structure}" for e in found)
+    return (
+        f"Attention : cette personne a aussi un CEP en cours dans une autre structure ({places}). Vérifiez avec elle "
+        "qu'il ne s'agit pas d'un double accompagnement ; le conseiller de l'autre structure en est averti."
+    )
+
+
+def _open_and_warn(request, b, data):
+    cep = services.open_cep(beneficiary=b, actor=request.user, **data)
+    found = overlaps.elsewhere(cep)
+    if found:
+        messages.warning(request, overlap_warning(found))
+    return cep
 
 
 @dossier_rights(Right.PROPOSE_CEP)
@@ -71,7 +90,7 @@ def add(request, pk):
         response = run_action(
             request,
             form,
-            lambda: services.open_cep(beneficiary=b, actor=request.user, **form.cleaned_data),
+            lambda: _open_and_warn(request, b, form.cleaned_data),
             success="Le dispositif CEP a été ajouté au dossier.",
             redirect_to=_dispositifs_url(b.pk),
         )

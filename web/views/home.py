@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from cep.appointments.queries import my_week
 from cep.beneficiaries.queries import my_beneficiaries
 from cep.common.access import can_view_dossiers
+from cep.enrolments.overlaps import france_travail_registration_ended, overlapping_ceps
 from cep.enrolments.queries import ceps_closing_soon, ceps_in_progress_by_phase
 
 
@@ -30,5 +31,9 @@ def home(request):
         "closing_soon": ceps_closing_soon(user, whole_structure=whole),
         "appointments": my_week(user),
         "home_url": reverse("web:home"),
+        # Issue 11: a person followed elsewhere too (part 3), a France Travail registration ended (part 4). The
+        # counselor's own CEPs (a manager's too): at the scale of a whole structure these are reports, not alerts.
+        "overlapping": overlapping_ceps(user),
+        "registration_ended": france_travail_registration_ended(user),
     }
     return render(request, "web/home.html", context)

@@ -61,6 +61,9 @@ FIELD_SQL = {
     "identifiant_cep": P("'cep:' || c.id"),
     "identifiant_service": P("'service:' || sv.id"),
     "identifiant_personne": P("b.person_key::text"),
+    # Stored on the dossier (cep/beneficiaries/identity.py), kept by the retention: a past month regenerates
+    # identically after the identity was cleared.
+    "identifiant_personne_identite": "b.identity_pseudonym",
     "code_structure": "c.structure_id::text",
     "code_operateur": "s.operator_id::text",
     "code_reseau": "s.network_id",

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from cep.accounts.rights import Role
 from cep.common.months import last_complete_month
+from cep.reporting.exports.contract import version_for_month
 from cep.reporting.exports.models import BatchStatus, ExportBatch, JobState, LineState, Scope
 from tests.factories import UserFactory
 from tests.reporting.exports.export_fixtures import *  # noqa: F401,F403
@@ -37,7 +38,8 @@ def test_manager_produces_downloads_and_transmits_last_months_file(signed_manage
     batch = _produce(signed_manager, month)
     assert (batch.scope, batch.structure_id, batch.job_state) == (Scope.STRUCTURE, structure.pk, JobState.DONE)
     detail = signed_manager.get(reverse("reporting:export_detail", args=[batch.pk])).content.decode()
-    assert "Validé" in detail and "respectent le contrat d'interface 1.1.0" in detail
+    version = version_for_month(month).version  # 1.1.0 until 11/2026, 1.2.0 from 12/2026
+    assert "Validé" in detail and f"respectent le contrat d'interface {version}" in detail
     assert "Marquer comme transmis" in detail and batch.sha256 in detail
     for file in batch.files.all():
         response = signed_manager.get(reverse("reporting:export_download", args=[batch.pk, file.resource]))

@@ -73,3 +73,6 @@ class Command(BaseCommand):
                 f"Durées : lignes {t.get('rows', 0):.0f} s, index et clés étrangères {t.get('index', 0):.0f} s, "
                 f"statistiques {t.get('analyze', 0):.0f} s."
             )
+            self.stdout.write(
+                f"Homonymes nés le même jour séparés (second prénom ajouté) : {load.last_homonyms} dossier(s)."
+            )

@@ -86,6 +86,19 @@ FIELDS: dict[str, FieldDef] = {
             example="c4ca4238a0b923820dcc509a6f75849b",
         ),
         FieldDef(
+            "identifiant_personne_identite",
+            "Identifiant de la personne, toutes structures",
+            "Pseudonyme d'identité de la personne, le même dans toutes les structures du déploiement : "
+            "HMAC-SHA-256, avec une clé dérivée du secret du déploiement, du nom de naissance, du prénom, de la date "
+            "de naissance et du sexe normalisés (accents, casse, espaces, traits d'union et apostrophes ignorés), "
+            "tronqué à 32 caractères hexadécimaux. Deux homonymes nés le même jour, de même sexe, le partagent. "
+            "S'il change (identité corrigée), la ligne du CEP est retransmise en modification avec la nouvelle "
+            "valeur, qui remplace l'ancienne.",
+            "string",
+            pattern=PSEUDONYM_PATTERN,
+            example="9e107d9d372bb6826bd81d3542a419d6",
+        ),
+        FieldDef(
             "code_structure",
             "Code de la structure",
             "Code de la structure (site de l'opérateur) qui délivre le CEP.",
@@ -364,7 +377,14 @@ class ContractVersion:
 # The registry: version → month from which it is in force. Append, never rewrite a published version.
 VERSIONS: tuple[ContractVersion, ...] = (
     ContractVersion("1.0.0", datetime.date(2020, 1, 1), "2026-11-23", _resources(_ENTREES_1_0)),
-    ContractVersion("1.1.0", datetime.date(2025, 1, 1), "2026-11-23", _resources((*_ENTREES_1_0, "code_rome_vise"))),
+    # 2026-12-07: only the description of its period changed (it ends with 11/2026), its fields did not.
+    ContractVersion("1.1.0", datetime.date(2025, 1, 1), "2026-12-07", _resources((*_ENTREES_1_0, "code_rome_vise"))),
+    ContractVersion(
+        "1.2.0",
+        datetime.date(2026, 12, 1),
+        "2026-12-07",
+        _resources((*_ENTREES_1_0, "code_rome_vise", "identifiant_personne_identite")),
+    ),
 )
 
 
