@@ -1,7 +1,8 @@
 """Every API error, in one place: schemas, status codes and the exception handlers of the NinjaAPI.
 
 Shape of every error body: {"code": "R5", "message": "<French>", "field": "on"} (field may be null);
-validation errors (422) add "errors": [{"field", "message"}, …].
+validation errors (422) add "errors": [{"field", "message"}, …]; a refused rule adds "errors": [{"code", "message",
+"field"}, …], every rule the action broke (the first is the body's own code, message and field; not on a 403).
 
 - RuleViolation → 409, except rule "DROITS" → 403 and rule "REFERENTIEL" (unknown or invalid code) → 422;
 - unknown object, or object of another structure (scoped querysets) → 404;
@@ -40,6 +41,18 @@ class ValidationErrorOut(Error):
     errors: list[FieldError] = []
 
 
+class RuleError(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class RuleErrorOut(Error):
+    """A refused action: every rule it broke in `errors`, the first also as the body's code, message and field."""
+
+    errors: list[RuleError] = []
+
+
 class ApiError(Exception):
     """An error the API itself raises (e.g. a missing confirmation)."""
 
@@ -51,7 +64,7 @@ class ApiError(Exception):
 # Statuses every authenticated operation may answer.
 COMMON = {401: Error, 403: Error, 404: Error, 422: ValidationErrorOut}
 # … and those that write (a refused rule, or a database constraint).
-WRITE = {**COMMON, 409: Error}
+WRITE = {**COMMON, 409: RuleErrorOut}
 
 
 def responses(ok: dict, *, write: bool = False, extra: dict | None = None) -> dict:
@@ -120,7 +133,10 @@ def install(api) -> None:
     @api.exception_handler(RuleViolation)
     def rule_violation(request, exc: RuleViolation):
         status = {"DROITS": 403, "REFERENTIEL": 422}.get(exc.rule, 409)
-        return respond(request, status, _body(exc.rule, exc.message, exc.field))
+        if status == 403:  # a missing right is one refusal, never a list
+            return respond(request, status, _body(exc.rule, exc.message, exc.field))
+        errors = [{"code": v.rule, "message": v.message, "field": v.field} for v in exc.violations]
+        return respond(request, status, _body(exc.rule, exc.message, exc.field, errors=errors))
 
     @api.exception_handler(ApiError)
     def api_error(request, exc: ApiError):

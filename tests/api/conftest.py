@@ -152,3 +152,8 @@ def other_objects(other_beneficiary, other_counselor, other_structure, event_ref
         start_date=TODAY - datetime.timedelta(days=365),
     )
     return {"beneficiary_id": other_beneficiary.pk, "cep_id": cep.pk, "event_id": event.pk, "offer_id": offer.pk}
+
+
+def with_errors(body: dict) -> dict:
+    """The body of a refused rule: its own code, message and field, and every rule broken in `errors`."""
+    return {**body, "errors": [dict(body)]}

@@ -665,3 +665,41 @@ def test_r9_inactivity_cutoff_matches_the_end_date_for_every_day():
         assert add_months(cutoff, INACTIVITY_MONTHS) <= day
         assert add_months(cutoff + datetime.timedelta(days=1), INACTIVITY_MONTHS) > day
         day += datetime.timedelta(days=1)
+
+
+# All refusals at once ---------------------------------------------------------------------------------------
+def test_r4_late_interview_and_aiguilleur_without_level1_are_refused_together(open_cep, db_state, cep_refs):
+    """One submission shows every rule broken: a late interview date and « suite niveau 1 » without service."""
+    err = refused(
+        db_state,
+        "R4",
+        open_cep,
+        entry_date=days(100),
+        initial_interview_date=days(90),
+        orientation_source=cep_refs["after_level1"],
+    )
+    assert [(v.rule, v.field) for v in err.violations] == [
+        ("R4", "initial_interview_date"),
+        ("AIGUILLEUR", "orientation_source"),
+    ]
+    assert err.field == "initial_interview_date"  # the first, as a single refusal reads it
+
+
+def test_r8_close_refusals_are_collected(open_cep, counselor, db_state):
+    cep = open_cep()
+    plan = ref.ExitReason.objects.get(code="plan_action_realise")
+    err = refused(
+        db_state,
+        "R8",
+        s.close_cep,
+        cep=cep,
+        actor=counselor,
+        end_date=TODAY + datetime.timedelta(days=1),
+        exit_reason=plan,
+    )
+    assert {v.field for v in err.violations} == {"end_date", "project_type"}
+
+
+def test_r4_a_single_refusal_has_itself_as_only_violation(open_cep, db_state):
+    err = refused(db_state, "R4", open_cep, entry_date=TODAY + datetime.timedelta(days=1))
+    assert err.violations == [err]

@@ -246,3 +246,19 @@ def test_modify_aiguilleur_after_level1_without_level1_service_shows_the_error(s
     assert response.status_code == 200
     assert "niveau 1" in response.content.decode()
     assert Cep.objects.filter(pk=cep.pk).values().get() == before
+
+
+def test_r4_form_shows_every_refusal_in_one_submission(signed_in, beneficiary):
+    """A late interview date and « suite niveau 1 » without a level-1 service: both messages, next to their field."""
+    url = reverse("web:cep_add", args=[beneficiary.pk])
+    response = signed_in.post(
+        url,
+        _open_data(
+            orientation_source="ma_structure_suite_niveau1",
+            initial_interview_date=(TODAY - datetime.timedelta(days=10)).isoformat(),
+        ),
+    )
+    html = response.content.decode()
+    assert 'id="id_orientation_source-desc-error"' in html and "service CEP de niveau 1" in html
+    assert 'id="id_initial_interview_date-desc-error"' in html and "doit précéder ou égaler" in html
+    assert not Cep.objects.exists()

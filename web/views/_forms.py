@@ -15,14 +15,16 @@ FIELD_ALIASES = {"on": "phase3_entry_date"}
 
 
 def add_violation(form: forms.Form, violation: RuleViolation, aliases: dict | None = None) -> None:
-    """Attach the French message to the field it concerns, or to the form when the field is not shown."""
+    """Attach each French message to the field it concerns, or to the form when the field is not shown: every rule
+    the action broke is shown at once (RuleViolation.violations)."""
     names = {**FIELD_ALIASES, **(aliases or {})}
-    field = names.get(violation.field, violation.field)
-    message = violation.message
-    if field and field in form.fields and not form.fields[field].disabled:
-        form.add_error(field, message)
-    else:
-        form.add_error(None, message)
+    for single in violation.violations:
+        field = names.get(single.field, single.field)
+        if field and field in form.fields and not form.fields[field].disabled:
+            if single.message not in form.errors.get(field, []):
+                form.add_error(field, single.message)
+        elif single.message not in form.non_field_errors():
+            form.add_error(None, single.message)
 
 
 def run_action(
@@ -50,7 +52,8 @@ def run_action(
         result = action()
     except RuleViolation as violation:
         if form is None:
-            messages.error(request, violation.message)
+            for single in violation.violations:
+                messages.error(request, single.message)
             return redirect(redirect_to(None) if callable(redirect_to) else redirect_to)
         add_violation(form(violation) if callable(form) else form, violation, aliases)
         return None
