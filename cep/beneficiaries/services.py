@@ -185,6 +185,25 @@ def justify_beneficiary(*, beneficiary: Beneficiary, actor) -> Beneficiary:
 
 
 @transaction.atomic
+def create_justified_beneficiary(*, structure, actor, **fields) -> Beneficiary:
+    """« Créer et justifier »: the dossier created and « Justifié » in one transaction (R1).
+
+    Every refusal at once: what the creation refuses and each field the justification still lacks (next to it);
+    any refusal leaves nothing written.
+    """
+    ensure_right(actor, Right.EDIT_DOSSIER, structure.pk)
+    found = Violations()
+    beneficiary = None
+    with found.check():
+        beneficiary = create_beneficiary(structure=structure, actor=actor, **fields)
+    for name, label in REQUIRED_FOR_JUSTIFIED.items():
+        if not fields.get(name):
+            found.add("R1", f"Pour justifier le dossier, renseignez {label}.", field=name)
+    found.raise_if_any()  # the atomic block undoes the creation
+    return justify_beneficiary(beneficiary=beneficiary, actor=actor)
+
+
+@transaction.atomic
 def reassign_referent(*, from_user, to_user, actor, structure) -> int:
     """Bulk reassignment when a counselor leaves: nobody is orphaned. Returns the number moved."""
     ensure_right(actor, Right.MANAGE_STRUCTURE, structure.pk)

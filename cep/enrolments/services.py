@@ -14,7 +14,7 @@ from cep.accounts.rights import Right
 from cep.audit.services import audited
 from cep.beneficiaries.eligibility import ineligibility_reasons
 from cep.beneficiaries.models import Beneficiary
-from cep.beneficiaries.services import ensure_not_anonymised
+from cep.beneficiaries.services import create_justified_beneficiary, ensure_not_anonymised
 from cep.common import dates
 from cep.common.access import ensure_right
 from cep.common.dates import fr
@@ -187,6 +187,16 @@ def open_cep(
     )
     with _changing(cep, actor=actor, action="open") as cep:
         return _save(cep)
+
+
+@transaction.atomic
+def create_beneficiary_with_cep(*, structure, actor, dossier: dict, cep: dict) -> Cep:
+    """« Créer, justifier et ajouter le dispositif CEP »: a new person's dossier, « Justifié », and their CEP, in one
+    transaction. The dossier's refusals come first (the CEP needs the dossier); any refusal leaves nothing written.
+    `cep` holds open_cep's arguments (orientation_source, entry_date, entry_phase, request_reason…)."""
+    ensure_right(actor, Right.PROPOSE_CEP, structure.pk)
+    beneficiary = create_justified_beneficiary(structure=structure, actor=actor, **dossier)
+    return open_cep(beneficiary=beneficiary, actor=actor, **cep)
 
 
 @transaction.atomic

@@ -68,6 +68,7 @@ PAGES = {
     "web:logout": (row(405, 405, 405, 405, 405, 405), None),
     "web:dossier": ("personal", "beneficiary"),
     "web:justify": ("personal_post", "beneficiary"),
+    "web:beneficiary_create_check": ("personal_post", None),
     "web:identity": ("personal", "beneficiary"),
     "web:contact": ("personal", "beneficiary"),
     "web:complements": ("personal", "beneficiary"),

@@ -13,7 +13,7 @@ from cep.enrolments.queries import cep_history, dossier_ceps, history_rows
 from cep.enrolments.workflow import allowed_actions, entry_phases
 from cep.referentials.labels import user_network
 from cep.referentials.models import ExitReason
-from web.forms.ceps import CepFieldsForm, CepOpenForm, CloseForm, Phase3Form
+from web.forms.ceps import CepFieldsForm, CepOpenForm, CloseForm, Phase3Form, referent_name_of, staff_names
 
 from ._access import dossier_or_404, dossier_rights, personal_data_required
 from ._forms import run_action
@@ -63,9 +63,10 @@ def add(request, pk):
     b = dossier_or_404(request, pk)
     form = CepOpenForm(
         request.POST or None,
-        initial={"entry_date": today(), "entry_phase": 2},
+        initial={"entry_date": today(), "entry_phase": 2, "referent_name": referent_name_of(b)},
         phases=entry_phases(b.structure),
         network=user_network(request.user),
+        referents=staff_names(b.structure_id),
     )
     if request.method == "POST" and form.is_valid():
         response = run_action(
@@ -105,10 +106,16 @@ def modify(request, cep_id):
         "orientation_source": cep.orientation_source_id,
         "request_reason": cep.request_reason_id,
         "prescriber_name": cep.prescriber_name,
-        "referent_name": cep.referent_name,
+        "referent_name": cep.referent_name or referent_name_of(cep.beneficiary),
         "project_type": cep.project_type_id,
     }
-    form = CepFieldsForm(request.POST or None, cep=cep, initial=initial, network=user_network(request.user))
+    form = CepFieldsForm(
+        request.POST or None,
+        cep=cep,
+        initial=initial,
+        network=user_network(request.user),
+        referents=staff_names(cep.structure_id),
+    )
     if request.method == "POST" and form.is_valid():
         response = run_action(
             request,
