@@ -34,7 +34,12 @@ RIGHT_PAGES = {
             "web:cep_history",
         )
     ],
-    MD: [("GET", "web:beneficiary_create"), ("POST", "web:beneficiary_create_check"), ("GET", "web:offer_search"), ("GET", "web:propose")],
+    MD: [
+        ("GET", "web:beneficiary_create"),
+        ("POST", "web:beneficiary_create_check"),
+        ("GET", "web:offer_search"),
+        ("GET", "web:propose"),
+    ],
     ED: [("POST", "web:justify"), ("POST", "web:identity"), ("POST", "web:contact"), ("POST", "web:complements")],
     EV: [("GET", "web:event_add"), ("POST", "web:event_add")],
     CEP: [

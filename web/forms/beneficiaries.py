@@ -163,7 +163,9 @@ class CreateForm(IdentityForm):
         for name in ("employment_status", "qualification_level"):
             self.fields[name].empty_label = "Non renseigné"
         self.fields["holds_or_seeks_job"].label = "Occupe ou recherche un emploi"
-        self.fields["holds_or_seeks_job"].help_text = "Pour un étudiant ou un retraité : il occupe ou recherche un emploi."
+        self.fields[
+            "holds_or_seeks_job"
+        ].help_text = "Pour un étudiant ou un retraité : il occupe ou recherche un emploi."
 
     def identity_fields(self):
         return [f for f in self.visible_fields() if f.name not in self.JUSTIFICATION_FIELDS + ("not_duplicate",)]

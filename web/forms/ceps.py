@@ -45,8 +45,11 @@ class CepFieldsForm(PortalForm):
         self.referent_choices = list(referents)
         self.referent_datalist_id = f"{self.add_prefix('referents')}-list"
         if self.referent_choices:
-            self.fields["referent_name"].widget.attrs.update({"list": self.referent_datalist_id, "autocomplete": "off"})
-            self.fields["referent_name"].help_text = (
+            attrs = {"list": self.referent_datalist_id, "autocomplete": "off"}
+            self.fields["referent_name"].widget.attrs.update(attrs)
+            self.fields[
+                "referent_name"
+            ].help_text = (
                 "Choisissez un conseiller de la structure ; saisissez un nom seulement pour une personne extérieure."
             )
         self.fields["orientation_source"].queryset = _valid(OrientationSource, cep and cep.orientation_source_id)
