@@ -524,7 +524,8 @@ def test_r10_reopen_window_ends_three_calendar_months_after_the_end_date(
     assert offered(cep) == []
     err = refused(db_state, "R10", s.reopen_cep, cep=cep, actor=counselor)
     assert (
-        err.message == f"Un CEP ne peut être rouvert que dans les trois mois de sa clôture (jusqu'au {fr(last_day)})."
+        err.message == "Un CEP ne peut être rouvert que dans les trois mois de sa clôture "
+        f"(jusqu'au {fr(last_day)}) : si la personne reprend un accompagnement, ajoutez un nouveau dispositif CEP."
     )
     freeze(monkeypatch, last_day)
     assert offered(cep) == ["reopen"]

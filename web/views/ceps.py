@@ -10,7 +10,7 @@ from cep.common.dates import today
 from cep.enrolments import services
 from cep.enrolments.models import Cep
 from cep.enrolments.queries import cep_history, dossier_ceps, history_rows
-from cep.enrolments.workflow import allowed_actions, entry_phases
+from cep.enrolments.workflow import allowed_actions, blocked_actions, entry_phases, refusal
 from cep.referentials.labels import user_network
 from cep.referentials.models import ExitReason
 from web.forms.ceps import CepFieldsForm, CepOpenForm, CloseForm, Phase3Form, referent_name_of, staff_names
@@ -48,6 +48,7 @@ def dispositifs(request, pk):
     may_act = request.user.has_right(Right.PROPOSE_CEP)  # no action button without « Proposer CEP »
     for cep in ceps:
         cep.actions = allowed_actions(cep) if may_act else []
+        cep.blocked = blocked_actions(cep) if may_act else {}  # why « Clôturer » or « Rouvrir » is not offered
     context = {
         "b": b,
         "section": "dispositifs",
@@ -132,6 +133,11 @@ def modify(request, cep_id):
 @dossier_rights(Right.PROPOSE_CEP)
 def close(request, cep_id):
     cep = _cep_or_404(request, cep_id)
+    refused = refusal(cep, "close")
+    if refused is not None and request.method == "GET" and not request.htmx:
+        # No form (and no date it would refuse): why, and the way out (cancel the phase 3, or wait).
+        blocked = {"message": refused.message, "cancel_phase3": "cancel_phase3" in allowed_actions(cep)}
+        return _render(request, "web/ceps/close.html", cep, None, "Clôturer le dispositif", blocked=blocked)
     if request.method == "POST":
         form = CloseForm(request.POST, cep=cep)
         if form.is_valid():
