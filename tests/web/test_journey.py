@@ -161,6 +161,7 @@ def test_counselor_journey(live_server, journey_data, browser_page):
     j.select("#id_cep-orientation_source", "ma_structure_entree_directe")
     j.select("#id_cep-request_reason", "reconversion")
     assert page.input_value("#id_cep-referent_name") == "Camille Santoni"  # the dossier's referent by default
+    assert page.locator("#eligibility.fr-alert--success").is_visible()
     j.snap("creation")
     j.submit("Créer, justifier et ajouter le dispositif CEP")
     j.expect_text("le dispositif CEP a été ajouté")
