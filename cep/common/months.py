@@ -46,11 +46,14 @@ def last_complete_month(on: datetime.date | None = None) -> datetime.date:
 
 
 def parse_month(text: str | None) -> datetime.date:
-    """'2024-03' → date(2024, 3, 1); ValueError with a French message otherwise."""
-    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text or "")
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"Mois invalide « {text} » : attendu AAAA-MM, par exemple 2024-03.")
-    return datetime.date(int(match.group(1)), int(match.group(2)), 1)
+    """'2024-03' (a month picker, the API) or '03/2024' (typed where the browser has no month picker) →
+    date(2024, 3, 1); ValueError with a French message otherwise."""
+    match = re.fullmatch(r"\s*(?P<year>\d{4})-(?P<month>\d{1,2})\s*", text or "") or re.fullmatch(
+        r"\s*(?P<month>\d{1,2})/(?P<year>\d{4})\s*", text or ""
+    )
+    if not match or not 1 <= int(match.group("month")) <= 12:
+        raise ValueError(f"Mois invalide « {text} » : attendu mm/aaaa (03/2024) ou AAAA-MM (2024-03).")
+    return datetime.date(int(match.group("year")), int(match.group("month")), 1)
 
 
 def month_label(month: datetime.date) -> str:

@@ -64,7 +64,7 @@ def _batch_or_404(request, pk: int) -> ExportBatch:
 class ProduceForm(DsfrBaseForm):
     month = forms.CharField(
         label="Mois déclaré",
-        help_text="Format AAAA-MM ; par défaut le mois dernier.",
+        help_text="Format : mm/aaaa ; par défaut le mois dernier.",
         widget=forms.DateInput(attrs={"type": "month"}),
         max_length=7,
     )

@@ -77,7 +77,7 @@ def test_refused_file_lists_the_errors_and_cannot_be_transmitted(signed_manager,
 
 
 def test_bad_month_is_a_french_form_error(signed_manager, structure):
-    for month, message in (("2026-13", "AAAA-MM"), ("", "obligatoire"), ("2019-05", "Aucune version du contrat")):
+    for month, message in (("2026-13", "mm/aaaa"), ("", "obligatoire"), ("2019-05", "Aucune version du contrat")):
         response = signed_manager.post(reverse("reporting:export_request"), {"month": month})
         assert response.status_code == 400
         assert message in response.content.decode()
