@@ -14,7 +14,6 @@ from cep.referentials.models import Network
 from cep.reporting.indicators.dashboard_data import MAX_MONTHS, default_period, observer_period, observer_years
 from cep.reporting.indicators.frameworks import FRAMEWORKS
 
-
 MONTH_HINT = "Format : mm/aaaa"
 
 
