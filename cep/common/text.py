@@ -34,3 +34,16 @@ def check_text(rule: str, max_lengths: dict[str, int] | None = None, **fields) -
 
 def model_max_lengths(model) -> dict[str, int]:
     return {f.name: f.max_length for f in model._meta.concrete_fields if getattr(f, "max_length", None)}
+
+
+def de_name(name) -> str:
+    """« de » before a name, elided before a vowel sound: « d'Aurélie », « d'Amélie Godard », « de Léa ».
+
+    A name starting with a vowel (accented or not) is elided; an « h » is not (aspirated or not, it cannot be told
+    from the name alone), nor a « y » (Yann, Yasmine).
+    """
+    text = str(name or "").strip()
+    if not text:
+        return "de"
+    first = unicodedata.normalize("NFD", text[0])[0].lower()
+    return f"d'{text}" if first in "aeiou" else f"de {text}"
