@@ -47,7 +47,14 @@ def search(request):
         page = search_beneficiaries(user, cursor=request.GET.get("after"))
     query = request.GET.copy()
     query.pop("after", None)
-    context = {"title": "Rechercher un bénéficiaire", "form": form, "page": page, "query": query.urlencode()}
+    filtered = any(request.GET.get(name) for name in ("birth_date", "status", "referent", "cep_state"))
+    context = {
+        "title": "Rechercher un bénéficiaire",
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "filtered": filtered or bool(form.is_bound and form.errors),  # a filter in use is never folded away
+    }
     template = "web/beneficiaries/_results.html" if request.htmx else "web/beneficiaries/search.html"
     return render(request, template, context)
 
