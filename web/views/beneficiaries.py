@@ -173,8 +173,9 @@ def _creation_check(user, form) -> dict:
         employment_status=data.get("employment_status"),
         holds_or_seeks_job=data.get("holds_or_seeks_job", True),
     )
-    network = user.structure.network if user.structure_id else None
-    ineligibility = ineligibility_reasons(person, network, today()) if birth_date else []
+    ineligibility = []
+    if birth_date:  # the network (its ages) is read only when there is an age to check
+        ineligibility = ineligibility_reasons(person, user.structure.network if user.structure_id else None, today())
     missing = [label for name, label in REQUIRED_FOR_JUSTIFIED.items() if not data.get(name)]
     duplicates = []
     if birth_date and data.get("last_name") and data.get("first_name"):
