@@ -115,6 +115,7 @@ PAGES = {
     "reporting:export_transmit": (row(405, 405, 405, 405, 405, 405), "batch"),
     "reporting:export_return": (row(405, 405, 405, 405, 405, 405), "batch"),
     "reporting:export_download": ("export", "batch+resource"),
+    "reporting:export_download_all": ("export", "batch"),
     "reporting:received": ("received", None),
     "reporting:received_download": ("received", "batch+resource"),
     # The interface contract is public.

@@ -72,6 +72,7 @@ RIGHT_PAGES = {
         ("GET", "reporting:export_detail"),
         ("GET", "reporting:export_progress"),
         ("GET", "reporting:export_download"),
+        ("GET", "reporting:export_download_all"),
         ("POST", "reporting:export_request"),
         ("POST", "reporting:export_transmit"),
         ("POST", "reporting:export_return"),
