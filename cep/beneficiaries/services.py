@@ -76,7 +76,7 @@ def _check_dates(found: Violations, *, birth_date, first_reception_date, on=None
         found.add(
             "DOSSIER", "La date de premier accueil ne peut pas être dans le futur.", field="first_reception_date"
         )
-    elif birth_date and first_reception_date and first_reception_date < birth_date:
+    elif birth_date and first_reception_date and first_reception_date < birth_date <= on:  # not twice the birth
         found.add(
             "DOSSIER",
             "La date de premier accueil est antérieure à la date de naissance.",

@@ -704,3 +704,32 @@ def test_r8_close_refusals_are_collected(open_cep, counselor, db_state):
 def test_r4_a_single_refusal_has_itself_as_only_violation(open_cep, db_state):
     err = refused(db_state, "R4", open_cep, entry_date=TODAY + datetime.timedelta(days=1))
     assert err.violations == [err]
+
+
+def test_r1_create_justify_and_open_in_one_transaction(structure, counselor, cep_refs):
+    from cep.organisations.models import Commune
+
+    dossier = dict(
+        last_name="Martin",
+        first_name="Inès",
+        sex="F",
+        birth_date=TODAY.replace(year=TODAY.year - 20),
+        first_reception_date=TODAY,
+        commune=Commune.objects.get(code="2A004"),
+        employment_status=ref.EmploymentStatus.objects.get(code="demandeur_emploi_indemnise"),
+        qualification_level=ref.QualificationLevel.objects.get(code="niveau_3"),
+    )
+    cep_fields = dict(
+        orientation_source=cep_refs["direct"], entry_date=TODAY, entry_phase=2, request_reason=cep_refs["reason"]
+    )
+    # refused by the CEP (entry before the first reception): neither the dossier nor the CEP is written
+    late = {**cep_fields, "entry_date": TODAY - datetime.timedelta(days=1)}
+    with pytest.raises(RuleViolation) as err:
+        s.create_beneficiary_with_cep(structure=structure, actor=counselor, dossier=dossier, cep=late)
+    assert err.value.rule == "R4" and err.value.field == "entry_date"
+    assert not Cep.objects.exists() and not AuditEntry.objects.exists()
+    from cep.beneficiaries.models import Beneficiary
+
+    assert not Beneficiary.objects.exists()
+    cep = s.create_beneficiary_with_cep(structure=structure, actor=counselor, dossier=dossier, cep=cep_fields)
+    assert cep.status == Status.PHASE2 and cep.beneficiary.status == DossierStatus.JUSTIFIED
