@@ -2,8 +2,10 @@
 
 Shape of every error body: {"code": "R5", "message": "<French>", "field": "on", "details": null,
 "doc": "/docs/regles-cep#r5"} (field, details and doc may be null); validation errors (422) add
-"errors": [{"field", "message"}, …]. Responses under /api/ that do not come from an operation (unknown route,
-wrong method, body too large) get the same shape from api.middleware.JsonErrorsMiddleware.
+"errors": [{"field", "message"}, …]; a refused rule adds "errors": [{"code", "message", "field"}, …], every rule
+the action broke (the first is the body's own code, message and field; not on a 403). Responses under /api/ that
+do not come from an operation (unknown route, wrong method, body too large) get the same shape from
+api.middleware.JsonErrorsMiddleware.
 
 - RuleViolation → 409, except rule "DROITS" → 403;
 - a code or an id that the schema does not describe (unknown referential code) → 422; a well-formed reference the
@@ -66,6 +68,18 @@ class ValidationErrorOut(Error):
     errors: list[FieldError] = []
 
 
+class RuleError(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class RuleErrorOut(Error):
+    """A refused action: every rule it broke in `errors`, the first also as the body's code, message and field."""
+
+    errors: list[RuleError] = []
+
+
 class ApiError(Exception):
     """An error the API itself raises (e.g. a missing confirmation)."""
 
@@ -77,7 +91,7 @@ class ApiError(Exception):
 # Statuses every authenticated operation may answer.
 COMMON = {401: Error, 403: Error, 404: Error, 413: Error, 422: ValidationErrorOut}
 # … and those that write (a refused rule, or a database constraint).
-WRITE = {**COMMON, 409: Error}
+WRITE = {**COMMON, 409: RuleErrorOut}
 
 
 def responses(ok: dict, *, write: bool = False, page: bool = False, extra: dict | None = None) -> dict:
@@ -187,7 +201,10 @@ def install(api) -> None:
     @api.exception_handler(RuleViolation)
     def rule_violation(request, exc: RuleViolation):
         status = {"DROITS": 403}.get(exc.rule, 409)
-        return respond(request, status, _body(exc.rule, exc.message, exc.field, exc.details))
+        if status == 403:  # a missing right is one refusal, never a list
+            return respond(request, status, _body(exc.rule, exc.message, exc.field, exc.details))
+        errors = [{"code": v.rule, "message": v.message, "field": v.field} for v in exc.violations]
+        return respond(request, status, _body(exc.rule, exc.message, exc.field, exc.details, errors=errors))
 
     @api.exception_handler(ApiError)
     def api_error(request, exc: ApiError):

@@ -23,6 +23,7 @@ urlpatterns = [
     path("compte/codes-de-secours/", second_factor.recovery_codes, name="otp_recovery_codes"),
     path("beneficiaires/", beneficiaries.search, name="beneficiary_search"),
     path("beneficiaires/nouveau/", beneficiaries.create, name="beneficiary_create"),
+    path("beneficiaires/nouveau/verifier/", beneficiaries.create_check, name="beneficiary_create_check"),
     path("communes/", beneficiaries.communes, name="communes"),
     # The dossier: Synthèse, Suivi (Dispositifs, Services, Événements, Rendez-vous), Dossier.
     path("beneficiaires/<int:pk>/", beneficiaries.synthesis, name="dossier"),

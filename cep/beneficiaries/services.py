@@ -7,7 +7,7 @@ from cep.accounts.rights import Right
 from cep.audit.services import audited
 from cep.common.access import ensure_right
 from cep.common.dates import fr, today
-from cep.common.errors import RuleViolation
+from cep.common.errors import RuleViolation, Violations
 from cep.common.text import check_text, model_max_lengths
 
 from .models import Beneficiary, DossierStatus
@@ -59,33 +59,34 @@ def _own_pk(beneficiary: Beneficiary) -> int:
     return beneficiary.pk
 
 
-def _check_texts(fields: dict) -> None:
-    check_text("DOSSIER", model_max_lengths(Beneficiary), **fields)
+def _check_texts(fields: dict, found: Violations) -> None:
+    with found.check():
+        check_text("DOSSIER", model_max_lengths(Beneficiary), **fields)
     for name in ("last_name", "first_name"):
         if name in fields and not (fields[name] or "").strip():
             label = "le nom" if name == "last_name" else "le prénom"
-            raise RuleViolation("DOSSIER", f"Renseignez {label}.", field=name)
+            found.add("DOSSIER", f"Renseignez {label}.", field=name)
 
 
-def _check_dates(*, birth_date, first_reception_date, on=None):
+def _check_dates(found: Violations, *, birth_date, first_reception_date, on=None):
     on = on or today()
     if birth_date and birth_date > on:
-        raise RuleViolation("DOSSIER", "La date de naissance ne peut pas être dans le futur.", field="birth_date")
+        found.add("DOSSIER", "La date de naissance ne peut pas être dans le futur.", field="birth_date")
     if first_reception_date and first_reception_date > on:
-        raise RuleViolation(
+        found.add(
             "DOSSIER", "La date de premier accueil ne peut pas être dans le futur.", field="first_reception_date"
         )
-    if birth_date and first_reception_date and first_reception_date < birth_date:
-        raise RuleViolation(
+    elif birth_date and first_reception_date and first_reception_date < birth_date <= on:  # not twice the birth
+        found.add(
             "DOSSIER",
             "La date de premier accueil est antérieure à la date de naissance.",
             field="first_reception_date",
         )
 
 
-def _check_referent(referent, structure_id):
+def _check_referent(referent, structure_id, found: Violations):
     if referent is not None and referent.structure_id != structure_id:
-        raise RuleViolation("DOSSIER", "Le conseiller référent doit appartenir à la structure.", field="referent")
+        found.add("DOSSIER", "Le conseiller référent doit appartenir à la structure.", field="referent")
 
 
 @transaction.atomic
@@ -94,10 +95,12 @@ def create_beneficiary(*, structure, actor, **fields) -> Beneficiary:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise RuleViolation("DOSSIER", f"Champs inconnus : {', '.join(sorted(unknown))}.")
-    _check_texts(fields)
-    _check_dates(birth_date=fields.get("birth_date"), first_reception_date=fields.get("first_reception_date"))
+    found = Violations()
+    _check_texts(fields, found)
+    _check_dates(found, birth_date=fields.get("birth_date"), first_reception_date=fields.get("first_reception_date"))
     fields.setdefault("referent", actor if actor is not None and actor.structure_id == structure.pk else None)
-    _check_referent(fields.get("referent"), structure.pk)
+    _check_referent(fields.get("referent"), structure.pk, found)
+    found.raise_if_any()
     beneficiary = Beneficiary(structure=structure, **fields)
     with audited(
         beneficiary, actor=actor, action="create_beneficiary", exclude=_AUDIT_EXCLUDE, beneficiary_id=_own_pk
@@ -112,7 +115,9 @@ def update_beneficiary(*, beneficiary: Beneficiary, actor, **changes) -> Benefic
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise RuleViolation("DOSSIER", f"Champs non modifiables : {', '.join(sorted(unknown))}.")
-    _check_texts(changes)
+    found = Violations()
+    _check_texts(changes, found)
+    found.raise_if_any()
     with audited(
         Beneficiary,
         beneficiary.pk,
@@ -125,25 +130,21 @@ def update_beneficiary(*, beneficiary: Beneficiary, actor, **changes) -> Benefic
         ensure_not_anonymised(beneficiary)
         for name, value in changes.items():
             setattr(beneficiary, name, value)
-        _check_dates(birth_date=beneficiary.birth_date, first_reception_date=beneficiary.first_reception_date)
-        _check_referent(beneficiary.referent, beneficiary.structure_id)
-        if "first_reception_date" in changes:
+        _check_dates(found, birth_date=beneficiary.birth_date, first_reception_date=beneficiary.first_reception_date)
+        _check_referent(beneficiary.referent, beneficiary.structure_id, found)
+        if "first_reception_date" in changes and not found.on("first_reception_date"):
             first_cep = beneficiary.ceps.exclude(status="deleted").order_by("entry_date").first()
             if first_cep and beneficiary.first_reception_date > first_cep.entry_date:
-                raise RuleViolation(
+                found.add(
                     "R4",
                     f"La date de premier accueil ne peut pas être postérieure à l'entrée en CEP du "
                     f"{fr(first_cep.entry_date)}.",
                     field="first_reception_date",
                 )
         if beneficiary.is_justified:
-            missing = missing_for_justification(beneficiary)
-            if missing:
-                raise RuleViolation(
-                    "R1",
-                    f"Un dossier « Justifié » doit rester complet : il manque {', '.join(missing.values())}.",
-                    field=next(iter(missing)),
-                )
+            for name, label in missing_for_justification(beneficiary).items():
+                found.add("R1", f"Un dossier « Justifié » doit rester complet : il manque {label}.", field=name)
+        found.raise_if_any()
         previous_pseudonym = beneficiary.identity_pseudonym
         beneficiary.save()
         if beneficiary.identity_pseudonym != previous_pseudonym:
@@ -187,6 +188,25 @@ def justify_beneficiary(*, beneficiary: Beneficiary, actor) -> Beneficiary:
         beneficiary.status, beneficiary.justified_at = DossierStatus.JUSTIFIED, timezone.now()
         beneficiary.save()
     return beneficiary
+
+
+@transaction.atomic
+def create_justified_beneficiary(*, structure, actor, **fields) -> Beneficiary:
+    """« Créer et justifier »: the dossier created and « Justifié » in one transaction (R1).
+
+    Every refusal at once: what the creation refuses and each field the justification still lacks (next to it);
+    any refusal leaves nothing written.
+    """
+    ensure_right(actor, Right.EDIT_DOSSIER, structure.pk)
+    found = Violations()
+    beneficiary = None
+    with found.check():
+        beneficiary = create_beneficiary(structure=structure, actor=actor, **fields)
+    for name, label in REQUIRED_FOR_JUSTIFIED.items():
+        if not fields.get(name):
+            found.add("R1", f"Pour justifier le dossier, renseignez {label}.", field=name)
+    found.raise_if_any()  # the atomic block undoes the creation
+    return justify_beneficiary(beneficiary=beneficiary, actor=actor)
 
 
 @transaction.atomic

@@ -51,15 +51,20 @@ MIN_YEAR, MAX_YEAR = 1900, 2199
 
 
 def parse_month(text: str | None) -> datetime.date:
-    """'2024-03' → date(2024, 3, 1); ValueError with a French message otherwise (ASCII digits only, years
-    MIN_YEAR to MAX_YEAR: « 0001-01 » or « ٢٠٢٤-٠٣ » are refused, not computed with)."""
-    match = re.fullmatch(r"\s*([0-9]{4})-([0-9]{1,2})\s*", text or "", re.ASCII) if isinstance(text, str) else None
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"Mois invalide « {text} » : attendu AAAA-MM, par exemple 2024-03.")
-    year = int(match.group(1))
+    """'2024-03' (a month picker, the API) or '03/2024' (typed where the browser has no month picker) →
+    date(2024, 3, 1); ValueError with a French message otherwise (ASCII digits only, years MIN_YEAR to MAX_YEAR:
+    « 0001-01 » or « ٢٠٢٤-٠٣ » are refused, not computed with)."""
+    if not isinstance(text, str):
+        text = None
+    match = re.fullmatch(r"\s*(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})\s*", text or "", re.ASCII) or re.fullmatch(
+        r"\s*(?P<month>[0-9]{1,2})/(?P<year>[0-9]{4})\s*", text or "", re.ASCII
+    )
+    if not match or not 1 <= int(match.group("month")) <= 12:
+        raise ValueError(f"Mois invalide « {text} » : attendu mm/aaaa (03/2024) ou AAAA-MM (2024-03).")
+    year = int(match.group("year"))
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise ValueError(f"Mois invalide « {text} » : l'année doit être comprise entre {MIN_YEAR} et {MAX_YEAR}.")
-    return datetime.date(year, int(match.group(2)), 1)
+    return datetime.date(year, int(match.group("month")), 1)
 
 
 def month_label(month: datetime.date) -> str:

@@ -1,5 +1,7 @@
 """The CEP dispositif (phases 2 and 3), docs/regles-cep.md §5."""
 
+import datetime
+
 from django.db import models
 from django.db.models import F, Q
 
@@ -173,6 +175,18 @@ class Cep(models.Model):
     def phase_display(self) -> str:
         """« Phase 2 – Conseil personnalisé (phase 3 prévue le 12/01/2027) », everywhere a page names the phase."""
         return phase_text(self.phase_today, self.planned_phase3_date)
+
+    @property
+    def phase_periods(self) -> list[tuple[int, datetime.date, datetime.date | None]]:
+        """(phase, first day, last day or None while it runs) of each phase the CEP went through, phase 3 only once
+        begun: a closed CEP reads « Phase 2 : du … au … », not « Phase 3 depuis »."""
+        end = self.end_date if self.status == Status.CLOSED else None
+        periods = []
+        if self.phase2_entry_date:
+            periods.append((2, self.phase2_entry_date, self.phase2_end_date or end))
+        if self.phase3_entry_date and self.planned_phase3_date is None:
+            periods.append((3, self.phase3_entry_date, end))
+        return periods
 
     @property
     def current_phase_entry_date(self):

@@ -14,11 +14,11 @@ from cep.accounts.rights import Right
 from cep.audit.services import audited
 from cep.beneficiaries.eligibility import ineligibility_reasons
 from cep.beneficiaries.models import Beneficiary
-from cep.beneficiaries.services import ensure_not_anonymised
+from cep.beneficiaries.services import create_justified_beneficiary, ensure_not_anonymised
 from cep.common import dates
 from cep.common.access import ensure_right
 from cep.common.dates import fr
-from cep.common.errors import RuleViolation
+from cep.common.errors import RuleViolation, Violations
 from cep.common.text import check_text, model_max_lengths
 from cep.events.services import record_system_event
 from cep.offers.models import Service
@@ -140,21 +140,24 @@ def open_cep(
         beneficiary=beneficiary, structure_id=beneficiary.structure_id, status__in=OPEN_STATUSES
     ).exists():
         raise RuleViolation("R2", R2_MESSAGE, details=_open_cep_details(beneficiary.pk, beneficiary.structure_id))
-    check_text("SAISIE", model_max_lengths(Cep), prescriber_name=prescriber_name, referent_name=referent_name)
+    # Every refusal on what was typed, at once (one submission shows them all).
+    found = Violations()
+    with found.check():
+        check_text("SAISIE", model_max_lengths(Cep), prescriber_name=prescriber_name, referent_name=referent_name)
     if entry_phase not in (2, 3):
-        raise RuleViolation("R3", "L'entrée se fait en phase 2 ou directement en phase 3.", field="entry_phase")
-    if entry_phase not in entry_phases(beneficiary.structure):
-        raise RuleViolation("R6", f"{NO_PHASES_MESSAGE} L'entrée se fait en phase 2.", field="entry_phase")
+        found.add("R3", "L'entrée se fait en phase 2 ou directement en phase 3.", field="entry_phase")
+    elif entry_phase not in entry_phases(beneficiary.structure):
+        found.add("R6", f"{NO_PHASES_MESSAGE} L'entrée se fait en phase 2.", field="entry_phase")
     if entry_date > dates.today():
-        raise RuleViolation("R4", "La date d'entrée ne peut pas être dans le futur.", field="entry_date")
-    if entry_date < beneficiary.first_reception_date:
-        raise RuleViolation(
+        found.add("R4", "La date d'entrée ne peut pas être dans le futur.", field="entry_date")
+    elif entry_date < beneficiary.first_reception_date:
+        found.add(
             "R4",
             f"Le CEP commence au plus tôt à la date de premier accueil ({fr(beneficiary.first_reception_date)}).",
             field="entry_date",
         )
     if initial_interview_date and initial_interview_date > entry_date:
-        raise RuleViolation(
+        found.add(
             "R4",
             "La date d'entretien d'initialisation doit précéder ou égaler la date d'entrée.",
             field="initial_interview_date",
@@ -164,17 +167,21 @@ def open_cep(
         (request_reason, "request_reason"),
         (project_type, "project_type"),
     ):
-        _check_valid_on(value, entry_date, field, "REFERENTIEL")
+        with found.check():
+            _check_valid_on(value, entry_date, field, "REFERENTIEL")
     reasons = ineligibility_reasons(beneficiary, beneficiary.structure.network, entry_date)
     if reasons:
-        raise RuleViolation("ELIGIBILITE", " ".join(r.message for r in reasons), field=reasons[0].field)
-    _check_orientation_source(
-        orientation_source,
-        beneficiary_id=beneficiary.pk,
-        structure_id=beneficiary.structure_id,
-        entry_date=entry_date,
-        network=beneficiary.structure.network_id,
-    )
+        found.add("ELIGIBILITE", " ".join(r.message for r in reasons), field=reasons[0].field)
+    if not found.on("orientation_source"):
+        with found.check():
+            _check_orientation_source(
+                orientation_source,
+                beneficiary_id=beneficiary.pk,
+                structure_id=beneficiary.structure_id,
+                entry_date=entry_date,
+                network=beneficiary.structure.network_id,
+            )
+    found.raise_if_any()
     cep = Cep(
         beneficiary=beneficiary,
         structure=beneficiary.structure,
@@ -197,6 +204,16 @@ def open_cep(
     )
     with _changing(cep, actor=actor, action="open") as cep:
         return _save(cep)
+
+
+@transaction.atomic
+def create_beneficiary_with_cep(*, structure, actor, dossier: dict, cep: dict) -> Cep:
+    """« Créer, justifier et ajouter le dispositif CEP »: a new person's dossier, « Justifié », and their CEP, in one
+    transaction. The dossier's refusals come first (the CEP needs the dossier); any refusal leaves nothing written.
+    `cep` holds open_cep's arguments (orientation_source, entry_date, entry_phase, request_reason…)."""
+    ensure_right(actor, Right.PROPOSE_CEP, structure.pk)
+    beneficiary = create_justified_beneficiary(structure=structure, actor=actor, **dossier)
+    return open_cep(beneficiary=beneficiary, actor=actor, **cep)
 
 
 @transaction.atomic
@@ -239,21 +256,26 @@ def modify_cep(*, cep: Cep, actor, **changes) -> Cep:
     check_text("SAISIE", model_max_lengths(Cep), **changes)
     with _changing(cep, actor=actor, action="modify", skip_unchanged=True) as cep:
         ensure_allowed(cep, "modify")
+        found = Violations()  # every refusal on what was typed, at once
         if changes.get("orientation_source") is None and "orientation_source" in changes:
-            raise RuleViolation("R7", "L'aiguilleur est obligatoire.", field="orientation_source")
+            found.add("R7", "L'aiguilleur est obligatoire.", field="orientation_source")
         if changes.get("request_reason") is None and "request_reason" in changes:
-            raise RuleViolation("R7", "Le motif de sollicitation est obligatoire.", field="request_reason")
+            found.add("R7", "Le motif de sollicitation est obligatoire.", field="request_reason")
         for field in ("orientation_source", "request_reason", "project_type"):
-            if field in changes:
-                _check_valid_on(changes[field], cep.entry_date, field, "REFERENTIEL")
-        if "orientation_source" in changes and changes["orientation_source"].pk != cep.orientation_source_id:
-            _check_orientation_source(
-                changes["orientation_source"],
-                beneficiary_id=cep.beneficiary_id,
-                structure_id=cep.structure_id,
-                entry_date=cep.entry_date,
-                network=cep.structure.network_id,
-            )
+            if field in changes and not found.on(field):
+                with found.check():
+                    _check_valid_on(changes[field], cep.entry_date, field, "REFERENTIEL")
+        source = changes.get("orientation_source")
+        if source is not None and source.pk != cep.orientation_source_id and not found.on("orientation_source"):
+            with found.check():
+                _check_orientation_source(
+                    source,
+                    beneficiary_id=cep.beneficiary_id,
+                    structure_id=cep.structure_id,
+                    entry_date=cep.entry_date,
+                    network=cep.structure.network_id,
+                )
+        found.raise_if_any()
         if any(getattr(cep, name) != value for name, value in changes.items()):
             for name, value in changes.items():
                 setattr(cep, name, value)
@@ -267,30 +289,32 @@ def close_cep(*, cep: Cep, actor, end_date: datetime.date, exit_reason: ExitReas
     ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
     with _changing(cep, actor=actor, action="close") as cep:
         ensure_allowed(cep, "close")
+        found = Violations()  # every refusal on what was typed, at once
         if exit_reason is None:
-            raise RuleViolation("R8", "Le motif de sortie est obligatoire.", field="exit_reason")
+            found.add("R8", "Le motif de sortie est obligatoire.", field="exit_reason")
         if end_date is None:
-            raise RuleViolation("R8", "La date de fin réelle est obligatoire.", field="end_date")
-        if end_date > dates.today():
-            raise RuleViolation(
-                "R8", "La date de fin réelle ne peut pas être saisie par anticipation.", field="end_date"
-            )
-        phase_entry = cep.current_phase_entry_date
-        if end_date < phase_entry:
-            raise RuleViolation(
+            found.add("R8", "La date de fin réelle est obligatoire.", field="end_date")
+        elif end_date > dates.today():
+            found.add("R8", "La date de fin réelle ne peut pas être saisie par anticipation.", field="end_date")
+        elif end_date < cep.current_phase_entry_date:
+            found.add(
                 "R8",
                 f"La date de fin réelle doit être supérieure ou égale à la date d'entrée dans la phase "
-                f"{cep.current_phase} ({fr(phase_entry)}).",
+                f"{cep.current_phase} ({fr(cep.current_phase_entry_date)}).",
                 field="end_date",
             )
-        _check_valid_on(exit_reason, end_date, "exit_reason", "REFERENTIEL")
         project_type = project_type or cep.project_type
-        if exit_reason.requires_project_type and project_type is None:
-            raise RuleViolation(
-                "R8",
-                f"Le type de projet est obligatoire pour le motif « {exit_reason.label} ».",
-                field="project_type",
-            )
+        if exit_reason is not None:
+            if end_date is not None:
+                with found.check():
+                    _check_valid_on(exit_reason, end_date, "exit_reason", "REFERENTIEL")
+            if exit_reason.requires_project_type and project_type is None:
+                found.add(
+                    "R8",
+                    f"Le type de projet est obligatoire pour le motif « {exit_reason.label} ».",
+                    field="project_type",
+                )
+        found.raise_if_any()
         cep.ended_in_phase = cep.current_phase
         cep.status, cep.end_date, cep.exit_reason = Status.CLOSED, end_date, exit_reason
         cep.project_type, cep.auto_closed = project_type, False

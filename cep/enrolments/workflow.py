@@ -197,7 +197,8 @@ _TRANSITIONS = (
                 lambda cep, context: context.today <= reopen_limit(cep),
                 lambda cep, _: (
                     "Un CEP ne peut être rouvert que dans les trois mois de sa clôture "
-                    f"(jusqu'au {dates.fr(reopen_limit(cep))})."
+                    f"(jusqu'au {dates.fr(reopen_limit(cep))}) : si la personne reprend un accompagnement, ajoutez "
+                    "un nouveau dispositif CEP."
                 ),
             ),
             Guard("R2", lambda _, context: not context.other_cep_in_progress, R2_MESSAGE, _other_cep_details),
@@ -211,6 +212,18 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in _TRANSITIONS}
 def refusal(cep, action: str, context: Context | None = None) -> RuleViolation | None:
     """Why `action` is impossible on `cep` now (status, then guards in order), or None when it is possible."""
     return TRANSITIONS[action].refusal(cep, context or Context(cep))
+
+
+def blocked_actions(cep, actions=("close", "reopen"), *, today: datetime.date | None = None) -> dict[str, str]:
+    """Action → why it is refused now and what to do instead, for the actions whose status allows them but whose
+    guards refuse (pages show it next to where the button would be: « Rouvrir », « Clôturer le dispositif »)."""
+    context = Context(cep, today=today)
+    blocked = {}
+    for action in actions:
+        transition = TRANSITIONS[action]
+        if cep.status in transition.sources and (violation := transition.refusal(cep, context)):
+            blocked[action] = violation.message
+    return blocked
 
 
 def ensure_allowed(cep, action: str, context: Context | None = None) -> None:

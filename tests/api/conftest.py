@@ -180,3 +180,9 @@ def other_objects(other_beneficiary, other_counselor, other_structure, event_ref
         "offer_id": offer.pk,
         "appointment_id": book_for(other_beneficiary, other_counselor).pk,
     }
+
+
+def with_errors(body: dict) -> dict:
+    """The body of a refused rule: its own code, message, field, details and doc, and every rule broken in
+    `errors` (code, message and field of each)."""
+    return {**body, "errors": [{key: body[key] for key in ("code", "message", "field")}]}

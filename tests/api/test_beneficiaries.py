@@ -2,7 +2,7 @@ import datetime
 
 from cep.audit.models import AuditEntry, SensitiveAccess
 from cep.beneficiaries.models import Beneficiary
-from tests.api.conftest import TODAY
+from tests.api.conftest import TODAY, with_errors
 from tests.factories import BeneficiaryFactory
 
 BODY = {
@@ -128,13 +128,15 @@ def test_nul_character_is_422_not_500(api):
 def test_business_refusal_is_409(api):
     response = api.post("beneficiaries", {**BODY, "first_reception_date": "1980-01-01"})
     assert response.status_code == 409
-    assert response.json() == {
-        "code": "DOSSIER",
-        "message": "La date de premier accueil est antérieure à la date de naissance.",
-        "field": "first_reception_date",
-        "details": None,
-        "doc": "/docs/regles-cep#dossier",
-    }
+    assert response.json() == with_errors(
+        {
+            "code": "DOSSIER",
+            "message": "La date de premier accueil est antérieure à la date de naissance.",
+            "field": "first_reception_date",
+            "details": None,
+            "doc": "/docs/regles-cep#dossier",
+        }
+    )
 
 
 def test_search_is_accent_and_case_insensitive(api, structure, counselor):

@@ -7,7 +7,7 @@ import pytest
 from cep.audit.models import AuditEntry
 from cep.enrolments.models import Cep
 from cep.events.models import Event
-from tests.api.conftest import TODAY
+from tests.api.conftest import TODAY, with_errors
 from tests.factories import BeneficiaryFactory
 
 ENTRY = TODAY - datetime.timedelta(days=100)
@@ -47,13 +47,15 @@ def test_open_on_incomplete_dossier_is_refused_r1(api, structure, counselor):
     incomplete = BeneficiaryFactory(structure=structure, status="incomplete", justified_at=None)
     response = api.post(f"beneficiaries/{incomplete.pk}/ceps", OPEN)
     assert response.status_code == 409
-    assert response.json() == {
-        "code": "R1",
-        "message": "Le dossier doit être au statut « Justifié » avant l'ajout d'un CEP.",
-        "field": "status",
-        "details": None,
-        "doc": "/docs/regles-cep#r1",
-    }
+    assert response.json() == with_errors(
+        {
+            "code": "R1",
+            "message": "Le dossier doit être au statut « Justifié » avant l'ajout d'un CEP.",
+            "field": "status",
+            "details": None,
+            "doc": "/docs/regles-cep#r1",
+        }
+    )
     assert not Cep.objects.exists()
 
 
@@ -154,14 +156,16 @@ def test_phase3_on_entry_day_is_refused_r5_and_nothing_changes(api, cep_id):
     response = api.post(f"ceps/{cep_id}/phase3", {"on": str(ENTRY)})
     assert response.status_code == 409
     expected_day = (ENTRY + datetime.timedelta(days=1)).strftime("%d/%m/%Y")
-    assert response.json() == {
-        "code": "R5",
-        "message": "La date d'entrée en phase 3 doit être au plus tôt le lendemain de l'entrée en phase 2 "
-        f"({expected_day}).",
-        "field": "on",
-        "details": None,
-        "doc": "/docs/regles-cep#r5",
-    }
+    assert response.json() == with_errors(
+        {
+            "code": "R5",
+            "message": "La date d'entrée en phase 3 doit être au plus tôt le lendemain de l'entrée en phase 2 "
+            f"({expected_day}).",
+            "field": "on",
+            "details": None,
+            "doc": "/docs/regles-cep#r5",
+        }
+    )
     assert unchanged(cep_id) == before
 
 
@@ -219,13 +223,15 @@ def test_close_plan_without_project_type_is_refused_r8(api, cep_id):
     before = unchanged(cep_id)
     response = api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "plan_action_realise"})
     assert response.status_code == 409
-    assert response.json() == {
-        "code": "R8",
-        "message": "Le type de projet est obligatoire pour le motif « Plan d'action réalisé ».",
-        "field": "project_type",
-        "details": None,
-        "doc": "/docs/regles-cep#r8",
-    }
+    assert response.json() == with_errors(
+        {
+            "code": "R8",
+            "message": "Le type de projet est obligatoire pour le motif « Plan d'action réalisé ».",
+            "field": "project_type",
+            "details": None,
+            "doc": "/docs/regles-cep#r8",
+        }
+    )
     assert unchanged(cep_id) == before
 
 
@@ -287,13 +293,15 @@ def test_structure_without_distinct_phases_r6(api, beneficiary, structure):
     structure.save()
     response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "entry_phase": 3})
     assert response.status_code == 409
-    assert response.json() == {
-        "code": "R6",
-        "message": "Votre structure ne distingue pas les phases 2 et 3 du CEP. L'entrée se fait en phase 2.",
-        "field": "entry_phase",
-        "details": None,
-        "doc": "/docs/regles-cep#r6",
-    }
+    assert response.json() == with_errors(
+        {
+            "code": "R6",
+            "message": "Votre structure ne distingue pas les phases 2 et 3 du CEP. L'entrée se fait en phase 2.",
+            "field": "entry_phase",
+            "details": None,
+            "doc": "/docs/regles-cep#r6",
+        }
+    )
     assert not Cep.objects.exists()
     body = api.post(f"beneficiaries/{beneficiary.pk}/ceps", OPEN).json()
     assert body["status"] == "phase2" and body["allowed_actions"] == ["modify", "close", "delete"]
@@ -353,3 +361,20 @@ def test_cep_list_and_history_query_counts(
         assert len(api.get(f"beneficiaries/{beneficiary.pk}/ceps?limit=100").json()["items"]) == 9
     with django_assert_max_num_queries(3):
         assert len(api.get(f"ceps/{cep.pk}/history").json()["items"]) == 2
+
+
+def test_r4_every_refusal_is_returned(api, beneficiary):
+    body = {
+        **OPEN,
+        "orientation_source": "ma_structure_suite_niveau1",
+        "initial_interview_date": str(ENTRY + datetime.timedelta(days=3)),
+    }
+    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", body)
+    assert response.status_code == 409
+    data = response.json()
+    assert [(e["code"], e["field"]) for e in data["errors"]] == [
+        ("R4", "initial_interview_date"),
+        ("AIGUILLEUR", "orientation_source"),
+    ]
+    assert (data["code"], data["field"]) == ("R4", "initial_interview_date")  # the first, for older clients
+    assert not Cep.objects.exists()

@@ -140,3 +140,32 @@ def test_eligibility(refdata, status, holds, age, network, codes):
     reasons = ineligibility_reasons(person, ref.Network.objects.get(code=network), TODAY)
     assert [r.code for r in reasons] == codes
     assert all(r.message.endswith(".") for r in reasons)
+
+
+def test_r1_create_justified_in_one_call(structure, counselor):
+    b = s.create_justified_beneficiary(structure=structure, actor=counselor, **complete_fields())
+    assert b.is_justified and b.justified_at is not None
+    actions = set(AuditEntry.objects.filter(object_id=b.pk).values_list("action", flat=True))
+    assert actions == {"create_beneficiary", "justify_beneficiary"}
+
+
+def test_r1_create_justified_refuses_everything_at_once_and_writes_nothing(structure, counselor):
+    fields = complete_fields(
+        commune=None, qualification_level=None, first_reception_date=TODAY + datetime.timedelta(1)
+    )
+    with pytest.raises(RuleViolation) as err:
+        s.create_justified_beneficiary(structure=structure, actor=counselor, **fields)
+    assert [(v.rule, v.field) for v in err.value.violations] == [
+        ("DOSSIER", "first_reception_date"),
+        ("R1", "qualification_level"),
+        ("R1", "commune"),
+    ]
+    assert not Beneficiary.objects.exists() and not AuditEntry.objects.exists()
+
+
+def test_create_collects_every_refusal(structure, counselor):
+    fields = complete_fields(last_name=" ", first_name="", birth_date=TODAY + datetime.timedelta(days=3))
+    with pytest.raises(RuleViolation) as err:
+        s.create_beneficiary(structure=structure, actor=counselor, **fields)
+    assert {v.field for v in err.value.violations} == {"last_name", "first_name", "birth_date"}
+    assert not Beneficiary.objects.exists()

@@ -38,7 +38,7 @@ def test_parse_month(text, month):
 
 @pytest.mark.parametrize("text", ["2024-13", "2024-00", "mars", "", None, "24-03", "2024/03"])
 def test_a_bad_month_is_refused_in_french(text):
-    with pytest.raises(ValueError, match="attendu AAAA-MM"):
+    with pytest.raises(ValueError, match="attendu mm/aaaa"):
         months.parse_month(text)
 
 

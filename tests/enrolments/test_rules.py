@@ -524,7 +524,8 @@ def test_r10_reopen_window_ends_three_calendar_months_after_the_end_date(
     assert offered(cep) == []
     err = refused(db_state, "R10", s.reopen_cep, cep=cep, actor=counselor)
     assert (
-        err.message == f"Un CEP ne peut être rouvert que dans les trois mois de sa clôture (jusqu'au {fr(last_day)})."
+        err.message == "Un CEP ne peut être rouvert que dans les trois mois de sa clôture "
+        f"(jusqu'au {fr(last_day)}) : si la personne reprend un accompagnement, ajoutez un nouveau dispositif CEP."
     )
     freeze(monkeypatch, last_day)
     assert offered(cep) == ["reopen"]
@@ -665,3 +666,70 @@ def test_r9_inactivity_cutoff_matches_the_end_date_for_every_day():
         assert add_months(cutoff, INACTIVITY_MONTHS) <= day
         assert add_months(cutoff + datetime.timedelta(days=1), INACTIVITY_MONTHS) > day
         day += datetime.timedelta(days=1)
+
+
+# All refusals at once ---------------------------------------------------------------------------------------
+def test_r4_late_interview_and_aiguilleur_without_level1_are_refused_together(open_cep, db_state, cep_refs):
+    """One submission shows every rule broken: a late interview date and « suite niveau 1 » without service."""
+    err = refused(
+        db_state,
+        "R4",
+        open_cep,
+        entry_date=days(100),
+        initial_interview_date=days(90),
+        orientation_source=cep_refs["after_level1"],
+    )
+    assert [(v.rule, v.field) for v in err.violations] == [
+        ("R4", "initial_interview_date"),
+        ("AIGUILLEUR", "orientation_source"),
+    ]
+    assert err.field == "initial_interview_date"  # the first, as a single refusal reads it
+
+
+def test_r8_close_refusals_are_collected(open_cep, counselor, db_state):
+    cep = open_cep()
+    plan = ref.ExitReason.objects.get(code="plan_action_realise")
+    err = refused(
+        db_state,
+        "R8",
+        s.close_cep,
+        cep=cep,
+        actor=counselor,
+        end_date=TODAY + datetime.timedelta(days=1),
+        exit_reason=plan,
+    )
+    assert {v.field for v in err.violations} == {"end_date", "project_type"}
+
+
+def test_r4_a_single_refusal_has_itself_as_only_violation(open_cep, db_state):
+    err = refused(db_state, "R4", open_cep, entry_date=TODAY + datetime.timedelta(days=1))
+    assert err.violations == [err]
+
+
+def test_r1_create_justify_and_open_in_one_transaction(structure, counselor, cep_refs):
+    from cep.organisations.models import Commune
+
+    dossier = dict(
+        last_name="Martin",
+        first_name="Inès",
+        sex="F",
+        birth_date=TODAY.replace(year=TODAY.year - 20),
+        first_reception_date=TODAY,
+        commune=Commune.objects.get(code="2A004"),
+        employment_status=ref.EmploymentStatus.objects.get(code="demandeur_emploi_indemnise"),
+        qualification_level=ref.QualificationLevel.objects.get(code="niveau_3"),
+    )
+    cep_fields = dict(
+        orientation_source=cep_refs["direct"], entry_date=TODAY, entry_phase=2, request_reason=cep_refs["reason"]
+    )
+    # refused by the CEP (entry before the first reception): neither the dossier nor the CEP is written
+    late = {**cep_fields, "entry_date": TODAY - datetime.timedelta(days=1)}
+    with pytest.raises(RuleViolation) as err:
+        s.create_beneficiary_with_cep(structure=structure, actor=counselor, dossier=dossier, cep=late)
+    assert err.value.rule == "R4" and err.value.field == "entry_date"
+    assert not Cep.objects.exists() and not AuditEntry.objects.exists()
+    from cep.beneficiaries.models import Beneficiary
+
+    assert not Beneficiary.objects.exists()
+    cep = s.create_beneficiary_with_cep(structure=structure, actor=counselor, dossier=dossier, cep=cep_fields)
+    assert cep.status == Status.PHASE2 and cep.beneficiary.status == DossierStatus.JUSTIFIED

@@ -246,3 +246,81 @@ def test_modify_aiguilleur_after_level1_without_level1_service_shows_the_error(s
     assert response.status_code == 200
     assert "niveau 1" in response.content.decode()
     assert Cep.objects.filter(pk=cep.pk).values().get() == before
+
+
+def test_r4_form_shows_every_refusal_in_one_submission(signed_in, beneficiary):
+    """A late interview date and « suite niveau 1 » without a level-1 service: both messages, next to their field."""
+    url = reverse("web:cep_add", args=[beneficiary.pk])
+    response = signed_in.post(
+        url,
+        _open_data(
+            orientation_source="ma_structure_suite_niveau1",
+            initial_interview_date=(TODAY - datetime.timedelta(days=10)).isoformat(),
+        ),
+    )
+    html = response.content.decode()
+    assert 'id="id_orientation_source-desc-error"' in html and "service CEP de niveau 1" in html
+    assert 'id="id_initial_interview_date-desc-error"' in html and "doit précéder ou égaler" in html
+    assert not Cep.objects.exists()
+
+
+def test_r8_closing_before_a_future_phase3_says_the_way_out_with_the_button(signed_in, open_cep, counselor):
+    from cep.enrolments.services import move_to_phase3
+
+    start = TODAY + datetime.timedelta(days=15)
+    cep = move_to_phase3(cep=open_cep(), on=start, actor=counselor)
+    page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
+    box = page[page.index(f'id="cep-{cep.pk}-close-blocked"') :]
+    assert f"annulez le passage en phase 3 ou attendez le {start:%d/%m/%Y}" in box[:1500]
+    assert reverse("web:cep_cancel_phase3", args=[cep.pk]) in box[:1500]
+    # The closing page itself (a bookmark): the same way out, and no date field it would refuse
+    close = signed_in.get(reverse("web:cep_close", args=[cep.pk])).content.decode()
+    assert "annulez le passage en phase 3" in close and 'name="end_date"' not in close
+    assert reverse("web:cep_cancel_phase3", args=[cep.pk]) in close
+
+
+def test_r10_refused_reopening_says_why_and_what_to_do_next_to_the_button(signed_in, open_cep, counselor):
+    from cep.enrolments.services import close_cep
+    from cep.referentials.models import ExitReason
+
+    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=200))
+    close_cep(
+        cep=cep,
+        actor=counselor,
+        end_date=TODAY - datetime.timedelta(days=120),
+        exit_reason=ExitReason.objects.get(code="demenagement"),
+    )
+    page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
+    assert f'id="cep-{cep.pk}-reopen-blocked"' in page and "dans les trois mois de sa clôture" in page
+    assert "ajoutez un nouveau dispositif CEP" in page and reverse("web:cep_add", args=[cep.beneficiary_id]) in page
+    assert ">Rouvrir<" not in page
+
+
+def test_r10_death_refusal_is_shown_without_a_new_cep_link(signed_in, open_cep):
+    cep = open_cep()
+    signed_in.post(reverse("web:cep_close", args=[cep.pk]), {"end_date": TODAY.isoformat(), "exit_reason": "deces"})
+    page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
+    assert f'id="cep-{cep.pk}-reopen-blocked"' in page and "ne peut pas être rouvert" in page
+    assert "Ajouter un nouveau dispositif CEP" not in page
+
+
+def test_closed_cep_shows_its_phases_first_and_last_days(signed_in, open_cep, counselor):
+    from cep.enrolments.services import close_cep, move_to_phase3
+    from cep.referentials.models import ExitReason
+
+    entry, phase3 = TODAY - datetime.timedelta(days=100), TODAY - datetime.timedelta(days=50)
+    cep = move_to_phase3(cep=open_cep(entry_date=entry), on=phase3, actor=counselor)
+    close_cep(cep=cep, actor=counselor, end_date=TODAY, exit_reason=ExitReason.objects.get(code="demenagement"))
+    page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
+    eve = phase3 - datetime.timedelta(days=1)
+    assert f"du {entry:%d/%m/%Y} au {eve:%d/%m/%Y}" in page
+    assert f"du {phase3:%d/%m/%Y} au {TODAY:%d/%m/%Y}" in page and "depuis le" not in page
+
+
+def test_cep_referent_name_proposes_the_structure_counselors_and_defaults_to_the_dossier_referent(
+    signed_in, beneficiary, counselor
+):
+    html = signed_in.get(reverse("web:cep_add", args=[beneficiary.pk])).content.decode()
+    name = counselor.get_full_name()
+    assert 'list="referents-list"' in html and f'<option value="{name}">' in html
+    assert f'name="referent_name" value="{name}"' in html

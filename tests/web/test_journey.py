@@ -1,9 +1,13 @@
 """A counselor's whole day in a real browser (Debian chromium), with axe-core on every page visited.
 
-sign in → create → duplicate warning → justify → propose a level-1 CEP offer → open the CEP in phase 2
-(« Ma ML – suite niveau 1 ») → event → phase 3 (refused R5, then accepted) → cancel → phase 3 → close
-(refused R8, then « Plan d'action réalisé ») → reopen → delete through the confirmation modal.
+sign in → a new person to a CEP in phase 2 in one form (« Créer, justifier et ajouter le dispositif CEP »,
+counted: at most NEW_PERSON_TO_CEP interactions) → duplicate warning → the dossier's pages → propose a level-1 CEP
+offer → event → phase 3 (refused R5, then planned for tomorrow) → closing refused with its way out (cancel the
+phase 3) → cancel → modify → close (refused R8, then « Plan d'action réalisé ») → reopen → delete through the
+confirmation modal → search.
 Each page is saved to docs/screenshots/<nn>-<name>.png (`make screenshots`).
+
+Interactions are counted as a new user pays them: clicks, fields filled (a select or a radio is one) and page loads.
 """
 
 import datetime
@@ -31,6 +35,9 @@ PASSWORD = "motdepasse-solide-123"
 # Documented false positives of axe-core on the DSFR (none so far): rule id → why it does not apply.
 AXE_FALSE_POSITIVES: dict[str, str] = {}
 
+# Goal of issue 14: a new person → their CEP in phase 2, from the home page, in at most this many interactions.
+NEW_PERSON_TO_CEP = 14
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -44,9 +51,23 @@ class Journey:
 
         self.page, self.base_url, self.axe, self.count = page, base_url, Axe(), 0
         self.violations: list[str] = []
+        self.interactions = 0  # clicks + fields filled + page loads
 
     def go(self, path):
+        self.interactions += 1  # a page load
         self.page.goto(self.base_url + path)
+
+    def fill(self, selector, value):
+        self.interactions += 1
+        self.page.fill(selector, value)
+
+    def select(self, selector, value):
+        self.interactions += 1
+        self.page.select_option(selector, value)
+
+    def click(self, selector):
+        self.interactions += 1
+        self.page.click(selector)
 
     def snap(self, name, full_page=True):
         """Screenshot and axe check of the page as it is now."""
@@ -61,10 +82,12 @@ class Journey:
                 self.violations.append(f"{name}: {violation['id']} ({violation['impact']}) {targets}")
 
     def submit(self, label):
+        self.interactions += 2  # a click and the page it loads
         with self.page.expect_navigation():
             self.page.get_by_role("button", name=label, exact=True).click()
 
     def click_link(self, label):
+        self.interactions += 2  # a click and the page it loads
         with self.page.expect_navigation():
             self.page.get_by_role("link", name=label, exact=True).first.click()
 
@@ -112,37 +135,50 @@ def test_counselor_journey(live_server, journey_data, browser_page):
     page = browser_page
     j = Journey(page, live_server.url)
     birth = TODAY.replace(year=TODAY.year - 22, day=6)
-    entry = TODAY - datetime.timedelta(days=30)
+    tomorrow = TODAY + datetime.timedelta(days=1)
 
     # Sign in
     j.go(reverse("web:login"))
     j.snap("connexion")
-    page.fill("#id_username", "camille")
-    page.fill("#id_password", PASSWORD)
+    j.fill("#id_username", "camille")
+    j.fill("#id_password", PASSWORD)
     j.submit("Se connecter")
     j.expect_text("Sorties automatiques dans les 30 jours")
     j.snap("accueil")
 
-    # Create a dossier
+    # A new person to a CEP in phase 2, in one form: identity, what « Justifié » needs, the CEP (counted)
+    start = j.interactions
     j.click_link("Créer un dossier")
+    j.fill("#id_last_name", "Dupont")
+    j.fill("#id_first_name", "Léa")
+    j.click("label[for=id_sex_0]")
+    j.fill("#id_birth_date", iso(birth))
+    j.fill("#id_commune", "Ajaccio")
+    j.select("#id_employment_status", "demandeur_emploi_non_indemnise")
+    j.select("#id_qualification_level", "niveau_4")
+    page.wait_for_selector("#eligibility.fr-alert--success")  # htmx explained the eligibility as it was typed
+    j.expect_text("Le dossier peut être justifié dès sa création")
+    j.select("#id_cep-orientation_source", "ma_structure_entree_directe")
+    j.select("#id_cep-request_reason", "reconversion")
+    assert page.input_value("#id_cep-referent_name") == "Camille Santoni"  # the dossier's referent by default
+    assert page.locator("#eligibility.fr-alert--success").is_visible()
     j.snap("creation")
-    page.fill("#id_last_name", "Dupont")
-    page.fill("#id_first_name", "Léa")
-    page.click("label[for=id_sex_0]")
-    page.fill("#id_birth_date", iso(birth))
-    page.fill("#id_first_reception_date", iso(TODAY - datetime.timedelta(days=60)))
-    j.submit("Créer le dossier")
-    j.expect_text("Le dossier a été créé")
-    j.snap("synthese-a-completer")
+    j.submit("Créer, justifier et ajouter le dispositif CEP")
+    j.expect_text("le dispositif CEP a été ajouté")
+    used = j.interactions - start
+    assert used <= NEW_PERSON_TO_CEP, f"a new person to a CEP took {used} interactions (goal {NEW_PERSON_TO_CEP})"
+    j.snap("dispositifs-phase-2")
     dossier = Beneficiary.objects.get(last_name="Dupont")
+    cep = Cep.objects.get(beneficiary=dossier)
+    assert dossier.is_justified and cep.status == Status.PHASE2 and cep.referent_name == "Camille Santoni"
 
-    # A second creation, one typo away: the likely duplicate is shown
+    # A second creation, one typo away: the likely duplicate is shown as it is typed, and on submission
     j.go(reverse("web:beneficiary_create"))
-    page.fill("#id_last_name", "Dupond")
-    page.fill("#id_first_name", "Lea")
-    page.click("label[for=id_sex_0]")
-    page.fill("#id_birth_date", iso(birth))
-    page.fill("#id_first_reception_date", iso(TODAY))
+    j.fill("#id_last_name", "Dupond")
+    j.fill("#id_first_name", "Lea")
+    j.click("label[for=id_sex_0]")
+    j.fill("#id_birth_date", iso(birth))
+    page.wait_for_selector("#live-duplicates")
     j.submit("Créer le dossier")
     j.expect_text("Doublon probable")
     assert page.get_by_label("Il ne s'agit pas de la même personne").is_visible()
@@ -150,119 +186,100 @@ def test_counselor_journey(live_server, journey_data, browser_page):
     assert Beneficiary.objects.count() == 1
     j.click_link("Ouvrir le dossier existant")
     assert page.url.endswith(reverse("web:dossier", args=[dossier.pk]))
+    j.expect_text("Justifié")
+    j.snap("synthese-justifie")
 
-    # Complete (Coordonnées, Compléments) and justify
+    # The dossier's own pages (Coordonnées with the commune suggestions, Compléments, Identité)
     j.click_link("Coordonnées")
-    page.fill("#id_commune", "Ajacc")
+    j.fill("#id_commune", "Ajacc")
     page.wait_for_selector("#communes-list option[value*='2A004']", state="attached")  # htmx suggestions
-    page.fill("#id_commune", "Ajaccio")
-    page.fill("#id_email", "lea.dupont@example.org")
+    j.fill("#id_commune", "Ajaccio")
+    j.fill("#id_email", "lea.dupont@example.org")
     j.snap("coordonnees")
     j.submit("Enregistrer")
     j.expect_text("ont été enregistrées")
     j.click_link("Compléments")
-    page.select_option("#id_employment_status", "demandeur_emploi_non_indemnise")
-    page.select_option("#id_qualification_level", "niveau_4")
     j.snap("complements")
-    j.submit("Enregistrer")
     j.click_link("Identité")
     j.snap("identite")
-    j.click_link("Synthèse")
-    j.expect_text("Le dossier est complet")
-    j.submit("Justifier le dossier")
-    j.expect_text("au statut « Justifié »")
-    j.snap("synthese-justifie")
 
     # Level 1: search the catalogue and propose the CEP offer (the proposal records its event)
     j.click_link("Services")
     j.click_link("Rechercher et proposer une offre")
-    page.fill("#id_q", "Offre CEP")
+    j.fill("#id_q", "Offre CEP")
     j.submit("Rechercher")
     j.snap("recherche-offres")
     j.click_link("Proposer l'offre Offre CEP")
-    page.fill("#id_proposed_on", iso(TODAY - datetime.timedelta(days=40)))
-    page.select_option("#id_event-direction", "beneficiaire_vers_structure")
-    page.select_option("#id_event-nature", "entretien_individuel")
-    page.select_option("#id_event-place", "siege")
-    page.fill("#id_event-comment", "Accueil individualisé : information sur le CEP.")
+    j.select("#id_event-direction", "beneficiaire_vers_structure")
+    j.select("#id_event-nature", "entretien_individuel")
+    j.select("#id_event-place", "siege")
+    j.fill("#id_event-comment", "Accueil individualisé : information sur le CEP.")
     j.snap("proposition-offre")
     j.submit("Valider la proposition")
     j.expect_text("a été proposée")
     j.snap("services")
 
-    # Open the CEP in phase 2 with « Ma ML – suite niveau 1 »
-    j.click_link("Dispositifs")
-    j.click_link("Ajouter le dispositif CEP")
-    page.select_option("#id_orientation_source", "ma_structure_suite_niveau1")
-    page.fill("#id_initial_interview_date", iso(entry - datetime.timedelta(days=2)))
-    page.fill("#id_entry_date", iso(entry))
-    page.select_option("#id_request_reason", "reconversion")
-    page.fill("#id_prescriber_name", "France Travail Ajaccio")
-    j.snap("ajout-cep")
-    j.submit("Ajouter")
-    j.expect_text("Le dispositif CEP a été ajouté")
-    j.snap("dispositifs-phase-2")
-    cep = Cep.objects.get(beneficiary=dossier)
-    assert cep.status == Status.PHASE2 and cep.orientation_source_id == "ma_structure_suite_niveau1"
-
     # Record an event (CEP context, remote, comment counter)
     j.click_link("Événements")
     j.click_link("Nouvel événement")
-    page.select_option("#id_secondary_context", "projet_professionnel")
-    page.select_option("#id_direction", "beneficiaire_vers_structure")
-    page.select_option("#id_nature", "telephone")
-    page.select_option("#id_place", "siege")
-    page.click("label[for=id_delivery_mode_1]")
-    page.fill("#id_comment", "Point sur le projet de reconversion.")
+    j.select("#id_secondary_context", "projet_professionnel")
+    j.select("#id_direction", "beneficiaire_vers_structure")
+    j.select("#id_nature", "telephone")
+    j.select("#id_place", "siege")
+    j.click("label[for=id_delivery_mode_1]")
+    j.fill("#id_comment", "Point sur le projet de reconversion.")
     assert page.locator("#id_comment-counter").inner_text() == "36/255"
     j.snap("nouvel-evenement")
     j.submit("Enregistrer l'événement")
     j.expect_text("L'événement a été enregistré")
     j.snap("evenements")
 
-    # Phase 3 on the phase-2 entry day: refused (R5), message next to the date
+    # Phase 3 on the phase-2 entry day: refused (R5), message next to the date; then planned for tomorrow
     j.click_link("Dispositifs")
     j.click_link("Passer en phase 3")
-    page.fill("#id_phase3_entry_date", iso(entry))
+    j.fill("#id_phase3_entry_date", iso(TODAY))
     j.submit("Valider")
     error = page.locator("#id_phase3_entry_date-desc-error")
     assert "au plus tôt le lendemain" in error.inner_text()
     assert "id_phase3_entry_date-desc-error" in page.get_attribute("#id_phase3_entry_date", "aria-describedby")
     j.snap("phase-3-refusee")
-    page.fill("#id_phase3_entry_date", iso(entry + datetime.timedelta(days=10)))
+    j.fill("#id_phase3_entry_date", iso(tomorrow))
     j.submit("Valider")
     j.expect_text("Le dispositif est passé en phase 3")
+    # Closing is impossible before the phase 3 starts: the page says why and offers the way out
+    blocked = page.locator(f"#cep-{cep.pk}-close-blocked")
+    assert "annulez le passage en phase 3 ou attendez le" in blocked.inner_text()
     j.snap("dispositifs-phase-3")
 
-    # Cancel, then phase 3 again
-    j.submit("Annuler le passage en phase 3")
+    # The way out: cancel the phase 3 (from the refusal itself)
+    with page.expect_navigation():
+        j.interactions += 2
+        blocked.get_by_role("button", name="Annuler le passage en phase 3").click()
     j.expect_text("Le passage en phase 3 a été annulé")
     cep.refresh_from_db()
     assert cep.status == Status.PHASE2 and cep.phase3_entry_date is None
-    j.click_link("Passer en phase 3")
-    page.fill("#id_phase3_entry_date", iso(entry + datetime.timedelta(days=20)))
-    j.submit("Valider")
-    j.expect_text("Le dispositif est passé en phase 3")
 
-    # Modify (the two dates are read-only)
+    # Modify (the two dates are read-only; « Nom du référent » proposes the structure's counselors)
     j.click_link("Modifier")
     assert page.locator("#id_entry_date").count() == 0
-    page.fill("#id_referent_name", "Camille Santoni")
+    assert page.locator("#referents-list option[value='Camille Santoni']").count() == 1
+    j.fill("#id_prescriber_name", "France Travail Ajaccio")
     j.snap("modifier-cep")
     j.submit("Enregistrer les modifications")
     j.expect_text("ont été modifiées")
 
     # Close « Plan d'action réalisé » without a project type: refused (R8), then with it
     j.click_link("Clôturer le dispositif")
-    page.fill("#id_end_date", iso(TODAY))
-    page.select_option("#id_exit_reason", "plan_action_realise")
+    assert page.input_value("#id_end_date") == iso(TODAY)  # a date the closing accepts
+    j.select("#id_exit_reason", "plan_action_realise")
     page.wait_for_selector("#project-type .fr-sr-only")  # htmx marked the project type as required
     j.submit("Clôturer")
     assert "Le type de projet est obligatoire" in page.locator("#id_project_type-desc-error").inner_text()
     j.snap("cloture-refusee")
-    page.select_option("#id_project_type", "reconversion")
+    j.select("#id_project_type", "reconversion")
     j.submit("Clôturer")
     j.expect_text("Le dispositif a été clôturé")
+    j.expect_text(f"du {TODAY.strftime('%d/%m/%Y')} au {TODAY.strftime('%d/%m/%Y')}")  # the phase's dates
     j.snap("dispositifs-cloture")
     cep.refresh_from_db()
     assert cep.status == Status.CLOSED and cep.exit_reason_id == "plan_action_realise"
@@ -271,9 +288,9 @@ def test_counselor_journey(live_server, journey_data, browser_page):
     j.submit("Rouvrir")
     j.expect_text("Le dispositif a été rouvert")
     cep.refresh_from_db()
-    assert cep.status == Status.PHASE3
+    assert cep.status == Status.PHASE2
     j.click_link("Historique")
-    j.expect_text("Passage en phase 3")
+    j.expect_text("Annulation du passage en phase 3")
     j.snap("historique-cep")
     j.click_link("Retour aux dispositifs")
 

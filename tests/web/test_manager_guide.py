@@ -9,8 +9,8 @@ GUIDE = DOCS / "guide-conseiller.md"
 SECTIONS = [
     "Se connecter",
     "Rechercher un bénéficiaire",
-    "Créer un dossier et les doublons",
-    "Justifier le dossier",
+    "Créer un dossier, le justifier et ajouter le CEP en une fois",
+    "Justifier un dossier existant",
     "Proposer une offre de niveau 1 (phase 1)",
     "Ajouter le CEP (phases 2 et 3)",
     "Passer en phase 3 / annuler le passage",

@@ -341,3 +341,20 @@ def test_ids_typed_in_the_url_are_parsed_strictly(client, admin_account, manager
         assert page.status_code == 200 and page.context["form"]["from_user"].value() is None, text
     page = client.get(reverse("manager:reassign"), {"de": str(counselor.pk)})
     assert page.context["form"]["from_user"].value() == counselor.pk
+
+
+def test_french_elision_in_names(client, manager, structure):
+    """« Rôle et droits d'Amélie Godard », « Dossier d'Aurélie », « de Léa »: one filter, one function."""
+    from cep.common.text import de_name
+    from tests.factories import BeneficiaryFactory, UserFactory
+
+    assert de_name("Aurélie") == "d'Aurélie" and de_name("Léa") == "de Léa" and de_name("Émile") == "d'Émile"
+    assert de_name("Hugo") == "de Hugo" and de_name("Yann") == "de Yann"
+    amelie = UserFactory(first_name="Amélie", last_name="Godard", role="counselor", structure=structure)
+    client.force_login(manager)
+    page = client.get(reverse("manager:user_edit", args=[amelie.pk])).content.decode()
+    assert "Rôle et droits d&#x27;Amélie Godard" in page or "Rôle et droits d'Amélie Godard" in page
+    assert "droits de « Amélie" not in page
+    aurelie = BeneficiaryFactory(structure=structure, first_name="Aurélie")
+    dossier = client.get(reverse("web:dossier", args=[aurelie.pk])).content.decode()
+    assert "Dossier d&#x27;Aurélie" in dossier

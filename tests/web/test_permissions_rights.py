@@ -33,7 +33,12 @@ RIGHT_PAGES = {
             "web:cep_history",
         )
     ],
-    MD: [("GET", "web:beneficiary_create"), ("GET", "web:offer_search"), ("GET", "web:propose")],
+    MD: [
+        ("GET", "web:beneficiary_create"),
+        ("POST", "web:beneficiary_create_check"),
+        ("GET", "web:offer_search"),
+        ("GET", "web:propose"),
+    ],
     ED: [("POST", "web:justify"), ("POST", "web:identity"), ("POST", "web:contact"), ("POST", "web:complements")],
     EV: [
         ("GET", "web:event_add"),
@@ -71,6 +76,7 @@ RIGHT_PAGES = {
         ("GET", "reporting:export_detail"),
         ("GET", "reporting:export_progress"),
         ("GET", "reporting:export_download"),
+        ("GET", "reporting:export_download_all"),
         ("POST", "reporting:export_request"),
         ("POST", "reporting:export_transmit"),
         ("POST", "reporting:export_relaunch"),

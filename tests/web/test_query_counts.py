@@ -31,7 +31,7 @@ BUDGETS = {
     "services": 8,  # dossier, services with offers
     "offers": 10,  # dossier, offers, two filter lists
     "history": 11,  # CEP, audit entries, one query per referential kind present
-    "create": 6,  # the empty form
+    "create": 11,  # the empty form: two referential lists (« Justifié »), the CEP part (three lists, the counselors)
     "cep_add": 10,  # dossier, three referential lists
     "cep_close": 9,  # CEP, two referential lists
     "cep_modify": 10,  # CEP, three referential lists

@@ -59,10 +59,16 @@ class PortalForm(PortalFormMixin, forms.Form):
     pass
 
 
+DATE_HINT = "Format : jj/mm/aaaa"
+
+
 class DateField(forms.DateField):
-    """A date typed as jj/mm/aaaa or sent by a date picker (aaaa-mm-jj); French error messages."""
+    """A date typed as jj/mm/aaaa or sent by a date picker (aaaa-mm-jj); French error messages; the hint
+    « jj/mm/aaaa » under its label, after the field's own hint."""
 
     def __init__(self, *args, **kwargs):
+        hint = kwargs.get("help_text") or ""
+        kwargs["help_text"] = f"{hint.rstrip('.')}. {DATE_HINT}" if hint else DATE_HINT
         kwargs.setdefault("input_formats", ["%Y-%m-%d", "%d/%m/%Y"])
         kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
         super().__init__(*args, **kwargs)

@@ -116,17 +116,67 @@ class IdentityForm(DossierForm):
         self.fields["referent"].empty_label = "Aucun"
 
 
+JUSTIFICATION_HINT = "Nécessaire pour justifier le dossier (et donc pour le CEP)."
+
+
 class CreateForm(IdentityForm):
+    """Identité, plus what « Justifié » needs (commune, situation professionnelle, niveau de qualification): optional
+    for « Créer le dossier », checked by the service for « Créer et justifier »."""
+
+    commune = CommuneField(
+        label="Commune de résidence",
+        required=False,
+        help_text="Saisissez le nom ou le code postal puis choisissez la commune dans la liste.",
+    )
+    employment_status = forms.ModelChoiceField(
+        label="Situation professionnelle", queryset=EmploymentStatus.objects.none(), required=False
+    )
+    qualification_level = forms.ModelChoiceField(
+        label="Niveau de qualification", queryset=QualificationLevel.objects.none(), required=False
+    )
     not_duplicate = forms.BooleanField(label="Il ne s'agit pas de la même personne", required=False)
 
+    JUSTIFICATION_FIELDS = ("commune", "employment_status", "holds_or_seeks_job", "qualification_level")
+
     class Meta(IdentityForm.Meta):
-        fields = ["last_name", "first_name", "birth_name", "sex", "birth_date", "first_reception_date"]
+        fields = [
+            "last_name",
+            "first_name",
+            "birth_name",
+            "sex",
+            "birth_date",
+            "first_reception_date",
+            "commune",
+            "employment_status",
+            "holds_or_seeks_job",
+            "qualification_level",
+        ]
 
     def __init__(self, *args, show_not_duplicate=False, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["referent"]
         if not show_not_duplicate:
             del self.fields["not_duplicate"]
+        self.fields["commune"].widget.attrs.update({"list": "communes-list", "autocomplete": "off"})
+        self.fields["employment_status"].queryset = EmploymentStatus.objects.valid_on()
+        self.fields["qualification_level"].queryset = QualificationLevel.objects.valid_on()
+        for name in ("employment_status", "qualification_level"):
+            self.fields[name].empty_label = "Non renseigné"
+        self.fields["holds_or_seeks_job"].label = "Occupe ou recherche un emploi"
+        self.fields[
+            "holds_or_seeks_job"
+        ].help_text = "Pour un étudiant ou un retraité : il occupe ou recherche un emploi."
+
+    def identity_fields(self):
+        return [f for f in self.visible_fields() if f.name not in self.JUSTIFICATION_FIELDS + ("not_duplicate",)]
+
+    def justification_fields(self):
+        return [self[name] for name in self.JUSTIFICATION_FIELDS]
+
+    def parsed(self) -> dict:
+        """What could be read of a partly typed form (the eligibility check as it is typed): valid fields only."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if name != "not_duplicate"}
 
     def changes(self) -> dict:
         data = super().changes()

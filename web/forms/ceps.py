@@ -39,8 +39,19 @@ class CepFieldsForm(PortalForm):
     referent_name = forms.CharField(label="Nom du référent", required=False, max_length=200)
     project_type = RefChoiceField(label="Type de projet", queryset=ProjectType.objects.none(), required=False)
 
-    def __init__(self, *args, cep=None, network: str | None = None, **kwargs):
+    def __init__(self, *args, cep=None, network: str | None = None, referents=(), **kwargs):
         super().__init__(*args, **kwargs)
+        # « Nom du référent »: the structure's counselors proposed (a datalist), free text for someone outside it.
+        self.referent_choices = list(referents)
+        self.referent_datalist_id = f"{self.add_prefix('referents')}-list"
+        if self.referent_choices:
+            attrs = {"list": self.referent_datalist_id, "autocomplete": "off"}
+            self.fields["referent_name"].widget.attrs.update(attrs)
+            self.fields[
+                "referent_name"
+            ].help_text = (
+                "Choisissez un conseiller de la structure ; saisissez un nom seulement pour une personne extérieure."
+            )
         self.fields["orientation_source"].queryset = _valid(OrientationSource, cep and cep.orientation_source_id)
         # « Ma ML » reads « Ma structure » outside the Missions locales (docs/regles-cep.md §3); codes do not change.
         self.fields["orientation_source"].label_from_instance = lambda value: label_for_network(value.label, network)
@@ -51,6 +62,19 @@ class CepFieldsForm(PortalForm):
         self.fields[
             "orientation_source"
         ].help_text = f"« {after_level1} » suppose qu'une offre CEP de niveau 1 a été proposée sur le dossier."
+
+
+def staff_names(structure_id) -> list[str]:
+    """The names « Nom du référent » proposes: the structure's counselors and managers."""
+    from web.forms.beneficiaries import structure_staff
+
+    return [user.get_full_name() or user.username for user in structure_staff(structure_id)]
+
+
+def referent_name_of(beneficiary) -> str:
+    """The default « Nom du référent »: the dossier's referent."""
+    referent = beneficiary.referent if beneficiary is not None else None
+    return (referent.get_full_name() or referent.username) if referent else ""
 
 
 class CepOpenForm(CepFieldsForm):

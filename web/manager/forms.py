@@ -54,8 +54,10 @@ class OfferForm(DsfrBaseForm):
     name = forms.CharField(label="Nom de l'offre", max_length=200)
     kind = forms.ChoiceField(label="Type d'offre", choices=OfferKind.choices, initial=OfferKind.INTERNAL)
     partner = forms.CharField(label="Partenaire", required=False, max_length=200)
-    start_date = forms.DateField(label="Date de début", help_text="jj/mm/aaaa", widget=DATE_WIDGET)
-    end_date = forms.DateField(label="Date de fin", help_text="jj/mm/aaaa", required=False, widget=DATE_WIDGET)
+    start_date = forms.DateField(label="Date de début", help_text="Format : jj/mm/aaaa", widget=DATE_WIDGET)
+    end_date = forms.DateField(
+        label="Date de fin", help_text="Format : jj/mm/aaaa", required=False, widget=DATE_WIDGET
+    )
     state = forms.ChoiceField(label="Etat", choices=OfferState.choices, initial=OfferState.PERMANENT)
     referent = forms.ModelChoiceField(label="Conseiller référent", queryset=User.objects.none())
     national_measure = forms.ChoiceField(

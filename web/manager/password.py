@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from cep.accounts.passwords import password_reset_token
 from cep.common.errors import RuleViolation
+from cep.common.text import de_name
 
 from .views import _structure_url, _user_of_structure, manages_structure
 
@@ -25,7 +26,7 @@ def password_reset_link(request, pk):
         return redirect(_structure_url("manager:user_edit", target.structure, request, pk=target.pk))
     link = request.build_absolute_uri(reverse("web:password_reset_confirm", args=[uidb64, token]))
     context = {
-        "title": f"Lien de réinitialisation du mot de passe de « {target} »",
+        "title": f"Lien de réinitialisation du mot de passe {de_name(target)}",
         "target": target,
         "link": link,
         "back": _structure_url("manager:user_edit", target.structure, request, pk=target.pk),

@@ -18,6 +18,7 @@ from cep.accounts.rights import Right, Role
 from cep.beneficiaries.services import reassign_referent
 from cep.common.access import rights_message
 from cep.common.keyset import parse_id
+from cep.common.text import de_name
 from cep.offers import services as offer_services
 from cep.offers.models import ServiceOffer
 from cep.organisations.models import Structure
@@ -263,7 +264,7 @@ def user_edit(request, pk):
             lambda: account_services.update_user_rights(
                 user=target, actor=request.user, role=form.cleaned_data["role"], rights=form.rights_value()
             ),
-            success=f"Les droits de « {target} » sont enregistrés.",
+            success=f"Les droits {de_name(target)} sont enregistrés.",
             redirect_to=_structure_url("manager:structure", target.structure, request),
         )
         if response is not None:
@@ -272,7 +273,7 @@ def user_edit(request, pk):
         request,
         "manager/user_edit.html",
         {
-            "title": f"Rôle et droits de « {target} »",
+            "title": f"Rôle et droits {de_name(target)}",
             "form": form,
             "target": target,
             "referent_count": queries.referent_count(target.structure, target),
@@ -288,7 +289,7 @@ def user_deactivate(request, pk):
 
     def deactivated(_user) -> str:
         count = queries.referent_count(target.structure, target)
-        text = f"Le compte de « {target} » est désactivé."
+        text = f"Le compte {de_name(target)} est désactivé."
         if count:
             text += f" Il reste le référent de {count} bénéficiaire(s) : réattribuez-les."
         return text
@@ -326,7 +327,7 @@ def reassign(request):
                 from_user=data["from_user"], to_user=data["to_user"], actor=request.user, structure=current
             ),
             success=lambda moved: (
-                f"{moved} bénéficiaire(s) réattribué(s) de « {data['from_user']} » à « {data['to_user']} »."
+                f"{moved} bénéficiaire(s) réattribué(s) {de_name(data['from_user'])} à {data['to_user']}."
             ),
             redirect_to=_structure_url("manager:structure", current, request),
         )

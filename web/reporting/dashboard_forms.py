@@ -14,6 +14,8 @@ from cep.referentials.models import Network
 from cep.reporting.indicators.dashboard_data import MAX_MONTHS, default_period, observer_period, observer_years
 from cep.reporting.indicators.frameworks import FRAMEWORKS
 
+MONTH_HINT = "Format : mm/aaaa"
+
 
 class MonthField(forms.CharField):
     widget = forms.DateInput(attrs={"type": "month"})
@@ -35,8 +37,8 @@ class DashboardFilters(DsfrBaseForm):
         initial="2019",
         required=False,
     )
-    debut = MonthField(label="Du mois (AAAA-MM)", required=False)
-    fin = MonthField(label="Au mois (AAAA-MM)", required=False)
+    debut = MonthField(label="Du mois", help_text=MONTH_HINT, required=False)
+    fin = MonthField(label="Au mois", help_text=MONTH_HINT, required=False)
     region = forms.ModelChoiceField(
         label="Région", queryset=Region.objects.order_by("name"), required=False, empty_label="Toutes les régions"
     )

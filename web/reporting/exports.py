@@ -68,7 +68,7 @@ def _batch_or_404(request, pk: int, *, expire: bool = False) -> ExportBatch:
 class ProduceForm(DsfrBaseForm):
     month = forms.CharField(
         label="Mois déclaré",
-        help_text="Format AAAA-MM ; par défaut le mois dernier.",
+        help_text="Format : mm/aaaa ; par défaut le mois dernier.",
         widget=forms.DateInput(attrs={"type": "month"}),
         max_length=7,
     )
@@ -189,6 +189,9 @@ def export_detail(request, pk: int):
             "return_form": ReturnFileForm(batch=batch),
             "running": batch.job_state in (JobState.QUEUED, JobState.RUNNING),
             "can_relaunch": batch.job_state == JobState.FAILED and _can_manage(request.user, batch),
+            "computation_seconds": (batch.generated_at - batch.created_at).total_seconds()
+            if batch.generated_at
+            else None,
         },
     )
 
@@ -246,6 +249,61 @@ def export_relaunch(request, pk: int):
         success=lambda b: f"La production du fichier de {b.month:%m/%Y} est relancée (tentative n° {b.attempt}).",
         redirect_to=reverse("reporting:export_detail", kwargs={"pk": batch.pk}),
     )
+
+
+class _ZipSink:
+    """Where zipfile writes: the bytes are taken away after each chunk (a streamed zip, never whole in memory)."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+        self.offset = 0
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        self.offset += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.offset
+
+    def flush(self):
+        pass
+
+    def take(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
+
+
+def _zip_stream(batch: ExportBatch, files):
+    import zipfile
+
+    version = get_version(batch.contract_version)
+    sink = _ZipSink()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in files:
+            with archive.open(file.name, "w", force_zip64=True) as member:
+                for chunk in stream_file(batch.pk, version.resources[file.resource]):
+                    member.write(chunk)
+                    yield sink.take()
+            yield sink.take()
+    yield sink.take()
+
+
+@require_GET
+@exports_right_required
+def export_download_all(request, pk: int):
+    """« Tout télécharger (zip) »: the batch's files in one zip, streamed; each file's download recorded as when it
+    is downloaded alone (same right, same isolation: another structure's batch is a 404)."""
+    batch = _batch_or_404(request, pk)
+    files = list(batch.files.all())
+    if not files:
+        raise Http404("Fichiers introuvables.")
+    for file in files:
+        record_download(actor=request.user, batch=batch, resource=file.resource, channel="web-zip")
+    response = StreamingHttpResponse(_zip_stream(batch, files), content_type="application/zip")
+    name = f"cep-{batch.month:%Y-%m}-lot-{batch.pk}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @require_POST

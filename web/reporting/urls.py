@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("fichiers-mensuels/<int:pk>/transmettre/", exports.export_transmit, name="export_transmit"),
     path("fichiers-mensuels/<int:pk>/retour/", exports.export_return, name="export_return"),
     path("fichiers-mensuels/<int:pk>/<slug:resource>.csv", exports.export_download, name="export_download"),
+    path("fichiers-mensuels/<int:pk>/fichiers.zip", exports.export_download_all, name="export_download_all"),
     # The same files as received at the national level (national observer)
     path("fichiers-recus/", received.received_list, name="received"),
     path("fichiers-recus/<int:pk>/<slug:resource>.csv", received.received_download, name="received_download"),

@@ -16,3 +16,11 @@ def network_label(value, user) -> str:
     if value is None or value == "":
         return ""
     return label_for_network(getattr(value, "label", value), user_network(user))
+
+
+@register.filter
+def de_name(value) -> str:
+    """{{ b.first_name|de_name }} → « d'Aurélie » or « de Léa » (French elision)."""
+    from cep.common.text import de_name as elide
+
+    return elide(value)

@@ -11,10 +11,10 @@ from cep.common.dates import today
 from cep.enrolments import overlaps, services
 from cep.enrolments.models import Cep
 from cep.enrolments.queries import cep_history, dossier_ceps, history_rows
-from cep.enrolments.workflow import allowed_actions, entry_phases
+from cep.enrolments.workflow import allowed_actions, blocked_actions, entry_phases, refusal
 from cep.referentials.labels import user_network
 from cep.referentials.models import ExitReason
-from web.forms.ceps import CepFieldsForm, CepOpenForm, CloseForm, Phase3Form
+from web.forms.ceps import CepFieldsForm, CepOpenForm, CloseForm, Phase3Form, referent_name_of, staff_names
 
 from ._access import dossier_or_404, dossier_rights, personal_data_required
 from ._forms import run_action
@@ -51,6 +51,7 @@ def dispositifs(request, pk):
     for cep in ceps:
         cep.actions = allowed_actions(cep) if may_act else []
         cep.elsewhere = found.get(cep.pk, [])
+        cep.blocked = blocked_actions(cep) if may_act else {}  # why « Clôturer » or « Rouvrir » is not offered
     context = {
         "b": b,
         "section": "dispositifs",
@@ -82,9 +83,10 @@ def add(request, pk):
     b = dossier_or_404(request, pk)
     form = CepOpenForm(
         request.POST or None,
-        initial={"entry_date": today(), "entry_phase": 2},
+        initial={"entry_date": today(), "entry_phase": 2, "referent_name": referent_name_of(b)},
         phases=entry_phases(b.structure),
         network=user_network(request.user),
+        referents=staff_names(b.structure_id),
     )
     if request.method == "POST" and form.is_valid():
         response = run_action(
@@ -124,10 +126,16 @@ def modify(request, cep_id):
         "orientation_source": cep.orientation_source_id,
         "request_reason": cep.request_reason_id,
         "prescriber_name": cep.prescriber_name,
-        "referent_name": cep.referent_name,
+        "referent_name": cep.referent_name or referent_name_of(cep.beneficiary),
         "project_type": cep.project_type_id,
     }
-    form = CepFieldsForm(request.POST or None, cep=cep, initial=initial, network=user_network(request.user))
+    form = CepFieldsForm(
+        request.POST or None,
+        cep=cep,
+        initial=initial,
+        network=user_network(request.user),
+        referents=staff_names(cep.structure_id),
+    )
     if request.method == "POST" and form.is_valid():
         response = run_action(
             request,
@@ -144,6 +152,11 @@ def modify(request, cep_id):
 @dossier_rights(Right.PROPOSE_CEP)
 def close(request, cep_id):
     cep = _cep_or_404(request, cep_id)
+    refused = refusal(cep, "close")
+    if refused is not None and request.method == "GET" and not request.htmx:
+        # No form (and no date it would refuse): why, and the way out (cancel the phase 3, or wait).
+        blocked = {"message": refused.message, "cancel_phase3": "cancel_phase3" in allowed_actions(cep)}
+        return _render(request, "web/ceps/close.html", cep, None, "Clôturer le dispositif", blocked=blocked)
     if request.method == "POST":
         form = CloseForm(request.POST, cep=cep)
         if form.is_valid():

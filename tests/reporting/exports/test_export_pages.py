@@ -79,7 +79,7 @@ def test_refused_file_lists_the_errors_and_cannot_be_transmitted(signed_manager,
 
 
 def test_bad_month_is_a_french_form_error(signed_manager, structure):
-    for month, message in (("2026-13", "AAAA-MM"), ("", "obligatoire"), ("2019-05", "Aucune version du contrat")):
+    for month, message in (("2026-13", "mm/aaaa"), ("", "obligatoire"), ("2019-05", "Aucune version du contrat")):
         response = signed_manager.post(reverse("reporting:export_request"), {"month": month})
         assert response.status_code == 400
         assert message in response.content.decode()
@@ -136,6 +136,7 @@ def test_another_structures_batch_is_404(signed_manager, other_structure, month)
     for name in ("reporting:export_detail", "reporting:export_progress"):
         assert signed_manager.get(reverse(name, args=[batch.pk])).status_code == 404
     assert signed_manager.get(reverse("reporting:export_download", args=[batch.pk, "entrees"])).status_code == 404
+    assert signed_manager.get(reverse("reporting:export_download_all", args=[batch.pk])).status_code == 404
     assert signed_manager.post(reverse("reporting:export_transmit", args=[batch.pk])).status_code == 404
 
 
@@ -152,3 +153,32 @@ def test_pages_queries_do_not_grow_with_batches(signed_manager, structure, month
     with django_assert_max_num_queries(12):
         detail = signed_manager.get(reverse("reporting:export_detail", args=[last.pk]))
     assert detail.status_code == 200
+
+
+def test_all_files_in_one_streamed_zip_and_hashes_folded_under_technical_details(
+    signed_manager, client, counselor, month_data, month
+):
+    import io
+    import zipfile
+
+    from cep.audit.models import AuditEntry
+
+    batch = _produce(signed_manager, month)
+    detail = signed_manager.get(reverse("reporting:export_detail", args=[batch.pk])).content.decode()
+    assert "Tout télécharger (zip)" in detail and reverse("reporting:export_download_all", args=[batch.pk]) in detail
+    technical = detail[detail.index("Détails techniques") :]
+    assert batch.sha256 in technical and "Temps de calcul" in technical
+    files = list(batch.files.all())
+    assert all(f.sha256 in technical for f in files)
+    assert batch.sha256 not in detail[: detail.index("Détails techniques")]  # hashes only under the details
+    downloads = AuditEntry.objects.filter(action="download_export_file").count()
+    response = signed_manager.get(reverse("reporting:export_download_all", args=[batch.pk]))
+    assert response.streaming and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert sorted(archive.namelist()) == sorted(f.name for f in files)
+    for f in files:
+        assert hashlib.sha256(archive.read(f.name)).hexdigest() == f.sha256
+    assert AuditEntry.objects.filter(action="download_export_file").count() == downloads + len(files)
+    # the right is checked: a counselor (no « Produire le fichier mensuel ») is refused
+    client.force_login(counselor)
+    assert client.get(reverse("reporting:export_download_all", args=[batch.pk])).status_code == 403

@@ -82,7 +82,7 @@ def test_month_filter_and_bad_month(client, national, manager, structure, month_
     html = client.get(reverse("reporting:received"), {"mois": other_month}).content.decode()
     assert f"Lot n° {batch.pk}" not in html and "Aucun lot transmis pour ce mois" in html
     bad = client.get(reverse("reporting:received"), {"mois": "mars"})
-    assert bad.status_code == 400 and "AAAA-MM" in bad.content.decode()
+    assert bad.status_code == 400 and "mm/aaaa" in bad.content.decode()
 
 
 def test_received_list_queries_do_not_grow_with_batches(client, national, manager, structure, month_data, month):
