@@ -55,5 +55,5 @@ def test_a_month_out_of_the_calendar_range_is_refused_in_french(text):
 
 @pytest.mark.parametrize("text", ["٢٠٢٤-٠٣", "２０２４-０３", "2024-٣", "²⁰²⁴-03", "10000-01", "2024-03\x00"])
 def test_a_month_with_other_digits_or_a_nul_is_refused(text):
-    with pytest.raises(ValueError, match="attendu AAAA-MM"):
+    with pytest.raises(ValueError, match="AAAA-MM"):
         months.parse_month(text)

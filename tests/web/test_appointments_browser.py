@@ -157,7 +157,7 @@ def test_rdv_book_a_rendez_vous_and_mark_it_honoured(live_server, world, browser
     _sign_in(u)
     u.go(reverse("web:appointments", args=[lea.pk]))
     page.get_by_text("Aucun rendez-vous à venir").wait_for()
-    assert page.locator("#id_day_helptext").inner_text() == "Format attendu : jj/mm/aaaa"
+    assert page.locator("#id_day_helptext").inner_text() == "Format : jj/mm/aaaa"
 
     # today at 08:30 on site (recorded as the day goes), then in three days by telephone
     u.start()

@@ -33,7 +33,7 @@ def _tab(pk):
 def test_rdv_tab_lists_and_books(signed_in, beneficiary, counselor):
     page = signed_in.get(_tab(beneficiary.pk)).content.decode()
     assert "Aucun rendez-vous à venir" in page and "Prendre un rendez-vous" in page
-    assert "Format attendu : jj/mm/aaaa" in page and 'type="time"' in page
+    assert "Format : jj/mm/aaaa" in page and 'type="time"' in page
     day = TODAY + datetime.timedelta(days=2)
     response = signed_in.post(
         _tab(beneficiary.pk),

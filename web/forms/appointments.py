@@ -17,7 +17,7 @@ DURATIONS = [(15, "15 min"), (30, "30 min"), (45, "45 min"), (60, "1 h"), (90, "
 
 
 class AppointmentForm(PortalForm):
-    day = DateField(label="Date", help_text="Format attendu : jj/mm/aaaa")
+    day = DateField(label="Date")
     time = forms.TimeField(
         label="Heure",
         help_text="Format attendu : hh:mm",

@@ -4,8 +4,6 @@ from cep.monitoring.documents import ALLOWED_LABEL
 from cep.monitoring.models import CooperationKind, CooperationStatus, CooperationTheme, DocumentKind, ThreadKind
 from web.forms.base import DateField, PortalForm
 
-DATE_HINT = "Format attendu : jj/mm/aaaa"
-
 
 def _themes_field(label: str) -> forms.ModelMultipleChoiceField:
     return forms.ModelMultipleChoiceField(
@@ -29,7 +27,7 @@ class ExerciseForm(PortalForm):
 
 class MeetingForm(PortalForm):
     operator = forms.ModelChoiceField(label="Opérateur du CEP rencontré", queryset=None, empty_label="Choisir")
-    held_on = DateField(label="Date de la rencontre", help_text=DATE_HINT)
+    held_on = DateField(label="Date de la rencontre")
     participants = forms.CharField(label="Participants", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     themes = _themes_field("Thèmes abordés")
     notes = forms.CharField(
@@ -49,7 +47,7 @@ class MeetingForm(PortalForm):
 class CooperationForm(PortalForm):
     kind = forms.ChoiceField(label="Nature", choices=CooperationKind.choices)
     title = forms.CharField(label="Intitulé", max_length=200)
-    held_on = DateField(label="Date", required=False, help_text=DATE_HINT + " (obligatoire pour la réunion au CREFOP)")
+    held_on = DateField(label="Date", required=False, help_text="Obligatoire pour la réunion au CREFOP")
     status = forms.ChoiceField(label="Suivi", choices=CooperationStatus.choices, initial="realisee")
     themes = _themes_field("Thèmes")
     actors = forms.CharField(label="Acteurs", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
@@ -65,11 +63,11 @@ class CooperationForm(PortalForm):
 
 
 class StepForm(PortalForm):
-    on = DateField(label="Date", help_text=DATE_HINT)
+    on = DateField(label="Date")
 
 
 class MilestoneForm(PortalForm):
-    done_on = DateField(label="Réalisé le", required=False, help_text=DATE_HINT + " (vide : pas encore réalisé)")
+    done_on = DateField(label="Réalisé le", required=False, help_text="Vide : pas encore réalisée")
     notes = forms.CharField(label="Remarques", required=False, max_length=2000)
 
 
@@ -77,7 +75,7 @@ class DocumentForm(PortalForm):
     title = forms.CharField(label="Titre", max_length=200)
     kind = forms.ChoiceField(label="Type", choices=DocumentKind.choices)
     source = forms.CharField(label="Source (auteur, organisme)", max_length=200)
-    published_on = DateField(label="Date du document", help_text=DATE_HINT)
+    published_on = DateField(label="Date du document")
     description = forms.CharField(
         label="Description", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
