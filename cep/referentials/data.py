@@ -258,6 +258,40 @@ EXIT_REASONS = [
     ),
 ]
 
+# Financing plan (DOMAIN.md §6, [002] §3.3.3): the funders named by the issue, then the aids and compensations for
+# disabled people as their own kinds.
+FUNDERS = [
+    ("cpf", "Compte personnel de formation (CPF)", {}),
+    ("transitions_pro", "Transitions Pro", {}),
+    ("employeur", "Employeur", {}),
+    ("region", "Région", {}),
+    ("france_travail", "France Travail", {}),
+    ("agefiph", "Agefiph", {}),
+    ("opco", "OPCO", {}),
+    ("personne", "La personne", {"is_person": True}),
+    ("autre", "Autre financeur", {}),
+    (
+        "aide_handicap_agefiph_fiphfp",
+        "Aides Agefiph / FIPHFP (personne en situation de handicap)",
+        {"is_disability_aid": True},
+    ),
+    (
+        "compensation_handicap",
+        "Aides humaines et techniques, compensation du handicap",
+        {"is_disability_aid": True},
+    ),
+]
+
+# Prestations complémentaires ([002] §3.3.3 a, DOMAIN.md §6).
+COMPLEMENTARY_SERVICES = [
+    ("formation", "Formation", {}),
+    ("bilan_competences", "Bilan de compétences", {}),
+    ("vae", "Validation des acquis de l'expérience (VAE)", {}),
+    ("accompagnement_creation_entreprise", "Accompagnement à la création ou reprise d'entreprise", {}),
+    ("pmsmp", "Période de mise en situation en milieu professionnel (PMSMP)", {}),
+    ("afest", "Action de formation en situation de travail (AFEST)", {}),
+]
+
 ALL = {
     "Network": NETWORKS,
     "EmploymentStatus": EMPLOYMENT_STATUSES,
@@ -273,6 +307,8 @@ ALL = {
     "RequestReason": REQUEST_REASONS,
     "ProjectType": PROJECT_TYPES,
     "ExitReason": EXIT_REASONS,
+    "Funder": FUNDERS,
+    "ComplementaryService": COMPLEMENTARY_SERVICES,
 }
 
 
@@ -283,7 +319,10 @@ def load(apps, schema_editor=None):
     values of fields it does not know are left for the migration that adds them (which calls load() again).
     """
     for model_name, rows in ALL.items():
-        model = apps.get_model("referentials", model_name)
+        try:
+            model = apps.get_model("referentials", model_name)
+        except LookupError:  # a referential added by a later migration (which calls load() again)
+            continue
         known = {field.name for field in model._meta.get_fields()}
         for position, (code, label, extra) in enumerate(rows, start=1):
             values = {name: value for name, value in extra.items() if name in known}

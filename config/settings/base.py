@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "cep.offers",
     "cep.events",
     "cep.enrolments",
+    "cep.plans",
     "cep.reporting",
     "cep.retention",
     "cep.demo",
