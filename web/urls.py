@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.views import account, auth, beneficiaries, ceps, events, home, second_factor, services
+from web.views import account, auth, beneficiaries, ceps, events, home, plans, second_factor, services
 
 app_name = "web"
 
@@ -50,4 +50,11 @@ urlpatterns = [
     path("dispositifs/<int:cep_id>/rouvrir/", ceps.reopen, name="cep_reopen"),
     path("dispositifs/<int:cep_id>/supprimer/", ceps.delete, name="cep_delete"),
     path("dispositifs/<int:cep_id>/historique/", ceps.history, name="cep_history"),
+    # Plan d'action of a CEP (cep/plans): items named by ?type=…&id=… (web/views/plans.py).
+    path("dispositifs/<int:cep_id>/plan/", plans.plan, name="cep_plan"),
+    path("dispositifs/<int:cep_id>/plan/creer/", plans.create, name="cep_plan_create"),
+    path("dispositifs/<int:cep_id>/plan/projet/", plans.edit, name="cep_plan_edit"),
+    path("dispositifs/<int:cep_id>/plan/element/", plans.item, name="cep_plan_item"),
+    path("dispositifs/<int:cep_id>/plan/retirer/", plans.remove, name="cep_plan_remove"),
+    path("dispositifs/<int:cep_id>/plan/versions/", plans.versions, name="cep_plan_versions"),
 ]

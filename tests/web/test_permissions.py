@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cep.accounts.models import ApiToken
 from cep.accounts.rights import Role
 from cep.enrolments.services import open_cep
+from cep.plans.services import create_plan
 from cep.reporting.exports.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
 from tests.factories import BeneficiaryFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
@@ -87,6 +88,12 @@ PAGES = {
     "web:cep_reopen": ("personal_post", "cep"),
     "web:cep_delete": ("personal", "cep"),
     "web:cep_history": ("personal", "cep"),
+    "web:cep_plan": ("personal", "cep"),
+    "web:cep_plan_create": ("personal_post", "cep"),
+    "web:cep_plan_edit": ("personal", "cep"),
+    "web:cep_plan_item": ("personal", "cep"),
+    "web:cep_plan_remove": ("personal_post", "cep"),
+    "web:cep_plan_versions": ("personal", "cep"),
     "manager:offers": ("personal", None),
     "manager:offer_detail": ("personal", "offer"),
     "manager:offer_create": ("offers_write", None),
@@ -183,6 +190,7 @@ class World:
             entry_phase=2,
             request_reason=cep_refs["reason"],
         )
+        create_plan(cep=cep, actor=counselor)
         offer = make_offer(structure, name=f"Offre de {structure.name}", referent=counselor)
         batch = ExportBatch.objects.create(
             scope=Scope.STRUCTURE, structure=structure, month=TODAY.replace(day=1), contract_version="1.1.0"

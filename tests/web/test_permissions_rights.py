@@ -32,6 +32,8 @@ RIGHT_PAGES = {
             "web:events",
             "web:services",
             "web:cep_history",
+            "web:cep_plan",
+            "web:cep_plan_versions",
         )
     ],
     MD: [("GET", "web:beneficiary_create"), ("GET", "web:offer_search"), ("GET", "web:propose")],
@@ -46,6 +48,11 @@ RIGHT_PAGES = {
         ("POST", "web:cep_delete"),
         ("POST", "web:cep_cancel_phase3"),
         ("POST", "web:cep_reopen"),
+        ("POST", "web:cep_plan_create"),
+        ("GET", "web:cep_plan_edit"),
+        ("GET", "web:cep_plan_item"),
+        ("POST", "web:cep_plan_item"),
+        ("POST", "web:cep_plan_remove"),
     ],
     Right.MANAGE_OFFERS: [("GET", "manager:offer_create"), ("GET", "manager:offer_edit")],
     Right.MANAGE_STRUCTURE: [
