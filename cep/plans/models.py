@@ -208,6 +208,8 @@ class IssuedDocument(models.Model):
     )
     plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     template_version = models.CharField("version du modèle", max_length=20)
+    # What was given to the renderer: the same data and template version give the same bytes again.
+    data = models.JSONField()
     sha256 = models.CharField("empreinte SHA-256", max_length=64)
     size = models.PositiveIntegerField("taille (octets)")
     content = models.BinaryField()

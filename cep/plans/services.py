@@ -6,6 +6,7 @@ version). A refusal is a RuleViolation raised before anything is written; the tr
 """
 
 import datetime
+import hashlib
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from cep.common.access import ensure_right
 from cep.common.errors import RuleViolation
 from cep.common.text import check_text, model_max_lengths
 from cep.enrolments.models import Cep
+from cep.offers.models import Service
 from cep.referentials.models import ComplementaryService, Funder
 
 from . import versions
@@ -28,6 +30,7 @@ from .models import (
     CertificationKind,
     FinancingLine,
     FundingStatus,
+    IssuedDocument,
     PlanAction,
     PlannedService,
     PlanStep,
@@ -412,3 +415,141 @@ def _only(changes: dict, allowed: tuple[str, ...]) -> None:
     unknown = set(changes) - set(allowed)
     if unknown:
         raise RuleViolation("PLAN", f"Champ inconnu : {', '.join(sorted(unknown))}.")
+
+
+# --- Documents handed to the person -------------------------------------------------------------------------------
+
+TEXT_LIMIT = 4000
+
+
+def _check_texts(texts: dict, names: tuple[str, ...], required: dict[str, str]) -> dict:
+    unknown = set(texts) - set(names)
+    if unknown:
+        raise RuleViolation("DOCUMENT", f"Champ inconnu : {', '.join(sorted(unknown))}.")
+    values = {name: texts.get(name) for name in names}
+    check_text("SAISIE", dict.fromkeys(names, TEXT_LIMIT), **values)
+    for name, message in required.items():
+        if not (values.get(name) or "").strip():
+            raise RuleViolation("DOCUMENT", message, field=name)
+    return values
+
+
+def _store(kind: str, data: dict, *, actor, structure_id, beneficiary_id, cep=None, service=None, plan=None):
+    from .documents.render import TEMPLATE_VERSIONS, render
+
+    on = _today()
+    pdf = render(kind, data, on=on)
+    version = plan.versions.order_by("-number").first() if plan is not None else None
+    document = IssuedDocument.objects.create(
+        structure_id=structure_id,
+        beneficiary_id=beneficiary_id,
+        kind=kind,
+        cep=cep,
+        service=service,
+        plan_version=version,
+        template_version=TEMPLATE_VERSIONS[kind],
+        data=data,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        content=pdf,
+        issued_by=actor,
+        issued_by_label=str(actor) if actor is not None else "Système",
+    )
+    record(
+        actor=actor,
+        action=f"issue_{kind}",
+        obj=document,
+        before=None,
+        after={
+            "kind": kind,
+            "sha256": document.sha256,
+            "template_version": document.template_version,
+            "plan_version": version.number if version else None,
+        },
+    )
+    return document
+
+
+def _cep_for_document(cep: Cep, actor) -> Cep:
+    cep = Cep.objects.select_related("beneficiary", "structure", "exit_reason", "project_type").get(pk=cep.pk)
+    ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
+    ensure_not_anonymised(cep.beneficiary)
+    if cep.status == "deleted":
+        raise RuleViolation("DOCUMENT", "Ce dispositif a été supprimé.")
+    return cep
+
+
+@transaction.atomic
+def issue_synthesis(*, cep: Cep, actor) -> IssuedDocument:
+    """The document de synthèse, as the CEP and its plan stand today (during the CEP or at its end)."""
+    from .documents.content import synthesis_data
+
+    cep = _cep_for_document(cep, actor)
+    plan = ActionPlan.objects.filter(cep=cep).first()
+    data = synthesis_data(cep, plan, counselor=actor, on=_today())
+    return _store(
+        "synthese",
+        data,
+        actor=actor,
+        structure_id=cep.structure_id,
+        beneficiary_id=cep.beneficiary_id,
+        cep=cep,
+        plan=plan,
+    )
+
+
+STEP_BACK_TEXTS = ("interview_date", "demand", "discussed", "next_steps")
+
+
+@transaction.atomic
+def issue_step_back(*, cep: Cep, actor, **texts) -> IssuedDocument:
+    """The « Prise de recul » document after a single step-back interview."""
+    from .documents.content import step_back_data
+
+    cep = _cep_for_document(cep, actor)
+    values = _check_texts(
+        {k: v for k, v in texts.items() if k != "interview_date"},
+        STEP_BACK_TEXTS[1:],
+        {"discussed": "Indiquez ce qui a été regardé ensemble pendant l'entretien."},
+    )
+    interview_date = texts.get("interview_date")
+    if interview_date is not None and (interview_date < cep.entry_date or interview_date > _today()):
+        raise RuleViolation(
+            "DOCUMENT", "L'entretien a lieu entre l'entrée dans le CEP et aujourd'hui.", field="interview_date"
+        )
+    data = step_back_data(cep, counselor=actor, on=_today(), texts={**values, "interview_date": interview_date})
+    return _store(
+        "prise_de_recul", data, actor=actor, structure_id=cep.structure_id, beneficiary_id=cep.beneficiary_id, cep=cep
+    )
+
+
+LEVEL1_TEXTS = ("demand", "need", "information", "decision", "orientation")
+
+
+@transaction.atomic
+def issue_level1(*, service: Service, actor, **texts) -> IssuedDocument:
+    """The document de niveau 1: it belongs to the dossier and its level-1 service (level 1 is not a CEP)."""
+    from .documents.content import level1_data
+
+    service = Service.objects.select_related("beneficiary", "structure", "offer", "service_act").get(pk=service.pk)
+    ensure_right(actor, Right.MANAGE_DOSSIERS, service.structure_id)
+    ensure_not_anonymised(service.beneficiary)
+    if not service.is_cep_level1:
+        raise RuleViolation("DOCUMENT", "Le document de niveau 1 accompagne un service CEP de niveau 1.")
+    values = _check_texts(
+        texts,
+        LEVEL1_TEXTS,
+        {
+            "demand": "Indiquez la demande de la personne.",
+            "decision": "Indiquez la décision de poursuivre ou non.",
+        },
+    )
+    data = level1_data(service, counselor=actor, on=_today(), texts=values)
+    return _store(
+        "niveau1",
+        data,
+        actor=actor,
+        structure_id=service.structure_id,
+        beneficiary_id=service.beneficiary_id,
+        service=service,
+    )
