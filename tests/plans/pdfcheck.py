@@ -18,8 +18,7 @@ def _fonts(pdf: pikepdf.Pdf):
         resources = page.obj.get("/Resources", {})
         for font in resources.get("/Font", {}).values():
             yield font
-            for descendant in font.get("/DescendantFonts", []):
-                yield descendant
+            yield from font.get("/DescendantFonts", [])
 
 
 def _struct_elements(node, depth=0):
