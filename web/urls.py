@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.views import account, auth, beneficiaries, ceps, events, home, plans, second_factor, services
+from web.views import account, auth, beneficiaries, ceps, documents, events, home, plans, second_factor, services
 
 app_name = "web"
 
@@ -57,4 +57,10 @@ urlpatterns = [
     path("dispositifs/<int:cep_id>/plan/element/", plans.item, name="cep_plan_item"),
     path("dispositifs/<int:cep_id>/plan/retirer/", plans.remove, name="cep_plan_remove"),
     path("dispositifs/<int:cep_id>/plan/versions/", plans.versions, name="cep_plan_versions"),
+    # Documents handed to the person (niveau 1, synthèse, prise de recul), kept on the dossier.
+    path("beneficiaires/<int:pk>/documents/", documents.documents, name="documents"),
+    path("beneficiaires/<int:pk>/documents/niveau-1/", documents.issue_level1, name="document_level1"),
+    path("dispositifs/<int:cep_id>/documents/synthese/", documents.issue_synthesis, name="document_synthesis"),
+    path("dispositifs/<int:cep_id>/documents/prise-de-recul/", documents.issue_step_back, name="document_step_back"),
+    path("documents/<int:document_id>/", documents.download, name="document_download"),
 ]

@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cep.accounts.models import ApiToken
 from cep.accounts.rights import Role
 from cep.enrolments.services import open_cep
-from cep.plans.services import create_plan
+from cep.plans.services import create_plan, issue_synthesis
 from cep.reporting.exports.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
 from tests.factories import BeneficiaryFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
@@ -94,6 +94,11 @@ PAGES = {
     "web:cep_plan_item": ("personal", "cep"),
     "web:cep_plan_remove": ("personal_post", "cep"),
     "web:cep_plan_versions": ("personal", "cep"),
+    "web:documents": ("personal", "beneficiary"),
+    "web:document_level1": ("personal", "beneficiary"),
+    "web:document_synthesis": ("personal_post", "cep"),
+    "web:document_step_back": ("personal", "cep"),
+    "web:document_download": ("personal", "document"),
     "manager:offers": ("personal", None),
     "manager:offer_detail": ("personal", "offer"),
     "manager:offer_create": ("offers_write", None),
@@ -191,6 +196,7 @@ class World:
             request_reason=cep_refs["reason"],
         )
         create_plan(cep=cep, actor=counselor)
+        document = issue_synthesis(cep=cep, actor=counselor)
         offer = make_offer(structure, name=f"Offre de {structure.name}", referent=counselor)
         batch = ExportBatch.objects.create(
             scope=Scope.STRUCTURE, structure=structure, month=TODAY.replace(day=1), contract_version="1.1.0"
@@ -206,6 +212,7 @@ class World:
             "user": counselor,
             "batch": batch,
             "token": token,
+            "document": document,
         }
 
     def kwargs(self, name: str, which: str) -> dict:
@@ -224,6 +231,7 @@ class World:
             "batch+resource": {"pk": objects["batch"].pk, "resource": "entrees"},
             "version+resource": {"version": "1.1.0", "resource": "entrees"},
             "token": {params[0]: objects["token"].pk},
+            "document": {params[0]: objects["document"].pk},
             "reset_link": {"uidb64": "MA", "token": "abc-def"},
         }[spec]
         assert sorted(values) == params, f"{name}: arguments {params} do not match the matrix entry {spec!r}"

@@ -34,9 +34,17 @@ RIGHT_PAGES = {
             "web:cep_history",
             "web:cep_plan",
             "web:cep_plan_versions",
+            "web:documents",
+            "web:document_download",
         )
     ],
-    MD: [("GET", "web:beneficiary_create"), ("GET", "web:offer_search"), ("GET", "web:propose")],
+    MD: [
+        ("GET", "web:beneficiary_create"),
+        ("GET", "web:offer_search"),
+        ("GET", "web:propose"),
+        ("GET", "web:document_level1"),
+        ("POST", "web:document_level1"),
+    ],
     ED: [("POST", "web:justify"), ("POST", "web:identity"), ("POST", "web:contact"), ("POST", "web:complements")],
     EV: [("GET", "web:event_add"), ("POST", "web:event_add")],
     CEP: [
@@ -53,6 +61,9 @@ RIGHT_PAGES = {
         ("GET", "web:cep_plan_item"),
         ("POST", "web:cep_plan_item"),
         ("POST", "web:cep_plan_remove"),
+        ("POST", "web:document_synthesis"),
+        ("GET", "web:document_step_back"),
+        ("POST", "web:document_step_back"),
     ],
     Right.MANAGE_OFFERS: [("GET", "manager:offer_create"), ("GET", "manager:offer_edit")],
     Right.MANAGE_STRUCTURE: [

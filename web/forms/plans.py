@@ -112,3 +112,45 @@ class LineForm(PortalForm):
 class CompareForm(forms.Form):
     a = forms.IntegerField(min_value=1)
     b = forms.IntegerField(min_value=1)
+
+
+class StepBackForm(PortalForm):
+    interview_date = DateField(label="Date de l'entretien de prise de recul", help_text=DATE_HINT)
+    demand = forms.CharField(
+        label="La demande de la personne", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    discussed = forms.CharField(
+        label="Ce qui a été regardé ensemble", max_length=4000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    next_steps = forms.CharField(
+        label="Les pistes pour la suite", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class Level1Form(PortalForm):
+    service = forms.ModelChoiceField(label="Service CEP de niveau 1", queryset=None, empty_label=None)
+    demand = forms.CharField(label="La demande", max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    need = forms.CharField(
+        label="Le besoin clarifié", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    information = forms.CharField(
+        label="Les informations données", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    decision = forms.CharField(
+        label="La décision de poursuivre ou non",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Par exemple : poursuivre en conseil personnalisé (phase 2), ou ne pas poursuivre pour l'instant.",
+    )
+    orientation = forms.CharField(
+        label="Orientation vers un autre opérateur",
+        required=False,
+        max_length=4000,
+        help_text="L'opérateur le plus pertinent, s'il y a lieu ; laissez vide sinon.",
+    )
+
+    def __init__(self, *args, services=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = services
+        self.fields["service"].label_from_instance = lambda s: f"{s.offer.name}, proposé le {s.proposed_on:%d/%m/%Y}"
+        self.fields["service"].error_messages["invalid_choice"] = "Choisissez un service de niveau 1 du dossier."

@@ -98,6 +98,7 @@ def plan(request, cep_id):
         documents=documents,
         title=f"Plan d'action – {cep.beneficiary}",
         may_edit=request.user.has_right(Right.PROPOSE_CEP) and cep.is_open,
+        may_issue=request.user.has_right(Right.PROPOSE_CEP),
     )
     return render(request, "web/plans/plan.html", context)
 

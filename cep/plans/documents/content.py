@@ -27,6 +27,12 @@ SHORT_TITLES = {
     "prise_de_recul": "Prise de recul",
 }
 FORMALISATION_ONLY = "formalisation_projet_realisee"
+# The document a closing offers, by exit reason ([000], exit reasons' definitions in cep/referentials/data.py).
+DOCUMENT_FOR_EXIT = {
+    "plan_action_realise": "synthese",
+    "formalisation_projet_realisee": "synthese",
+    "prise_de_recul_realisee": "prise_de_recul",
+}
 
 
 def _base(kind: str, *, structure, beneficiary, counselor, on: datetime.date) -> dict:
