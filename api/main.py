@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI, Swagger
 
-from . import beneficiaries, ceps, events, offers, referentials
+from . import beneficiaries, ceps, events, offers, plans, referentials
 from .errors import install
 
 DESCRIPTION = """
@@ -38,3 +38,4 @@ api.add_router("", beneficiaries.router)
 api.add_router("", offers.router)
 api.add_router("", events.router)
 api.add_router("", ceps.router)
+api.add_router("", plans.router)

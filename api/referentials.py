@@ -28,6 +28,8 @@ REFERENTIALS = {
     "request-reasons": ref.RequestReason,
     "project-types": ref.ProjectType,
     "exit-reasons": ref.ExitReason,
+    "funders": ref.Funder,
+    "complementary-services": ref.ComplementaryService,
 }
 ReferentialName = Enum("ReferentialName", {k.replace("-", "_"): k for k in REFERENTIALS}, type=str)
 
