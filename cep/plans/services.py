@@ -85,12 +85,15 @@ def _editing(plan: ActionPlan | int, *, actor, action: str):
         raise RuleViolation("PLAN", CLOSED_MESSAGE)
     yield locked
     version, previous = _new_version(locked, actor)
+    # The audit trail is append-only and outlives anonymisation: it names the version and the fields changed,
+    # never the typed texts (they stay in the versions, which the retention run deletes with the plan).
+    changed = versions.compare(previous.data, version.data) if previous else []
     record(
         actor=actor,
         action=action,
         obj=locked,
-        before=previous.data if previous else None,
-        after=version.data,
+        before={"version": previous.number} if previous else None,
+        after={"version": version.number, "changed": sorted({f"{c.section} › {c.field}" for c in changed})},
     )
 
 
