@@ -2,7 +2,7 @@
 
 sign in → create → duplicate warning → justify → propose a level-1 CEP offer → open the CEP in phase 2
 (« Ma ML – suite niveau 1 ») → event → phase 3 (refused R5, then accepted) → cancel → phase 3 → close
-(refused R8, then « Plan d'action réalisé ») → reopen → delete through the confirmation modal.
+(refused R8, then « Plan d'action réalisé », which offers the synthesis document) → reopen → delete through the confirmation modal.
 Each page is saved to docs/screenshots/<nn>-<name>.png (`make screenshots`).
 """
 
@@ -263,6 +263,8 @@ def test_counselor_journey(live_server, journey_data, browser_page):
     page.select_option("#id_project_type", "reconversion")
     j.submit("Clôturer")
     j.expect_text("Le dispositif a été clôturé")
+    j.expect_text("Générer le document de synthèse")  # « Plan d'action réalisé » offers the synthesis (issue 13)
+    j.click_link("Retour aux dispositifs")
     j.snap("dispositifs-cloture")
     cep.refresh_from_db()
     assert cep.status == Status.CLOSED and cep.exit_reason_id == "plan_action_realise"
