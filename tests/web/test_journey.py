@@ -2,7 +2,8 @@
 
 sign in → create → duplicate warning → justify → propose a level-1 CEP offer → open the CEP in phase 2
 (« Ma ML – suite niveau 1 ») → event → phase 3 (refused R5, then accepted) → cancel → phase 3 → close
-(refused R8, then « Plan d'action réalisé », which offers the synthesis document) → reopen → delete through the confirmation modal.
+(refused R8, then « Plan d'action réalisé », which offers the synthesis document) → reopen → delete through
+the confirmation modal.
 Each page is saved to docs/screenshots/<nn>-<name>.png (`make screenshots`).
 """
 
