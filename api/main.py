@@ -4,7 +4,7 @@ from ninja import NinjaAPI, Swagger
 
 from cep.common.dates import today
 
-from . import appointments, beneficiaries, ceps, events, offers, referentials
+from . import appointments, beneficiaries, ceps, events, offers, plans, referentials
 from .errors import install
 
 # OpenAPI links: the lifecycle a client (or a stateful test) can walk from one answer to the next.
@@ -112,3 +112,4 @@ api.add_router("", offers.router)
 api.add_router("", events.router)
 api.add_router("", ceps.router)
 api.add_router("", appointments.router)
+api.add_router("", plans.router)

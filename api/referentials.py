@@ -29,6 +29,8 @@ REFERENTIALS = {
     "project-types": ref.ProjectType,
     "exit-reasons": ref.ExitReason,
     "appointment-modes": ref.AppointmentMode,
+    "funders": ref.Funder,
+    "complementary-services": ref.ComplementaryService,
 }
 ReferentialName = Enum("ReferentialName", {k.replace("-", "_"): k for k in REFERENTIALS}, type=str)
 

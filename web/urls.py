@@ -1,6 +1,19 @@
 from django.urls import path
 
-from web.views import account, appointments, auth, beneficiaries, ceps, docs, events, home, second_factor, services
+from web.views import (
+    account,
+    appointments,
+    auth,
+    beneficiaries,
+    ceps,
+    docs,
+    documents,
+    events,
+    home,
+    plans,
+    second_factor,
+    services,
+)
 
 app_name = "web"
 
@@ -50,4 +63,17 @@ urlpatterns = [
     path("dispositifs/<int:cep_id>/rouvrir/", ceps.reopen, name="cep_reopen"),
     path("dispositifs/<int:cep_id>/supprimer/", ceps.delete, name="cep_delete"),
     path("dispositifs/<int:cep_id>/historique/", ceps.history, name="cep_history"),
+    # Plan d'action of a CEP (cep/plans): items named by ?type=…&id=… (web/views/plans.py).
+    path("dispositifs/<int:cep_id>/plan/", plans.plan, name="cep_plan"),
+    path("dispositifs/<int:cep_id>/plan/creer/", plans.create, name="cep_plan_create"),
+    path("dispositifs/<int:cep_id>/plan/projet/", plans.edit, name="cep_plan_edit"),
+    path("dispositifs/<int:cep_id>/plan/element/", plans.item, name="cep_plan_item"),
+    path("dispositifs/<int:cep_id>/plan/retirer/", plans.remove, name="cep_plan_remove"),
+    path("dispositifs/<int:cep_id>/plan/versions/", plans.versions, name="cep_plan_versions"),
+    # Documents handed to the person (niveau 1, synthèse, prise de recul), kept on the dossier.
+    path("beneficiaires/<int:pk>/documents/", documents.documents, name="documents"),
+    path("beneficiaires/<int:pk>/documents/niveau-1/", documents.issue_level1, name="document_level1"),
+    path("dispositifs/<int:cep_id>/documents/synthese/", documents.issue_synthesis, name="document_synthesis"),
+    path("dispositifs/<int:cep_id>/documents/prise-de-recul/", documents.issue_step_back, name="document_step_back"),
+    path("documents/<int:document_id>/", documents.download, name="document_download"),
 ]

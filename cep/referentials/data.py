@@ -282,6 +282,40 @@ APPOINTMENT_MODES = [
     ),
 ]
 
+# Financing plan (DOMAIN.md §6, [002] §3.3.3): the funders named by the issue, then the aids and compensations for
+# disabled people as their own kinds.
+FUNDERS = [
+    ("cpf", "Compte personnel de formation (CPF)", {}),
+    ("transitions_pro", "Transitions Pro", {}),
+    ("employeur", "Employeur", {}),
+    ("region", "Région", {}),
+    ("france_travail", "France Travail", {}),
+    ("agefiph", "Agefiph", {}),
+    ("opco", "OPCO", {}),
+    ("personne", "La personne", {"is_person": True}),
+    ("autre", "Autre financeur", {}),
+    (
+        "aide_handicap_agefiph_fiphfp",
+        "Aides Agefiph / FIPHFP (personne en situation de handicap)",
+        {"is_disability_aid": True},
+    ),
+    (
+        "compensation_handicap",
+        "Aides humaines et techniques, compensation du handicap",
+        {"is_disability_aid": True},
+    ),
+]
+
+# Prestations complémentaires ([002] §3.3.3 a, DOMAIN.md §6).
+COMPLEMENTARY_SERVICES = [
+    ("formation", "Formation", {}),
+    ("bilan_competences", "Bilan de compétences", {}),
+    ("vae", "Validation des acquis de l'expérience (VAE)", {}),
+    ("accompagnement_creation_entreprise", "Accompagnement à la création ou reprise d'entreprise", {}),
+    ("pmsmp", "Période de mise en situation en milieu professionnel (PMSMP)", {}),
+    ("afest", "Action de formation en situation de travail (AFEST)", {}),
+]
+
 ALL = {
     "Network": NETWORKS,
     "EmploymentStatus": EMPLOYMENT_STATUSES,
@@ -298,6 +332,8 @@ ALL = {
     "ProjectType": PROJECT_TYPES,
     "ExitReason": EXIT_REASONS,
     "AppointmentMode": APPOINTMENT_MODES,  # after EventNature and EventDirection, which it points to
+    "Funder": FUNDERS,
+    "ComplementaryService": COMPLEMENTARY_SERVICES,
 }
 
 

@@ -185,6 +185,26 @@ class AppointmentMode(Referential):
         verbose_name_plural = "modalités de rendez-vous"
 
 
+class Funder(Referential):
+    """Financeur d'une ligne du plan de financement (DOMAIN.md §6, [002] §3.3.3)."""
+
+    # The person's own contribution is part of the reste à charge, never a funding that lowers it.
+    is_person = models.BooleanField("contribution de la personne", default=False)
+    # Aids and compensations for disabled people ([002] §3.3.3): their own kinds, shown apart.
+    is_disability_aid = models.BooleanField("aide ou compensation liée au handicap", default=False)
+
+    class Meta(Referential.Meta):
+        verbose_name = "financeur"
+
+
+class ComplementaryService(Referential):
+    """Prestation complémentaire mobilisée par le plan d'action (DOMAIN.md §6, [002] §3.3.3 a)."""
+
+    class Meta(Referential.Meta):
+        verbose_name = "prestation complémentaire"
+        verbose_name_plural = "prestations complémentaires"
+
+
 ALL_REFERENTIALS = [
     Network,
     EmploymentStatus,
@@ -201,4 +221,6 @@ ALL_REFERENTIALS = [
     ProjectType,
     ExitReason,
     AppointmentMode,
+    Funder,
+    ComplementaryService,
 ]

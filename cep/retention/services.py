@@ -1,8 +1,9 @@
 """The daily retention run: anonymise dossiers without contact for N months, purge the RQTH access log.
 
 Batched SQL, never a Python loop over rows: each batch (1,000 dossiers by default) is one transaction of four
-statements: choose and lock the batch (keyset on the id), clear the dossiers and their free texts and write one
-audit row per dossier (one statement), then redact the history of the batch's people through the SQL function
+statements: choose and lock the batch (keyset on the id), clear the dossiers and their free texts, delete their
+action plans (with their versions) and the copies of the documents handed to them, and write one audit row per
+dossier (one statement), then redact the history of the batch's people through the SQL function
 `audit_redact_beneficiary` (migration retention 0001). `updated_at` is not touched: nothing the monthly file or
 the indicators read changes, so neither has anything to recompute.
 """
@@ -91,6 +92,24 @@ WITH old AS (
     WHERE beneficiary_id = ANY(%(ids)s) AND ({prescriber} <> '' OR {referent} <> '')
 ), ap AS (
     UPDATE appointments_appointment SET {ap} = '' WHERE beneficiary_id = ANY(%(ids)s) AND {ap} <> ''
+), pl AS (
+    SELECT id FROM plans_actionplan WHERE beneficiary_id = ANY(%(ids)s)
+), pl_docs AS (
+    DELETE FROM plans_issueddocument WHERE beneficiary_id = ANY(%(ids)s)
+), pl_actions AS (
+    DELETE FROM plans_planaction WHERE step_id IN (SELECT s.id FROM plans_planstep s JOIN pl ON pl.id = s.plan_id)
+), pl_steps AS (
+    DELETE FROM plans_planstep WHERE plan_id IN (SELECT id FROM pl)
+), pl_trainings AS (
+    DELETE FROM plans_trainingcourse WHERE plan_id IN (SELECT id FROM pl)
+), pl_services AS (
+    DELETE FROM plans_plannedservice WHERE plan_id IN (SELECT id FROM pl)
+), pl_lines AS (
+    DELETE FROM plans_financingline WHERE plan_id IN (SELECT id FROM pl)
+), pl_versions AS (
+    DELETE FROM plans_planversion WHERE plan_id IN (SELECT id FROM pl)
+), pl_plans AS (
+    DELETE FROM plans_actionplan WHERE id IN (SELECT id FROM pl)
 ), bn AS (
     UPDATE beneficiaries_beneficiary SET {sets}, search_name = %(n_search_name)s, anonymised_at = now()
     WHERE id = ANY(%(ids)s)

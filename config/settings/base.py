@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "cep.events",
     "cep.enrolments",
     "cep.appointments",
+    "cep.plans",
     "cep.reporting",
     "cep.retention",
     "cep.monitoring",

@@ -86,7 +86,38 @@ def own_objects(beneficiary, open_cep, offer, counselor, event_refs):
         "event_id": event.pk,
         "appointment_id": book_for(beneficiary, counselor).pk,
         "name": "exit-reasons",
+        **plan_objects(cep, counselor),
+        "service_id": level1_service(beneficiary, counselor, event_refs).pk,
     }
+
+
+def plan_objects(cep, counselor) -> dict:
+    """A CEP's action plan in two versions, with a step, a financing line and an issued synthesis (their ids)."""
+    from cep.plans import services
+
+    plan = services.create_plan(cep=cep, actor=counselor)
+    step = services.add_step(plan=plan, actor=counselor, title="Enquêtes métier")
+    line = services.add_financing_line(plan=plan, actor=counselor, funder="cpf", amount="100.00")
+    document = services.issue_synthesis(cep=cep, actor=counselor)
+    return {"step_id": step.pk, "line_id": line.pk, "document_id": document.pk}
+
+
+def level1_service(beneficiary, counselor, event_refs):
+    """A CEP level-1 service on the dossier (the level-1 document belongs to it)."""
+    from cep.offers.services import create_offer, propose_offer
+    from cep.referentials import models as ref
+
+    offer = create_offer(
+        structure=beneficiary.structure,
+        actor=counselor,
+        origin="structure",
+        theme=ref.ServiceTheme.objects.get(code="formation"),
+        service_act=ref.ServiceAct.objects.get(code="info_conseil_formations"),
+        name="Offre CEP de niveau 1",
+        start_date=datetime.date.today() - datetime.timedelta(days=300),
+        national_measure="cep",
+    )
+    return propose_offer(beneficiary=beneficiary, offer=offer, actor=counselor, event=event_refs)
 
 
 def test_observers_get_403_on_every_personal_data_route(observers, own_objects):

@@ -44,6 +44,22 @@ OBJECT_ROUTES = {
     ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/appointments"): APPOINTMENT_BODY,
     ("GET", f"{P}/appointments/{{appointment_id}}"): None,
     ("POST", f"{P}/appointments/{{appointment_id}}/status"): {"status": "annule"},
+    ("GET", f"{P}/ceps/{{cep_id}}/plan"): None,
+    ("POST", f"{P}/ceps/{{cep_id}}/plan"): None,
+    ("PATCH", f"{P}/ceps/{{cep_id}}/plan"): {"project": "Intrus"},
+    ("POST", f"{P}/ceps/{{cep_id}}/plan/steps"): {"title": "Intrusion"},
+    ("POST", f"{P}/ceps/{{cep_id}}/plan/steps/{{step_id}}/actions"): {"label": "Intrusion", "who": "Intrus"},
+    ("POST", f"{P}/ceps/{{cep_id}}/plan/trainings"): {"provider": "Intrus", "title": "Intrusion"},
+    ("POST", f"{P}/ceps/{{cep_id}}/plan/services"): {"service": "vae"},
+    ("GET", f"{P}/ceps/{{cep_id}}/plan/financing-lines"): None,
+    ("POST", f"{P}/ceps/{{cep_id}}/plan/financing-lines"): {"funder": "cpf", "amount": "10.00"},
+    ("PATCH", f"{P}/ceps/{{cep_id}}/plan/financing-lines/{{line_id}}"): {"amount": "20.00"},
+    ("GET", f"{P}/ceps/{{cep_id}}/plan/versions"): None,
+    ("GET", f"{P}/ceps/{{cep_id}}/plan/versions/compare"): None,
+    ("GET", f"{P}/beneficiaries/{{beneficiary_id}}/documents"): None,
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/documents/level1"): "LEVEL1",
+    ("POST", f"{P}/ceps/{{cep_id}}/documents"): {"kind": "synthese"},
+    ("GET", f"{P}/documents/{{document_id}}"): None,
 }
 # Routes without an object in their path: isolation is checked on their results (tests below and in
 # test_beneficiaries / test_offers); referentials carry no personal data.
@@ -55,6 +71,15 @@ COLLECTION_ROUTES = {
     ("GET", f"{P}/referentials"),
     ("GET", f"{P}/referentials/{{name}}"),
 }
+
+
+def level1_body(ids: dict) -> dict:
+    return {"service": ids.get("service_id", 1), "demand": "Changer de métier", "decision": "Poursuivre"}
+
+
+def query_of(path: str) -> str:
+    """The query string an operation needs (the comparison of two versions)."""
+    return "?a=1&b=2" if path.endswith("/compare") else ""
 
 
 def test_every_route_is_in_the_isolation_table():
@@ -70,7 +95,9 @@ def test_structure_b_objects_are_404_for_structure_a(method, path, manager, offe
     body = OBJECT_ROUTES[(method, path)]
     if body == "OWN_OFFER":
         body = {"offer": offer.pk, "event": EVENT_BODY}
-    url = concrete(path, other_objects)
+    if body == "LEVEL1":
+        body = level1_body(other_objects)
+    url = concrete(path, other_objects) + query_of(path)
     if method == "DELETE":
         url += "?confirm=true"
     audit_before = AuditEntry.objects.count()

@@ -12,7 +12,7 @@ from cep.audit.models import AuditEntry, SensitiveAccess
 from tests.api.conftest import EVENT_BODY, client_for
 from tests.api.test_auth import all_operations, concrete, own_objects  # noqa: F401
 from tests.api.test_beneficiaries import BODY as BENEFICIARY_BODY
-from tests.api.test_isolation import OBJECT_ROUTES
+from tests.api.test_isolation import OBJECT_ROUTES, level1_body, query_of
 from tests.api.test_offers import OFFER
 
 P = "/api/v1"
@@ -44,6 +44,22 @@ OPERATIONS = {
     ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/appointments"): EV,
     ("GET", f"{P}/appointments/{{appointment_id}}"): V,
     ("POST", f"{P}/appointments/{{appointment_id}}/status"): EV,
+    ("GET", f"{P}/ceps/{{cep_id}}/plan"): V,
+    ("POST", f"{P}/ceps/{{cep_id}}/plan"): CEP,
+    ("PATCH", f"{P}/ceps/{{cep_id}}/plan"): CEP,
+    ("POST", f"{P}/ceps/{{cep_id}}/plan/steps"): CEP,
+    ("POST", f"{P}/ceps/{{cep_id}}/plan/steps/{{step_id}}/actions"): CEP,
+    ("POST", f"{P}/ceps/{{cep_id}}/plan/trainings"): CEP,
+    ("POST", f"{P}/ceps/{{cep_id}}/plan/services"): CEP,
+    ("GET", f"{P}/ceps/{{cep_id}}/plan/financing-lines"): V,
+    ("POST", f"{P}/ceps/{{cep_id}}/plan/financing-lines"): CEP,
+    ("PATCH", f"{P}/ceps/{{cep_id}}/plan/financing-lines/{{line_id}}"): CEP,
+    ("GET", f"{P}/ceps/{{cep_id}}/plan/versions"): V,
+    ("GET", f"{P}/ceps/{{cep_id}}/plan/versions/compare"): V,
+    ("GET", f"{P}/beneficiaries/{{beneficiary_id}}/documents"): V,
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/documents/level1"): MD,
+    ("POST", f"{P}/ceps/{{cep_id}}/documents"): CEP,
+    ("GET", f"{P}/documents/{{document_id}}"): V,
     ("GET", f"{P}/offers"): None,
     ("GET", f"{P}/offers/{{offer_id}}"): None,
     ("POST", f"{P}/offers"): Right.MANAGE_OFFERS,
@@ -77,7 +93,7 @@ def test_every_right_is_checked_on_the_api_or_is_a_page_only_right():
     assert not checked & PAGES_ONLY
 
 
-def _body(method, path, offer):
+def _body(method, path, offer, ids=None):
     if (method, path) == ("POST", f"{P}/beneficiaries"):
         return BENEFICIARY_BODY
     if (method, path) == ("POST", f"{P}/offers"):
@@ -85,11 +101,13 @@ def _body(method, path, offer):
     body = OBJECT_ROUTES.get((method, path))
     if body == "OWN_OFFER":
         return {"offer": offer.pk, "event": EVENT_BODY}
+    if body == "LEVEL1":
+        return level1_body(ids)
     return body
 
 
 def _url(method, path, ids):
-    url = concrete(path, ids)
+    url = concrete(path, ids) + query_of(path)
     if method == "DELETE":
         url += "?confirm=true"
     if path == f"{P}/beneficiaries/{{beneficiary_id}}":
@@ -106,7 +124,7 @@ def _withdraw(user, right):
 def test_droits_an_operation_refuses_whoever_lacks_its_right(method, path, manager, offer, own_objects):  # noqa: F811
     right = OPERATIONS[(method, path)]
     client = client_for(manager)
-    url, body = _url(method, path, own_objects), _body(method, path, offer)
+    url, body = _url(method, path, own_objects), _body(method, path, offer, own_objects)
     _withdraw(manager, right)
     audits, reads = AuditEntry.objects.count(), SensitiveAccess.objects.count()
     refused = client.call(method, url, body)
@@ -127,7 +145,7 @@ def test_droits_without_view_dossier_every_dossier_operation_is_403(manager, off
     for method, path in sorted(OPERATIONS, key=str):
         if OPERATIONS[(method, path)] is None or path.startswith(f"{P}/offers"):
             continue  # referentials and the offer catalogue hold no person
-        response = client.call(method, _url(method, path, own_objects), _body(method, path, offer))
+        response = client.call(method, _url(method, path, own_objects), _body(method, path, offer, own_objects))
         assert response.status_code == 403, (method, path, response.status_code)
     assert not SensitiveAccess.objects.exists()  # the RQTH was never read
     assert client.get(f"{P}/offers").status_code == 200  # the catalogue holds no person

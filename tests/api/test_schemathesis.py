@@ -50,13 +50,16 @@ def seeded(counselor, beneficiary, open_cep, offer, event_refs):
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     appointment = book_for(beneficiary, counselor)
-    yield {
+    from tests.api.test_auth import plan_objects
+
+    ids = {
         "beneficiary_id": beneficiary.pk,
         "cep_id": cep.pk,
         "event_id": event.pk,
         "offer_id": offer.pk,
         "appointment_id": appointment.pk,
     }
+    yield {**ids, **plan_objects(cep, counselor)}
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

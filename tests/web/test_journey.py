@@ -3,8 +3,8 @@
 sign in → a new person to a CEP in phase 2 in one form (« Créer, justifier et ajouter le dispositif CEP »,
 counted: at most NEW_PERSON_TO_CEP interactions) → duplicate warning → the dossier's pages → propose a level-1 CEP
 offer → event → phase 3 (refused R5, then planned for tomorrow) → closing refused with its way out (cancel the
-phase 3) → cancel → modify → close (refused R8, then « Plan d'action réalisé ») → reopen → delete through the
-confirmation modal → search.
+phase 3) → cancel → modify → close (refused R8, then « Plan d'action réalisé », which offers the synthesis
+document) → reopen → delete through the confirmation modal → search.
 Each page is saved to docs/screenshots/<nn>-<name>.png (`make screenshots`).
 
 Interactions are counted as a new user pays them: clicks, fields filled (a select or a radio is one) and page loads.
@@ -279,6 +279,8 @@ def test_counselor_journey(live_server, journey_data, browser_page):
     j.select("#id_project_type", "reconversion")
     j.submit("Clôturer")
     j.expect_text("Le dispositif a été clôturé")
+    j.expect_text("Générer le document de synthèse")  # « Plan d'action réalisé » offers the synthesis (issue 13)
+    j.click_link("Retour aux dispositifs")
     j.expect_text(f"du {TODAY.strftime('%d/%m/%Y')} au {TODAY.strftime('%d/%m/%Y')}")  # the phase's dates
     j.snap("dispositifs-cloture")
     cep.refresh_from_db()

@@ -16,6 +16,7 @@ SECTIONS = [
     "Passer en phase 3 / annuler le passage",
     "Modifier le CEP",
     "Clôturer le CEP",
+    "Plan d'action, plan de financement et documents remis",
     "Rouvrir le CEP",
     "Supprimer le CEP",
     "Événements",

@@ -18,6 +18,7 @@ from cep.appointments import feed
 from cep.appointments.services import book_appointment
 from cep.enrolments.services import open_cep
 from cep.monitoring.models import Exercise, Milestone, RegionalDocument, ReportSection, ReportSnapshot, Thread
+from cep.plans.services import create_plan, issue_synthesis
 from cep.referentials.models import AppointmentMode
 from cep.reporting.exports.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
 from tests.factories import BeneficiaryFactory, UserFactory
@@ -110,6 +111,17 @@ PAGES = {
     "web:cep_reopen": ("personal_post", "cep"),
     "web:cep_delete": ("personal", "cep"),
     "web:cep_history": ("personal", "cep"),
+    "web:cep_plan": ("personal", "cep"),
+    "web:cep_plan_create": ("personal_post", "cep"),
+    "web:cep_plan_edit": ("personal", "cep"),
+    "web:cep_plan_item": ("personal", "cep"),
+    "web:cep_plan_remove": ("personal_post", "cep"),
+    "web:cep_plan_versions": ("personal", "cep"),
+    "web:documents": ("personal", "beneficiary"),
+    "web:document_level1": ("personal", "beneficiary"),
+    "web:document_synthesis": ("personal_post", "cep"),
+    "web:document_step_back": ("personal", "cep"),
+    "web:document_download": ("personal", "document"),
     "manager:offers": ("personal", None),
     "manager:offer_detail": ("personal", "offer"),
     "manager:offer_create": ("offers_write", None),
@@ -166,7 +178,7 @@ PAGES = {
     "monitoring:thread_action": ("monitoring_thread_post", "thread+action"),
     "monitoring:section_edit": ("monitoring_write", "section"),
     "monitoring:section_history": ("monitoring_read", "section"),
-    "monitoring:document_download": ("monitoring_read", "document"),
+    "monitoring:document_download": ("monitoring_read", "regional_document"),
 }
 # Who may act on a POST-only page whose GET answers 405 to everyone (default: the roles with 200 or 405).
 ACTORS = {
@@ -230,6 +242,8 @@ class World:
             entry_phase=2,
             request_reason=cep_refs["reason"],
         )
+        create_plan(cep=cep, actor=counselor)
+        document = issue_synthesis(cep=cep, actor=counselor)
         offer = make_offer(structure, name=f"Offre de {structure.name}", referent=counselor)
         batch = ExportBatch.objects.create(
             scope=Scope.STRUCTURE, structure=structure, month=TODAY.replace(day=1), contract_version="1.1.0"
@@ -245,7 +259,7 @@ class World:
         milestone = Milestone.objects.create(
             exercise=exercise, code="donnees", kind="donnees", label="Données", due_on=TODAY, due_label="Mi avril"
         )
-        document = RegionalDocument.objects.create(
+        regional_document = RegionalDocument.objects.create(
             exercise=exercise,
             title="Bilan",
             kind="bilan",
@@ -283,7 +297,7 @@ class World:
             "thread": thread,
             "section": section,
             "exercise": exercise,
-            "document": document,
+            "regional_document": regional_document,
             "milestone": milestone,
             "appointment": appointment,
             "feed": feed.regenerate(counselor),
@@ -293,6 +307,7 @@ class World:
             "user": counselor,
             "batch": batch,
             "token": token,
+            "document": document,
         }
 
     def kwargs(self, name: str, which: str) -> dict:
@@ -313,11 +328,12 @@ class World:
             "token": {params[0]: objects["token"].pk},
             "appointment": {params[0]: objects["appointment"].pk},
             "feed": {params[0]: objects["feed"]},
+            "document": {params[0]: objects["document"].pk},
             "reset_link": {"uidb64": "MA", "token": "abc-def"},
             "exercise": {params[0]: objects["exercise"].pk},
             "exercise+action": {"pk": objects["exercise"].pk, "action": "share"},
             "milestone": {params[0]: objects["milestone"].pk},
-            "document": {params[0]: objects["document"].pk},
+            "regional_document": {params[0]: objects["regional_document"].pk},
             "section": {params[0]: objects["section"].pk},
             "thread+action": {"thread_id": objects["thread"].pk, "action": "repondre"},
         }[spec]

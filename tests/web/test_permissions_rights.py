@@ -31,6 +31,10 @@ RIGHT_PAGES = {
             "web:events",
             "web:services",
             "web:cep_history",
+            "web:cep_plan",
+            "web:cep_plan_versions",
+            "web:documents",
+            "web:document_download",
         )
     ],
     MD: [
@@ -38,6 +42,10 @@ RIGHT_PAGES = {
         ("POST", "web:beneficiary_create_check"),
         ("GET", "web:offer_search"),
         ("GET", "web:propose"),
+        ("GET", "web:offer_search"),
+        ("GET", "web:propose"),
+        ("GET", "web:document_level1"),
+        ("POST", "web:document_level1"),
     ],
     ED: [("POST", "web:justify"), ("POST", "web:identity"), ("POST", "web:contact"), ("POST", "web:complements")],
     EV: [
@@ -55,6 +63,14 @@ RIGHT_PAGES = {
         ("POST", "web:cep_delete"),
         ("POST", "web:cep_cancel_phase3"),
         ("POST", "web:cep_reopen"),
+        ("POST", "web:cep_plan_create"),
+        ("GET", "web:cep_plan_edit"),
+        ("GET", "web:cep_plan_item"),
+        ("POST", "web:cep_plan_item"),
+        ("POST", "web:cep_plan_remove"),
+        ("POST", "web:document_synthesis"),
+        ("GET", "web:document_step_back"),
+        ("POST", "web:document_step_back"),
     ],
     Right.MANAGE_OFFERS: [("GET", "manager:offer_create"), ("GET", "manager:offer_edit")],
     Right.MANAGE_STRUCTURE: [

@@ -12,6 +12,7 @@ from cep.enrolments import overlaps, services
 from cep.enrolments.models import Cep
 from cep.enrolments.queries import cep_history, dossier_ceps, history_rows
 from cep.enrolments.workflow import allowed_actions, blocked_actions, entry_phases, refusal
+from cep.plans.documents.content import DOCUMENT_FOR_EXIT
 from cep.referentials.labels import user_network
 from cep.referentials.models import ExitReason
 from web.forms.ceps import CepFieldsForm, CepOpenForm, CloseForm, Phase3Form, referent_name_of, staff_names
@@ -149,6 +150,26 @@ def modify(request, cep_id):
     return _render(request, "web/ceps/modify.html", cep, form, "Modifier un dispositif")
 
 
+def _closed_message(cep: Cep) -> str:
+    offered = DOCUMENT_FOR_EXIT.get(cep.exit_reason_id)
+    if offered == "synthese":
+        return "Le dispositif a été clôturé. Générez le document de synthèse pour le remettre à la personne."
+    if offered == "prise_de_recul":
+        return "Le dispositif a été clôturé. Remettez le document « Prise de recul » à la personne."
+    return "Le dispositif a été clôturé."
+
+
+def _after_closing(cep: Cep) -> str:
+    """Closing with « Plan d'action réalisé » or « Formalisation projet réalisée » offers the synthesis (the plan
+    page, its documents part); « Prise de recul réalisée » offers the « Prise de recul » document ([000])."""
+    offered = DOCUMENT_FOR_EXIT.get(cep.exit_reason_id)
+    if offered == "synthese":
+        return reverse("web:cep_plan", kwargs={"cep_id": cep.pk}) + "#documents"
+    if offered == "prise_de_recul":
+        return reverse("web:document_step_back", kwargs={"cep_id": cep.pk})
+    return _dispositifs_url(cep.beneficiary_id)
+
+
 @dossier_rights(Right.PROPOSE_CEP)
 def close(request, cep_id):
     cep = _cep_or_404(request, cep_id)
@@ -164,8 +185,8 @@ def close(request, cep_id):
                 request,
                 form,
                 lambda: services.close_cep(cep=cep, actor=request.user, **form.cleaned_data),
-                success="Le dispositif a été clôturé.",
-                redirect_to=_dispositifs_url(cep.beneficiary_id),
+                success=_closed_message,
+                redirect_to=_after_closing,
             )
             if response is not None:
                 return response
