@@ -11,10 +11,10 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from cep.audit.models import AuditEntry
 from cep.beneficiaries.models import Beneficiary
+from cep.beneficiaries.queries import has_typo_fallback, parse_search_text, words_filter
 from cep.common import keyset
 from cep.common.access import ensure_can_view_dossiers
 from cep.common.dates import add_months, today
-from cep.common.text import normalize_name
 
 from .models import Cep
 from .workflow import INACTIVITY_MONTHS, OPEN_STATUSES, Status, in_phase_on, inactivity_cutoff
@@ -150,11 +150,28 @@ def history_rows(entries, *, network: str | None = None) -> list[dict]:
 # --- Dossier search, with keyset pagination and the CEP state ----------------------------------------------
 
 
+COUNT_CAP = 1000  # beyond, the total shows « plus de 1 000 »: counting further costs without helping anyone
+
+
 @dataclass
 class SearchPage:
     rows: list
     next_cursor: str | None
     has_previous: bool
+    total: int = 0  # capped at COUNT_CAP + 1
+    approximate: bool = False  # « Résultats approchants »: the exact search found nobody, one typo per word allowed
+
+    @property
+    def total_capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+    @property
+    def total_label(self) -> str:
+        if self.total_capped:
+            return f"plus de {COUNT_CAP:,} personnes".replace(",", "\u202f")
+        if self.total == 0:
+            return "aucune personne"
+        return f"{self.total:,} personne{'s' if self.total > 1 else ''}".replace(",", "\u202f")
 
 
 # The sort key of the search, hence the shape of its cursor: (search_name, id).
@@ -172,18 +189,18 @@ def search_beneficiaries(
     cursor: str | None = None,
     page_size: int = 20,
 ) -> SearchPage:
-    """Search a structure's dossiers, ordered by (search_name, id), one page after `cursor`.
+    """Search a structure's dossiers, ordered by (search_name, id), one page after `cursor`, with the total.
 
-    Name: accent- and case-insensitive « contains » on `search_name`; PostgreSQL answers it with the trigram
-    index (migration 0002) or walks the (structure, search_name, id) index in order, whichever is cheaper.
+    Name: what was typed in the one box (cep.beneficiaries.queries.parse_search_text: names in any order, each
+    word a prefix of a word of the name, accents and case ignored; a birth date jj/mm/aaaa; a phone number),
+    looked up in the structure's words (beneficiaries_nameword). When nobody matches, the same search allowing
+    one typo per word (« Résultats approchants »). Raises SearchTextError for an impossible date.
     cep_state: "phase2", "phase3" (a CEP in progress in that phase), "open" (either), "closed" (a closed CEP
     and none in progress), "none" (never had a CEP).
     """
     ensure_can_view_dossiers(actor)
+    terms = parse_search_text(name)
     qs = Beneficiary.objects.visible_to(actor)
-    needle = normalize_name(name)
-    if needle:
-        qs = qs.filter(search_name__contains=needle)
     if birth_date:
         qs = qs.filter(birth_date=birth_date)
     if status:
@@ -202,15 +219,31 @@ def search_beneficiaries(
             )
         elif cep_state == "none":
             qs = qs.exclude(Exists(ceps.exclude(status=Status.DELETED)))
+    found = qs.filter(words_filter(terms))
+    total = _capped_count(found)
+    approximate = False
+    if total == 0 and has_typo_fallback(terms):
+        found = qs.filter(words_filter(terms, typos=True))
+        total = _capped_count(found)
+        approximate = total > 0
     after = keyset.decode(cursor, SEARCH_KEY)  # a cursor the user tampered with: the first page, never a 500
+    if total == 0:
+        return SearchPage(rows=[], next_cursor=None, has_previous=after is not None)
     if after:
-        qs = qs.filter(Q(search_name__gt=after[0]) | Q(search_name=after[0], id__gt=after[1]))
-    rows = list(qs.select_related("referent").order_by("search_name", "id")[: page_size + 1])
+        found = found.filter(Q(search_name__gt=after[0]) | Q(search_name=after[0], id__gt=after[1]))
+    rows = list(found.select_related("referent").order_by("search_name", "id")[: page_size + 1])
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
         next_cursor = keyset.encode((rows[-1].search_name, rows[-1].pk))
-    return SearchPage(rows=rows, next_cursor=next_cursor, has_previous=after is not None)
+    return SearchPage(
+        rows=rows, next_cursor=next_cursor, has_previous=after is not None, total=total, approximate=approximate
+    )
+
+
+def _capped_count(qs) -> int:
+    """How many rows, counted up to COUNT_CAP + 1 (one query; stops early on a common name)."""
+    return qs.order_by().values("pk")[: COUNT_CAP + 1].count()
 
 
 # --- Home page: CEPs in progress ---------------------------------------------------------------------------
