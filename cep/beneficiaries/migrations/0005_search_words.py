@@ -37,24 +37,24 @@ BEGIN
     -- Each transition table exists only for its own events: every statement below names only those it has.
     IF TG_OP = 'INSERT' THEN
         INSERT INTO {schema}.beneficiaries_nameword (structure_id, word, beneficiary_id)
-        SELECT n.structure_id, word, n.id
-        FROM new_rows n, LATERAL {schema}.cep_search_words(n.search_name, n.phone) AS word
+        SELECT n.structure_id, sw.word, n.id
+        FROM new_rows n, LATERAL {schema}.cep_search_words(n.search_name, n.phone) AS sw(word)
         ON CONFLICT DO NOTHING;
     ELSIF TG_OP = 'DELETE' THEN
         DELETE FROM {schema}.beneficiaries_nameword w
-        USING old_rows o, LATERAL {schema}.cep_search_words(o.search_name, o.phone) AS word
-        WHERE w.structure_id = o.structure_id AND w.word = word AND w.beneficiary_id = o.id;
+        USING old_rows o, LATERAL {schema}.cep_search_words(o.search_name, o.phone) AS sw(word)
+        WHERE w.structure_id = o.structure_id AND w.word = sw.word AND w.beneficiary_id = o.id;
     ELSE
         DELETE FROM {schema}.beneficiaries_nameword w
         USING (SELECT o.* FROM old_rows o JOIN new_rows n ON n.id = o.id
                WHERE (n.structure_id, n.search_name, n.phone)
                      IS DISTINCT FROM (o.structure_id, o.search_name, o.phone)) AS gone,
-              LATERAL {schema}.cep_search_words(gone.search_name, gone.phone) AS word
-        WHERE w.structure_id = gone.structure_id AND w.word = word AND w.beneficiary_id = gone.id;
+              LATERAL {schema}.cep_search_words(gone.search_name, gone.phone) AS sw(word)
+        WHERE w.structure_id = gone.structure_id AND w.word = sw.word AND w.beneficiary_id = gone.id;
         INSERT INTO {schema}.beneficiaries_nameword (structure_id, word, beneficiary_id)
-        SELECT n.structure_id, word, n.id
+        SELECT n.structure_id, sw.word, n.id
         FROM new_rows n JOIN old_rows o ON o.id = n.id,
-             LATERAL {schema}.cep_search_words(n.search_name, n.phone) AS word
+             LATERAL {schema}.cep_search_words(n.search_name, n.phone) AS sw(word)
         WHERE (n.structure_id, n.search_name, n.phone) IS DISTINCT FROM (o.structure_id, o.search_name, o.phone)
         ON CONFLICT DO NOTHING;
     END IF;
