@@ -219,19 +219,14 @@ def search_beneficiaries(
             )
         elif cep_state == "none":
             qs = qs.exclude(Exists(ceps.exclude(status=Status.DELETED)))
+    after = keyset.decode(cursor, SEARCH_KEY)  # a cursor the user tampered with: the first page, never a 500
     found = qs.filter(words_filter(terms))
-    total = _capped_count(found)
+    rows, total = _page(found, after, page_size)
     approximate = False
     if total == 0 and has_typo_fallback(terms):
         found = qs.filter(words_filter(terms, typos=True))
-        total = _capped_count(found)
+        rows, total = _page(found, after, page_size)
         approximate = total > 0
-    after = keyset.decode(cursor, SEARCH_KEY)  # a cursor the user tampered with: the first page, never a 500
-    if total == 0:
-        return SearchPage(rows=[], next_cursor=None, has_previous=after is not None)
-    if after:
-        found = found.filter(Q(search_name__gt=after[0]) | Q(search_name=after[0], id__gt=after[1]))
-    rows = list(found.select_related("referent").order_by("search_name", "id")[: page_size + 1])
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
@@ -239,6 +234,19 @@ def search_beneficiaries(
     return SearchPage(
         rows=rows, next_cursor=next_cursor, has_previous=after is not None, total=total, approximate=approximate
     )
+
+
+def _page(qs, after, page_size: int) -> tuple[list, int]:
+    """One page (page_size + 1 rows, to know whether another follows) and the total.
+
+    A first page that is not full is the whole result: its length is the total, no count query.
+    """
+    page = qs
+    if after:
+        page = qs.filter(Q(search_name__gt=after[0]) | Q(search_name=after[0], id__gt=after[1]))
+    rows = list(page.select_related("referent").order_by("search_name", "id")[: page_size + 1])
+    total = len(rows) if after is None and len(rows) <= page_size else _capped_count(qs)
+    return rows, total
 
 
 def _capped_count(qs) -> int:
