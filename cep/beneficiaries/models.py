@@ -161,3 +161,5 @@ class NameWord(models.Model):
 
     class Meta:
         verbose_name = "mot du nom"
+        # One dossier's words: the search's row-by-row probe on a common prefix (walk_filter), and the triggers.
+        indexes = [models.Index(fields=["beneficiary", "word"], name="nameword_benef_word_idx")]

@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from cep.audit.models import AuditEntry
 from cep.beneficiaries.models import Beneficiary
-from cep.beneficiaries.queries import has_typo_fallback, parse_search_text, words_filter
+from cep.beneficiaries.queries import has_typo_fallback, matching_ids, parse_search_text, walk_filter, words_filter
 from cep.common import keyset
 from cep.common.access import ensure_can_view_dossiers
 from cep.common.dates import add_months, today
@@ -220,12 +220,11 @@ def search_beneficiaries(
         elif cep_state == "none":
             qs = qs.exclude(Exists(ceps.exclude(status=Status.DELETED)))
     after = keyset.decode(cursor, SEARCH_KEY)  # a cursor the user tampered with: the first page, never a 500
-    found = qs.filter(words_filter(terms))
-    rows, total = _page(found, after, page_size)
+    narrowed = bool(birth_date or status or referent_id or cep_state or terms.birth_date)
+    rows, total = _search(actor, qs, terms, after, page_size, narrowed=narrowed, typos=False)
     approximate = False
     if total == 0 and has_typo_fallback(terms):
-        found = qs.filter(words_filter(terms, typos=True))
-        rows, total = _page(found, after, page_size)
+        rows, total = _search(actor, qs, terms, after, page_size, narrowed=narrowed, typos=True)
         approximate = total > 0
     next_cursor = None
     if len(rows) > page_size:
@@ -236,7 +235,30 @@ def search_beneficiaries(
     )
 
 
-def _page(qs, after, page_size: int) -> tuple[list, int]:
+def _search(actor, qs, terms, after, page_size: int, *, narrowed: bool, typos: bool) -> tuple[list, int]:
+    """One page and the total (capped), by the cheapest road for what was typed.
+
+    In one structure, the words index gives the matching dossiers first (at most COUNT_CAP + 1): up to COUNT_CAP,
+    the page is read among them (primary-key lookups) and their number is the total; beyond, it is a common
+    prefix, and the dossiers are walked in name order, each tested against the words (`walk_filter`).
+    """
+    if actor.structure_id is None or not (terms.words or terms.phone):
+        return _page(qs.filter(words_filter(terms, typos=typos)), after, page_size)
+    ids = matching_ids(actor.structure_id, terms, typos=typos, limit=COUNT_CAP + 1)
+    if not ids:
+        return [], 0
+    if len(ids) <= COUNT_CAP:
+        found = qs.filter(pk__in=ids)
+        if terms.birth_date:
+            found = found.filter(birth_date=terms.birth_date)
+        rows, total = _page(found, after, page_size, count=narrowed)
+        return rows, (total if narrowed else len(ids))
+    found = walk_filter(qs, terms, typos=typos)
+    rows, total = _page(found, after, page_size, count=narrowed)
+    return rows, (total if narrowed else COUNT_CAP + 1)
+
+
+def _page(qs, after, page_size: int, *, count: bool = True) -> tuple[list, int]:
     """One page (page_size + 1 rows, to know whether another follows) and the total.
 
     A first page that is not full is the whole result: its length is the total, no count query.
@@ -245,8 +267,9 @@ def _page(qs, after, page_size: int) -> tuple[list, int]:
     if after:
         page = qs.filter(Q(search_name__gt=after[0]) | Q(search_name=after[0], id__gt=after[1]))
     rows = list(page.select_related("referent").order_by("search_name", "id")[: page_size + 1])
-    total = len(rows) if after is None and len(rows) <= page_size else _capped_count(qs)
-    return rows, total
+    if after is None and len(rows) <= page_size:
+        return rows, len(rows)
+    return rows, (_capped_count(qs) if count else 0)
 
 
 def _capped_count(qs) -> int:
