@@ -158,8 +158,13 @@ class NameWord(models.Model):
     beneficiary = models.ForeignKey(
         Beneficiary, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
+    # The dossier's sort key, copied: a page of matches is read, sorted and counted from the index alone.
+    search_name = models.CharField(max_length=210)
 
     class Meta:
         verbose_name = "mot du nom"
-        # One dossier's words: the search's row-by-row probe on a common prefix (walk_filter), and the triggers.
-        indexes = [models.Index(fields=["beneficiary", "word"], name="nameword_benef_word_idx")]
+        indexes = [
+            models.Index(
+                fields=["structure_id", "word", "search_name", "beneficiary"], name="nameword_prefix_order_idx"
+            )
+        ]

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from itertools import permutations
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 
 from cep.audit.services import log_sensitive_access
 from cep.common.access import can_see_structure, ensure_can_view_dossiers
@@ -108,8 +108,8 @@ def words_filter(terms: SearchTerms, *, typos: bool = False) -> Q:
     typos: a typed word of TYPO_MIN_LENGTH letters or more also matches a whole word one typo away
     (Damerau-Levenshtein ≤ 1: a letter wrong, missing or extra, or two neighbours swapped), the measure of
     `likely_duplicates` too. The variants are exact keys of the words index, looked up within the structure.
-    For any actor (an administrator without a structure too); `matching_ids` and `walk_filter` are the two
-    faster forms for one structure.
+    For any actor (an administrator without a structure too) and any other filter; `matches` is the faster
+    form for one structure.
     """
     condition = Q()
     for word in _typed(terms):
@@ -122,35 +122,20 @@ def words_filter(terms: SearchTerms, *, typos: bool = False) -> Q:
     return condition
 
 
-def matching_ids(structure_id: int, terms: SearchTerms, *, typos: bool = False, limit: int) -> list[int]:
-    """Up to `limit` dossiers of one structure whose words match every typed word, read from the words index
-    alone (a range of the primary key per typed word, intersected): the cost follows the matches, not the base."""
-    sets = [
-        NameWord.objects.filter(_word_match(word, typos), structure_id=structure_id).values_list(
-            "beneficiary_id", flat=True
-        )
-        for word in _typed(terms)
-    ]
-    if len(sets) == 1:
-        return list(sets[0].order_by().distinct()[:limit])
-    return list(sets[0].order_by().intersection(*(s.order_by() for s in sets[1:]))[:limit])
-
-
-def walk_filter(qs, terms: SearchTerms, *, typos: bool = False):
-    """`qs` restricted to the dossiers matching every typed word, tested row by row (one probe of the
-    (beneficiary_id, word) index per typed word) while PostgreSQL walks the dossiers in name order: for a common
-    prefix (« mar »), the first page is found after a few dozen rows instead of reading every match.
-
-    A scalar subquery (LIMIT 1) rather than EXISTS: PostgreSQL turns an EXISTS into a join that reads every match.
-    """
-    for i, word in enumerate(_typed(terms)):
-        probe = NameWord.objects.filter(
-            _word_match(word, typos), beneficiary_id=OuterRef("pk"), structure_id=OuterRef("structure_id")
-        ).values("beneficiary_id")[:1]
-        qs = qs.annotate(**{f"_word{i}": Subquery(probe)}).filter(**{f"_word{i}__isnull": False})
-    if terms.birth_date:
-        qs = qs.filter(birth_date=terms.birth_date)
-    return qs
+def matches(
+    structure_id: int, terms: SearchTerms, *, typos: bool = False, after: tuple | None = None, limit: int
+) -> list[tuple[str, int]]:
+    """(search_name, id) of the dossiers of one structure whose words match every typed word, in name order, after
+    the keyset `after`, at most `limit`: read from the words index alone (`nameword_prefix_order_idx`: a range per
+    typed word, intersected, sorted), never from the dossiers, so the cost follows the matches, not the base."""
+    sets = []
+    for word in _typed(terms):
+        words = NameWord.objects.filter(_word_match(word, typos), structure_id=structure_id)
+        if after:
+            words = words.filter(Q(search_name__gt=after[0]) | Q(search_name=after[0], beneficiary_id__gt=after[1]))
+        sets.append(words.values_list("search_name", "beneficiary_id").order_by())
+    combined = sets[0].distinct() if len(sets) == 1 else sets[0].intersection(*sets[1:])
+    return list(combined.order_by("search_name", "beneficiary_id")[:limit])
 
 
 def has_typo_fallback(terms: SearchTerms) -> bool:

@@ -89,12 +89,12 @@ VIOLATIONS = {
     "recherche : nom normalisé absent": "SELECT count(*) FROM beneficiaries_beneficiary WHERE search_name = ''",
     "recherche : mots du nom manquants ou en trop": """
         SELECT count(*) FROM (
-            (SELECT b.structure_id, word, b.id FROM beneficiaries_beneficiary b,
+            (SELECT b.structure_id, word, b.id, b.search_name FROM beneficiaries_beneficiary b,
                     LATERAL cep_search_words(b.search_name, b.phone) AS word
-             EXCEPT SELECT structure_id, word, beneficiary_id FROM beneficiaries_nameword)
+             EXCEPT SELECT structure_id, word, beneficiary_id, search_name FROM beneficiaries_nameword)
             UNION ALL
-            (SELECT structure_id, word, beneficiary_id FROM beneficiaries_nameword
-             EXCEPT SELECT b.structure_id, word, b.id FROM beneficiaries_beneficiary b,
+            (SELECT structure_id, word, beneficiary_id, search_name FROM beneficiaries_nameword
+             EXCEPT SELECT b.structure_id, word, b.id, b.search_name FROM beneficiaries_beneficiary b,
                     LATERAL cep_search_words(b.search_name, b.phone) AS word)) d""",
     "événement dans le futur": "SELECT count(*) FROM events_event WHERE date > %(today)s",
     "intervenant d'une autre structure": """

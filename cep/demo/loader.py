@@ -77,8 +77,8 @@ def load(
         with connection.cursor() as cursor:
             if saved:
                 cursor.execute(
-                    "INSERT INTO beneficiaries_nameword (structure_id, word, beneficiary_id) "
-                    "SELECT b.structure_id, word, b.id FROM beneficiaries_beneficiary b, "
+                    "INSERT INTO beneficiaries_nameword (structure_id, word, beneficiary_id, search_name) "
+                    "SELECT b.structure_id, word, b.id, b.search_name FROM beneficiaries_beneficiary b, "
                     "LATERAL cep_search_words(b.search_name, b.phone) AS word ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING"
                 )
                 cursor.execute(f"ALTER TABLE beneficiaries_beneficiary ENABLE TRIGGER {WORDS_TRIGGER}")

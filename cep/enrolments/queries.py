@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from cep.audit.models import AuditEntry
 from cep.beneficiaries.models import Beneficiary
-from cep.beneficiaries.queries import has_typo_fallback, matching_ids, parse_search_text, walk_filter, words_filter
+from cep.beneficiaries.queries import has_typo_fallback, matches, parse_search_text, words_filter
 from cep.common import keyset
 from cep.common.access import ensure_can_view_dossiers
 from cep.common.dates import add_months, today
@@ -238,27 +238,27 @@ def search_beneficiaries(
 def _search(actor, qs, terms, after, page_size: int, *, narrowed: bool, typos: bool) -> tuple[list, int]:
     """One page and the total (capped), by the cheapest road for what was typed.
 
-    In one structure, the words index gives the matching dossiers first (at most COUNT_CAP + 1): up to COUNT_CAP,
-    the page is read among them (primary-key lookups) and their number is the total; beyond, it is a common
-    prefix, and the dossiers are walked in name order, each tested against the words (`walk_filter`).
+    Words typed by someone of a structure, without other filter: the words index gives the matches in name order
+    (`matches`, one query for the total and the first page), then the page's dossiers are read by primary key.
+    Otherwise the dossiers are filtered (EXISTS on the words) and PostgreSQL chooses.
     """
-    if actor.structure_id is None or not (terms.words or terms.phone):
+    if actor.structure_id is None or narrowed or not (terms.words or terms.phone):
         return _page(qs.filter(words_filter(terms, typos=typos)), after, page_size)
-    ids = matching_ids(actor.structure_id, terms, typos=typos, limit=COUNT_CAP + 1)
-    if not ids:
+    first = matches(actor.structure_id, terms, typos=typos, limit=COUNT_CAP + 1)
+    if not first:
         return [], 0
-    if len(ids) <= COUNT_CAP:
-        found = qs.filter(pk__in=ids)
-        if terms.birth_date:
-            found = found.filter(birth_date=terms.birth_date)
-        rows, total = _page(found, after, page_size, count=narrowed)
-        return rows, (total if narrowed else len(ids))
-    found = walk_filter(qs, terms, typos=typos)
-    rows, total = _page(found, after, page_size, count=narrowed)
-    return rows, (total if narrowed else COUNT_CAP + 1)
+    keys = (
+        first[: page_size + 1]
+        if after is None
+        else matches(actor.structure_id, terms, typos=typos, after=after, limit=page_size + 1)
+    )
+    if not keys:
+        return [], len(first)
+    rows = list(qs.filter(pk__in=[pk for _, pk in keys]).select_related("referent").order_by("search_name", "id"))
+    return rows, len(first)
 
 
-def _page(qs, after, page_size: int, *, count: bool = True) -> tuple[list, int]:
+def _page(qs, after, page_size: int) -> tuple[list, int]:
     """One page (page_size + 1 rows, to know whether another follows) and the total.
 
     A first page that is not full is the whole result: its length is the total, no count query.
@@ -269,7 +269,7 @@ def _page(qs, after, page_size: int, *, count: bool = True) -> tuple[list, int]:
     rows = list(page.select_related("referent").order_by("search_name", "id")[: page_size + 1])
     if after is None and len(rows) <= page_size:
         return rows, len(rows)
-    return rows, (_capped_count(qs) if count else 0)
+    return rows, _capped_count(qs)
 
 
 def _capped_count(qs) -> int:

@@ -190,3 +190,47 @@ def test_the_words_follow_bulk_writes(structure):
     assert [_words(b) for b in made] == [{"roux", "zoe"}, {"leroux", "zoe"}]
     Beneficiary.objects.filter(pk__in=[b.pk for b in made]).update(search_name="x y")
     assert [_words(b) for b in made] == [{"x", "y"}, {"x", "y"}]
+
+
+def test_a_common_prefix_walks_the_names_in_order_across_pages(structure, counselor, monkeypatch):
+    """Beyond COUNT_CAP matches, the dossiers are walked in name order, each tested against the words."""
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    names = [("Martin", "Zoé"), ("Durand", "Marc"), ("Marchand", "Léa"), ("Petit", "Marie"), ("Marais", "Jean")]
+    people = {BeneficiaryFactory(structure=structure, last_name=n, first_name=f).pk for n, f in names}
+    BeneficiaryFactory(structure=structure, last_name="Bernard", first_name="Paul")
+    seen, cursor = [], None
+    for _ in range(5):
+        page = search_beneficiaries(counselor, name="mar", page_size=2, cursor=cursor)
+        assert page.total_capped and not page.approximate
+        seen += page.rows
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert {b.pk for b in seen} == people and len(seen) == len(people)
+    assert [b.search_name for b in seen] == sorted(b.search_name for b in seen)
+    page = search_beneficiaries(counselor, name="mar zoe")  # two words: the intersection is under the cap
+    assert [b.last_name for b in page.rows] == ["Martin"] and page.total == 1
+
+
+def test_a_narrowed_search_counts_what_the_filters_keep(structure, counselor):
+    for first in ("Anne", "Béa", "Céline"):
+        BeneficiaryFactory(structure=structure, last_name="Martin", first_name=first)
+    BeneficiaryFactory(
+        structure=structure, last_name="Martin", first_name="Dora", status="incomplete", justified_at=None
+    )
+    page = search_beneficiaries(counselor, name="martin", status="incomplete")
+    assert [b.first_name for b in page.rows] == ["Dora"] and page.total == 1
+    page = search_beneficiaries(counselor, name="martin", status="justified", page_size=2)
+    assert page.total == 3 and len(page.rows) == 2
+
+
+def test_an_administrator_without_structure_finds_in_any_order_in_every_structure(structure, other_structure):
+    from cep.accounts.rights import Role
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="admin-national", role=Role.ADMIN, structure=None)
+    ours = BeneficiaryFactory(structure=structure, last_name="Bégué", first_name="Michelle")
+    theirs = BeneficiaryFactory(structure=other_structure, last_name="Bégué", first_name="Michelle")
+    page = search_beneficiaries(admin, name="michelle begue")
+    assert {b.pk for b in page.rows} == {ours.pk, theirs.pk} and page.total == 2
+    assert {b.pk for b in search_beneficiaries(admin, name="michelle begeu").rows} == {ours.pk, theirs.pk}

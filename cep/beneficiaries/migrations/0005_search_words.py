@@ -36,8 +36,8 @@ AS $$
 BEGIN
     -- Each transition table exists only for its own events: every statement below names only those it has.
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO {schema}.beneficiaries_nameword (structure_id, word, beneficiary_id)
-        SELECT n.structure_id, sw.word, n.id
+        INSERT INTO {schema}.beneficiaries_nameword (structure_id, word, beneficiary_id, search_name)
+        SELECT n.structure_id, sw.word, n.id, n.search_name
         FROM new_rows n, LATERAL {schema}.cep_search_words(n.search_name, n.phone) AS sw(word)
         ON CONFLICT DO NOTHING;
     ELSIF TG_OP = 'DELETE' THEN
@@ -51,8 +51,8 @@ BEGIN
                      IS DISTINCT FROM (o.structure_id, o.search_name, o.phone)) AS gone,
               LATERAL {schema}.cep_search_words(gone.search_name, gone.phone) AS sw(word)
         WHERE w.structure_id = gone.structure_id AND w.word = sw.word AND w.beneficiary_id = gone.id;
-        INSERT INTO {schema}.beneficiaries_nameword (structure_id, word, beneficiary_id)
-        SELECT n.structure_id, sw.word, n.id
+        INSERT INTO {schema}.beneficiaries_nameword (structure_id, word, beneficiary_id, search_name)
+        SELECT n.structure_id, sw.word, n.id, n.search_name
         FROM new_rows n JOIN old_rows o ON o.id = n.id,
              LATERAL {schema}.cep_search_words(n.search_name, n.phone) AS sw(word)
         WHERE (n.structure_id, n.search_name, n.phone) IS DISTINCT FROM (o.structure_id, o.search_name, o.phone)
@@ -69,8 +69,8 @@ CREATE TRIGGER cep_name_words_update AFTER UPDATE ON beneficiaries_beneficiary
 CREATE TRIGGER cep_name_words_delete AFTER DELETE ON beneficiaries_beneficiary
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION cep_name_words_sync();
 
-INSERT INTO beneficiaries_nameword (structure_id, word, beneficiary_id)
-SELECT b.structure_id, word, b.id
+INSERT INTO beneficiaries_nameword (structure_id, word, beneficiary_id, search_name)
+SELECT b.structure_id, word, b.id, b.search_name
 FROM beneficiaries_beneficiary b, LATERAL cep_search_words(b.search_name, b.phone) AS word
 ORDER BY 1, 2, 3;
 ANALYZE beneficiaries_nameword;
@@ -118,9 +118,11 @@ class Migration(migrations.Migration):
                 ('structure_id', models.BigIntegerField()),
                 ('word', models.CharField(db_collation='C', max_length=210)),
                 ('beneficiary', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='beneficiaries.beneficiary')),
+                ('search_name', models.CharField(max_length=210)),
             ],
             options={
                 'verbose_name': 'mot du nom',
+                'indexes': [models.Index(fields=['structure_id', 'word', 'search_name', 'beneficiary'], name='nameword_prefix_order_idx')],
             },
         ),
         migrations.RunPython(forward, backward),
