@@ -387,7 +387,7 @@ def pages_bench(workers: int = 4, threads: int = 2, requests: int = REQUESTS_PER
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.pages_settings",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
-        "CEP_PSEUDONYM_SECRET": os.environ.get("CEP_PSEUDONYM_SECRET", "bench-only-pseudonym-secret"),
+        "CEP_PSEUDONYM_SECRET": secrets.token_urlsafe(48),  # production refuses a short or published key
         "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on the loopback
         "DB_CONN_MAX_AGE": "600",
     }

@@ -192,8 +192,8 @@ def test_the_words_follow_bulk_writes(structure):
     assert [_words(b) for b in made] == [{"x", "y"}, {"x", "y"}]
 
 
-def test_a_common_prefix_walks_the_names_in_order_across_pages(structure, counselor, monkeypatch):
-    """Beyond COUNT_CAP matches, the dossiers are walked in name order, each tested against the words."""
+def test_a_common_prefix_pages_in_name_order_beyond_the_counted_total(structure, counselor, monkeypatch):
+    """Beyond COUNT_CAP matches the total is « plus de … », and every page follows the name order, once each."""
     monkeypatch.setattr(queries, "COUNT_CAP", 2)
     names = [("Martin", "Zoé"), ("Durand", "Marc"), ("Marchand", "Léa"), ("Petit", "Marie"), ("Marais", "Jean")]
     people = {BeneficiaryFactory(structure=structure, last_name=n, first_name=f).pk for n, f in names}
