@@ -12,7 +12,7 @@ from pydantic import AfterValidator, WithJsonSchema
 from cep.beneficiaries import services
 from cep.beneficiaries.eligibility import ineligibility_reasons
 from cep.beneficiaries.models import Beneficiary
-from cep.beneficiaries.queries import read_rqth
+from cep.beneficiaries.queries import SearchTextError, read_rqth
 from cep.common.dates import today
 from cep.common.errors import RuleViolation
 from cep.enrolments.queries import SEARCH_KEY, search_beneficiaries
@@ -20,7 +20,7 @@ from cep.referentials.models import EmploymentStatus, QualificationLevel
 
 from . import refs
 from .auth import dossier_auth
-from .errors import responses
+from .errors import ApiError, responses
 from .pagination import decode_or_409
 from .schemas import Commune, Cursor, Day, In, Limit, ObjectId, Ref, Text
 
@@ -136,10 +136,24 @@ class BeneficiaryDetailOut(BeneficiaryOut):
 class BeneficiaryPage(Schema):
     items: list[BeneficiaryOut]
     next_cursor: str | None = Field(description="Curseur de la page suivante, null sur la dernière page")
+    count: int = Field(
+        description="Nombre total de dossiers trouvés (toutes pages), compté jusqu'à 1 000 : au-delà, 1001 et "
+        "count_capped vaut true"
+    )
+    count_capped: bool = Field(description="true quand plus de 1 000 dossiers correspondent")
+    approximate: bool = Field(
+        description="true quand aucun nom ne correspond exactement et que les résultats admettent une faute de "
+        "frappe par mot (« Résultats approchants »)"
+    )
 
 
 class BeneficiaryFilters(Schema):
-    name: Text(100) = Field("", description="Nom et/ou prénom, sans tenir compte des accents ni de la casse")
+    name: Text(100) = Field(
+        "",
+        description="Nom et/ou prénom dans n'importe quel ordre (chaque mot est un début de mot du nom), sans "
+        "tenir compte des accents ni de la casse ; peut contenir une date de naissance jj/mm/aaaa et un numéro de "
+        "téléphone",
+    )
     birth_date: Day | None = Field(None, description="Date de naissance")
     status: DossierStatus | None = Field(None, description="Statut du dossier")
     referent: ObjectId | None = Field(None, description="Conseiller référent (identifiant)")
@@ -247,21 +261,32 @@ def create_beneficiary(request, payload: BeneficiaryIn):
     response=responses({200: BeneficiaryPage}, page=True),
     exclude_unset=True,
     summary="Rechercher des dossiers",
-    description="Recherche par nom (sans accents ni casse), date de naissance, statut, référent ; "
-    "pagination par curseur, triée par nom puis identifiant. La RQTH n'est jamais renvoyée par la recherche.",
+    description="Recherche par nom et prénom dans n'importe quel ordre (sans accents ni casse ; une faute de "
+    "frappe par mot admise quand rien ne correspond exactement), date de naissance, téléphone, statut, référent ; "
+    "pagination par curseur, triée par nom puis identifiant, avec le nombre total (count). "
+    "La RQTH n'est jamais renvoyée par la recherche.",
 )
 def search(request, filters: Query[BeneficiaryFilters]):
     decode_or_409(filters.cursor, SEARCH_KEY)
-    page = search_beneficiaries(
-        request.auth,
-        name=filters.name,
-        birth_date=filters.birth_date,
-        status=filters.status or "",
-        referent_id=filters.referent,
-        cursor=filters.cursor,
-        page_size=filters.limit,
-    )
-    return {"items": [data(b) for b in page.rows], "next_cursor": page.next_cursor}
+    try:
+        page = search_beneficiaries(
+            request.auth,
+            name=filters.name,
+            birth_date=filters.birth_date,
+            status=filters.status or "",
+            referent_id=filters.referent,
+            cursor=filters.cursor,
+            page_size=filters.limit,
+        )
+    except SearchTextError as exc:
+        raise ApiError(422, "VALIDATION", str(exc), "name")
+    return {
+        "items": [data(b) for b in page.rows],
+        "next_cursor": page.next_cursor,
+        "count": page.total,
+        "count_capped": page.total_capped,
+        "approximate": page.approximate,
+    }
 
 
 @router.get(

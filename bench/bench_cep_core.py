@@ -97,7 +97,9 @@ METRICS = {
     "open": "ouvrir un CEP (POST /beneficiaries/{id}/ceps)",
     "close": "clôturer un CEP (POST /ceps/{id}/close)",
     "search_full": "rechercher « nom prénom » (GET /beneficiaries?name=)",
+    "search_first_last": "rechercher « prénom nom » (GET /beneficiaries?name=)",
     "search_last": "rechercher un nom de famille (GET /beneficiaries?name=)",
+    "search_prefix": "rechercher un début de nom de 3 lettres (GET /beneficiaries?name=)",
 }
 
 
@@ -174,7 +176,7 @@ def api_cep_task(*, requests: int, seed: int) -> dict:
         )
         names = cursor.fetchall()
     day = today().isoformat()
-    timings = {"open": [], "close": [], "search_full": [], "search_last": []}
+    timings = {metric: [] for metric in METRICS}
 
     def timed(metric, call, expected):
         started = time.perf_counter()
@@ -214,7 +216,13 @@ def api_cep_task(*, requests: int, seed: int) -> dict:
     rng = random.Random(seed)
     rng.shuffle(names)
     for i, (last, first) in enumerate(names):
-        for metric, needle in (("search_full", f"{last} {first}"), ("search_last", last)):
+        searches = (
+            ("search_full", f"{last} {first}"),
+            ("search_first_last", f"{first} {last}"),
+            ("search_last", last),
+            ("search_prefix", last[:3]),
+        )
+        for metric, needle in searches:
             timed(
                 metric if i >= warmup else None,
                 lambda n=needle: client.get("/api/v1/beneficiaries", {"name": n, "limit": 20}, **headers),

@@ -44,6 +44,7 @@ PAGES = {  # key -> label shown in docs/benchmarks.md
     "static": "vue statique nue (/bench-static/, référence)",
     "search_surname": "recherche d'un nom de famille courant (/beneficiaires/?q=)",
     "search_prefix": "recherche d'un début de nom, 3 lettres (/beneficiaires/?q=)",
+    "search_first_last": "recherche « prénom nom » (/beneficiaires/?q=)",
     "dossier": "dossier, Synthèse (/beneficiaires/<id>/)",
     "dispositifs": "Suivi › Dispositifs, la page du CEP (/beneficiaires/<id>/dispositifs/)",
     "history": "historique d'un CEP (/dispositifs/<id>/historique/)",
@@ -126,22 +127,17 @@ def results_of(out: dict, size: int | None) -> list:
 
 
 ANALYSIS = (
-    "Analyse (EXPLAIN ANALYZE sur la base de 1 000 000, 23/11/2026). **Recherche** : `search_beneficiaries` "
-    "filtre `search_name LIKE '%texte%'` puis trie par `(search_name, id)` ; PostgreSQL choisit selon le texte "
-    "entre deux plans qui ne dépendent pas de la page demandée. (a) l'index trigramme `benef_search_trgm`, sur "
-    "toute la base : pour « hernandez », 3 204 lignes et 3 063 blocs lus pour en garder 382 de la structure "
-    "(2 795 écartées par le filtre `structure_id`), 17 à 39 ms ; pour « ben », 153 ms. (b) le parcours ordonné de "
-    "`benef_struct_name_idx` en filtrant chaque ligne : pour « dup » ou « per », plus de 30 000 lignes de la "
-    "structure lues avant d'en trouver 21, 87 à 198 ms. Piste pour `cep/beneficiaries` (non modifié ici) : "
-    "chercher par **début** de nom, `search_name >= 'texte' AND search_name < 'texte~'` (les noms normalisés sont "
-    "en minuscules ASCII) sur l'index existant `(structure_id, search_name, id)` : 0,2 ms et 28 blocs pour "
-    "« hernandez », quel que soit le volume ; « prénom nom » demanderait en plus une table des mots du nom indexée "
-    "par `(structure_id, mot)`. **Autres pages** : 2 à 5 ms de SQL (8 à 11 requêtes) sur 12 à 20 ms de page "
-    "dans le processus ; le reste est du temps Python (sous cProfile : rendu des gabarits ~1/3, construction des "
-    "requêtes par l'ORM ~1/4, sans point chaud). Le volume n'y change rien (à 10 000 bénéficiaires : mêmes temps "
-    "de page seule, 14 à 17 ms, et rapports du même ordre) : à 10 requêtes toujours en cours "
-    "sur 2 cœurs partagés avec d'autres sessions (charge moyenne relevée ci-dessus), chaque requête attend "
-    "derrière les autres, et le p95 suit le temps CPU de la page multiplié par la file."
+    "Recherche (issue 14) : `search_beneficiaries` ne lit plus l'index trigramme national (retiré) ; chaque mot tapé "
+    "est un intervalle de la clé primaire de `beneficiaries_nameword` `(structure_id, mot, beneficiary_id)` "
+    "(`mot >= 'abc' AND mot < 'abd'`, collation « C »), donc un parcours d'index limité à la structure et aux mots "
+    "qui commencent ainsi ; PostgreSQL croise les mots (semi-jointures) puis lit les dossiers dans l'ordre du nom. "
+    "Le total est compté jusqu'à 1 001 au plus (« plus de 1 000 ») ; une première page incomplète donne son total "
+    "sans requête de comptage. Avant ce changement (23/11/2026, même banc) : index trigramme lu pour tout le pays "
+    "puis filtré par structure, ou parcours de `benef_struct_name_idx` ligne à ligne, 17 à 198 ms de SQL selon le "
+    "texte. **Autres pages** : 2 à 5 ms de SQL (8 à 11 requêtes) ; le reste est du temps Python (rendu des "
+    "gabarits, construction des requêtes par l'ORM). À 10 requêtes toujours en cours sur 2 cœurs partagés avec "
+    "d'autres sessions (charge moyenne relevée ci-dessus), chaque requête attend derrière les autres, et le p95 "
+    "suit le temps CPU de la page multiplié par la file."
 )
 
 
@@ -249,6 +245,12 @@ def _setup() -> dict:
             [structure_id],
         )
         surnames = cur.fetchall()
+        cur.execute(
+            "SELECT first_name, last_name FROM beneficiaries_beneficiary WHERE structure_id = %s "
+            "ORDER BY md5(id::text) LIMIT %s",
+            [structure_id, SAMPLE],
+        )
+        sampled = cur.fetchall()
         # Dossiers with a CEP in progress, spread over the structure (md5 order: deterministic, not clustered).
         cur.execute(
             "SELECT beneficiary_id, id FROM enrolments_cep WHERE structure_id = %s AND status IN ('phase2', 'phase3') "
@@ -277,6 +279,7 @@ def _setup() -> dict:
         "static": ["/bench-static/"],
         "search_surname": [f"/beneficiaires/?q={urllib.parse.quote(name)}" for name in names],
         "search_prefix": [f"/beneficiaires/?q={urllib.parse.quote(prefix)}" for prefix in prefixes],
+        "search_first_last": [f"/beneficiaires/?q={urllib.parse.quote(f'{f} {n}')}" for f, n in sampled],
         "dossier": [f"/beneficiaires/{b}/" for b, _ in ceps],
         "dispositifs": [f"/beneficiaires/{b}/dispositifs/" for b, _ in ceps],
         "history": [f"/dispositifs/{c}/historique/" for _, c in ceps],
@@ -286,6 +289,7 @@ def _setup() -> dict:
         "static": f"structure « {structure} » ({people:,} bénéficiaires)".replace(",", "\u202f"),
         "search_surname": f"{len(names)} noms : {', '.join(f'{n} ({c})' for n, c in surnames[:3])}…",
         "search_prefix": f"{len(prefixes)} débuts : {', '.join(prefixes[:5])}",
+        "search_first_last": f"{len(sampled)} personnes tirées de la structure, prénom d'abord",
         "dossier": f"{len(ceps)} dossiers avec un CEP en cours",
         "dispositifs": f"{len(ceps)} dossiers avec un CEP en cours",
         "history": f"{len(ceps)} CEP, {per_cep} entrées d'historique en moyenne",
@@ -383,7 +387,7 @@ def pages_bench(workers: int = 4, threads: int = 2, requests: int = REQUESTS_PER
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.pages_settings",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
-        "CEP_PSEUDONYM_SECRET": os.environ.get("CEP_PSEUDONYM_SECRET", "bench-only-pseudonym-secret"),
+        "CEP_PSEUDONYM_SECRET": secrets.token_urlsafe(48),  # production refuses a short or published key
         "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on the loopback
         "DB_CONN_MAX_AGE": "600",
     }

@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-DB_PREFIX = "cep_bench"
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "cep_bench")  # another prefix: two runs side by side
 
 
 @dataclasses.dataclass

@@ -20,7 +20,7 @@ def test_server_is_a_supported_postgresql():
     assert 150000 <= connection.pg_version < 190000
 
 
-def test_r2_unique_index_audit_trigger_and_trigram_search_exist():
+def test_r2_unique_index_audit_trigger_and_search_words_exist():
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'one_open_cep_per_person_and_structure'")
         (definition,) = cursor.fetchone()
@@ -29,5 +29,13 @@ def test_r2_unique_index_audit_trigger_and_trigram_search_exist():
         assert cursor.fetchone() == (1,)
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
         assert cursor.fetchone() == (1,)
+        # issue 14: the search reads the words table kept by three triggers; the global trigram index is gone
         cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'benef_search_trgm'")
-        assert cursor.fetchone() == (1,)
+        assert cursor.fetchone() is None
+        cursor.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'beneficiaries_beneficiary'::regclass "
+            "AND tgname LIKE 'cep_name_words_%%' AND NOT tgisinternal"
+        )
+        assert cursor.fetchone() == (3,)
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'beneficiaries_nameword_pkey'")
+        assert "(structure_id, word, beneficiary_id)" in cursor.fetchone()[0]

@@ -146,3 +146,32 @@ class Beneficiary(models.Model):
     @property
     def is_justified(self) -> bool:
         return self.status == DossierStatus.JUSTIFIED
+
+
+class NameWord(models.Model):
+    """One word of a dossier's normalised name (or its phone digits), for the search (cep/enrolments/queries.py).
+
+    Keyed by (structure, word, beneficiary): a typed word is a prefix range of one structure's words, whatever the
+    size of the country. Written only by PostgreSQL triggers on beneficiaries_beneficiary (migration
+    0006_search_words), so every writer keeps it in step: the services, the demo generator's COPY, the retention
+    job's SQL. No foreign-key constraint: the triggers delete a dossier's words with it (an FK would cost an index on
+    beneficiary_id for the check on delete).
+    """
+
+    pk = models.CompositePrimaryKey("structure_id", "word", "beneficiary_id")
+    structure_id = models.BigIntegerField()
+    # "C" collation: `word LIKE 'abc%'` is a range of the primary key's index.
+    word = models.CharField(max_length=210, db_collation="C")
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    # The dossier's sort key, copied: a page of matches is read, sorted and counted from the index alone.
+    search_name = models.CharField(max_length=210)
+
+    class Meta:
+        verbose_name = "mot du nom"
+        indexes = [
+            models.Index(
+                fields=["structure_id", "word", "search_name", "beneficiary"], name="nameword_prefix_order_idx"
+            )
+        ]

@@ -7,16 +7,19 @@ cep/enrolments/queries.py: beneficiaries is the lowest layer and imports no othe
 """
 
 import datetime
+import re
+from dataclasses import dataclass
+from itertools import permutations
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from cep.audit.services import log_sensitive_access
 from cep.common.access import can_see_structure, ensure_can_view_dossiers
 from cep.common.errors import RuleViolation
-from cep.common.text import normalize_name
+from cep.common.text import damerau_levenshtein_at_most_one, normalize_name, phone_digits, typo_variants
 
 from . import services
-from .models import Beneficiary
+from .models import Beneficiary, NameWord
 
 
 def get_dossier(actor, pk: int) -> Beneficiary:
@@ -39,27 +42,126 @@ def read_rqth(actor, beneficiary: Beneficiary, *, channel: str) -> bool:
     return beneficiary.has_rqth
 
 
+# --- Search box -------------------------------------------------------------------------------------------
+# One box takes names (any order, word prefixes), a birth date « 14/05/2006 » and a phone number. The words are
+# looked up in beneficiaries_nameword (structure, word, beneficiary), kept in step by triggers (migration 0005).
+
+TYPO_MIN_LENGTH = 4  # shorter typed words are prefixes only: one typo in 3 letters matches half the names
+_DATE = re.compile(r"(?<![0-9])([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})(?![0-9])")
+_PHONE = re.compile(r"\+?[0-9][0-9 .-]*[0-9]")
+
+
+class SearchTextError(ValueError):
+    """What was typed cannot be searched (an impossible date): the French message says why."""
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    words: tuple[str, ...] = ()
+    birth_date: datetime.date | None = None
+    phone: str = ""
+
+    def __bool__(self):
+        return bool(self.words or self.birth_date or self.phone)
+
+
+def parse_search_text(text: str) -> SearchTerms:
+    """Names, a birth date (jj/mm/aaaa) and a phone number typed in one box. Raises SearchTextError."""
+    text = text or ""
+    dates = set()
+    for match in _DATE.finditer(text):
+        day, month, year = (int(g) for g in match.groups())
+        try:
+            dates.add(datetime.date(year, month, day))
+        except ValueError:
+            raise SearchTextError(f"La date « {match.group(0)} » n'existe pas : tapez-la au format jj/mm/aaaa.")
+    if len(dates) > 1:
+        raise SearchTextError("Une seule date de naissance à la fois.")
+    text = _DATE.sub(" ", text)
+    phone = ""
+    for match in _PHONE.finditer(text):
+        digits = phone_digits(match.group(0))
+        if digits:
+            if phone and phone != digits:
+                raise SearchTextError("Un seul numéro de téléphone à la fois.")
+            phone = digits
+            text = text.replace(match.group(0), " ", 1)
+    words = tuple(dict.fromkeys(w for w in normalize_name(text).split(" ") if w))
+    return SearchTerms(words=words, birth_date=dates.pop() if dates else None, phone=phone)
+
+
+def _word_match(word: str, typos: bool) -> Q:
+    match = Q(word__startswith=word)
+    if typos and len(word) >= TYPO_MIN_LENGTH and word.isalpha():
+        match |= Q(word__in=sorted(typo_variants(word)))
+    return match
+
+
+def _typed(terms: SearchTerms) -> list[str]:
+    """The typed words and the phone digits: each must match a word of the dossier (the phone is one)."""
+    return [*terms.words, *([terms.phone] if terms.phone else [])]
+
+
+def words_filter(terms: SearchTerms, *, typos: bool = False) -> Q:
+    """Dossiers having, for each typed word, a word of their name that starts with it (any order).
+
+    typos: a typed word of TYPO_MIN_LENGTH letters or more also matches a whole word one typo away
+    (Damerau-Levenshtein ≤ 1: a letter wrong, missing or extra, or two neighbours swapped), the measure of
+    `likely_duplicates` too. The variants are exact keys of the words index, looked up within the structure.
+    For any actor (an administrator without a structure too) and any other filter; `matches` is the faster
+    form for one structure.
+    """
+    condition = Q()
+    for word in _typed(terms):
+        words = NameWord.objects.filter(
+            _word_match(word, typos), structure_id=OuterRef("structure_id"), beneficiary_id=OuterRef("pk")
+        )
+        condition &= Exists(words)
+    if terms.birth_date:
+        condition &= Q(birth_date=terms.birth_date)
+    return condition
+
+
+def matches(
+    structure_id: int, terms: SearchTerms, *, typos: bool = False, after: tuple | None = None, limit: int
+) -> list[tuple[str, int]]:
+    """(search_name, id) of the dossiers of one structure whose words match every typed word, in name order, after
+    the keyset `after`, at most `limit`: read from the words index alone (`nameword_prefix_order_idx`: a range per
+    typed word, intersected, sorted), never from the dossiers, so the cost follows the matches, not the base."""
+    sets = []
+    for word in _typed(terms):
+        words = NameWord.objects.filter(_word_match(word, typos), structure_id=structure_id)
+        if after:
+            words = words.filter(Q(search_name__gt=after[0]) | Q(search_name=after[0], beneficiary_id__gt=after[1]))
+        sets.append(words.values_list("search_name", "beneficiary_id").order_by())
+    combined = sets[0].distinct() if len(sets) == 1 else sets[0].intersection(*sets[1:])
+    return list(combined.order_by("search_name", "beneficiary_id")[:limit])
+
+
+def has_typo_fallback(terms: SearchTerms) -> bool:
+    return any(len(w) >= TYPO_MIN_LENGTH and w.isalpha() for w in terms.words)
+
+
 # --- Duplicates --------------------------------------------------------------------------------------------
 
 
-def levenshtein_at_most_one(a: str, b: str) -> bool:
-    """True when `a` and `b` differ by at most one insertion, deletion or substitution."""
-    if a == b:
+def names_close(a: str, b: str) -> bool:
+    """Two normalised names one typo apart: as whole strings, or word by word in any order (the search's
+    measure, Damerau-Levenshtein ≤ 1 per word: « michelle begeu » is close to « begue michelle »)."""
+    if damerau_levenshtein_at_most_one(a, b):
         return True
-    if abs(len(a) - len(b)) > 1:
+    wa, wb = a.split(), b.split()
+    if len(wa) != len(wb) or len(wa) > 5:
         return False
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    if len(a) == len(b):
-        return a[i + 1 :] == b[i + 1 :]
-    return a[i:] == b[i + 1 :]
+    return any(
+        all(damerau_levenshtein_at_most_one(x, y) for x, y in zip(wa, order, strict=True))
+        for order in permutations(wb)
+    )
 
 
 def likely_duplicates(*, structure_id: int, last_name: str, first_name: str, birth_date: datetime.date) -> list:
-    """Dossiers of the structure with the same birth date and the same normalised name, or one typo away.
+    """Dossiers of the structure with the same birth date and the same normalised name, or one typo away
+    (names_close: per word, in any order).
 
     The (structure, birth_date) index returns the few people born that day; names are compared in Python.
     """
@@ -67,7 +169,7 @@ def likely_duplicates(*, structure_id: int, last_name: str, first_name: str, bir
     candidates = Beneficiary.objects.filter(structure_id=structure_id, birth_date=birth_date).select_related(
         "referent"
     )
-    return [b for b in candidates.order_by("search_name", "id") if levenshtein_at_most_one(b.search_name, wanted)]
+    return [b for b in candidates.order_by("search_name", "id") if names_close(b.search_name, wanted)]
 
 
 # --- Dossier -----------------------------------------------------------------------------------------------

@@ -90,6 +90,15 @@ VIOLATIONS = {
         JOIN organisations_department d ON d.code = c.department_id
         WHERE b.department_id <> c.department_id OR b.region_id <> d.region_id""",
     "recherche : nom normalisé absent": "SELECT count(*) FROM beneficiaries_beneficiary WHERE search_name = ''",
+    "recherche : mots du nom manquants ou en trop": """
+        SELECT count(*) FROM (
+            (SELECT b.structure_id, word, b.id, b.search_name FROM beneficiaries_beneficiary b,
+                    LATERAL cep_search_words(b.search_name, b.phone) AS word
+             EXCEPT SELECT structure_id, word, beneficiary_id, search_name FROM beneficiaries_nameword)
+            UNION ALL
+            (SELECT structure_id, word, beneficiary_id, search_name FROM beneficiaries_nameword
+             EXCEPT SELECT b.structure_id, word, b.id, b.search_name FROM beneficiaries_beneficiary b,
+                    LATERAL cep_search_words(b.search_name, b.phone) AS word)) d""",
     "événement dans le futur": "SELECT count(*) FROM events_event WHERE date > %(today)s",
     "intervenant d'une autre structure": """
         SELECT count(*) FROM events_event e JOIN accounts_user u ON u.id = e.intervener_id

@@ -17,6 +17,8 @@ from django.db import connection, transaction
 
 from .population import COLUMNS, TABLES, Rows, World, generate
 
+WORDS_TRIGGER = "cep_name_words_insert"  # migration beneficiaries 0006_search_words
+
 
 def tables_are_empty() -> bool:
     with connection.cursor() as cursor:
@@ -57,6 +59,9 @@ def load(
                 # cannot be altered. Django's deferred mode is set back at the end.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 saved = _drop_secondary(cursor)
+                # The search words (beneficiaries_nameword) are written once, set-based and sorted, after the
+                # COPY instead of by the trigger at each block; the trigger is back on at the end of the load.
+                cursor.execute(f"ALTER TABLE beneficiaries_beneficiary DISABLE TRIGGER {WORDS_TRIGGER}")
         started = time.monotonic()
         batches = [(first, min(batch, count - first)) for first in range(0, count, batch)]
         for size, result in _text_batches(world, batches, workers):
@@ -71,6 +76,13 @@ def load(
         started = time.monotonic()
         with connection.cursor() as cursor:
             if saved:
+                cursor.execute(
+                    "INSERT INTO beneficiaries_nameword (structure_id, word, beneficiary_id, search_name) "
+                    "SELECT b.structure_id, word, b.id, b.search_name FROM beneficiaries_beneficiary b, "
+                    "LATERAL cep_search_words(b.search_name, b.phone) AS word ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING"
+                )
+                cursor.execute(f"ALTER TABLE beneficiaries_beneficiary ENABLE TRIGGER {WORDS_TRIGGER}")
+                timings["words"] = time.monotonic() - started
                 _restore(cursor, saved)
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             timings["index"] = time.monotonic() - started
@@ -81,7 +93,7 @@ def load(
                     f"GREATEST((SELECT MAX(id) FROM {table}), 1))"
                 )
             started = time.monotonic()
-            for table in TABLES:
+            for table in (*TABLES, "beneficiaries_nameword"):
                 cursor.execute(f"ANALYZE {table}")
             timings["analyze"] = time.monotonic() - started
     load.last_timings = timings

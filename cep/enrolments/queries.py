@@ -11,10 +11,10 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from cep.audit.models import AuditEntry
 from cep.beneficiaries.models import Beneficiary
+from cep.beneficiaries.queries import has_typo_fallback, matches, parse_search_text, words_filter
 from cep.common import keyset
 from cep.common.access import ensure_can_view_dossiers
 from cep.common.dates import add_months, today
-from cep.common.text import normalize_name
 
 from .models import Cep
 from .workflow import INACTIVITY_MONTHS, OPEN_STATUSES, Status, in_phase_on, inactivity_cutoff
@@ -150,11 +150,28 @@ def history_rows(entries, *, network: str | None = None) -> list[dict]:
 # --- Dossier search, with keyset pagination and the CEP state ----------------------------------------------
 
 
+COUNT_CAP = 1000  # beyond, the total shows « plus de 1 000 »: counting further costs without helping anyone
+
+
 @dataclass
 class SearchPage:
     rows: list
     next_cursor: str | None
     has_previous: bool
+    total: int = 0  # capped at COUNT_CAP + 1
+    approximate: bool = False  # « Résultats approchants »: the exact search found nobody, one typo per word allowed
+
+    @property
+    def total_capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+    @property
+    def total_label(self) -> str:
+        if self.total_capped:
+            return f"plus de {COUNT_CAP:,} personnes".replace(",", "\u202f")
+        if self.total == 0:
+            return "aucune personne"
+        return f"{self.total:,} personne{'s' if self.total > 1 else ''}".replace(",", "\u202f")
 
 
 # The sort key of the search, hence the shape of its cursor: (search_name, id).
@@ -172,18 +189,18 @@ def search_beneficiaries(
     cursor: str | None = None,
     page_size: int = 20,
 ) -> SearchPage:
-    """Search a structure's dossiers, ordered by (search_name, id), one page after `cursor`.
+    """Search a structure's dossiers, ordered by (search_name, id), one page after `cursor`, with the total.
 
-    Name: accent- and case-insensitive « contains » on `search_name`; PostgreSQL answers it with the trigram
-    index (migration 0002) or walks the (structure, search_name, id) index in order, whichever is cheaper.
+    Name: what was typed in the one box (cep.beneficiaries.queries.parse_search_text: names in any order, each
+    word a prefix of a word of the name, accents and case ignored; a birth date jj/mm/aaaa; a phone number),
+    looked up in the structure's words (beneficiaries_nameword). When nobody matches, the same search allowing
+    one typo per word (« Résultats approchants »). Raises SearchTextError for an impossible date.
     cep_state: "phase2", "phase3" (a CEP in progress in that phase), "open" (either), "closed" (a closed CEP
     and none in progress), "none" (never had a CEP).
     """
     ensure_can_view_dossiers(actor)
+    terms = parse_search_text(name)
     qs = Beneficiary.objects.visible_to(actor)
-    needle = normalize_name(name)
-    if needle:
-        qs = qs.filter(search_name__contains=needle)
     if birth_date:
         qs = qs.filter(birth_date=birth_date)
     if status:
@@ -203,14 +220,61 @@ def search_beneficiaries(
         elif cep_state == "none":
             qs = qs.exclude(Exists(ceps.exclude(status=Status.DELETED)))
     after = keyset.decode(cursor, SEARCH_KEY)  # a cursor the user tampered with: the first page, never a 500
-    if after:
-        qs = qs.filter(Q(search_name__gt=after[0]) | Q(search_name=after[0], id__gt=after[1]))
-    rows = list(qs.select_related("referent").order_by("search_name", "id")[: page_size + 1])
+    narrowed = bool(birth_date or status or referent_id or cep_state or terms.birth_date)
+    rows, total = _search(actor, qs, terms, after, page_size, narrowed=narrowed, typos=False)
+    approximate = False
+    if total == 0 and has_typo_fallback(terms):
+        rows, total = _search(actor, qs, terms, after, page_size, narrowed=narrowed, typos=True)
+        approximate = total > 0
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
         next_cursor = keyset.encode((rows[-1].search_name, rows[-1].pk))
-    return SearchPage(rows=rows, next_cursor=next_cursor, has_previous=after is not None)
+    return SearchPage(
+        rows=rows, next_cursor=next_cursor, has_previous=after is not None, total=total, approximate=approximate
+    )
+
+
+def _search(actor, qs, terms, after, page_size: int, *, narrowed: bool, typos: bool) -> tuple[list, int]:
+    """One page and the total (capped), by the cheapest road for what was typed.
+
+    Words typed by someone of a structure, without other filter: the words index gives the matches in name order
+    (`matches`, one query for the total and the first page), then the page's dossiers are read by primary key.
+    Otherwise the dossiers are filtered (EXISTS on the words) and PostgreSQL chooses.
+    """
+    if actor.structure_id is None or narrowed or not (terms.words or terms.phone):
+        return _page(qs.filter(words_filter(terms, typos=typos)), after, page_size)
+    first = matches(actor.structure_id, terms, typos=typos, limit=COUNT_CAP + 1)
+    if not first:
+        return [], 0
+    keys = (
+        first[: page_size + 1]
+        if after is None
+        else matches(actor.structure_id, terms, typos=typos, after=after, limit=page_size + 1)
+    )
+    if not keys:
+        return [], len(first)
+    rows = list(qs.filter(pk__in=[pk for _, pk in keys]).select_related("referent").order_by("search_name", "id"))
+    return rows, len(first)
+
+
+def _page(qs, after, page_size: int) -> tuple[list, int]:
+    """One page (page_size + 1 rows, to know whether another follows) and the total.
+
+    A first page that is not full is the whole result: its length is the total, no count query.
+    """
+    page = qs
+    if after:
+        page = qs.filter(Q(search_name__gt=after[0]) | Q(search_name=after[0], id__gt=after[1]))
+    rows = list(page.select_related("referent").order_by("search_name", "id")[: page_size + 1])
+    if after is None and len(rows) <= page_size:
+        return rows, len(rows)
+    return rows, _capped_count(qs)
+
+
+def _capped_count(qs) -> int:
+    """How many rows, counted up to COUNT_CAP + 1 (one query; stops early on a common name)."""
+    return qs.order_by().values("pk")[: COUNT_CAP + 1].count()
 
 
 # --- Home page: CEPs in progress ---------------------------------------------------------------------------

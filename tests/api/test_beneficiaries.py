@@ -1,4 +1,5 @@
 import datetime
+from urllib.parse import urlencode
 
 from cep.audit.models import AuditEntry, SensitiveAccess
 from cep.beneficiaries.models import Beneficiary
@@ -221,3 +222,37 @@ def test_dossier_json_says_whether_the_person_is_eligible_and_why_eligibilite(ap
     # Creating, updating and justifying answer it too.
     assert "eligibility" in api.patch(f"beneficiaries/{too_old.pk}", {"phone": "0601020304"}).json()
     assert set(api.post("beneficiaries", BODY).json()["eligibility"]) == {"eligible", "reasons"}
+
+
+def test_search_any_order_with_the_count_and_approaching_results(api, structure, counselor, other_structure):
+    wanted = BeneficiaryFactory(
+        structure=structure, last_name="Bégué", first_name="Michelle", birth_date=datetime.date(2006, 5, 14),
+        phone="06 12 34 56 78",
+    )  # fmt: skip
+    BeneficiaryFactory(structure=structure, last_name="Martin", first_name="Paul")
+    BeneficiaryFactory(structure=other_structure, last_name="Bégué", first_name="Michelle")
+    for typed in ("michelle begue", "begue michelle", "14/05/2006", "+33 6 12 34 56 78", "MICH bég"):
+        body = api.get("beneficiaries?" + urlencode({"name": typed})).json()
+        assert [b["id"] for b in body["items"]] == [wanted.pk], typed
+        assert (body["count"], body["count_capped"], body["approximate"]) == (1, False, False)
+    body = api.get("beneficiaries?" + urlencode({"name": "begeu"})).json()
+    assert [b["id"] for b in body["items"]] == [wanted.pk] and body["approximate"] is True and body["count"] == 1
+    body = api.get("beneficiaries?" + urlencode({"name": "zzzz"})).json()
+    assert (body["items"], body["count"], body["approximate"]) == ([], 0, False)
+    assert api.get("beneficiaries").json()["count"] == 2
+
+
+def test_search_count_spans_every_page(api, structure):
+    for _ in range(5):
+        BeneficiaryFactory(structure=structure, last_name="Martin")
+    first = api.get("beneficiaries?" + urlencode({"name": "martin", "limit": 2})).json()
+    second = api.get(
+        "beneficiaries?" + urlencode({"name": "martin", "limit": 2, "cursor": first["next_cursor"]})
+    ).json()
+    assert first["count"] == second["count"] == 5
+
+
+def test_search_impossible_date_is_422_in_french(api):
+    response = api.get("beneficiaries?" + urlencode({"name": "31/02/2006"}))
+    body = response.json()
+    assert response.status_code == 422 and body["field"] == "name" and "n'existe pas" in body["message"]

@@ -273,3 +273,18 @@ def test_the_rendez_vous_object_is_emptied_and_leaves_the_history(old_dossier, c
     history = AuditEntry.objects.filter(object_type="appointment", object_id=appointment.pk)
     assert history.exists()
     assert "Arrêt maladie" not in json.dumps([(e.before, e.after) for e in history], ensure_ascii=False)
+
+
+def test_anonymisation_leaves_no_word_of_the_name_nor_the_phone_in_the_search(old_dossier, counselor):
+    from cep.beneficiaries.models import NameWord
+    from cep.enrolments.queries import search_beneficiaries
+
+    def words():
+        return set(NameWord.objects.filter(beneficiary_id=old_dossier.pk).values_list("word", flat=True))
+
+    assert words() == {"martin", "lefevre", "zoe", "0612345678"}
+    assert [b.pk for b in search_beneficiaries(counselor, name="zoe martin").rows] == [old_dossier.pk]
+    assert anonymised_ids(GONE_ON) == {old_dossier.pk}
+    assert words() == {"anonyme"}
+    for typed in ("zoe martin", "lefevre", "06 12 34 56 78"):
+        assert search_beneficiaries(counselor, name=typed).rows == [], typed

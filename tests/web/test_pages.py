@@ -76,6 +76,30 @@ def test_search_is_accent_and_case_insensitive(signed_in, structure, counselor):
     assert "ÉLOÏSE-NOËL" in html and "MARTIN" not in html
 
 
+def test_search_first_name_first_typo_date_and_phone_with_the_total(signed_in, structure, counselor):
+    wanted = BeneficiaryFactory(
+        structure=structure, last_name="Bégué", first_name="Michelle", birth_date=datetime.date(2006, 5, 14),
+        phone="06 12 34 56 78", referent=counselor,
+    )  # fmt: skip
+    BeneficiaryFactory(structure=structure, last_name="Martin", first_name="Paul", referent=counselor)
+    url = reverse("web:beneficiary_search")
+    for typed in ("michelle begue", "begue michelle", "14/05/2006", "06 12 34 56 78"):
+        response = signed_in.get(url, {"q": typed}, HTTP_HX_REQUEST="true")
+        html = response.content.decode()
+        assert response.context["page"].rows == [wanted] and "1 personne" in html, typed
+        assert "Résultats approchants" not in html
+    html = signed_in.get(url, {"q": "begeu"}).content.decode()
+    assert "Résultats approchants" in html and "BÉGUÉ" in html and "MARTIN" not in html
+    html = signed_in.get(url, {"q": ""}).content.decode()
+    assert "2 personnes" in html
+
+
+def test_search_an_impossible_date_in_the_box_is_a_french_error_not_a_500(signed_in, beneficiary):
+    response = signed_in.get(reverse("web:beneficiary_search"), {"q": "31/02/2006"})
+    assert response.status_code == 200
+    assert "La date « 31/02/2006 » n&#x27;existe pas" in response.content.decode()
+
+
 def test_search_htmx_returns_only_results(signed_in, beneficiary):
     response = signed_in.get(reverse("web:beneficiary_search"), {"q": ""}, HTTP_HX_REQUEST="true")
     html = response.content.decode()

@@ -34,7 +34,12 @@ class StaffChoiceField(forms.ModelChoiceField):
 
 
 class SearchForm(PortalForm):
-    q = forms.CharField(label="Nom, prénom", required=False, max_length=100)
+    q = forms.CharField(
+        label="Nom, prénom, date de naissance ou téléphone",
+        help_text="Dans n'importe quel ordre, sans accents si vous voulez ; date au format jj/mm/aaaa",
+        required=False,
+        max_length=100,
+    )
     birth_date = DateField(label="Date de naissance", required=False)
     status = forms.ChoiceField(
         label="Statut du dossier", required=False, choices=[("", "Tous"), *DossierStatus.choices]
@@ -46,6 +51,16 @@ class SearchForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.fields["referent"].queryset = structure_staff(structure_id)
         self.fields["referent"].empty_label = "Tous"
+
+    def clean_q(self):
+        from cep.beneficiaries.queries import SearchTextError, parse_search_text
+
+        text = self.cleaned_data["q"]
+        try:
+            parse_search_text(text)
+        except SearchTextError as exc:
+            raise forms.ValidationError(str(exc))
+        return text
 
 
 class CommuneField(forms.CharField):
