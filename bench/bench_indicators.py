@@ -292,7 +292,7 @@ def indicators_bench(rounds: int = 3, workers: int = WORKERS, threads: int = THR
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.pages_settings",  # production settings plus the bare /bench-static/ view
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
-        "CEP_PSEUDONYM_SECRET": os.environ.get("CEP_PSEUDONYM_SECRET", "bench-only-pseudonym-secret"),
+        "CEP_PSEUDONYM_SECRET": os.environ.get("CEP_PSEUDONYM_SECRET", secrets.token_urlsafe(48)),
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DB_CONN_MAX_AGE": "600",
     }
@@ -302,7 +302,7 @@ def indicators_bench(rounds: int = 3, workers: int = WORKERS, threads: int = THR
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", *server_args,
          "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=_server_log(),
     )  # fmt: skip
     roles = list(views)
     browsers = []
@@ -446,3 +446,10 @@ def save(out: dict, size: int | None) -> None:
 
 if __name__ == "__main__":
     main_standalone(indicators_bench, results_of, save, "cep_bench_1m")
+
+
+def _server_log():
+    """gunicorn's errors go to var/bench-gunicorn.log: a pipe nobody reads fills up and freezes the server."""
+    path = ROOT / "var" / "bench-gunicorn.log"
+    path.parent.mkdir(exist_ok=True)
+    return path.open("ab")

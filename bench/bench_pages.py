@@ -395,7 +395,7 @@ def pages_bench(workers: int = 4, threads: int = 2, requests: int = REQUESTS_PER
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", *server_args,
          "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=_server_log(),
     )  # fmt: skip
     samples = {key: [] for key in urls}
     errors = {key: [] for key in urls}
@@ -469,3 +469,10 @@ def save(out: dict, size: int | None) -> None:
 
 if __name__ == "__main__":
     main_standalone(pages_bench, results_of, save, "cep_bench_1000000")
+
+
+def _server_log():
+    """gunicorn's errors go to var/bench-gunicorn.log: a pipe nobody reads fills up and freezes the server."""
+    path = ROOT / "var" / "bench-gunicorn.log"
+    path.parent.mkdir(exist_ok=True)
+    return path.open("ab")
