@@ -18,12 +18,13 @@ from cep.offers.models import Service
 from cep.plans import queries, services
 from cep.plans.models import ActionPlan, FinancingLine, IssuedDocument, PlanStep
 from cep.plans.versions import plan_totals
+from cep.referentials import models as ref
 
 from .auth import dossier_auth
 from .beneficiaries import get_beneficiary
-from .errors import responses
+from .errors import ApiError, responses
 from .pagination import keyset_page
-from .schemas import Code, Cursor, Day, In, Limit, ObjectId, Text
+from .schemas import Cursor, Day, In, Limit, ObjectId, Ref, Text
 
 router = Router(auth=dossier_auth, tags=["Plan d'action et documents"])
 
@@ -65,20 +66,22 @@ class TrainingIn(In):
 
 
 class ServiceIn(In):
-    service: Code = Field(..., description="Prestation complémentaire (code du référentiel complementary-services)")
+    service: Ref("complementary-services") = Field(
+        ..., description="Prestation complémentaire (code du référentiel complementary-services)"
+    )
     planned_date: Day | None = None
     comment: Text(300) = ""
 
 
 class LineIn(In):
-    funder: Code = Field(..., description="Financeur (code du référentiel funders)")
+    funder: Ref("funders") = Field(..., description="Financeur (code du référentiel funders)")
     amount: Amount | None = Field(None, description="Montant en euros avec les centimes (« 1234.50 »)")
     status: Literal["envisage", "sollicite", "accorde", "refuse"] = Field("envisage", description="État")
     comment: Text(300) = ""
 
 
 class LinePatch(In):
-    funder: Code = Field(None, description="Financeur (code)")
+    funder: Ref("funders") | None = Field(None, description="Financeur (code du référentiel funders)")
     amount: Amount | None = Field(None, description="Montant en euros (« 1234.50 »)")
     status: Literal["envisage", "sollicite", "accorde", "refuse"] = Field(
         None, description="État : envisagé → sollicité → accordé ou refusé"
@@ -346,6 +349,7 @@ def add_training(request, cep_id: int, payload: TrainingIn):
     summary="Ajouter une prestation complémentaire",
 )
 def add_service(request, cep_id: int, payload: ServiceIn):
+    _known(ref.ComplementaryService, payload.service, "service")
     services.add_service(plan=_plan(request, cep_id), actor=request.auth, **payload.dict())
     return Respond(201, _plan(request, cep_id))
 
@@ -365,6 +369,7 @@ def list_lines(request, cep_id: int):
     summary="Ajouter une ligne de financement",
 )
 def add_line(request, cep_id: int, payload: LineIn):
+    _known(ref.Funder, payload.funder, "funder")
     line = services.add_financing_line(plan=_plan(request, cep_id), actor=request.auth, **payload.dict())
     return Respond(201, line)
 
@@ -376,12 +381,13 @@ def add_line(request, cep_id: int, payload: LineIn):
 )
 def update_line(request, cep_id: int, line_id: int, payload: LinePatch):
     line = FinancingLine.objects.get(pk=line_id, plan=_plan(request, cep_id))
+    _known(ref.Funder, payload.funder, "funder")
     return services.update_financing_line(line=line, actor=request.auth, **payload.dict(exclude_unset=True))
 
 
 @router.get(
     "/ceps/{cep_id}/plan/versions",
-    response=responses({200: VersionPage}),
+    response=responses({200: VersionPage}, page=True),
     summary="Versions du plan d'action",
     description="La plus récente d'abord : chaque enregistrement est une version (qui, quand).",
 )
@@ -408,7 +414,7 @@ def compare_versions(request, cep_id: int, query: Query[CompareQuery]):
 
 @router.get(
     "/beneficiaries/{beneficiary_id}/documents",
-    response=responses({200: DocumentPage}),
+    response=responses({200: DocumentPage}, page=True),
     summary="Documents remis à la personne",
 )
 def list_documents(request, beneficiary_id: int, page: Query[PageQuery]):
@@ -451,3 +457,10 @@ def issue_level1(request, beneficiary_id: int, payload: Level1In):
 )
 def read_document(request, document_id: int):
     return IssuedDocument.objects.visible_to(request.auth).select_related("plan_version").get(pk=document_id)
+
+
+def _known(model, code: str | None, field: str) -> None:
+    """A code the published enum does not list is a 422 (schema); one out of force on the day stays a 409 (the
+    service's REFERENTIEL)."""
+    if code is not None and not model.objects.filter(pk=code).exists():
+        raise ApiError(422, "REFERENTIEL", f"Code inconnu pour « {model._meta.verbose_name} » : « {code} ».", field)

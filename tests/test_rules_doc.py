@@ -21,6 +21,7 @@ PATTERNS = [
     r'Transition\(\s*"[a-z_0-9]+",\s*"[^"]+",\s*[^\n]*?"(R\d+)"\)',
     r'\n\s+"(R\d+)",\n',  # Transition(...) written over several lines: its rule on a line of its own
     r'ApiError\(\s*\d+,\s*"([A-Z0-9_]+)"',
+    r'found\.add\(\s*"([A-Z][A-Z0-9_]+)"',  # refusals collected before raising (cep.common.errors.Violations)
     r'(?:error_body|_body)\(\s*"([A-Z0-9_]+)"',
     r'"code":\s*"([A-Z0-9_]+)"',
     r'FIELD_CODES = \{\s*"[a-z_]+": \(\s*"([A-Z0-9_]+)"',

@@ -4,7 +4,8 @@ A person is identified across structures by the identity pseudonym (cep/benefici
 each CEP (`Cep.identity_pseudonym`) and indexed over the CEPs in progress (partial index cep_open_identity_idx):
 two CEPs in progress in two structures with the same pseudonym are an overlap, a warning and never a refusal.
 
-The France Travail exception ([002] §3.2.1, [004] l.85, DOMAIN.md §7): a job seeker registered at France Travail
+The France Travail exception ([002] §3.2.1, [004] l.85, docs/regles-cep.md §7): a job seeker registered at France
+Travail
 and followed there while another operator delivers the CEP, at their request, is not double accompaniment. Both
 are data: `Network.follows_registered_job_seekers` and `EmploymentStatus.is_registered_job_seeker`; the pair is
 excused when exactly one of the two structures is of such a network and that structure's dossier says the

@@ -1,4 +1,5 @@
-"""The action plan of a CEP, its financing plan, its versions, and the documents handed to the person (DOMAIN.md §6).
+"""The action plan of a CEP, its financing plan, its versions, and the documents handed to the person
+(docs/regles-cep.md §6).
 
 The live rows (plan, steps, actions, training path, complementary services, financing lines) are what the pages and
 the API edit; every save through cep/plans/services.py also writes a PlanVersion: a JSON snapshot of the whole plan

@@ -1,4 +1,5 @@
-"""Writing the action plan: one function per action, one transaction each, every save a new version (DOMAIN.md §6).
+"""Writing the action plan: one function per action, one transaction each, every save a new version
+(docs/regles-cep.md §6).
 
 Each change locks the plan row, checks the rights (« Proposer CEP », the right of the CEP's actions) and the rules,
 writes, then records a PlanVersion (the whole plan, who, when) and an audit entry (the previous and the new

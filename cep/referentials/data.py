@@ -282,7 +282,8 @@ APPOINTMENT_MODES = [
     ),
 ]
 
-# Financing plan (DOMAIN.md §6, [002] §3.3.3): the funders named by the issue, then the aids and compensations for
+# Financing plan (docs/regles-cep.md §6, [002] §3.3.3): the funders named by the issue, then the aids and
+# compensations for
 # disabled people as their own kinds.
 FUNDERS = [
     ("cpf", "Compte personnel de formation (CPF)", {}),
@@ -306,7 +307,7 @@ FUNDERS = [
     ),
 ]
 
-# Prestations complémentaires ([002] §3.3.3 a, DOMAIN.md §6).
+# Prestations complémentaires ([002] §3.3.3 a, docs/regles-cep.md §6).
 COMPLEMENTARY_SERVICES = [
     ("formation", "Formation", {}),
     ("bilan_competences", "Bilan de compétences", {}),

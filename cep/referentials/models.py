@@ -186,7 +186,7 @@ class AppointmentMode(Referential):
 
 
 class Funder(Referential):
-    """Financeur d'une ligne du plan de financement (DOMAIN.md §6, [002] §3.3.3)."""
+    """Financeur d'une ligne du plan de financement (docs/regles-cep.md §6, [002] §3.3.3)."""
 
     # The person's own contribution is part of the reste à charge, never a funding that lowers it.
     is_person = models.BooleanField("contribution de la personne", default=False)
@@ -198,7 +198,7 @@ class Funder(Referential):
 
 
 class ComplementaryService(Referential):
-    """Prestation complémentaire mobilisée par le plan d'action (DOMAIN.md §6, [002] §3.3.3 a)."""
+    """Prestation complémentaire mobilisée par le plan d'action (docs/regles-cep.md §6, [002] §3.3.3 a)."""
 
     class Meta(Referential.Meta):
         verbose_name = "prestation complémentaire"

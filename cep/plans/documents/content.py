@@ -1,6 +1,6 @@
 """What each document says, read from the database into plain data for the renderer (cep/plans/documents/render.py).
 
-The synthesis follows the exit (DOMAIN.md §6, [000]): closed with « Formalisation projet réalisée » it has the
+The synthesis follows the exit (docs/regles-cep.md §6, [000]): closed with « Formalisation projet réalisée » it has the
 « formalisation du projet » part only; otherwise (« Plan d'action réalisé », another exit, or a CEP in progress)
 it has both parts, « formalisation du projet » and « plan d'action ».
 """
