@@ -90,6 +90,12 @@ def test_eligibilite_public_agents_only_where_the_network_excludes_them(refdata,
     assert [r.code for r in ineligibility_reasons(person, ref.Network.objects.get(code=network), ENTRY)] == codes
 
 
+def test_eligibilite_an_unknown_employment_status_is_no_reason_anywhere(refdata):
+    person = Beneficiary(birth_date=born(20), employment_status=None, holds_or_seeks_job=False)
+    for code in ("operateur_regional", "ml", "france_travail"):
+        assert ineligibility_reasons(person, ref.Network.objects.get(code=code), ENTRY) == [], code
+
+
 def test_eligibilite_a_student_who_seeks_a_job_is_accepted(refdata):
     student = ref.EmploymentStatus.objects.get(code="etudiant")
     network = ref.Network.objects.get(code="france_travail")

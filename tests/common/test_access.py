@@ -127,3 +127,8 @@ def test_droits_an_inactive_or_anonymous_user_views_no_dossier(counselor):
 
 def _region(role):
     return region() if role == Role.REGIONAL_OBSERVER else None
+
+
+def test_droits_an_actor_that_is_not_a_user_holds_no_right():
+    assert missing_rights(None, Right.EVENTS, Right.PROPOSE_CEP) == [Right.EVENTS, Right.PROPOSE_CEP]
+    assert not can_view_dossiers(None)

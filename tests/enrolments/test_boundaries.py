@@ -315,3 +315,137 @@ def test_r7_emptying_a_required_field_is_refused(open_cep, counselor, db_state):
     assert refused(db_state, "R7", s.modify_cep, cep=cep, actor=counselor, request_reason=None).field == (
         "request_reason"
     )
+
+
+# REFERENTIEL: a value must be in force on the day it applies to -------------------------------------------------
+def test_referentiel_open_with_a_reason_ended_before_the_entry_is_refused(open_cep, cep_refs, db_state):
+    ref.RequestReason.objects.filter(pk=cep_refs["reason"].pk).update(valid_to=days(20))
+    cep_refs["reason"].refresh_from_db()
+    err = refused(db_state, "REFERENTIEL", open_cep, entry_date=days(19))
+    assert err.field == "request_reason"
+    assert open_cep(entry_date=days(20)).request_reason_id == cep_refs["reason"].pk  # its last day
+
+
+def test_referentiel_modify_with_a_value_ended_before_the_entry_is_refused(open_cep, counselor, cep_refs, db_state):
+    cep = open_cep(entry_date=days(30))
+    ref.RequestReason.objects.filter(pk=cep_refs["reconversion"].pk).update(valid_to=days(31))
+    cep_refs["reconversion"].refresh_from_db()
+    err = refused(
+        db_state, "REFERENTIEL", s.modify_cep, cep=cep, actor=counselor, request_reason=cep_refs["reconversion"]
+    )
+    assert err.field == "request_reason"
+    ref.RequestReason.objects.filter(pk=cep_refs["reconversion"].pk).update(valid_to=days(30))
+    cep_refs["reconversion"].refresh_from_db()
+    cep = s.modify_cep(cep=cep, actor=counselor, request_reason=cep_refs["reconversion"])
+    assert Cep.objects.get(pk=cep.pk).request_reason_id == cep_refs["reconversion"].pk
+
+
+def test_referentiel_close_with_an_exit_reason_ended_before_the_end_date_is_refused(
+    open_cep, counselor, cep_refs, db_state
+):
+    cep = open_cep(entry_date=days(30))
+    ref.ExitReason.objects.filter(pk=cep_refs["formalised"].pk).update(valid_to=days(5))
+    cep_refs["formalised"].refresh_from_db()
+    err = refused(
+        db_state,
+        "REFERENTIEL",
+        s.close_cep,
+        cep=cep,
+        actor=counselor,
+        end_date=days(4),
+        exit_reason=cep_refs["formalised"],
+    )
+    assert err.field == "exit_reason"
+    assert s.close_cep(
+        cep=cep, actor=counselor, end_date=days(5), exit_reason=cep_refs["formalised"]
+    ).end_date == days(5)
+
+
+# R2 and the database: the unique index becomes R2, any other refusal of the database is not swallowed ---------
+def test_r2_the_unique_index_is_reported_as_r2(open_cep):
+    clone = Cep.objects.get(pk=open_cep().pk)
+    clone.pk = None
+    with pytest.raises(RuleViolation) as err:
+        s._save(clone)
+    assert err.value.rule == "R2"
+
+
+def test_r4_another_database_refusal_is_raised_as_it_is(open_cep, counselor):
+    from django.db import IntegrityError
+
+    cep = s.delete_cep(cep=open_cep(entry_date=days(30)), actor=counselor)  # frees the R2 slot
+    clone = Cep.objects.get(pk=cep.pk)
+    clone.pk, clone.status, clone.initial_interview_date = None, Status.PHASE2, days(29)  # interview after entry
+    with pytest.raises(IntegrityError):
+        s._save(clone)
+    assert not Cep.objects.filter(status=Status.PHASE2).exists()
+
+
+# R9 / R10: reopening an automatic exit -------------------------------------------------------------------------
+def test_r10_reopening_an_automatic_exit_clears_its_flag(open_cep, counselor):
+    cep = open_cep(entry_date=days(300))
+    Cep.objects.filter(pk=cep.pk).update(last_manifestation_date=add_months(days(20), -6))
+    assert s.auto_close() == 1
+    cep.refresh_from_db()
+    assert (cep.auto_closed, cep.end_date) == (True, days(20))
+    cep = s.reopen_cep(cep=cep, actor=counselor)
+    stored = Cep.objects.get(pk=cep.pk)
+    assert (stored.status, stored.auto_closed, stored.exit_reason_id, stored.end_date) == (
+        Status.PHASE2,
+        False,
+        None,
+        None,
+    )
+
+
+# The workflow's table, read by the pages and the API ----------------------------------------------------------
+def test_r9_the_automatic_exit_is_never_offered_to_a_user(open_cep):
+    cep = open_cep(entry_date=days(30))
+    assert workflow.allowed_actions(cep) == ["move_to_phase3", "modify", "close", "delete"]
+    assert workflow.TRANSITIONS["auto_close"].by_system and not workflow.TRANSITIONS["close"].by_system
+
+
+def test_r2_listed_ceps_read_the_annotation_without_a_query(open_cep, django_assert_num_queries):
+    from cep.enrolments.queries import with_action_facts
+
+    cep = open_cep(entry_date=days(30))
+    listed = with_action_facts(Cep.objects.select_related("structure", "exit_reason")).get(pk=cep.pk)
+    with django_assert_num_queries(0):
+        assert workflow.allowed_actions(listed) == ["move_to_phase3", "modify", "close", "delete"]
+    with django_assert_num_queries(0):
+        assert workflow.allowed_actions(cep, other_cep_in_progress=False) == workflow.allowed_actions(listed)
+
+
+def test_r8_a_phase3_in_the_future_says_how_to_close(open_cep, counselor):
+    start = TODAY + 3 * ONE_DAY
+    cep = s.move_to_phase3(cep=open_cep(entry_date=days(30)), on=start, actor=counselor)
+    err = workflow.refusal(cep, "close")
+    assert err.rule == "R8"
+    assert err.message == (
+        f"Le CEP ne peut pas être clôturé avant son entrée en phase 3, le {dates.fr(start)} (la date de fin réelle ne "
+        f"peut ni précéder cette date ni être dans le futur) : annulez le passage en phase 3 ou attendez le "
+        f"{dates.fr(start)}."
+    )
+    assert workflow.refusal(cep, "close", workflow.Context(cep, today=start)) is None
+
+
+def test_r5_in_phase_on_counts_a_planned_phase3_in_phase2_until_its_eve(open_cep, counselor):
+    start = TODAY + 3 * ONE_DAY
+    planned = s.move_to_phase3(cep=open_cep(entry_date=days(30)), on=start, actor=counselor)
+
+    def phases(day):
+        return [p for p in (2, 3) if Cep.objects.filter(workflow.in_phase_on(p, day), pk=planned.pk).exists()]
+
+    assert phases(start - ONE_DAY) == [2]
+    assert phases(start) == [3]
+    s.cancel_phase3(cep=planned, actor=counselor)
+    assert phases(start) == [2]
+
+
+def test_r5_phase_text_names_the_phase_and_a_planned_phase3():
+    assert workflow.phase_text(None) == ""
+    assert workflow.phase_text(2) == "Phase 2 – Conseil personnalisé"
+    assert workflow.phase_text(3) == "Phase 3 – Accompagnement personnalisé vers la mise en œuvre du projet"
+    assert workflow.phase_text(2, datetime.date(2026, 3, 2)) == (
+        "Phase 2 – Conseil personnalisé (phase 3 prévue le 02/03/2026)"
+    )
