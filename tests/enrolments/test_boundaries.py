@@ -449,3 +449,54 @@ def test_r5_phase_text_names_the_phase_and_a_planned_phase3():
     assert workflow.phase_text(2, datetime.date(2026, 3, 2)) == (
         "Phase 2 – Conseil personnalisé (phase 3 prévue le 02/03/2026)"
     )
+
+
+# Opening: the dossier as it is in the database, free texts, anonymised dossiers -----------------------------------
+def test_r1_opening_reads_the_dossier_again_under_lock(open_cep, beneficiary, db_state):
+    """The page's copy of the dossier may be stale: the service decides on the row it has locked."""
+    from django.utils import timezone
+
+    from cep.beneficiaries.models import Beneficiary, DossierStatus
+
+    Beneficiary.objects.filter(pk=beneficiary.pk).update(status=DossierStatus.INCOMPLETE, justified_at=None)
+    refused(db_state, "R1", open_cep, entry_date=days(10))  # `beneficiary` still says « Justifié »
+    Beneficiary.objects.filter(pk=beneficiary.pk).update(status=DossierStatus.JUSTIFIED, justified_at=timezone.now())
+    beneficiary.status = DossierStatus.INCOMPLETE  # a stale copy the other way round
+    assert open_cep(entry_date=days(10)).status == Status.PHASE2
+
+
+def test_conservation_an_anonymised_dossier_receives_no_cep(open_cep, beneficiary, db_state):
+    from django.utils import timezone
+
+    from cep.beneficiaries.models import Beneficiary
+
+    Beneficiary.objects.filter(pk=beneficiary.pk).update(anonymised_at=timezone.now())
+    refused(db_state, "CONSERVATION", open_cep, entry_date=days(10))
+    Beneficiary.objects.filter(pk=beneficiary.pk).update(anonymised_at=None)
+    assert open_cep(entry_date=days(10)).status == Status.PHASE2
+
+
+def test_saisie_opening_with_a_control_character_is_refused(open_cep, db_state):
+    err = refused(db_state, "SAISIE", open_cep, entry_date=days(10), referent_name="A\x00B")
+    assert err.field == "referent_name"
+    assert open_cep(entry_date=days(10), referent_name="Mme Santoni").referent_name == "Mme Santoni"
+
+
+def test_r7_every_fixed_field_is_named_and_the_first_is_the_field(open_cep, counselor, db_state):
+    cep = open_cep(entry_date=days(30))
+    err = refused(
+        db_state, "R7", s.modify_cep, cep=cep, actor=counselor, initial_interview_date=days(40), entry_date=days(35)
+    )
+    assert err.field == "entry_date"
+    assert err.message == (
+        "Ces informations ne sont pas modifiables : la date d'entrée, la date d'entretien d'initialisation."
+    )
+
+
+def test_r8_a_project_type_given_at_closure_is_kept(open_cep, counselor, cep_refs):
+    cep = open_cep(entry_date=days(30))
+    assert cep.project_type is None
+    cep = s.close_cep(
+        cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["plan"], project_type=cep_refs["project"]
+    )
+    assert Cep.objects.get(pk=cep.pk).project_type_id == cep_refs["project"].pk
