@@ -66,7 +66,7 @@ def test_droits_system_actions_have_no_actor(structure):
 @pytest.mark.parametrize("role", [Role.REGIONAL_OBSERVER, Role.NATIONAL_OBSERVER])
 def test_droits_observers_see_no_structure_and_no_dossier(refdata, structure, role):
     observer = UserFactory(username=f"obs_{role}", role=role, structure=None, region=_region(role))
-    assert not can_see_structure(observer, structure.pk)
+    assert can_see_structure(observer, structure.pk) is False  # a bool, as the API serialises it
     assert not can_view_dossiers(observer)
     assert refused(ensure_can_view_dossiers, observer) == "Votre rôle donne accès aux indicateurs agrégés uniquement."
     assert refused(ensure_right, observer, Right.VIEW_AGGREGATES, structure.pk) == (
@@ -132,3 +132,9 @@ def _region(role):
 def test_droits_an_actor_that_is_not_a_user_holds_no_right():
     assert missing_rights(None, Right.EVENTS, Right.PROPOSE_CEP) == [Right.EVENTS, Right.PROPOSE_CEP]
     assert not can_view_dossiers(None)
+
+
+def test_droits_an_anonymous_user_is_refused_the_dossiers_in_french():
+    assert refused(ensure_can_view_dossiers, AnonymousUser()) == (
+        "Votre rôle donne accès aux indicateurs agrégés uniquement."
+    )
