@@ -66,7 +66,7 @@ def test_droits_system_actions_have_no_actor(structure):
 @pytest.mark.parametrize("role", [Role.REGIONAL_OBSERVER, Role.NATIONAL_OBSERVER])
 def test_droits_observers_see_no_structure_and_no_dossier(refdata, structure, role):
     observer = UserFactory(username=f"obs_{role}", role=role, structure=None, region=_region(role))
-    assert can_see_structure(observer, structure.pk) is False  # a bool, as the API serialises it
+    assert can_see_structure(observer, structure.pk) is False  # a bool (-> bool), not merely falsy
     assert not can_view_dossiers(observer)
     assert refused(ensure_can_view_dossiers, observer) == "Votre rôle donne accès aux indicateurs agrégés uniquement."
     assert refused(ensure_right, observer, Right.VIEW_AGGREGATES, structure.pk) == (
