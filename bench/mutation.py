@@ -165,7 +165,7 @@ class _Collector(ast.NodeVisitor):
     def _seg(self, node) -> str:
         return ast.get_source_segment(self.source, node) or ast.unparse(node)
 
-    def _add(self, node, kind: str, replacement: str, before: str | None = None):
+    def _add(self, node, kind: str, replacement: str, before: str | None = None, after: str | None = None):
         self.mutants.append(
             Mutant(
                 file=self.file,
@@ -173,7 +173,7 @@ class _Collector(ast.NodeVisitor):
                 scope=".".join(self.scope) or "<module>",
                 kind=kind,
                 before=_one_line(before or self._seg(node)),
-                after=_one_line(replacement),
+                after=_one_line(after or replacement),
                 replacement=replacement,
                 start=(node.lineno, node.col_offset),
                 end=(node.end_lineno, node.end_col_offset),
@@ -228,7 +228,14 @@ class _Collector(ast.NodeVisitor):
             # A right given by mistake (an observer holding a personal-data right…): each missing right added.
             for right in _rights():
                 if f"Right.{right}" not in names:
-                    self._add(node, "set element added", "{" + ", ".join([*names, f"Right.{right}"]) + "}")
+                    replacement = "{" + ", ".join([*names, f"Right.{right}"]) + "}"
+                    self._add(
+                        node,
+                        "set element added",
+                        replacement,
+                        before=f"{{{names[0]}, …}}",
+                        after=f"{{…, Right.{right}}}",
+                    )
         if len(node.elts) > 1:
             for i, elt in enumerate(node.elts):
                 rest = node.elts[:i] + node.elts[i + 1 :]
@@ -236,7 +243,8 @@ class _Collector(ast.NodeVisitor):
                     node,
                     "set element removed",
                     "{" + ", ".join(self._seg(e) for e in rest) + "}",
-                    before=f"{{…{self._seg(elt)}…}}",
+                    before=f"{{…, {self._seg(elt)}, …}}",
+                    after="{…}",
                 )
         self.generic_visit(node)
 
@@ -449,11 +457,12 @@ def section() -> list[str]:
     out = [
         "## Tests de mutation du cœur du cycle de vie (`make mutation`)",
         "",
-        "Produit par `make mutation` (`bench/mutation.py`, `nice -n 10`) : chaque mutant change un seul endroit d'un",
-        "fichier (comparaison inversée, borne déplacée de 1, `and` ↔ `or`, `not` retiré, `True` ↔ `False`, élément",
-        "retiré d'un ensemble, instruction remplacée par `pass`, valeur renvoyée remplacée par `None`) ; seuls les",
-        "tests qui couvrent ce fichier tournent (`pytest -x`). Les mutants équivalents (aucun comportement changé)",
-        "sont expliqués dans `bench/mutation_equivalents.toml` et sortis du score. Objectif : ≥ 95 % de mutants tués.",
+        "Produit par `make mutation` (`bench/mutation.py`, `nice -n 10`) : chaque mutant change un seul endroit",
+        "d'un fichier (comparaison inversée, borne déplacée de 1, `and` ↔ `or`, `not` retiré, `True` ↔ `False`,",
+        "élément retiré d'un ensemble ou droit ajouté, instruction remplacée par `pass`, valeur renvoyée remplacée",
+        "par `None`) ; seuls les tests qui couvrent ce fichier tournent (`pytest -x`). Les mutants équivalents (aucun",
+        "comportement changé) sont expliqués dans `bench/mutation_equivalents.toml` et sortis du score. Objectif :",
+        "≥ 95 % de mutants tués.",
         "",
         "| Fichier | Date | Durée | Mutants | Équivalents | Tués | Survivants | Score | Atteint |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
