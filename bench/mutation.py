@@ -384,6 +384,27 @@ def _pytest(tree: Path, tests: list[str], timeout: int, db_ready: bool = True) -
         time.sleep(0.05)
 
 
+def _result(
+    done: list[dict], all_mutants: list[Mutant], previous: dict | None, tests: list[str], started: float, partial: bool
+) -> dict:
+    """One file's entry of bench/mutation_results.json. With --survivors (`previous`: the mutants not run again),
+    their previous outcome stands."""
+    if previous is not None:
+        rerun = {e["key"]: e for e in done}
+        done = [e for e in (rerun.get(m.key) or previous.get(m.key) for m in all_mutants) if e is not None]
+    entry = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="minutes"),
+        "seconds": round(time.monotonic() - started),
+        "tests": tests,
+        "mutants": done,
+    }
+    if previous is not None:
+        entry["survivors_only"] = True  # the date and duration are those of the rerun of the survivors
+    if partial:
+        entry["total"] = len(all_mutants)  # the run stopped before the end of the file: the count says so
+    return entry
+
+
 def run(files: list[str], timeout: int, log, save, only: dict[str, dict] | None = None) -> dict:
     # Stopped (Ctrl-C, kill): the finally below still removes the copy, and the checkout was never touched.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -410,6 +431,8 @@ def run(files: list[str], timeout: int, log, save, only: dict[str, dict] | None 
                 mutants = [m for m in mutants if m.key not in only.get(file, {})]
             entries = []
             started = time.monotonic()
+            previous = None if only is None else only.get(file, {})
+            all_mutants = collect(file)
             for i, mutant in enumerate(mutants, 1):
                 _write(tree / file, apply(original, mutant))
                 try:
@@ -419,16 +442,10 @@ def run(files: list[str], timeout: int, log, save, only: dict[str, dict] | None 
                 outcome = "survived" if status == "passed" else ("timeout" if status == "timeout" else "killed")
                 log(f"   [{i}/{len(mutants)}] {outcome:8} {seconds:5.1f} s  l.{mutant.line} {mutant.key}")
                 entries.append({"key": mutant.key, "line": mutant.line, "kind": mutant.kind, "outcome": outcome})
-            if only is not None:
-                previous = only.get(file, {})
-                rerun = {e["key"]: e for e in entries}
-                entries = [rerun.get(m.key) or previous[m.key] for m in collect(file)]
-            report[file] = {
-                "date": datetime.datetime.now().astimezone().isoformat(timespec="minutes"),
-                "seconds": round(time.monotonic() - started),
-                "tests": tests,
-                "mutants": entries,
-            }
+                if i % 10 == 0 and i < len(mutants):
+                    # A run stopped at the deadline keeps its figures so far.
+                    save(file, _result(entries, all_mutants, previous, tests, started, partial=True))
+            report[file] = _result(entries, all_mutants, previous, tests, started, partial=False)
             save(file, report[file])  # each file's result is kept as soon as it is known
     finally:
         shutil.rmtree(tree, ignore_errors=True)
@@ -475,8 +492,11 @@ def section() -> list[str]:
         survivors_all += [(file, s) for s in survivors]
         equivalent_seen += [e for e in entry["mutants"] if e["key"] in equivalents]
         ok = "oui" if counted and killed / counted >= GOAL else "**non**"
+        if "total" in entry:  # a run stopped before the end of the file
+            ok = f"partiel ({len(entry['mutants'])} mutants passés sur {entry['total']})"
+        when = entry["date"] + (" (survivants relancés)" if entry.get("survivors_only") else "")
         out.append(
-            f"| `{file}` | {entry['date']} | {entry['seconds']} s | {len(entry['mutants'])} | {eq} | {killed} "
+            f"| `{file}` | {when} | {entry['seconds']} s | {len(entry['mutants'])} | {eq} | {killed} "
             f"| {len(survivors)} | {_pct(killed, counted)} | {ok} |"
         )
     ok = "oui" if total_counted and total_killed / total_counted >= GOAL else "**non**"
