@@ -500,3 +500,12 @@ def test_r8_a_project_type_given_at_closure_is_kept(open_cep, counselor, cep_ref
         cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["plan"], project_type=cep_refs["project"]
     )
     assert Cep.objects.get(pk=cep.pk).project_type_id == cep_refs["project"].pk
+
+
+def test_r8_a_direct_phase3_entry_is_not_cancellable_so_the_message_says_wait(open_cep):
+    """Seen the day before a direct entry in phase 3, closing waits: there is no move to phase 3 to cancel."""
+    cep = open_cep(entry_date=days(10), phase=3)
+    err = workflow.refusal(cep, "close", workflow.Context(cep, today=days(11)))
+    assert err.rule == "R8"
+    assert err.message.endswith(f") : attendez le {dates.fr(days(10))}.")
+    assert workflow.refusal(cep, "close", workflow.Context(cep, today=days(10))) is None
