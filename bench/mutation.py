@@ -415,6 +415,12 @@ def run(files: list[str], timeout: int, log, save, only: dict[str, dict] | None 
         for file in files:
             tests = TARGETS[file]
             original = (tree / file).read_text()
+            mutants = collect(file)
+            if only is not None:  # --survivors: the previous run's outcome stands for the others
+                mutants = [m for m in mutants if m.key not in only.get(file, {})]
+                if not mutants:
+                    log(f"== {file} : aucun survivant à relancer")
+                    continue
             status, seconds, log_path = _pytest(tree, tests, timeout * 2, db_ready=False)
             if status != "passed":
                 tail = "\n".join(Path(log_path).read_text().splitlines()[-15:])
@@ -426,9 +432,6 @@ def run(files: list[str], timeout: int, log, save, only: dict[str, dict] | None 
                 tail = "\n".join(Path(log_path).read_text().splitlines()[-15:])
                 raise SystemExit(f"Les tests de {file} échouent sans mutation (base réutilisée) :\n{tail}")
             log(f"== {file} : tests sans mutation {seconds:.1f} s")
-            mutants = collect(file)
-            if only is not None:  # --survivors: the previous run's outcome stands for the others
-                mutants = [m for m in mutants if m.key not in only.get(file, {})]
             entries = []
             started = time.monotonic()
             previous = None if only is None else only.get(file, {})
