@@ -339,6 +339,19 @@ def preload() -> None:
         importlib.import_module(name)
 
 
+_CHILD = [0]  # the pid of the run in progress (its own process group), stopped with this process
+
+
+def _stop_child() -> None:
+    if _CHILD[0]:
+        try:
+            os.killpg(_CHILD[0], signal.SIGKILL)
+            os.waitpid(_CHILD[0], 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        _CHILD[0] = 0
+
+
 def _pytest(tree: Path, tests: list[str], timeout: int, db_ready: bool = True) -> tuple[str, float, str]:
     """("passed" | "failed" | "timeout", seconds, where to read the output) for one run in a forked child."""
     present = [t for t in tests if (tree / t).exists()]
@@ -351,6 +364,8 @@ def _pytest(tree: Path, tests: list[str], timeout: int, db_ready: bool = True) -
     log = tree / "mutation-run.log"
     started = time.monotonic()
     pid = os.fork()
+    if pid:
+        _CHILD[0] = pid
     if pid == 0:  # the child: a fresh session in the copy, its output in the copy's log
         code = 3
         try:
@@ -375,11 +390,11 @@ def _pytest(tree: Path, tests: list[str], timeout: int, db_ready: bool = True) -
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
+            _CHILD[0] = 0
             code = os.waitstatus_to_exitcode(status)
             return ("passed" if code == 0 else "failed"), time.monotonic() - started, str(log)
         if time.monotonic() - started > timeout:
-            os.killpg(pid, signal.SIGKILL)  # this run's own process group only
-            os.waitpid(pid, 0)
+            _stop_child()  # this run's own process group only
             return "timeout", time.monotonic() - started, str(log)
         time.sleep(0.05)
 
@@ -451,6 +466,7 @@ def run(files: list[str], timeout: int, log, save, only: dict[str, dict] | None 
             report[file] = _result(entries, all_mutants, previous, tests, started, partial=False)
             save(file, report[file])  # each file's result is kept as soon as it is known
     finally:
+        _stop_child()  # a stopped run leaves no pytest behind
         shutil.rmtree(tree, ignore_errors=True)
     return report
 
