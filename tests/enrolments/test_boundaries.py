@@ -405,15 +405,30 @@ def test_r9_the_automatic_exit_is_never_offered_to_a_user(open_cep):
     assert workflow.TRANSITIONS["auto_close"].by_system and not workflow.TRANSITIONS["close"].by_system
 
 
-def test_r2_listed_ceps_read_the_annotation_without_a_query(open_cep, django_assert_num_queries):
+def test_r2_listed_ceps_read_the_annotation_without_a_query(open_cep, counselor, cep_refs, django_assert_num_queries):
+    """Reopening (R10) asks whether another CEP is in progress (R2): a list reads it from its annotation, a caller
+    may pass it, and only otherwise is the database asked."""
     from cep.enrolments.queries import with_action_facts
 
-    cep = open_cep(entry_date=days(30))
-    listed = with_action_facts(Cep.objects.select_related("structure", "exit_reason")).get(pk=cep.pk)
+    closed = s.close_cep(
+        cep=open_cep(entry_date=days(30)), actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"]
+    )
+
+    def listed():
+        return with_action_facts(Cep.objects.select_related("structure", "exit_reason")).get(pk=closed.pk)
+
+    cep = listed()
     with django_assert_num_queries(0):
-        assert workflow.allowed_actions(listed) == ["move_to_phase3", "modify", "close", "delete"]
+        assert workflow.allowed_actions(cep) == ["reopen"]
     with django_assert_num_queries(0):
-        assert workflow.allowed_actions(cep, other_cep_in_progress=False) == workflow.allowed_actions(listed)
+        assert workflow.allowed_actions(closed, other_cep_in_progress=False) == ["reopen"]
+        assert workflow.allowed_actions(closed, other_cep_in_progress=True) == []
+    with django_assert_num_queries(1):
+        assert workflow.allowed_actions(closed) == ["reopen"]
+    open_cep(entry_date=days(5))
+    cep = listed()
+    with django_assert_num_queries(0):
+        assert workflow.allowed_actions(cep) == []
 
 
 def test_r8_a_phase3_in_the_future_says_how_to_close(open_cep, counselor):
