@@ -413,7 +413,7 @@ def _result(
         "tests": tests,
         "mutants": done,
     }
-    if previous is not None:
+    if previous and any(m.key in previous for m in all_mutants):
         entry["survivors_only"] = True  # the date and duration are those of the rerun of the survivors
     if partial:
         entry["total"] = len(all_mutants)  # the run stopped before the end of the file: the count says so
