@@ -524,3 +524,10 @@ def test_r8_a_direct_phase3_entry_is_not_cancellable_so_the_message_says_wait(op
     assert err.rule == "R8"
     assert err.message.endswith(f") : attendez le {dates.fr(days(10))}.")
     assert workflow.refusal(cep, "close", workflow.Context(cep, today=days(10))) is None
+
+
+def test_r2_a_cep_in_progress_is_named_before_any_other_input_error(open_cep, db_state):
+    """The counselor learns first that a CEP is already in progress (fixing the date would not help)."""
+    open_cep(entry_date=days(30))
+    assert refused(db_state, "R2", open_cep, entry_date=TODAY + ONE_DAY).field is None
+    assert refused(db_state, "R2", open_cep, entry_date=days(10), phase=1).field is None
