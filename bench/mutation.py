@@ -523,7 +523,15 @@ def section() -> list[str]:
         f"| **Ensemble** | | | {total_counted + total_eq} | {total_eq} | {total_killed} "
         f"| {total_counted - total_killed} | {_pct(total_killed, total_counted)} | {ok} |"
     )
-    out += ["", "Tests lancés par fichier :", ""]
+    out += [
+        "",
+        "« survivants relancés » : après l'ajout de tests, seuls les survivants du passage complet précédent du même",
+        "fichier ont été relancés (`--survivors`) ; la date et la durée sont celles de ce second passage, les autres",
+        "résultats viennent du passage complet (un mutant tué le reste : les tests ne font que s'ajouter).",
+        "",
+        "Tests lancés par fichier :",
+        "",
+    ]
     out += [f"- `{file}` : {', '.join(f'`{t}`' for t in entry['tests'])}" for file, entry in data.items()]
     out += ["", "### Mutants survivants", ""]
     out += [f"- l. {s['line']} `{s['key']}`" for _, s in survivors_all] or ["Aucun."]
