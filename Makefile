@@ -70,8 +70,8 @@ bench: install
 	@mkdir -p var
 	$(WITH_DB) $(PY) bench/run.py
 
-# Mutation testing of the lifecycle core (bench/mutation.py): score and survivors in docs/benchmarks.md. Long (about
-# an hour on the shared machine): niced, one target at a time with MUTATION_ARGS="--file cep/common/access.py".
+# Mutation testing of the lifecycle core (bench/mutation.py): score and survivors in docs/benchmarks.md. Long (20 min
+# to an hour on the shared machine): niced; one target with MUTATION_ARGS="--file cep/common/access.py".
 mutation: install
 	@mkdir -p var
 	$(WITH_DB) nice -n 10 $(PY) bench/mutation.py $(MUTATION_ARGS)
