@@ -8,7 +8,7 @@ PY := $(UV) run --frozen python
 WITH_DB := $(PY) -m config.embedded --
 export UV_PYTHON := 3.11
 
-.PHONY: run dev test smoke lint bench screenshots install demo serve format browser
+.PHONY: run dev test smoke lint bench mutation screenshots install demo serve format browser
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -70,6 +70,12 @@ format: install
 bench: install
 	@mkdir -p var
 	$(WITH_DB) $(PY) bench/run.py
+
+# Mutation testing of the lifecycle core (bench/mutation.py): score and survivors in docs/benchmarks.md. Long (20 min
+# to an hour on the shared machine): niced; one target with MUTATION_ARGS="--file cep/common/access.py".
+mutation: install
+	@mkdir -p var
+	$(WITH_DB) nice -n 10 $(PY) bench/mutation.py $(MUTATION_ARGS)
 
 screenshots: install browser
 	@mkdir -p var

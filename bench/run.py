@@ -111,6 +111,9 @@ def render() -> None:
         for note in entry.get("notes", []):
             out += ["", note]
         out.append("")
+    import mutation  # its own section, from bench/mutation_results.json (`make mutation`)
+
+    out += mutation.section()
     extra = HERE / "NOTES.md"
     if extra.exists():
         out += [extra.read_text().strip(), ""]
