@@ -114,6 +114,10 @@ class Transition:
     hints: Mapping[str, str] = field(default_factory=dict)  # status -> what to do instead, added to the refusal
     by_system: bool = False  # never offered to a user
 
+    def allows(self, cep, context: Context) -> bool:
+        """Whether the action is possible, without writing its refusal (a list asks this of every CEP shown)."""
+        return cep.status in self.sources and all(guard.check(cep, context) for guard in self.guards)
+
     def refusal(self, cep, context: Context) -> RuleViolation | None:
         if cep.status not in self.sources:
             message = f"Action « {self.label} » impossible : le CEP est {cep.get_status_display().lower()}."
@@ -237,7 +241,7 @@ def allowed_actions(
 ) -> list[str]:
     """The actions a user is offered on `cep` now, in the table's order: exactly those the services accept."""
     context = Context(cep, today=today, other_cep_in_progress=other_cep_in_progress)
-    return [t.action for t in _TRANSITIONS if t.sources and not t.by_system and t.refusal(cep, context) is None]
+    return [t.action for t in _TRANSITIONS if t.sources and not t.by_system and t.allows(cep, context)]
 
 
 def in_phase_on(phase: int, day: datetime.date) -> Q:

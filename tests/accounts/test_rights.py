@@ -1,4 +1,4 @@
-"""DROITS: each role's default rights, as the counselor-portal guide [003] lists them (DOMAIN.md §1).
+"""DROITS: each role's default rights, as the counselor-portal guide [003] lists them (docs/regles-cep.md §1).
 
 The table is pinned right by right: a right added by mistake (an observer able to read a person's dossier, a
 counselor producing the monthly file) fails here before it reaches a page.
@@ -19,10 +19,11 @@ COUNSELOR = {
 }
 EXPECTED = {
     Role.COUNSELOR: COUNSELOR,
-    Role.MANAGER: COUNSELOR | {Right.MANAGE_STRUCTURE, Right.VIEW_AGGREGATES, Right.EXPORT_MONTHLY},
+    Role.MANAGER: COUNSELOR
+    | {Right.MANAGE_STRUCTURE, Right.VIEW_AGGREGATES, Right.EXPORT_MONTHLY, Right.COMMENT_REGIONAL_REPORT},
     Role.ADMIN: set(Right),
-    Role.REGIONAL_OBSERVER: {Right.VIEW_AGGREGATES},
-    Role.NATIONAL_OBSERVER: {Right.VIEW_AGGREGATES, Right.RECEIVE_MONTHLY},
+    Role.REGIONAL_OBSERVER: {Right.VIEW_AGGREGATES, Right.REGIONAL_MONITORING},
+    Role.NATIONAL_OBSERVER: {Right.VIEW_AGGREGATES, Right.RECEIVE_MONTHLY, Right.READ_REGIONAL_REPORTS},
 }
 PERSONAL = {Right.MANAGE_DOSSIERS, Right.VIEW_DOSSIER, Right.EDIT_DOSSIER, Right.EVENTS, Right.PROPOSE_CEP}
 
@@ -40,7 +41,7 @@ def test_droits_observers_hold_no_right_on_a_person_or_a_structure(role):
 
 
 def test_droits_only_the_national_observer_and_the_admin_receive_the_monthly_files():
-    assert NATIONAL_RIGHTS == {Right.RECEIVE_MONTHLY}
+    assert NATIONAL_RIGHTS == {Right.RECEIVE_MONTHLY, Right.READ_REGIONAL_REPORTS}
     holders = {role for role, rights in ROLE_RIGHTS.items() if Right.RECEIVE_MONTHLY in rights}
     assert holders == {Role.NATIONAL_OBSERVER, Role.ADMIN}
 

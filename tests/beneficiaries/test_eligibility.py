@@ -1,4 +1,4 @@
-"""ELIGIBILITE on birthdays (DOMAIN.md §2): a Mission locale accompanies people from 16 to 25 years old.
+"""ELIGIBILITE on birthdays (docs/regles-cep.md §2): a Mission locale accompanies people from 16 to 25 years old.
 
 A person is 16 on their sixteenth birthday and 25 until the eve of their twenty-sixth: the day before and the day
 of each birthday are tried, through the function and through the opening of a CEP (a refusal writes nothing).
