@@ -380,3 +380,60 @@ class Reply(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = "réponse"
+
+
+class InvestigationMethod(models.TextChoices):
+    DOCUMENTS = "analyse_documentaire", "Analyse documentaire"
+    DATA = "donnees", "Appropriation des données régionales et comparaison aux données nationales"
+    OBSERVATION = "observation", "Observations"
+    INTERVIEWS = "entretiens", "Entretiens"
+    SURVEY = "enquete", "Enquête"
+    OTHER = "autre", "Autre"
+
+
+class LegalBasis(models.TextChoices):
+    """The lawful bases of the GDPR (article 6.1) a collection from people can rest on."""
+
+    CONSENT = "consentement", "Consentement des personnes (RGPD, art. 6.1 a)"
+    PUBLIC_TASK = "mission_interet_public", "Mission d'intérêt public (RGPD, art. 6.1 e)"
+    LEGITIMATE_INTEREST = "interet_legitime", "Intérêt légitime (RGPD, art. 6.1 f)"
+    LEGAL_OBLIGATION = "obligation_legale", "Obligation légale (RGPD, art. 6.1 c)"
+
+
+class Investigation(models.Model):
+    """A complementary investigation beyond the socle ([002]: non-recours, reconversions, effets du CEP…). Any
+    production or collection of data from the partners or their beneficiaries needs the partners' formal consent
+    and the data-protection rules ([002] « Une diffusion par France compétences d'un jeu de données CEP »): its legal
+    basis and how the people's consent or information is obtained are recorded; the module stores no answer."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="investigations")
+    title = models.CharField("intitulé", max_length=200)
+    question = models.TextField("questionnement", max_length=2000)
+    method = models.CharField("méthode", max_length=30, choices=InvestigationMethod.choices)
+    collects_from_people = models.BooleanField(
+        "recueille des données auprès des partenaires ou de leurs bénéficiaires", default=False
+    )
+    partners_consent_on = models.DateField("consentement formel des partenaires le", null=True, blank=True)
+    partners_consent_by = models.CharField("partenaires qui ont consenti", max_length=500, blank=True)
+    legal_basis = models.CharField("base légale", max_length=30, choices=LegalBasis.choices, blank=True)
+    people_consent = models.TextField("information et consentement des personnes", max_length=2000, blank=True)
+    data_kept_until = models.DateField("données conservées jusqu'au", null=True, blank=True)
+    findings = models.TextField("enseignements", max_length=10000, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(collects_from_people=False)
+                | (
+                    Q(partners_consent_on__isnull=False, data_kept_until__isnull=False)
+                    & ~Q(partners_consent_by="")
+                    & ~Q(legal_basis="")
+                    & ~Q(people_consent="")
+                ),
+                name="investigation_collecting_data_has_its_consents",
+            )
+        ]
+        verbose_name = "investigation complémentaire"

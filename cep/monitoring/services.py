@@ -11,7 +11,7 @@ from django.utils import timezone
 from cep.accounts.rights import Right
 from cep.audit.services import audited
 from cep.common.access import ensure_right
-from cep.common.errors import RuleViolation
+from cep.common.errors import RuleViolation, Violations
 
 from . import workflow
 from .documents import check_upload
@@ -23,6 +23,9 @@ from .models import (
     CooperationTheme,
     DocumentKind,
     Exercise,
+    Investigation,
+    InvestigationMethod,
+    LegalBasis,
     Meeting,
     Milestone,
     NationalMilestone,
@@ -511,3 +514,69 @@ def close_thread(*, actor, thread_id: int, disagreement: bool = False) -> Thread
         row.closed_by, row.closed_at = actor, timezone.now()
         row.save(update_fields=["status", "closed_by", "closed_at"])
     return row
+
+
+@transaction.atomic
+def record_investigation(
+    *,
+    actor,
+    exercise_id: int,
+    title: str,
+    question: str,
+    method: str,
+    collects_from_people: bool = False,
+    partners_consent_on=None,
+    partners_consent_by: str = "",
+    legal_basis: str = "",
+    people_consent: str = "",
+    data_kept_until=None,
+    findings: str = "",
+    today=None,
+) -> Investigation:
+    """A complementary investigation. Collecting data from partners or people requires, before anything is
+    recorded, the partners' formal consent (date, who), the legal basis, how the people are informed and consent,
+    and how long the data are kept ([002]); every missing piece is named at once."""
+    today = today or datetime.date.today()
+    exercise = _exercise(actor, exercise_id)
+    found = Violations()
+    if not title.strip():
+        found.add("SAISIE", "Indiquez l'intitulé de l'investigation.", field="title")
+    if not question.strip():
+        found.add("SAISIE", "Indiquez le questionnement.", field="question")
+    if method not in InvestigationMethod.values:
+        found.add("SAISIE", "Choisissez la méthode.", field="method")
+    if collects_from_people:
+        if partners_consent_on is None:
+            found.add("SUIVI", "Un recueil de données demande le consentement formel des partenaires : sa date.",
+                      field="partners_consent_on")  # fmt: skip
+        elif partners_consent_on > today:
+            found.add("SUIVI", "Le consentement des partenaires ne peut pas être daté dans le futur.",
+                      field="partners_consent_on")  # fmt: skip
+        if not partners_consent_by.strip():
+            found.add("SUIVI", "Indiquez les partenaires qui ont consenti au recueil.", field="partners_consent_by")
+        if legal_basis not in LegalBasis.values:
+            found.add("SUIVI", "Indiquez la base légale du traitement des données personnelles.", field="legal_basis")
+        if not people_consent.strip():
+            found.add("SUIVI", "Décrivez comment les personnes sont informées et donnent leur consentement.",
+                      field="people_consent")  # fmt: skip
+        if data_kept_until is None or data_kept_until <= today:
+            found.add("SUIVI", "Indiquez jusqu'à quand les données recueillies sont conservées (une date à venir).",
+                      field="data_kept_until")  # fmt: skip
+    found.raise_if_any()
+    investigation = Investigation(
+        exercise=exercise,
+        title=title.strip(),
+        question=question.strip(),
+        method=method,
+        collects_from_people=collects_from_people,
+        partners_consent_on=partners_consent_on if collects_from_people else None,
+        partners_consent_by=partners_consent_by.strip() if collects_from_people else "",
+        legal_basis=legal_basis if collects_from_people else "",
+        people_consent=people_consent.strip() if collects_from_people else "",
+        data_kept_until=data_kept_until if collects_from_people else None,
+        findings=findings.strip(),
+        created_by=actor,
+    )
+    with audited(investigation, actor=actor, action="record_investigation") as investigation:
+        investigation.save()
+    return investigation

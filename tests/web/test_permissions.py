@@ -166,6 +166,7 @@ PAGES = {
     "monitoring:exercise": ("monitoring_read", "exercise"),
     "monitoring:meeting_add": ("monitoring_write", "exercise"),
     "monitoring:cooperation_add": ("monitoring_write", "exercise"),
+    "monitoring:investigation_add": ("monitoring_write", "exercise"),
     "monitoring:step": ("monitoring_post", "exercise+action"),
     "monitoring:milestone": ("monitoring_post", "milestone"),
     "monitoring:document_add": ("monitoring_write", "exercise"),

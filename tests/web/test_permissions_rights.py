@@ -111,6 +111,8 @@ RIGHT_PAGES = {
         ("GET", "monitoring:cooperation_add"),
         ("POST", "monitoring:meeting_add"),
         ("POST", "monitoring:cooperation_add"),
+        ("GET", "monitoring:investigation_add"),
+        ("POST", "monitoring:investigation_add"),
         ("POST", "monitoring:step"),
         ("POST", "monitoring:milestone"),
         ("GET", "monitoring:document_add"),

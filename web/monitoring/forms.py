@@ -1,7 +1,15 @@
 from django import forms
 
 from cep.monitoring.documents import ALLOWED_LABEL
-from cep.monitoring.models import CooperationKind, CooperationStatus, CooperationTheme, DocumentKind, ThreadKind
+from cep.monitoring.models import (
+    CooperationKind,
+    CooperationStatus,
+    CooperationTheme,
+    DocumentKind,
+    InvestigationMethod,
+    LegalBasis,
+    ThreadKind,
+)
 from web.forms.base import DateField, PortalForm
 
 
@@ -107,3 +115,35 @@ class ThreadForm(PortalForm):
 
 class ThreadActionForm(PortalForm):
     body = forms.CharField(label="Message", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class InvestigationForm(PortalForm):
+    title = forms.CharField(label="Intitulé", max_length=200)
+    question = forms.CharField(
+        label="Questionnement",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Par exemple : le non-recours au CEP, le CEP dans les parcours de reconversion, les effets du CEP.",
+    )
+    method = forms.ChoiceField(label="Méthode", choices=InvestigationMethod.choices)
+    collects_from_people = forms.BooleanField(
+        label="L'investigation recueille des données auprès des partenaires ou de leurs bénéficiaires",
+        required=False,
+        help_text="Enquête, entretiens… : il faut alors le consentement formel des partenaires et une base légale.",
+    )
+    partners_consent_on = DateField(label="Consentement formel des partenaires le", required=False)
+    partners_consent_by = forms.CharField(label="Partenaires qui ont consenti", max_length=500, required=False)
+    legal_basis = forms.ChoiceField(
+        label="Base légale du traitement", choices=[("", "Choisir")] + LegalBasis.choices, required=False
+    )
+    people_consent = forms.CharField(
+        label="Information et consentement des personnes",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Comment les personnes sont informées, comment elles consentent ou s'opposent.",
+    )
+    data_kept_until = DateField(label="Données conservées jusqu'au", required=False)
+    findings = forms.CharField(
+        label="Enseignements", max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )

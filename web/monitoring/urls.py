@@ -9,6 +9,7 @@ urlpatterns = [
     path("suivi-regional/<int:pk>/", views.exercise, name="exercise"),
     path("suivi-regional/<int:pk>/rencontres/ajouter/", views.meeting_add, name="meeting_add"),
     path("suivi-regional/<int:pk>/cooperations/ajouter/", views.cooperation_add, name="cooperation_add"),
+    path("suivi-regional/<int:pk>/investigations/ajouter/", views.investigation_add, name="investigation_add"),
     path("suivi-regional/<int:pk>/donnees/", views.data_part, name="data_part"),
     path("suivi-regional/<int:pk>/rapport/", views.report, name="report"),
     path("rapport-regional/", views.shared, name="shared"),

@@ -27,6 +27,7 @@ from .forms import (
     CooperationForm,
     DocumentForm,
     ExerciseForm,
+    InvestigationForm,
     MeetingForm,
     MilestoneForm,
     SectionForm,
@@ -129,6 +130,7 @@ def exercise(request, pk):
             "meetings": exercise.meetings.select_related("operator").prefetch_related("themes"),
             "cooperations": exercise.cooperations.prefetch_related("themes"),
             "documents": exercise.documents.defer("content"),
+            "investigations": exercise.investigations.all(),
             "crefop_meeting": queries.has_crefop_meeting(exercise),
             "steps": workflow.allowed_actions(exercise.state),
             "step_form": StepForm(initial={"on": today}),
@@ -557,4 +559,27 @@ def reshare(request, pk):
         lambda: services.reshare(actor=request.user, exercise_id=exercise.pk),
         success=lambda s: f"Version {s.number} partagée aux opérateurs.",
         redirect_to=reverse("monitoring:draft", args=[exercise.pk]),
+    )
+
+
+@_writes
+@require_http_methods(["GET", "POST"])
+def investigation_add(request, pk):
+    """A complementary investigation, with the partners' consent and the legal basis when it collects data."""
+    exercise = _writable(request, pk)
+    form = InvestigationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        response = run_action(
+            request,
+            form,
+            lambda: services.record_investigation(actor=request.user, exercise_id=exercise.pk, **form.cleaned_data),
+            success="Investigation enregistrée.",
+            redirect_to=_back(exercise),
+        )
+        if response:
+            return response
+    return render(
+        request,
+        "monitoring/form.html",
+        {"title": "Enregistrer une investigation complémentaire", "exercise": exercise, "form": form},
     )
