@@ -20,9 +20,10 @@ from cep.plans.models import ActionPlan, FinancingLine, IssuedDocument, PlanStep
 from cep.plans.versions import plan_totals
 from cep.referentials import models as ref
 
+from . import refs
 from .auth import dossier_auth
 from .beneficiaries import get_beneficiary
-from .errors import ApiError, responses
+from .errors import responses
 from .pagination import keyset_page
 from .schemas import Cursor, Day, In, Limit, ObjectId, Ref, Text
 
@@ -349,7 +350,7 @@ def add_training(request, cep_id: int, payload: TrainingIn):
     summary="Ajouter une prestation complémentaire",
 )
 def add_service(request, cep_id: int, payload: ServiceIn):
-    _known(ref.ComplementaryService, payload.service, "service")
+    refs.ref(ref.ComplementaryService, payload.service, field="service")  # an unknown code is a 422
     services.add_service(plan=_plan(request, cep_id), actor=request.auth, **payload.dict())
     return Respond(201, _plan(request, cep_id))
 
@@ -369,7 +370,7 @@ def list_lines(request, cep_id: int):
     summary="Ajouter une ligne de financement",
 )
 def add_line(request, cep_id: int, payload: LineIn):
-    _known(ref.Funder, payload.funder, "funder")
+    refs.ref(ref.Funder, payload.funder, field="funder")  # an unknown code is a 422
     line = services.add_financing_line(plan=_plan(request, cep_id), actor=request.auth, **payload.dict())
     return Respond(201, line)
 
@@ -381,7 +382,7 @@ def add_line(request, cep_id: int, payload: LineIn):
 )
 def update_line(request, cep_id: int, line_id: int, payload: LinePatch):
     line = FinancingLine.objects.get(pk=line_id, plan=_plan(request, cep_id))
-    _known(ref.Funder, payload.funder, "funder")
+    refs.ref(ref.Funder, payload.funder, field="funder")  # an unknown code is a 422
     return services.update_financing_line(line=line, actor=request.auth, **payload.dict(exclude_unset=True))
 
 
@@ -457,10 +458,3 @@ def issue_level1(request, beneficiary_id: int, payload: Level1In):
 )
 def read_document(request, document_id: int):
     return IssuedDocument.objects.visible_to(request.auth).select_related("plan_version").get(pk=document_id)
-
-
-def _known(model, code: str | None, field: str) -> None:
-    """A code the published enum does not list is a 422 (schema); one out of force on the day stays a 409 (the
-    service's REFERENTIEL)."""
-    if code is not None and not model.objects.filter(pk=code).exists():
-        raise ApiError(422, "REFERENTIEL", f"Code inconnu pour « {model._meta.verbose_name} » : « {code} ».", field)

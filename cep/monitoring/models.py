@@ -32,11 +32,10 @@ class MilestoneKind(models.TextChoices):
 INFORMATIONAL_KINDS = frozenset({MilestoneKind.WORKSHOP, MilestoneKind.DIALOGUE})
 
 
-class NationalMilestone(models.Model):
-    """One date of the national calendar of an exercise, as France compétences publishes it ([002] « Les étapes
-    de la méthodologie 2022 »). `reached_by`: the workflow action that completes the milestone, if any."""
+class CalendarDate(models.Model):
+    """A date of an exercise's calendar: the national one (NationalMilestone) and each exercise's copy (Milestone).
+    `reached_by`: the workflow action that completes it, if any."""
 
-    exercise_year = models.PositiveSmallIntegerField("exercice")
     code = models.CharField("code", max_length=40)
     kind = models.CharField("nature", max_length=30, choices=MilestoneKind.choices)
     label = models.CharField("libellé", max_length=255)
@@ -44,6 +43,22 @@ class NationalMilestone(models.Model):
     due_label = models.CharField("échéance (libellé de la source)", max_length=80)
     reached_by = models.CharField("atteint par l'étape", max_length=20, blank=True)
     position = models.PositiveSmallIntegerField("ordre", default=0)
+
+    # The fields an exercise copies from the national calendar (services.open_exercise).
+    COPIED = ("code", "kind", "label", "due_on", "due_label", "reached_by", "position")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.due_label} : {self.label}"
+
+
+class NationalMilestone(CalendarDate):
+    """One date of the national calendar of an exercise, as France compétences publishes it ([002] « Les étapes
+    de la méthodologie 2022 »)."""
+
+    exercise_year = models.PositiveSmallIntegerField("exercice")
     source = models.CharField("source", max_length=120, blank=True)
 
     class Meta:
@@ -52,9 +67,6 @@ class NationalMilestone(models.Model):
             models.UniqueConstraint(fields=["exercise_year", "code"], name="national_milestone_once_per_year")
         ]
         verbose_name = "étape du calendrier national"
-
-    def __str__(self):
-        return f"{self.due_label} : {self.label}"
 
 
 class ExerciseQuerySet(models.QuerySet):
@@ -123,17 +135,10 @@ class Exercise(models.Model):
         return today > self.due_on
 
 
-class Milestone(models.Model):
+class Milestone(CalendarDate):
     """The exercise's own copy of a national date, with its follow-up."""
 
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="milestones")
-    code = models.CharField("code", max_length=40)
-    kind = models.CharField("nature", max_length=30, choices=MilestoneKind.choices)
-    label = models.CharField("libellé", max_length=255)
-    due_on = models.DateField("échéance")
-    due_label = models.CharField("échéance (libellé de la source)", max_length=80)
-    reached_by = models.CharField("atteint par l'étape", max_length=20, blank=True)
-    position = models.PositiveSmallIntegerField("ordre", default=0)
     done_on = models.DateField("réalisé le", null=True, blank=True)
     notes = models.TextField("remarques", blank=True, max_length=2000)
 
@@ -141,9 +146,6 @@ class Milestone(models.Model):
         ordering = ["due_on", "position"]
         constraints = [models.UniqueConstraint(fields=["exercise", "code"], name="milestone_once_per_exercise")]
         verbose_name = "étape"
-
-    def __str__(self):
-        return f"{self.due_label} : {self.label}"
 
     @property
     def is_task(self) -> bool:

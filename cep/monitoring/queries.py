@@ -35,16 +35,22 @@ def has_crefop_meeting(exercise: Exercise) -> bool:
     ).exists()
 
 
-def exercise_alerts(exercise: Exercise, today: datetime.date) -> list[str]:
-    """What the analyst's home flags: late milestones, operators not met, no CREFOP meeting, late report."""
+def exercise_alerts(
+    exercise: Exercise, today: datetime.date, *, milestones=None, operators=None, crefop_meeting=None
+) -> list[str]:
+    """What the analyst's home flags: late milestones, operators not met, no CREFOP meeting, late report. A page that
+    shows the milestones, the operators and the CREFOP meeting anyway passes them (read once)."""
+    milestones = exercise.milestones.all() if milestones is None else milestones
+    operators = operators_met(exercise) if operators is None else operators
+    crefop_meeting = has_crefop_meeting(exercise) if crefop_meeting is None else crefop_meeting
     alerts = []
-    late = [m for m in exercise.milestones.all() if m.status(today) == "en_retard"]
+    late = [m for m in milestones if m.status(today) == "en_retard"]
     for m in late:
         alerts.append(f"En retard : « {m.label} » (échéance : {m.due_label}).")
-    not_met = [o.name for o in operators_met(exercise) if not o.met]
+    not_met = [o.name for o in operators if not o.met]
     if not_met:
         alerts.append(f"Opérateurs pas encore rencontrés : {', '.join(not_met)}.")
-    if not has_crefop_meeting(exercise) and today.year > exercise.year:
+    if not crefop_meeting and today.year > exercise.year:
         alerts.append(f"Aucune réunion annuelle au CREFOP enregistrée pour {exercise.year}.")
     return alerts
 

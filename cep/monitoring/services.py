@@ -118,17 +118,7 @@ def open_exercise(*, actor, year: int) -> Exercise:
     except IntegrityError:  # another analyst opened it at the same moment
         raise RuleViolation("SUIVI", f"L'exercice {year} de votre région existe déjà.", field="year") from None
     Milestone.objects.bulk_create(
-        Milestone(
-            exercise=exercise,
-            code=m.code,
-            kind=m.kind,
-            label=m.label,
-            due_on=m.due_on,
-            due_label=m.due_label,
-            reached_by=m.reached_by,
-            position=m.position,
-        )
-        for m in calendar
+        Milestone(exercise=exercise, **{name: getattr(m, name) for name in Milestone.COPIED}) for m in calendar
     )
     ReportSection.objects.bulk_create(
         ReportSection(exercise=exercise, key=key, position=i, title=title, guidance=guidance)

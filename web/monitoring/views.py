@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cep.accounts.rights import Right
 from cep.common.access import rights_message
 from cep.common.errors import RuleViolation
+from cep.common.keyset import parse_id
 from cep.monitoring import data_part as data
 from cep.monitoring import queries, services, workflow
 from cep.monitoring.models import CooperationKind, Exercise, Milestone, RegionalDocument, ReportSection, Thread
@@ -117,6 +118,8 @@ def national(request):
 def exercise(request, pk):
     exercise, today = _exercise(request, pk), datetime.date.today()
     milestones = list(exercise.milestones.all())
+    operators = list(queries.operators_met(exercise))
+    crefop_meeting = queries.has_crefop_meeting(exercise)
     return render(
         request,
         "monitoring/exercise.html",
@@ -125,13 +128,15 @@ def exercise(request, pk):
             "exercise": exercise,
             "late": exercise.is_late(today),
             "milestones": [(m, m.status(today)) for m in milestones],
-            "alerts": queries.exercise_alerts(exercise, today),
-            "operators": queries.operators_met(exercise),
+            "alerts": queries.exercise_alerts(
+                exercise, today, milestones=milestones, operators=operators, crefop_meeting=crefop_meeting
+            ),
+            "operators": operators,
             "meetings": exercise.meetings.select_related("operator").prefetch_related("themes"),
             "cooperations": exercise.cooperations.prefetch_related("themes"),
             "documents": exercise.documents.defer("content"),
             "investigations": exercise.investigations.all(),
-            "crefop_meeting": queries.has_crefop_meeting(exercise),
+            "crefop_meeting": crefop_meeting,
             "steps": workflow.allowed_actions(exercise.state),
             "step_form": StepForm(initial={"on": today}),
             "states": workflow.STATES,
@@ -148,35 +153,39 @@ def _writable(request, pk) -> Exercise:
     return exercise
 
 
+def _form_page(request, exercise, form, *, title: str, record, success: str, multipart: bool = False):
+    """An « add » page of the exercise: on a valid POST, `record(cleaned_data)` (one service call) through
+    run_action, back to the exercise; otherwise the form, with its errors."""
+    if request.method == "POST" and form.is_valid():
+        response = run_action(
+            request, form, lambda: record(form.cleaned_data), success=success, redirect_to=_back(exercise)
+        )
+        if response:
+            return response
+    context = {"title": title, "exercise": exercise, "form": form, "multipart": multipart}
+    return render(request, "monitoring/form.html", context)
+
+
 @_writes
 @require_http_methods(["GET", "POST"])
 def meeting_add(request, pk):
     exercise = _writable(request, pk)
     form = MeetingForm(request.POST or None, operators=queries.region_operators(exercise.region_id))
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            response = run_action(
-                request,
-                form,
-                lambda: services.record_meeting(
-                    actor=request.user,
-                    exercise_id=exercise.pk,
-                    operator_id=data["operator"].pk,
-                    held_on=data["held_on"],
-                    participants=data["participants"],
-                    themes=[t.code for t in data["themes"]],
-                    notes=data["notes"],
-                ),
-                success="Rencontre enregistrée.",
-                redirect_to=_back(exercise),
-            )
-            if response:
-                return response
-    return render(
+    return _form_page(
         request,
-        "monitoring/form.html",
-        {"title": "Enregistrer une rencontre avec un opérateur", "exercise": exercise, "form": form},
+        exercise,
+        form,
+        title="Enregistrer une rencontre avec un opérateur",
+        record=lambda data: services.record_meeting(
+            actor=request.user,
+            exercise_id=exercise.pk,
+            operator_id=data["operator"].pk,
+            held_on=data["held_on"],
+            participants=data["participants"],
+            themes=[t.code for t in data["themes"]],
+            notes=data["notes"],
+        ),
+        success="Rencontre enregistrée.",
     )
 
 
@@ -188,23 +197,15 @@ def cooperation_add(request, pk):
     form = CooperationForm(
         request.POST or None, initial={"kind": kind if kind in CooperationKind.values else "action"}
     )
-    if request.method == "POST":
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            data["themes"] = [t.code for t in data["themes"]]
-            response = run_action(
-                request,
-                form,
-                lambda: services.record_cooperation(actor=request.user, exercise_id=exercise.pk, **data),
-                success="Coopération enregistrée.",
-                redirect_to=_back(exercise),
-            )
-            if response:
-                return response
-    return render(
+    return _form_page(
         request,
-        "monitoring/form.html",
-        {"title": "Enregistrer une coopération", "exercise": exercise, "form": form},
+        exercise,
+        form,
+        title="Enregistrer une coopération",
+        record=lambda data: services.record_cooperation(
+            actor=request.user, exercise_id=exercise.pk, **{**data, "themes": [t.code for t in data["themes"]]}
+        ),
+        success="Coopération enregistrée.",
     )
 
 
@@ -265,32 +266,24 @@ def milestone(request, milestone_id):
 def document_add(request, pk):
     exercise = _writable(request, pk)
     form = DocumentForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        upload = data["file"]
-        response = run_action(
-            request,
-            form,
-            lambda: services.add_document(
-                actor=request.user,
-                exercise_id=exercise.pk,
-                title=data["title"],
-                kind=data["kind"],
-                source=data["source"],
-                published_on=data["published_on"],
-                description=data["description"],
-                filename=upload.name,
-                chunks=upload.chunks(),
-            ),
-            success="Document déposé.",
-            redirect_to=_back(exercise),
-        )
-        if response:
-            return response
-    return render(
+    return _form_page(
         request,
-        "monitoring/form.html",
-        {"title": "Déposer un document régional", "exercise": exercise, "form": form, "multipart": True},
+        exercise,
+        form,
+        title="Déposer un document régional",
+        record=lambda data: services.add_document(
+            actor=request.user,
+            exercise_id=exercise.pk,
+            title=data["title"],
+            kind=data["kind"],
+            source=data["source"],
+            published_on=data["published_on"],
+            description=data["description"],
+            filename=data["file"].name,
+            chunks=data["file"].chunks(),
+        ),
+        success="Document déposé.",
+        multipart=True,
     )
 
 
@@ -392,8 +385,8 @@ def section_history(request, section_id):
     numbers = {v.number: v for v in versions}
 
     def pick(name, default):
-        value = request.GET.get(name, "")
-        return numbers.get(int(value)) if value.isascii() and value.isdigit() and len(value) < 9 else default
+        number = parse_id(request.GET.get(name, ""))
+        return numbers.get(number) if number is not None else default
 
     newer = pick("b", versions[0] if versions else None)
     older = pick("a", versions[1] if len(versions) > 1 else None)
@@ -568,18 +561,11 @@ def investigation_add(request, pk):
     """A complementary investigation, with the partners' consent and the legal basis when it collects data."""
     exercise = _writable(request, pk)
     form = InvestigationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        response = run_action(
-            request,
-            form,
-            lambda: services.record_investigation(actor=request.user, exercise_id=exercise.pk, **form.cleaned_data),
-            success="Investigation enregistrée.",
-            redirect_to=_back(exercise),
-        )
-        if response:
-            return response
-    return render(
+    return _form_page(
         request,
-        "monitoring/form.html",
-        {"title": "Enregistrer une investigation complémentaire", "exercise": exercise, "form": form},
+        exercise,
+        form,
+        title="Enregistrer une investigation complémentaire",
+        record=lambda data: services.record_investigation(actor=request.user, exercise_id=exercise.pk, **data),
+        success="Investigation enregistrée.",
     )
