@@ -164,3 +164,35 @@ def test_the_exercise_page_queries_do_not_grow_with_its_rows(client, analyst, ex
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few) <= 16, [q["sql"][:120] for q in many.captured_queries]
+
+
+def test_the_report_and_the_shared_draft_queries_do_not_grow_with_threads(client, analyst, exercise, structure):
+    """The report (sections, disagreements) and the shared draft (copies, threads, replies): pinned, flat."""
+    from cep.monitoring.models import Thread
+
+    operator_staff = UserFactory(username="resp_corse", role=Role.MANAGER, structure=structure)
+    services.advance(actor=analyst, exercise_id=exercise.pk, action="share", on=D(2023, 5, 15), today=D(2026, 12, 7))
+
+    def add_thread(key):
+        thread = services.open_thread(
+            actor=operator_staff, exercise_id=exercise.pk, section_key=key, kind="demande", body="À préciser."
+        )
+        services.reply(actor=analyst, thread_id=thread.pk, body="D'accord.")
+        services.close_thread(actor=analyst, thread_id=thread.pk, disagreement=True)
+
+    client.force_login(analyst)
+    pages = [reverse("monitoring:report", args=[exercise.pk]), reverse("monitoring:draft", args=[exercise.pk])]
+    add_thread("introduction")
+    counts = {}
+    for url in pages:
+        client.get(url)
+        with CaptureQueriesContext(connection) as few:
+            client.get(url)
+        counts[url] = len(few)
+    for key in ("partie1", "partie2", "conclusion"):
+        add_thread(key)
+    assert Thread.objects.count() == 4
+    for url in pages:
+        with CaptureQueriesContext(connection) as many:
+            assert client.get(url).status_code == 200
+        assert len(many) == counts[url] <= 14, (url, [q["sql"][:100] for q in many.captured_queries])
