@@ -22,6 +22,7 @@ from cep.reporting.exports import batches
 from cep.reporting.exports.contract import get_version
 from cep.reporting.exports.files import stream_file
 from cep.reporting.exports.models import BatchStatus, ExportBatch, ExportFile, ExportLine, JobState
+from config.database import embedded_url
 from tests.reporting.exports.export_fixtures import *  # noqa: F401,F403
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -224,7 +225,8 @@ def test_r_export_real_worker_process_killed_then_relaunched_gives_identical_byt
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        # The test database, on a TCP host or on the embedded server's socket folder (encoded the one way).
+        "DATABASE_URL": embedded_url((db["HOST"] or "127.0.0.1", db["PORT"] or 5432), db["NAME"], db["USER"]),
     }
     worker = subprocess.Popen([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env)
     try:
