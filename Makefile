@@ -37,6 +37,7 @@ demo:
 	$(PY) manage.py demo_batches --no-progress
 	$(PY) manage.py refresh_indicators --no-progress
 	$(PY) manage.py demo_accounts
+	@$(PY) manage.py demo_appointments -v 0
 	@$(PY) manage.py demo_monitoring -v 0
 	@# The background worker (monthly files, indicator refreshes) runs beside the server and stops with it.
 	@$(PY) manage.py db_worker --no-reload --interval 1 -v 0 & worker=$$!; \
