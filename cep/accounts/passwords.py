@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from cep.audit.services import record
 from cep.common.errors import RuleViolation
 
 from .models import User
@@ -24,4 +25,13 @@ def password_reset_token(*, user: User, actor) -> tuple[str, str]:
         raise RuleViolation("DROITS", "Pour votre propre compte, utilisez « Changer mon mot de passe ».")
     if not user.is_active:
         raise RuleViolation("UTILISATEUR", "Ce compte est désactivé : réactivez-le avant de réinitialiser.")
+    # The history says who handed a link to whom and when (never the link itself: it is a credential).
+    record(
+        actor=actor,
+        action="password_reset_link",
+        obj=user,
+        before=None,
+        after={"user_id": user.pk},
+        structure_id=user.structure_id,
+    )
     return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from cep.audit.services import record
 from cep.common.errors import RuleViolation
 
 from .models import ApiToken, User
@@ -22,7 +23,16 @@ def issue_token(*, user: User, name: str, days: int) -> tuple[ApiToken, str]:
         raise RuleViolation("JETON", f"Durée de validité possible : {allowed} jours.", field="days")
     if not user.is_active:
         raise RuleViolation("DROITS", "Ce compte est désactivé : aucun jeton ne peut être émis.")
-    return ApiToken.issue(user, name=name, days=days)
+    token, key = ApiToken.issue(user, name=name, days=days)
+    record(
+        actor=user,
+        action="issue_api_token",
+        obj=token,
+        before=None,
+        after=_trace(token),
+        structure_id=user.structure_id,
+    )
+    return token, key
 
 
 @transaction.atomic
@@ -32,6 +42,25 @@ def revoke_token(*, user: User, token_id: int) -> ApiToken:
     if token is None:
         raise RuleViolation("JETON", "Jeton introuvable.")
     if token.revoked_at is None:
+        before = _trace(token)
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        record(
+            actor=user,
+            action="revoke_api_token",
+            obj=token,
+            before=before,
+            after=_trace(token),
+            structure_id=user.structure_id,
+        )
     return token
+
+
+def _trace(token: ApiToken) -> dict:
+    """What the history keeps of a token: never its key nor its hash."""
+    return {
+        "user_id": token.user_id,
+        "name": token.name,
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+    }

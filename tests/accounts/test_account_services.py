@@ -61,3 +61,23 @@ def test_enrolment_confirms_one_device_and_gives_ten_recovery_codes(manager):
     assert confirmed.confirmed and len(codes) == 10
     assert TOTPDevice.objects.filter(user=manager).count() == 1
     assert sorted(StaticToken.objects.filter(device__user=manager).values_list("token", flat=True)) == sorted(codes)
+
+
+def test_tokens_and_reset_links_leave_a_history_row_without_the_secret(manager, counselor):
+    from cep.audit.models import AuditEntry
+
+    token, key = tokens.issue_token(user=counselor, name="Logiciel", days=90)
+    tokens.revoke_token(user=counselor, token_id=token.pk)
+    tokens.revoke_token(user=counselor, token_id=token.pk)  # already revoked: nothing more to record
+    _, link_token = password_reset_token(user=counselor, actor=manager)
+    rows = list(AuditEntry.objects.order_by("id").values_list("action", "actor_id", "object_type", "object_id"))
+    assert rows == [
+        ("issue_api_token", counselor.pk, "apitoken", token.pk),
+        ("revoke_api_token", counselor.pk, "apitoken", token.pk),
+        ("password_reset_link", manager.pk, "user", counselor.pk),
+    ]
+    written = str(list(AuditEntry.objects.values_list("before", "after")))
+    assert key not in written and token.key_hash not in written and link_token not in written
+    with pytest.raises(RuleViolation):
+        tokens.issue_token(user=counselor, name="", days=90)
+    assert AuditEntry.objects.count() == 3  # a refused issue writes nothing
