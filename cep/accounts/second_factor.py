@@ -10,9 +10,11 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from cep.audit.services import record
 from cep.common.errors import RuleViolation
 
 from .models import User
+from .services import _ensure_user_of
 
 RECOVERY_CODE_COUNT = 10
 TOTP_NAME = "Application d'authentification"
@@ -66,3 +68,38 @@ def _replace_recovery_codes(user: User) -> list[str]:
     codes = [f"{secrets.randbelow(10**8):08d}" for _ in range(RECOVERY_CODE_COUNT)]
     set_recovery_codes(user, codes)
     return codes
+
+
+@transaction.atomic
+def reset_second_factor(*, user: User, actor) -> User:
+    """Forget the second factor of a user who lost it (phone lost, codes used up): the authenticator and the recovery
+    codes are removed, and the next sign-in enrols a new device. By a manager of the user's structure (never for
+    oneself, never for an administrator), or by the platform's operators with `manage.py reset_second_factor`
+    (actor None). Recorded in the history."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if actor is not None:
+        _ensure_user_of(actor, user)
+        if user.pk == actor.pk:
+            raise RuleViolation(
+                "DROITS",
+                "Vous ne pouvez pas réinitialiser votre propre double authentification : demandez-le à un autre "
+                "responsable de la structure ou à l'administrateur.",
+            )
+    totp = TOTPDevice.objects.filter(user=user, confirmed=True).count()
+    codes = StaticToken.objects.filter(device__user=user).count()
+    if not totp and not codes:
+        raise RuleViolation(
+            "DOUBLE_AUTHENTIFICATION",
+            "Ce compte n'a pas de double authentification enregistrée : il en choisira une à sa prochaine connexion.",
+        )
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    record(
+        actor=actor,
+        action="reset_second_factor",
+        obj=user,
+        before={"authenticators": totp, "recovery_codes": codes},
+        after={"authenticators": 0, "recovery_codes": 0},
+        structure_id=user.structure_id,
+    )
+    return user

@@ -81,3 +81,46 @@ def test_tokens_and_reset_links_leave_a_history_row_without_the_secret(manager, 
     with pytest.raises(RuleViolation):
         tokens.issue_token(user=counselor, name="", days=90)
     assert AuditEntry.objects.count() == 3  # a refused issue writes nothing
+
+
+def test_a_manager_resets_the_lost_second_factor_of_a_user_of_his_structure(manager, structure, other_structure):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from cep.audit.models import AuditEntry
+
+    colleague = UserFactory(username="resp2", role=Role.MANAGER, structure=structure)
+    device = second_factor.pending_totp_device(colleague)
+    second_factor.confirm_totp_device(colleague, device.pk, f"{TOTP(device.bin_key).token():06d}")
+    stranger = UserFactory(username="resp_b", role=Role.MANAGER, structure=other_structure)
+    for target, actor in ((stranger, manager), (manager, manager)):
+        with pytest.raises(RuleViolation) as refused:
+            second_factor.reset_second_factor(user=target, actor=actor)
+        assert refused.value.rule == "DROITS"
+    assert not AuditEntry.objects.filter(action="reset_second_factor").exists()
+    second_factor.reset_second_factor(user=colleague, actor=manager)
+    assert not TOTPDevice.objects.filter(user=colleague).exists()
+    assert not StaticDevice.objects.filter(user=colleague).exists()
+    entry = AuditEntry.objects.get(action="reset_second_factor")
+    assert (entry.actor_id, entry.object_id, entry.before) == (
+        manager.pk,
+        colleague.pk,
+        {
+            "authenticators": 1,
+            "recovery_codes": second_factor.RECOVERY_CODE_COUNT,
+        },
+    )
+    with pytest.raises(RuleViolation) as nothing_left:  # nothing to reset twice
+        second_factor.reset_second_factor(user=colleague, actor=manager)
+    assert nothing_left.value.rule == "DOUBLE_AUTHENTIFICATION"
+    # The operators' command, for observers and administrators (no structure manager above them).
+    observer = UserFactory(username="obs", role=Role.NATIONAL_OBSERVER, structure=None)
+    second_factor.set_recovery_codes(observer, ["12345678"])
+    call_command("reset_second_factor", "obs")
+    assert not StaticDevice.objects.filter(user=observer).exists()
+    assert AuditEntry.objects.filter(action="reset_second_factor", actor_id=None, object_id=observer.pk).exists()
+    with pytest.raises(CommandError):
+        call_command("reset_second_factor", "obs")
+    with pytest.raises(CommandError):
+        call_command("reset_second_factor", "personne")

@@ -358,3 +358,26 @@ def test_french_elision_in_names(client, manager, structure):
     aurelie = BeneficiaryFactory(structure=structure, first_name="Aurélie")
     dossier = client.get(reverse("web:dossier", args=[aurelie.pk])).content.decode()
     assert "Dossier d&#x27;Aurélie" in dossier
+
+
+def test_manager_resets_a_lost_second_factor_from_the_user_page(client, manager, counselor, structure):
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from cep.accounts.second_factor import set_recovery_codes
+
+    colleague = UserFactory(username="resp2", role=Role.MANAGER, structure=structure)
+    set_recovery_codes(colleague, ["11112222"])
+    client.force_login(manager)
+    page = client.get(reverse("manager:user_edit", args=[colleague.pk])).content.decode()
+    assert "Réinitialiser la double authentification" in page
+    # A counselor signs in without a second factor: nothing to reset on his page.
+    assert (
+        "Réinitialiser la double authentification"
+        not in client.get(reverse("manager:user_edit", args=[counselor.pk])).content.decode()
+    )
+    done = client.post(reverse("manager:user_second_factor_reset", args=[colleague.pk]), follow=True)
+    assert "est réinitialisée" in done.content.decode()
+    assert not StaticDevice.objects.filter(user=colleague).exists()
+    again = client.post(reverse("manager:user_second_factor_reset", args=[colleague.pk]), follow=True)
+    assert "pas de double authentification enregistrée" in again.content.decode()
+    assert AuditEntry.objects.filter(action="reset_second_factor").count() == 1

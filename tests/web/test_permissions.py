@@ -133,6 +133,7 @@ PAGES = {
     "manager:user_deactivate": ("structure_post", "user"),
     "manager:reassign": ("structure_chosen", None),
     "manager:user_password_reset": ("structure_post", "user"),
+    "manager:user_second_factor_reset": ("structure_post", "user"),
     "web:account": ("account", None),
     "web:password_change": ("account", None),
     "web:api_tokens": ("account", None),

@@ -81,6 +81,7 @@ RIGHT_PAGES = {
         ("POST", "manager:structure_settings"),
         ("POST", "manager:user_deactivate"),
         ("POST", "manager:user_password_reset"),
+        ("POST", "manager:user_second_factor_reset"),
     ],
     Right.VIEW_AGGREGATES: [
         ("GET", "reporting:dashboard"),

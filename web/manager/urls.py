@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import password, views
+from . import password, second_factor, views
 
 app_name = "manager"
 urlpatterns = [
@@ -17,6 +17,11 @@ urlpatterns = [
         "structure/utilisateurs/<int:pk>/reinitialiser-mot-de-passe/",
         password.password_reset_link,
         name="user_password_reset",
+    ),
+    path(
+        "structure/utilisateurs/<int:pk>/reinitialiser-double-authentification/",
+        second_factor.second_factor_reset,
+        name="user_second_factor_reset",
     ),
     path("structure/reattribuer/", views.reassign, name="reassign"),
 ]
