@@ -48,8 +48,7 @@ class AppointmentForm(PortalForm):
         self.fields["mode"].queryset = AppointmentMode.objects.valid_on(today())
         self.fields["place"].queryset = ReceptionPlace.objects.valid_on(today()).exclude(code="domicile")
         self.fields["place"].empty_label = "Aucun (à distance)"
-        self.fields["counselor"].queryset = structure_staff(structure_id)
-        self.fields["counselor"].empty_label = "Sélectionnez une option"
+        self.fields["counselor"].for_structure(structure_id, "Sélectionnez une option")
 
     def clean_duration(self):
         value = self.cleaned_data["duration"]
