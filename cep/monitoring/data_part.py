@@ -48,7 +48,7 @@ def data_part(exercise) -> DataPart:
         raise RuleViolation("SUIVI", f"Aucun mois complet de {exercise.year} n'est encore disponible.")
     board = dashboard_data.dashboard(audience(exercise.region), FRAMEWORK, start, end)
     by_key = {t.key: t for t in board.tables}
-    by_key["departements"] = departments_table(exercise.region, start, end)
+    by_key["departements"] = departments_table(exercise.region, start, end, entries=by_key.get("entrees"))
     sections = [(key, title, [by_key[k] for k in keys if k in by_key]) for key, title, keys in SECTIONS]
     return DataPart(exercise.year, start, end, sections)
 
@@ -73,12 +73,21 @@ def department_grid(region, start, end) -> tuple[list[Department], list[list[int
     return departments, grid
 
 
-def departments_table(region, start, end) -> Table:
+def departments_table(region, start, end, *, entries: Table | None = None) -> Table:
     """Where (volet 2, « où ? »): the région's départements, without the nation beside them (a département has no
     national counterpart). Its total row is not printed (the région's total is the « Entrées » table's) but the
-    suppression is computed as if it were: no hidden figure can be found back from the région's total."""
+    suppression is computed as if it were: no hidden figure can be found back from the région's total. A level
+    whose yearly total the « Entrées » table (`entries`, the observers' joint protection) hides is hidden whole
+    here: its départements would add up to it."""
     departments, grid = department_grid(region, start, end)
     levels = FRAMEWORKS[FRAMEWORK].levels
+    protected = suppression.protect([grid], row_totals=False, col_totals=True)
+    if entries is not None:
+        year_row = len(entries.rows_shown) - 1
+        for j in range(len(levels)):
+            if entries.cell(0, year_row, j)[1] != suppression.OK:
+                for row in protected.status[0]:
+                    row[j] = suppression.SECONDARY
     return Table(
         key="departements",
         title="Entrées par département de la structure qui accompagne",
@@ -92,5 +101,5 @@ def departments_table(region, start, end) -> Table:
         chart="none",
         note="Niveau 1 : personnes ayant reçu un service CEP de niveau 1 (une fois par structure et par mois). "
         "Accompagnement personnalisé : CEP entrés dans l'année. Département de la structure, non du domicile.",
-        protected=suppression.protect([grid], row_totals=False, col_totals=True),
+        protected=protected,
     )

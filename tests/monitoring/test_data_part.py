@@ -99,3 +99,18 @@ def test_suivi_the_departements_table_keeps_the_small_cell_rule(aggregates, anal
         hidden = [text for text, _, value in column if value is None]
         # The région's total is known from the « Entrées » table: one hidden cell alone could be found back.
         assert len(hidden) != 1, column
+
+
+def test_suivi_a_level_whose_regional_total_is_hidden_is_hidden_for_every_departement(aggregates, analyst):
+    from cep.monitoring.data_part import departments_table
+    from cep.reporting.indicators import suppression
+
+    exercise = services.open_exercise(actor=analyst, year=M.year)
+    start, end = dashboard_data.observer_period(M.year)
+    board = dashboard_data.dashboard(data_part.audience(exercise.region), data_part.FRAMEWORK, start, end)
+    entries = next(t for t in board.tables if t.key == "entrees")
+    year_row = len(entries.rows_shown) - 1
+    hidden = entries.protected.status[0][year_row]
+    hidden[0] = suppression.SECONDARY  # as if the joint protection hid the région's yearly niveau 1
+    table = departments_table(exercise.region, start, end, entries=entries)
+    assert all(cells[0][2] is None and cells[0][0] == "s" for _, cells, _ in table.combined())

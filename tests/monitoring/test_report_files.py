@@ -72,6 +72,7 @@ def test_suivi_the_pdf_is_pdf_ua_with_sections_threads_disagreements_data_and_ha
         "Partie 1 : Les coopérations autour du CEP",
         "Analyse régionale.",
         "Qui a recours au CEP ?",
+        "Entrées par département de la structure qui accompagne",
         "France entière",
         "Désaccords maintenus avec les opérateurs",
         "Ajoutez les départements.",
