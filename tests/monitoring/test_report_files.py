@@ -198,3 +198,19 @@ def test_suivi_the_download_links_are_on_the_exercise_draft_and_national_pages(c
     client.force_login(national)
     page = client.get(reverse("monitoring:national")).content.decode()
     assert pdf in page and docx_url in page
+
+
+def test_suivi_the_documents_show_no_person(transmitted):
+    """Aggregates only: no beneficiary of the generated data is named in the PDF or the DOCX."""
+    from cep.beneficiaries.models import Beneficiary
+
+    snapshot = _last(transmitted)
+    pdf_words = text(report_files.pdf(snapshot))
+    document = docx.Document(io.BytesIO(report_files.docx(snapshot)))
+    docx_words = "\n".join(p.text for p in document.paragraphs)
+    docx_words += "\n".join(c.text for t in document.tables for row in t.rows for c in row.cells)
+    people = list(Beneficiary.objects.values_list("first_name", "last_name"))
+    assert people
+    for first, last in people:
+        for words in (pdf_words, docx_words):
+            assert f"{first} {last}" not in words and f"{last.upper()}" not in words.split()
