@@ -214,3 +214,13 @@ def test_suivi_the_documents_show_no_person(transmitted):
     for first, last in people:
         for words in (pdf_words, docx_words):
             assert f"{first} {last}" not in words and f"{last.upper()}" not in words.split()
+
+
+def test_suivi_typed_text_is_printed_never_run_as_markup(analyst, exercise):
+    typed = '#panic("x") *gras* $x^2$ <label> @ref'
+    intro = exercise.sections.get(key="introduction")
+    services.save_section(actor=analyst, section_id=intro.pk, body=typed, expected_version=0)
+    services.advance(actor=analyst, exercise_id=exercise.pk, action="share", on=D(2023, 5, 15), today=TODAY)
+    snapshot = _last(exercise)
+    assert typed in text(report_files.pdf(snapshot))
+    assert typed in [p.text for p in docx.Document(io.BytesIO(report_files.docx(snapshot))).paragraphs]
