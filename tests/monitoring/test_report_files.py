@@ -152,11 +152,14 @@ def test_suivi_the_frozen_copy_hash_covers_threads_and_data(transmitted):
     assert first.frozen_threads == [] and first.sha256 != snapshot.sha256
 
 
-def test_suivi_a_year_without_data_prints_why(analyst, exercise):
-    services.advance(actor=analyst, exercise_id=exercise.pk, action="share", on=D(2023, 5, 15), today=TODAY)
-    snapshot = _last(exercise)
-    assert "error" not in snapshot.data or snapshot.data["error"]
-    assert problems(report_files.pdf(snapshot)) == []
+def test_suivi_a_year_without_data_prints_why(analyst):
+    future = services.open_exercise(actor=analyst, year=2099)
+    services.advance(actor=analyst, exercise_id=future.pk, action="share", on=D(2026, 5, 15), today=TODAY)
+    snapshot = _last(future)
+    assert snapshot.data == {"error": "Aucun mois complet de 2099 n'est encore disponible."}
+    content = report_files.pdf(snapshot)
+    assert problems(content) == []
+    assert "Aucun mois complet de 2099 n'est encore disponible." in text(content)
 
 
 def _urls(exercise):
