@@ -302,12 +302,18 @@ class SectionVersion(models.Model):
 
 class ReportSnapshot(models.Model):
     """A read-only copy of every section, frozen at each step of the workflow (and each new version shared with the
-    operators): what the operators read and comment, and what the documents will be generated from."""
+    operators), with the comment threads and the data part as they stood: what the operators read and comment, and
+    what the report's PDF and DOCX are generated from (cep/monitoring/report_files.py). `sha256` is the digest of
+    the canonical JSON of sections, threads and data (services.snapshot_digest)."""
 
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="snapshots")
     number = models.PositiveIntegerField("version partagée")
     state = models.CharField("état", max_length=20, choices=workflow.STATES)
     sections = models.JSONField("sections")  # [{key, title, body, version}]
+    # The operators' comment threads as they stood (services.frozen_threads) and the data part's tables
+    # (report_files.frozen_data_part): the documents are generated from this copy alone, never from live rows.
+    frozen_threads = models.JSONField("fils de commentaires", default=list, blank=True)
+    data = models.JSONField("partie données", default=dict, blank=True)
     sha256 = models.CharField("empreinte SHA-256", max_length=64)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -2,11 +2,11 @@
 
 import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from cep.organisations.models import Operator, Region
 
-from .models import Cooperation, CooperationKind, Exercise, Meeting, Thread, ThreadStatus
+from .models import Cooperation, CooperationKind, Exercise, Meeting, ReportSnapshot, Thread, ThreadStatus
 
 
 def region_operators(region_id: str):
@@ -56,10 +56,13 @@ def exercise_alerts(
 
 
 def national_overview(exercises, today: datetime.date):
-    """The exercises (those the user may see) with their states and the late ones: France compétences sees every
-    région's."""
+    """The exercises (those the user may see) with their states, the late ones and the number of their last frozen
+    copy (its PDF and DOCX are linked): France compétences sees every région's."""
+    last_copy = ReportSnapshot.objects.filter(exercise=OuterRef("pk")).order_by("-number").values("number")[:1]
     rows = exercises.select_related("region").annotate(
-        meetings_count=Count("meetings", distinct=True), cooperations_count=Count("cooperations", distinct=True)
+        meetings_count=Count("meetings", distinct=True),
+        cooperations_count=Count("cooperations", distinct=True),
+        last_copy=Subquery(last_copy),
     )
     return [(e, e.is_late(today)) for e in rows.order_by("-year", "region__name")]
 

@@ -362,23 +362,69 @@ def _sections_payload(exercise: Exercise) -> list[dict]:
     ]
 
 
+def _day(moment) -> str:
+    return timezone.localtime(moment).strftime("%d/%m/%Y") if moment else ""
+
+
+def _name(user) -> str:
+    return (user.get_full_name() or user.username) if user is not None else ""
+
+
+def frozen_threads(exercise: Exercise) -> list[dict]:
+    """The operators' comment threads as they stand, with their replies, as plain data (staff names, never a
+    beneficiary): what a snapshot keeps and the report prints."""
+    rows = exercise.threads.select_related("author", "structure", "closed_by").prefetch_related("replies__author")
+    return [
+        {
+            "id": t.pk,
+            "section_key": t.section_key,
+            "kind": t.get_kind_display(),
+            "structure": t.structure.name,
+            "author": _name(t.author),
+            "created_on": _day(t.created_at),
+            "body": t.body,
+            "status": t.status,
+            "status_label": t.get_status_display(),
+            "answer": t.answer,
+            "closed_by": _name(t.closed_by),
+            "closed_on": _day(t.closed_at),
+            "replies": [
+                {"author": _name(r.author), "on": _day(r.created_at), "body": r.body} for r in t.replies.all()
+            ],
+        }
+        for t in rows.order_by("created_at", "id")
+    ]
+
+
+def snapshot_digest(sections: list, threads: list, data: dict) -> str:
+    """SHA-256 of the canonical JSON of everything a snapshot freezes (printed in the report's documents)."""
+    frozen = {"sections": sections, "threads": threads, "data": data}
+    canonical = json.dumps(frozen, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(canonical).hexdigest()
+
+
 def freeze(exercise: Exercise, actor) -> ReportSnapshot:
-    """A read-only copy of every section at the exercise's current state, with the SHA-256 of its canonical JSON
-    (audited; the copy itself is never changed)."""
+    """A read-only copy of every section at the exercise's current state, with the comment threads and the data
+    part as they stand and the SHA-256 of it all (audited; the copy itself is never changed)."""
+    from .report_files import frozen_data_part
+
     sections = _sections_payload(exercise)
-    canonical = json.dumps(sections, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    threads = frozen_threads(exercise)
+    data = frozen_data_part(exercise)
     last = exercise.snapshots.order_by("-number").values_list("number", flat=True).first() or 0
     snapshot = ReportSnapshot(
         exercise=exercise,
         number=last + 1,
         state=exercise.state,
         sections=sections,
-        sha256=hashlib.sha256(canonical).hexdigest(),
+        frozen_threads=threads,
+        data=data,
+        sha256=snapshot_digest(sections, threads, data),
         created_by=actor,
     )
-    with audited(snapshot, actor=actor, action="freeze_report", exclude=("sections",)) as snapshot:
-        snapshot.save()
-    return snapshot
+    with audited(snapshot, actor=actor, action="freeze_report", exclude=("sections", "frozen_threads", "data")) as row:
+        row.save()
+    return row
 
 
 @transaction.atomic

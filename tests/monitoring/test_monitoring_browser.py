@@ -61,6 +61,18 @@ def test_suivi_an_analyst_takes_the_exercise_from_draft_to_sent(browser, live_se
     assert "Transmis à France compétences" in page.content()
     _check(page, "s-04-suivi-regional-transmis")
 
+    # The report's documents, from the copy frozen by the transmission: the same bytes as generated here.
+    from cep.monitoring import report_files
+
+    snapshot = exercise.snapshots.order_by("-number").first()
+    for fmt, render in (("pdf", report_files.pdf), ("docx", report_files.docx)):
+        with page.expect_download() as download:
+            page.click(f"a[href$='/versions/{snapshot.number}/rapport.{fmt}']")
+        path = download.value.path()
+        assert download.value.suggested_filename == report_files.filename(snapshot, fmt)
+        with open(path, "rb") as handle:
+            assert handle.read() == render(snapshot)
+
     # Partie 2 of the report, on aggregates of a generated month (tests/reporting/indicators).
     from django.core.cache import cache
 

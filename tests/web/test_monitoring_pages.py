@@ -1,6 +1,6 @@
 """Regional monitoring pages (issue 12): the Transitions Pro's exercise, France compétences' national view.
 
-Another région's exercise is a 404; no page shows a beneficiary; the exercise page's queries are pinned."""
+Another région's exercise is a 404; no page shows a beneficiary; the pages' queries are pinned."""
 
 import datetime
 
@@ -196,3 +196,59 @@ def test_the_report_and_the_shared_draft_queries_do_not_grow_with_threads(client
         with CaptureQueriesContext(connection) as many:
             assert client.get(url).status_code == 200
         assert len(many) == counts[url] <= 14, (url, [q["sql"][:100] for q in many.captured_queries])
+
+
+def _count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+# Pinned SQL queries, each flat as the rows grow; 2 of them every signed-in page makes here (session, user).
+BUDGETS = {
+    "exercises": 4,  # the exercises with their counts and last frozen copy (one query), the user's région
+    "national": 5,  # the same rows, the régions without an exercise of last year
+    "data_part": 7,  # the exercise, the refresh state (the dashboard itself is cached), départements and their counts
+    "section_history": 5,  # the section with its exercise, the versions with their authors
+    "report_pdf": 6,  # the exercise (shared or visible), whether it has a copy, the copy; nothing read live
+}
+
+
+def test_the_list_national_data_and_history_pages_queries_are_pinned(client, analyst, exercise, refdata):
+    from cep.organisations.models import Region
+
+    national = UserFactory(username="fc", role=Role.NATIONAL_OBSERVER, structure=None)
+    intro = exercise.sections.get(key="introduction")
+    regions = [r.code for r in Region.objects.exclude(code="94").order_by("code")[:4]]
+
+    def grow(i):
+        services.open_exercise(actor=analyst, year=2023 + i)
+        other = UserFactory(username=f"tp_{i}", role=Role.REGIONAL_OBSERVER, structure=None, region_id=regions[i])
+        opened = services.open_exercise(actor=other, year=2022)
+        services.advance(actor=other, exercise_id=opened.pk, action="share", on=D(2023, 5, 15), today=D(2026, 12, 7))
+        services.save_section(actor=analyst, section_id=intro.pk, body=f"Version {i}.", expected_version=i)
+        services.reshare(actor=analyst, exercise_id=exercise.pk)
+
+    pages = {
+        "exercises": (analyst, reverse("monitoring:exercises")),
+        "national": (national, reverse("monitoring:national")),
+        "data_part": (analyst, reverse("monitoring:data_part", args=[exercise.pk])),
+        "section_history": (analyst, reverse("monitoring:section_history", args=[intro.pk])),
+    }
+    services.advance(actor=analyst, exercise_id=exercise.pk, action="share", on=D(2023, 5, 15), today=D(2026, 12, 7))
+    pages["report_pdf"] = (national, reverse("monitoring:report_pdf", args=[exercise.pk, 1]))
+    grow(0)
+    few = {}
+    for name, (user, url) in pages.items():
+        client.force_login(user)
+        client.get(url)  # the dashboard's cache, the session
+        few[name] = _count(client, url)
+    for i in range(1, 4):
+        grow(i)
+    many = {}
+    for name, (user, url) in pages.items():
+        client.force_login(user)
+        client.get(url)
+        many[name] = _count(client, url)
+    assert many == few, (many, few)
+    assert many == BUDGETS, many

@@ -70,7 +70,8 @@ RULES = {
     "monitoring_write": row(LOGIN, 403, 403, 403, 200, 403),
     "monitoring_post": row(LOGIN, 403, 403, 405, 405, 403),
     # The draft shared with the région's operators (« Lire et commenter le projet de rapport régional », a
-    # manager's by default): the operator's list and comments; the draft is read by everyone concerned.
+    # manager's by default): the operator's list and comments; the draft and its PDF / DOCX are read by everyone
+    # concerned.
     "monitoring_shared": row(LOGIN, 403, 200, 200, 403, 403),
     "monitoring_draft": row(LOGIN, 403, 200, 200, 200, 200),
     "monitoring_comment_post": row(LOGIN, 403, 405, 405, 403, 403),
@@ -175,6 +176,8 @@ PAGES = {
     "monitoring:report": ("monitoring_read", "exercise"),
     "monitoring:shared": ("monitoring_shared", None),
     "monitoring:draft": ("monitoring_draft", "exercise"),
+    "monitoring:report_pdf": ("monitoring_draft", "exercise+number"),
+    "monitoring:report_docx": ("monitoring_draft", "exercise+number"),
     "monitoring:thread_new": ("monitoring_comment_post", "exercise"),
     "monitoring:reshare": ("monitoring_post", "exercise"),
     "monitoring:thread_action": ("monitoring_thread_post", "thread+action"),
@@ -334,6 +337,7 @@ class World:
             "reset_link": {"uidb64": "MA", "token": "abc-def"},
             "exercise": {params[0]: objects["exercise"].pk},
             "exercise+action": {"pk": objects["exercise"].pk, "action": "share"},
+            "exercise+number": {"pk": objects["exercise"].pk, "number": 1},
             "milestone": {params[0]: objects["milestone"].pk},
             "regional_document": {params[0]: objects["regional_document"].pk},
             "section": {params[0]: objects["section"].pk},

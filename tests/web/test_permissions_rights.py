@@ -163,6 +163,16 @@ ANY_OF_RIGHTS = {
         Right.COMMENT_REGIONAL_REPORT,
     ),
     ("POST", "monitoring:thread_action"): (Right.REGIONAL_MONITORING, Right.COMMENT_REGIONAL_REPORT),
+    ("GET", "monitoring:report_pdf"): (
+        Right.REGIONAL_MONITORING,
+        Right.READ_REGIONAL_REPORTS,
+        Right.COMMENT_REGIONAL_REPORT,
+    ),
+    ("GET", "monitoring:report_docx"): (
+        Right.REGIONAL_MONITORING,
+        Right.READ_REGIONAL_REPORTS,
+        Right.COMMENT_REGIONAL_REPORT,
+    ),
 }
 CASES = [(right, method, name) for right, pages in RIGHT_PAGES.items() for method, name in pages]
 

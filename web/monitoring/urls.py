@@ -14,6 +14,18 @@ urlpatterns = [
     path("suivi-regional/<int:pk>/rapport/", views.report, name="report"),
     path("rapport-regional/", views.shared, name="shared"),
     path("suivi-regional/<int:pk>/projet/", views.draft, name="draft"),
+    path(
+        "suivi-regional/<int:pk>/versions/<int:number>/rapport.pdf",
+        views.report_file,
+        {"fmt": "pdf"},
+        name="report_pdf",
+    ),
+    path(
+        "suivi-regional/<int:pk>/versions/<int:number>/rapport.docx",
+        views.report_file,
+        {"fmt": "docx"},
+        name="report_docx",
+    ),
     path("suivi-regional/<int:pk>/projet/commenter/", views.thread_new, name="thread_new"),
     path("suivi-regional/<int:pk>/projet/partager-a-nouveau/", views.reshare, name="reshare"),
     path("suivi-regional/fils/<int:thread_id>/<slug:action>/", views.thread_action, name="thread_action"),

@@ -20,7 +20,7 @@ from cep.common.access import rights_message
 from cep.common.errors import RuleViolation
 from cep.common.keyset import parse_id
 from cep.monitoring import data_part as data
-from cep.monitoring import queries, services, workflow
+from cep.monitoring import queries, report_files, services, workflow
 from cep.monitoring.models import CooperationKind, Exercise, Milestone, RegionalDocument, ReportSection, Thread
 from web.views._forms import run_action
 
@@ -136,6 +136,7 @@ def exercise(request, pk):
             "cooperations": exercise.cooperations.prefetch_related("themes"),
             "documents": exercise.documents.defer("content"),
             "investigations": exercise.investigations.all(),
+            "snapshots": exercise.snapshots.defer("sections", "frozen_threads", "data"),
             "crefop_meeting": crefop_meeting,
             "steps": workflow.allowed_actions(exercise.state),
             "step_form": StepForm(initial={"on": today}),
@@ -553,6 +554,26 @@ def reshare(request, pk):
         success=lambda s: f"Version {s.number} partagée aux opérateurs.",
         redirect_to=reverse("monitoring:draft", args=[exercise.pk]),
     )
+
+
+REPORT_FORMATS = {
+    "pdf": (report_files.pdf, "application/pdf"),
+    "docx": (report_files.docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+}
+
+
+@_needs(*READS, Right.COMMENT_REGIONAL_REPORT)
+def report_file(request, pk, number, fmt):
+    """The report's PDF or DOCX, generated from the frozen copy n° `number` (the same bytes at each download): the
+    région's analyst, France compétences, and the région's operators (every copy is a shared one)."""
+    exercise = _draft_exercise(request, pk)
+    snapshot = get_object_or_404(exercise.snapshots.all(), number=number)
+    snapshot.exercise = exercise
+    render_file, content_type = REPORT_FORMATS[fmt]
+    response = HttpResponse(render_file(snapshot), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{report_files.filename(snapshot, fmt)}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @_writes
