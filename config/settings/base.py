@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cep.enrolments",
     "cep.appointments",
     "cep.plans",
+    "cep.orientations",
     "cep.reporting",
     "cep.retention",
     "cep.monitoring",
