@@ -30,7 +30,16 @@ from .models import EntryKind, Orientation, OrientationEntry, Status
 from .workflow import MAX_MESSAGE, allowed, expires_at, reminder_due
 
 RULE = "ORIENTATION"
-_EXCLUDE = ("created_at", "updated_at", "summary")
+# The summary is the dossier's copy (its fields have their own history); the answer's text is in the orientation's
+# history lines, which the retention job empties with the dossier.
+_EXCLUDE = ("created_at", "updated_at", "summary", "answer_comment")
+
+
+def _source_structure(orientation: Orientation) -> int:
+    """An orientation's audit entries belong to the sending structure and its dossier."""
+    return orientation.source_structure_id
+
+
 SYSTEM = "Système"
 
 # The level-1 summary: the identity always goes (B must be able to find or create the person's dossier); the
@@ -244,7 +253,12 @@ def send_orientation(
         last_activity_at=now,
     )
     try:
-        with transaction.atomic(), audited(orientation, actor=actor, action="send_orientation", exclude=_EXCLUDE):
+        with (
+            transaction.atomic(),
+            audited(
+                orientation, actor=actor, action="send_orientation", exclude=_EXCLUDE, structure_id=_source_structure
+            ),
+        ):
             orientation.save()
     except IntegrityError:  # the same person oriented to the same structure at the same moment
         raise RuleViolation(RULE, "Une orientation de cette personne vers cette structure est déjà en cours.")
@@ -303,7 +317,14 @@ def post_message(*, orientation: Orientation, actor, text: str) -> OrientationEn
         raise RuleViolation("DROITS", "Cette orientation ne concerne pas votre structure.")
     _ensure_side(actor, orientation, side)
     text = _check_comment(text, "text", required=True)
-    with audited(Orientation, orientation.pk, actor=actor, action="orientation_message", exclude=_EXCLUDE) as o:
+    with audited(
+        Orientation,
+        orientation.pk,
+        actor=actor,
+        action="orientation_message",
+        exclude=_EXCLUDE,
+        structure_id=_source_structure,
+    ) as o:
         if not o.is_open:
             raise RuleViolation(RULE, f"Cette orientation est « {o.get_status_display()} » : elle est close.")
         now = timezone.now()
@@ -367,7 +388,12 @@ def accept_orientation(*, orientation: Orientation, actor, match: Beneficiary | 
     is created from the summary (none may match then). The person's other open orientations become « Obsolète »."""
     _ensure_side(actor, orientation, "target")
     with audited(
-        Orientation, orientation.pk, actor=actor, action="accept_orientation", exclude=_EXCLUDE
+        Orientation,
+        orientation.pk,
+        actor=actor,
+        action="accept_orientation",
+        exclude=_EXCLUDE,
+        structure_id=_source_structure,
     ) as orientation:
         _ensure_transition(orientation, Status.ACCEPTED, "target")
         candidates = {b.pk: b for b in match_candidates(orientation)}
@@ -417,7 +443,9 @@ def _close_obsolete(accepted: Orientation, now) -> None:
         .exclude(pk=accepted.pk)
     )
     for other in others:
-        with audited(other, actor=None, action="orientation_obsolete", exclude=_EXCLUDE) as other:
+        with audited(
+            other, actor=None, action="orientation_obsolete", exclude=_EXCLUDE, structure_id=_source_structure
+        ) as other:
             other.status, other.answered_at = Status.OBSOLETE, now
             other.save()
         _entry(
@@ -443,7 +471,12 @@ def refuse_orientation(*, orientation: Orientation, actor, reason: OrientationRe
         comment = _check_comment(comment)
     found.raise_if_any()
     with audited(
-        Orientation, orientation.pk, actor=actor, action="refuse_orientation", exclude=_EXCLUDE
+        Orientation,
+        orientation.pk,
+        actor=actor,
+        action="refuse_orientation",
+        exclude=_EXCLUDE,
+        structure_id=_source_structure,
     ) as orientation:
         _ensure_transition(orientation, Status.REFUSED, "target")
         now = timezone.now()
@@ -478,7 +511,12 @@ def cancel_orientation(*, orientation: Orientation, actor, comment: str = "") ->
     _ensure_side(actor, orientation, "source")
     comment = _check_comment(comment)
     with audited(
-        Orientation, orientation.pk, actor=actor, action="cancel_orientation", exclude=_EXCLUDE
+        Orientation,
+        orientation.pk,
+        actor=actor,
+        action="cancel_orientation",
+        exclude=_EXCLUDE,
+        structure_id=_source_structure,
     ) as orientation:
         _ensure_transition(orientation, Status.CANCELLED, "source")
         orientation.status, orientation.answered_at = Status.CANCELLED, timezone.now()
@@ -499,7 +537,12 @@ def withdraw_consent(*, orientation: Orientation, actor) -> Orientation:
     accepted keeps no summary (nothing crosses any more). An accepted one already crossed: B's dossier is B's."""
     _ensure_side(actor, orientation, "source")
     with audited(
-        Orientation, orientation.pk, actor=actor, action="withdraw_orientation_consent", exclude=_EXCLUDE
+        Orientation,
+        orientation.pk,
+        actor=actor,
+        action="withdraw_orientation_consent",
+        exclude=_EXCLUDE,
+        structure_id=_source_structure,
     ) as orientation:
         if orientation.consent_withdrawn_at is not None:
             raise RuleViolation(RULE, "Le retrait du consentement est déjà enregistré.", field="consent")
@@ -550,7 +593,9 @@ def run_deadlines(*, now: datetime.datetime | None = None) -> tuple[int, int]:
             if o is None:
                 continue
             if now >= expires_at(o.last_activity_at):
-                with audited(o, actor=None, action="expire_orientation", exclude=_EXCLUDE) as o:
+                with audited(
+                    o, actor=None, action="expire_orientation", exclude=_EXCLUDE, structure_id=_source_structure
+                ) as o:
                     o.status, o.answered_at = Status.EXPIRED, now
                     o.save()
                 _entry(o, EntryKind.EXPIRED, None, "", "Sans réponse depuis 30 jours.", at=now)
@@ -561,7 +606,9 @@ def run_deadlines(*, now: datetime.datetime | None = None) -> tuple[int, int]:
                 )
                 expired += 1
             elif reminder_due(last_activity_at=o.last_activity_at, last_reminder_at=o.last_reminder_at, now=now):
-                with audited(o, actor=None, action="remind_orientation", exclude=_EXCLUDE) as o:
+                with audited(
+                    o, actor=None, action="remind_orientation", exclude=_EXCLUDE, structure_id=_source_structure
+                ) as o:
                     o.last_reminder_at = now
                     o.save()
                 left = (expires_at(o.last_activity_at) - now).days
