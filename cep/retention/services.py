@@ -94,7 +94,7 @@ WITH old AS (
 ), ap AS (
     UPDATE appointments_appointment SET {ap} = '' WHERE beneficiary_id = ANY(%(ids)s) AND {ap} <> ''
 ), orr AS (
-    UPDATE orientations_orientation SET summary = '{}'::jsonb, comment = '', answer_comment = ''
+    UPDATE orientations_orientation SET summary = '{{}}'::jsonb, comment = '', answer_comment = ''
     WHERE beneficiary_id = ANY(%(ids)s) OR target_beneficiary_id = ANY(%(ids)s)
 ), ore AS (
     UPDATE orientations_orientationentry SET comment = ''
