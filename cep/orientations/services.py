@@ -383,9 +383,12 @@ def _new_dossier_fields(orientation: Orientation) -> dict:
 
 
 @transaction.atomic
-def accept_orientation(*, orientation: Orientation, actor, match: Beneficiary | None = None) -> Orientation:
+def accept_orientation(
+    *, orientation: Orientation, actor, match: Beneficiary | None = None, new_dossier: bool = False
+) -> Orientation:
     """B accepts: `match` is one of match_candidates() (the person already has a dossier at B), else B's dossier
-    is created from the summary (none may match then). The person's other open orientations become « Obsolète »."""
+    is created from the summary — when dossiers may match, only if B says none is the person (`new_dossier`).
+    The person's other open orientations become « Obsolète »."""
     _ensure_side(actor, orientation, "target")
     with audited(
         Orientation,
@@ -406,7 +409,7 @@ def accept_orientation(*, orientation: Orientation, actor, match: Beneficiary | 
                 )
             dossier = candidates[match.pk]
         else:
-            if candidates:
+            if candidates and not new_dossier:
                 names = ", ".join(f"{b} (né(e) le {fr(b.birth_date)})" for b in candidates.values())
                 raise RuleViolation(
                     RULE,

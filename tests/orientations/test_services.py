@@ -210,6 +210,19 @@ def test_orientation_acceptance_matches_bs_existing_dossier_through_duplicate_de
     assert accepted.target_beneficiary == existing and Beneficiary.objects.count() == before
 
 
+def test_orientation_acceptance_creates_a_dossier_when_b_says_no_candidate_is_the_person(
+    send, beneficiary, other_structure, other_counselor
+):
+    homonym = BeneficiaryFactory(
+        structure=other_structure,
+        last_name=beneficiary.last_name,
+        first_name=beneficiary.first_name,
+        birth_date=beneficiary.birth_date,
+    )
+    accepted = accept_orientation(orientation=send(), actor=other_counselor, new_dossier=True)
+    assert accepted.target_beneficiary not in (None, homonym)
+
+
 def test_orientation_acceptance_refuses_a_dossier_that_is_not_the_person(send, other_structure, other_counselor):
     stranger = BeneficiaryFactory(structure=other_structure, last_name="Inconnu", first_name="Autre")
     o = send()
