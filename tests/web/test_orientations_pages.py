@@ -139,7 +139,6 @@ def test_orientation_a_cancels_and_messages(signed_in, b_client, oriented):
     assert Orientation.objects.get(pk=oriented.pk).status == Status.CANCELLED
 
 
-
 def test_orientation_b_cannot_cancel_a_french_message_nothing_written(b_client, oriented):
     response = b_client.post(reverse("web:orientation_cancel", args=[oriented.pk]), {}, follow=True)
     assert "Ce dossier n&#x27;appartient pas à votre structure." in response.content.decode()
