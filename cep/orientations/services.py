@@ -303,10 +303,20 @@ def side_of(actor, orientation: Orientation) -> str | None:
 
 
 def _ensure_side(actor, orientation: Orientation, side: str) -> None:
-    if side == "source":
-        ensure_right(actor, Right.ORIENT, orientation.source_structure_id)
-    else:
-        ensure_right(actor, Right.HANDLE_ORIENTATIONS, orientation.target_structure_id)
+    """The right of the side, then the side itself: the sending structure sends, cancels and records a
+    withdrawal; the receiving structure answers."""
+    right = Right.ORIENT if side == "source" else Right.HANDLE_ORIENTATIONS
+    ensure_right(actor, right)
+    structure_id = orientation.source_structure_id if side == "source" else orientation.target_structure_id
+    if actor is not None and actor.structure_id != structure_id:
+        if actor.structure_id not in (orientation.source_structure_id, orientation.target_structure_id):
+            raise RuleViolation("DROITS", "Cette orientation ne concerne pas votre structure.")
+        raise RuleViolation(
+            RULE,
+            "Seule la structure d'origine annule une orientation ou enregistre le retrait du consentement."
+            if side == "source"
+            else "Seule la structure destinataire accepte ou refuse une orientation.",
+        )
 
 
 @transaction.atomic

@@ -245,7 +245,7 @@ def test_orientation_rights_only_b_handles_it(send, counselor, other_counselor):
     o = send()
     with pytest.raises(RuleViolation) as refused:
         accept_orientation(orientation=o, actor=counselor)  # A cannot accept its own orientation
-    assert refused.value.rule == "DROITS"
+    assert refused.value.rule == "ORIENTATION" and "destinataire" in refused.value.message
     withdraw(other_counselor, Right.HANDLE_ORIENTATIONS)
     with pytest.raises(RuleViolation):
         refuse_orientation(orientation=o, actor=other_counselor, reason=reason())
@@ -298,8 +298,9 @@ def test_orientation_closed_cannot_be_answered_again(send, other_counselor):
 
 def test_orientation_cancelled_by_a_and_not_by_b(send, counselor, other_counselor):
     o = send()
-    with pytest.raises(RuleViolation):
+    with pytest.raises(RuleViolation) as refused:
         cancel_orientation(orientation=o, actor=other_counselor)
+    assert "Seule la structure d'origine" in refused.value.message
     cancelled = cancel_orientation(orientation=o, actor=counselor, comment="Erreur de structure.")
     assert cancelled.status == Status.CANCELLED
     with pytest.raises(RuleViolation):

@@ -141,7 +141,7 @@ def test_orientation_a_cancels_and_messages(signed_in, b_client, oriented):
 
 def test_orientation_b_cannot_cancel_a_french_message_nothing_written(b_client, oriented):
     response = b_client.post(reverse("web:orientation_cancel", args=[oriented.pk]), {}, follow=True)
-    assert "Ce dossier n&#x27;appartient pas à votre structure." in response.content.decode()
+    assert "Seule la structure d&#x27;origine annule une orientation" in response.content.decode()
     assert Orientation.objects.get(pk=oriented.pk).status == Status.SENT
 
 
