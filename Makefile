@@ -38,6 +38,7 @@ demo:
 	$(PY) manage.py refresh_indicators --no-progress
 	$(PY) manage.py demo_accounts
 	@$(PY) manage.py demo_monitoring -v 0
+	@$(PY) manage.py demo_orientations -v 0
 	@# The background worker (monthly files, indicator refreshes) runs beside the server and stops with it.
 	@$(PY) manage.py db_worker --no-reload --interval 1 -v 0 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
