@@ -65,6 +65,16 @@ def dossier_orientations(user, beneficiary) -> list:
     )
 
 
+def received_aiguilleur(beneficiary) -> str | None:
+    """The aiguilleur of a dossier received through an orientation (its latest accepted one), for the CEP form."""
+    return (
+        Orientation.objects.filter(target_beneficiary=beneficiary, status=Status.ACCEPTED)
+        .order_by("-answered_at", "-id")
+        .values_list("orientation_source_id", flat=True)
+        .first()
+    )
+
+
 def home(user, limit: int = 5) -> dict:
     """Home page: what waits for the user's structure (B), and the answers to the user's own orientations of the
     last 30 days (A). Two queries."""

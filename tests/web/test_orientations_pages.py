@@ -188,3 +188,73 @@ def test_orientation_lists_paginate_by_keyset(
     only_sent = b_client.get(reverse("web:orientations_received"), {"statut": "envoyee"}).content.decode()
     assert "Prénom50" in only_sent and "Prénom51" not in only_sent
     assert b_client.get(reverse("web:orientations_received"), {"avant": "%%%"}).status_code == 200
+
+
+def test_orientation_accepted_prefills_the_aiguilleur_of_bs_cep(b_client, oriented, other_counselor):
+    from cep.orientations.services import accept_orientation
+
+    o = accept_orientation(orientation=oriented, actor=other_counselor)
+    html = b_client.get(reverse("web:cep_add", args=[o.target_beneficiary_id])).content.decode()
+    assert 'value="autre_mission_locale" selected' in html
+
+
+PAGE_BUDGETS = {
+    # the 6 queries of every signed-in page, then: the directory's structures, their served départements, the
+    # delays, the network list
+    "directory": 10,
+    "orient": 10,  # dossier, target structure, consent modes
+    "received": 8,  # the page of rows (refusal reason joined)
+    "sent": 8,
+    "detail_a": 10,  # orientation with its labels, history, the form's referential list
+    "detail_b": 12,  # + B's possible dossiers (duplicates, pseudonym), the refusal reasons
+}
+
+
+@pytest.fixture
+def pages(oriented, beneficiary, other_structure):
+    return {
+        "directory": (None, reverse("web:orientation_directory") + "?commune=2A004"),
+        "orient": (None, reverse("web:orient", args=[beneficiary.pk]) + f"?structure={other_structure.pk}"),
+        "received": ("b", reverse("web:orientations_received")),
+        "sent": (None, reverse("web:orientations_sent")),
+        "detail_a": (None, reverse("web:orientation", args=[oriented.pk])),
+        "detail_b": ("b", reverse("web:orientation", args=[oriented.pk])),
+    }
+
+
+@pytest.mark.parametrize("page", list(PAGE_BUDGETS))
+def test_orientation_pages_query_counts_are_pinned(signed_in, b_client, pages, page, django_assert_max_num_queries):
+    who, url = pages[page]
+    client = b_client if who == "b" else signed_in
+    client.get(url)  # warm the session
+    with django_assert_max_num_queries(PAGE_BUDGETS[page]):
+        assert client.get(url).status_code == 200
+
+
+def test_orientation_lists_and_directory_do_not_grow_with_rows(
+    signed_in, b_client, beneficiary, counselor, other_structure, refdata
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import BeneficiaryFactory
+
+    def count(client, url):
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        return len(queries)
+
+    urls = [
+        (b_client, reverse("web:orientations_received")),
+        (signed_in, reverse("web:orientations_sent")),
+        (signed_in, reverse("web:orientation_directory") + "?commune=2A004"),
+    ]
+    consent = ref.ConsentMode.objects.get(code="oral")
+    send_orientation(beneficiary=beneficiary, actor=counselor, target=other_structure, consent_mode=consent)
+    few = [count(c, u) for c, u in urls]
+    for _ in range(8):
+        person = BeneficiaryFactory(structure=beneficiary.structure)
+        send_orientation(beneficiary=person, actor=counselor, target=other_structure, consent_mode=consent)
+        StructureFactory()
+    assert [count(c, u) for c, u in urls] == few
