@@ -159,6 +159,11 @@ class Orientation(models.Model):
         return f"Orientation vers {self.target_structure_name} du {self.sent_at:%d/%m/%Y}"
 
     @property
+    def summary_items(self) -> list[dict]:
+        """The summary in the order its fields were sent (jsonb keeps no order)."""
+        return [self.summary[name] for name in self.sent_fields if name in self.summary]
+
+    @property
     def is_open(self) -> bool:
         return self.status == Status.SENT
 

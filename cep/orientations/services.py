@@ -119,12 +119,12 @@ def level1_summary(beneficiary: Beneficiary, fields) -> dict:
 
 def aiguilleur_for(source: Structure, target: Structure) -> OrientationSource:
     """The aiguilleur of the person's CEP at B: « Autre Mission Locale » (read « Autre structure de mon réseau »
-    outside the Missions locales) within one network, else the source network's own aiguilleur, else « Autre »."""
-    code = "autre_mission_locale" if source.network_id == target.network_id else None
-    if code is None:
-        found = OrientationSource.objects.filter(network_id=source.network_id).order_by("position").first()
-        return found or OrientationSource.objects.get(pk="autre")
-    return OrientationSource.objects.get(pk=code)
+    outside the Missions locales) within one network, else the aiguilleur of the source network (France Travail,
+    Cap emploi, APEC, opérateur régional…), else « Autre » (e.g. a Mission locale orienting to another network)."""
+    if source.network_id == target.network_id:
+        return OrientationSource.objects.get(pk="autre_mission_locale")
+    found = OrientationSource.objects.filter(network_id=source.network_id).order_by("position").first()
+    return found or OrientationSource.objects.get(pk="autre")
 
 
 # --- History and e-mails --------------------------------------------------------------------------------------

@@ -142,7 +142,7 @@ STAFF_FUNCTIONS = [
 ORIENTATION_SOURCES = [
     ("ma_structure_suite_niveau1", "Ma ML – suite niveau 1", {"requires_level1_service": True}),
     ("ma_structure_entree_directe", "Ma ML – entrée directe niveau 2 ou 3", {}),
-    ("autre_mission_locale", "Autre Mission Locale", {"network_id": "ml"}),
+    ("autre_mission_locale", "Autre Mission Locale", {}),  # within one network (cep/orientations/services.py)
     ("france_travail", "Pôle emploi / France Travail", {"network_id": "france_travail"}),
     ("cap_emploi", "Cap emploi", {"network_id": "cap_emploi"}),
     ("apec", "APEC", {"network_id": "apec"}),

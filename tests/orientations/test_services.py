@@ -83,7 +83,7 @@ def test_orientation_to_another_network_carries_that_networks_aiguilleur(send, r
     from cep.orientations.services import aiguilleur_for
 
     o = send(target=apec)
-    assert o.orientation_source_id == "autre_mission_locale"  # from a Mission locale, whatever B's network
+    assert o.orientation_source_id == "autre"  # no aiguilleur « Mission locale » for the other networks
     assert aiguilleur_for(apec, o.source_structure).code == "apec"
 
 
