@@ -22,9 +22,9 @@ from cep.referentials import models as ref
 from . import refs
 from .auth import dossier_auth
 from .beneficiaries import get_beneficiary
-from .errors import responses
+from .errors import RuleErrorOut, responses
 from .pagination import keyset_page
-from .schemas import Cursor, In, Limit, ObjectId, Ref, Text
+from .schemas import Commune, Cursor, Day, In, Limit, ObjectId, Ref, Text
 
 router = Router(auth=dossier_auth, tags=["Orientations"])
 
@@ -49,14 +49,14 @@ class StructureOut(Schema):
 
 
 class DirectoryFilters(Schema):
-    commune: str | None = Field(None, max_length=5, description="Code INSEE de la commune de la personne")
+    commune: Commune | None = Field(None, description="Code INSEE de la commune de la personne")
     network: Ref("networks") | None = Field(None, description="Réseau (code)")
 
 
 class SendIn(In):
     target_structure: ObjectId = Field(..., description="Structure destinataire (identifiant, voir /structures)")
     consent_mode: Ref("consent-modes") = Field(..., description="Forme du consentement de la personne")
-    consent_on: datetime.date | None = Field(None, description="Date du consentement (aujourd'hui par défaut)")
+    consent_on: Day | None = Field(None, description="Date du consentement (aujourd'hui par défaut)")
     fields: list[SummaryField] = Field(
         list(services.DEFAULT_FIELDS),
         max_length=len(services.OPTIONAL_FIELDS),
@@ -145,7 +145,7 @@ def _out(request, o: Orientation) -> Orientation:
 
 @router.get(
     "/structures",
-    response=responses({200: list[StructureOut]}),
+    response=responses({200: list[StructureOut]}, extra={409: RuleErrorOut}),  # 409: unknown commune code
     summary="Annuaire des structures",
     description="Avec une commune : les structures qui desservent son département d'abord, puis celles de sa "
     "région (100 au plus).",
