@@ -199,14 +199,13 @@ def test_orientation_accepted_prefills_the_aiguilleur_of_bs_cep(b_client, orient
 
 
 PAGE_BUDGETS = {
-    # the 6 queries of every signed-in page, then: the directory's structures, their served départements, the
-    # delays, the network list
-    "directory": 10,
-    "orient": 10,  # dossier, target structure, consent modes
-    "received": 8,  # the page of rows (refusal reason joined)
-    "sent": 8,
-    "detail_a": 10,  # orientation with its labels, history, the form's referential list
-    "detail_b": 12,  # + B's possible dossiers (duplicates, pseudonym), the refusal reasons
+    # Measured on a warm session (no session write): the session and the user with their structure, then
+    "directory": 7,  # the structures, their served départements, the measured delays, the commune, the networks
+    "orient": 6,  # dossier, target structure, consent modes, (the dossier's header)
+    "received": 3,  # the page of rows (refusal reason joined)
+    "sent": 3,
+    "detail_a": 4,  # the orientation with its labels, its history
+    "detail_b": 7,  # + B's possible dossiers (duplicate detection, identity pseudonym), the refusal reasons
 }
 
 
