@@ -78,7 +78,11 @@ def load(*, ml_counselor, ft_counselor) -> int:
         consent_mode=written,
         comment="Inscription à France Travail souhaitée, projet de reconversion dans la logistique.",
     )
-    services.accept_orientation(orientation=accepted, actor=ft_counselor, new_dossier=True)
+    # the person may already have a dossier at France Travail (the demo's double accompaniments): take it
+    known = services.match_candidates(accepted)
+    services.accept_orientation(
+        orientation=accepted, actor=ft_counselor, match=known[0] if known else None, new_dossier=not known
+    )
     _backdate(accepted, 40, answered_after=3)
     refused = services.send_orientation(
         beneficiary=people[1],

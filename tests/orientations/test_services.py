@@ -410,3 +410,24 @@ def test_orientation_workflow_is_data_every_final_status_is_final():
     assert all(TRANSITIONS[s] == {} for s in finals)
     assert set(allowed(Status.SENT, "target")) == {Status.ACCEPTED, Status.REFUSED}
     assert set(allowed(Status.SENT, "source")) == {Status.CANCELLED}
+
+
+def test_orientation_deadlines_command_hands_the_run_to_the_background_worker(send, capsys):
+    from django.core.management import call_command
+
+    o = send()
+    later = (datetime.date.today() + datetime.timedelta(days=31)).isoformat()
+    call_command("cep_orientations", "--date", later, "--en-tache")  # the tests' backend runs it at once
+    assert "tâches de fond" in capsys.readouterr().out
+    assert Orientation.objects.get(pk=o.pk).status == Status.EXPIRED
+
+
+def test_orientation_mails_cap_and_clean_the_users_text(send, other_structure, django_capture_on_commit_callbacks):
+    other_structure.contact_email = "b@example.org"
+    other_structure.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        send(comment="Début " + "x" * 1990)  # control characters are refused before (check_text)
+    message = mail.outbox[0]
+    quoted = message.body.split("Message :\n", 1)[1]
+    assert len(quoted) == 500 and quoted.startswith("Début") and quoted.endswith("…")
+    assert "\n" not in message.subject and message.subject.startswith("[CEP] Nouvelle orientation reçue")
