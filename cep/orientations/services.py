@@ -287,19 +287,14 @@ def _ensure_no_open_duplicate(beneficiary: Beneficiary, target: Structure) -> No
 # --- Messages (both sides) ------------------------------------------------------------------------------------
 
 
-def _side_of(actor, orientation: Orientation) -> str | None:
-    if actor is None:
-        return "system"
-    if actor.structure_id == orientation.source_structure_id:
-        return "source"
-    if actor.structure_id == orientation.target_structure_id:
-        return "target"
-    return None
-
-
 def side_of(actor, orientation: Orientation) -> str | None:
     """ "source" (A), "target" (B) or None (neither: an administrator without a structure only reads)."""
-    return _side_of(actor, orientation) if actor is not None else None
+    structure_id = getattr(actor, "structure_id", None)
+    if structure_id is not None and structure_id == orientation.source_structure_id:
+        return "source"
+    if structure_id is not None and structure_id == orientation.target_structure_id:
+        return "target"
+    return None
 
 
 def _ensure_side(actor, orientation: Orientation, side: str) -> None:
@@ -322,8 +317,8 @@ def _ensure_side(actor, orientation: Orientation, side: str) -> None:
 @transaction.atomic
 def post_message(*, orientation: Orientation, actor, text: str) -> OrientationEntry:
     """A message from either side while the orientation waits: it restarts the expiry and reminder clocks."""
-    side = _side_of(actor, orientation)
-    if side not in ("source", "target"):
+    side = side_of(actor, orientation)
+    if side is None:
         raise RuleViolation("DROITS", "Cette orientation ne concerne pas votre structure.")
     _ensure_side(actor, orientation, side)
     text = _check_comment(text, "text", required=True)
