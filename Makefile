@@ -39,6 +39,7 @@ demo:
 	$(PY) manage.py demo_accounts
 	@$(PY) manage.py demo_appointments -v 0
 	@$(PY) manage.py demo_monitoring -v 0
+	@$(PY) manage.py demo_orientations -v 0
 	@# The background worker (monthly files, indicator refreshes) runs beside the server and stops with it.
 	@$(PY) manage.py db_worker --no-reload --interval 1 -v 0 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
@@ -80,4 +81,4 @@ mutation: install
 
 screenshots: install browser
 	@mkdir -p var
-	$(WITH_DB) $(UV) run --frozen pytest -p no:randomly tests/web/test_journey.py tests/web/test_appointments_browser.py tests/web/test_manager_browser.py tests/reporting/indicators/test_dashboard_browser.py tests/reporting/exports/test_exports_browser.py tests/monitoring/test_monitoring_browser.py
+	$(WITH_DB) $(UV) run --frozen pytest -p no:randomly tests/web/test_journey.py tests/web/test_appointments_browser.py tests/web/test_manager_browser.py tests/reporting/indicators/test_dashboard_browser.py tests/reporting/exports/test_exports_browser.py tests/monitoring/test_monitoring_browser.py tests/web/test_orientations_browser.py

@@ -31,6 +31,8 @@ REFERENTIALS = {
     "appointment-modes": ref.AppointmentMode,
     "funders": ref.Funder,
     "complementary-services": ref.ComplementaryService,
+    "orientation-refusal-reasons": ref.OrientationRefusalReason,
+    "consent-modes": ref.ConsentMode,
 }
 ReferentialName = Enum("ReferentialName", {k.replace("-", "_"): k for k in REFERENTIALS}, type=str)
 

@@ -10,6 +10,7 @@ from web.views import (
     documents,
     events,
     home,
+    orientations,
     plans,
     second_factor,
     services,
@@ -76,4 +77,19 @@ urlpatterns = [
     path("dispositifs/<int:cep_id>/documents/synthese/", documents.issue_synthesis, name="document_synthesis"),
     path("dispositifs/<int:cep_id>/documents/prise-de-recul/", documents.issue_step_back, name="document_step_back"),
     path("documents/<int:document_id>/", documents.download, name="document_download"),
+    # Orientations between structures (issue 11): the directory, « Orienter », both sides' pages and lists.
+    path("annuaire/", orientations.directory, name="orientation_directory"),
+    path("beneficiaires/<int:pk>/orienter/", orientations.orient, name="orient"),
+    path("orientations/recues/", orientations.received, name="orientations_received"),
+    path("orientations/envoyees/", orientations.sent, name="orientations_sent"),
+    path("orientations/<int:orientation_id>/", orientations.detail, name="orientation"),
+    path("orientations/<int:orientation_id>/message/", orientations.message, name="orientation_message"),
+    path("orientations/<int:orientation_id>/accepter/", orientations.accept, name="orientation_accept"),
+    path("orientations/<int:orientation_id>/refuser/", orientations.refuse, name="orientation_refuse"),
+    path("orientations/<int:orientation_id>/annuler/", orientations.cancel, name="orientation_cancel"),
+    path(
+        "orientations/<int:orientation_id>/retirer-consentement/",
+        orientations.withdraw_consent,
+        name="orientation_withdraw_consent",
+    ),
 ]

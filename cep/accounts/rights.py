@@ -17,6 +17,8 @@ class Right(models.TextChoices):
     REGIONAL_MONITORING = "regional_monitoring", "Suivre la mise en œuvre du CEP en région (rapport annuel)"
     READ_REGIONAL_REPORTS = "read_regional_reports", "Consulter le suivi régional de toutes les régions"
     COMMENT_REGIONAL_REPORT = "comment_regional_report", "Lire et commenter le projet de rapport régional"
+    ORIENT = "orient", "Orienter une personne vers une autre structure"
+    HANDLE_ORIENTATIONS = "handle_orientations", "Traiter les orientations reçues"
 
 
 class Role(models.TextChoices):
@@ -35,6 +37,8 @@ _COUNSELOR = {
     Right.EDIT_DOSSIER,
     Right.EVENTS,
     Right.PROPOSE_CEP,
+    Right.ORIENT,
+    Right.HANDLE_ORIENTATIONS,
 }
 ROLE_RIGHTS: dict[str, frozenset[str]] = {
     Role.COUNSELOR: frozenset(_COUNSELOR),

@@ -8,6 +8,7 @@ class StructureAdmin(admin.ModelAdmin):
     list_display = ["name", "network", "operator", "department", "region"]
     list_filter = ["network", "region"]
     search_fields = ["name"]
+    filter_horizontal = ["served_departments"]  # the directory's territory served (issue 11)
 
 
 admin.site.register(Operator, list_display=["name", "network", "region"], list_filter=["network"])

@@ -71,6 +71,15 @@ class Structure(models.Model):
         default=True,
         help_text="La structure peut choisir de ne pas distinguer les phases 2 et 3 du dispositif.",
     )
+    # Annuaire des structures (issue 11, orientation): whom to orient a person to. The territory served is a list
+    # of départements (its own département when empty); the measured answer delay comes from the orientations.
+    served_departments = models.ManyToManyField(
+        Department, blank=True, related_name="serving_structures", verbose_name="départements desservis"
+    )
+    public = models.CharField("public accueilli", max_length=255, blank=True)
+    contact_email = models.EmailField("courriel de contact", blank=True)
+    contact_phone = models.CharField("téléphone de contact", max_length=20, blank=True)
+    address = models.CharField("adresse", max_length=255, blank=True)
 
     class Meta:
         ordering = ["name"]

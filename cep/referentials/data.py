@@ -142,13 +142,13 @@ STAFF_FUNCTIONS = [
 ORIENTATION_SOURCES = [
     ("ma_structure_suite_niveau1", "Ma ML – suite niveau 1", {"requires_level1_service": True}),
     ("ma_structure_entree_directe", "Ma ML – entrée directe niveau 2 ou 3", {}),
-    ("autre_mission_locale", "Autre Mission Locale", {}),
-    ("france_travail", "Pôle emploi / France Travail", {}),
-    ("cap_emploi", "Cap emploi", {}),
-    ("apec", "APEC", {}),
-    ("opca", "OPCA", {"valid_to": END_2018}),
-    ("fongecif", "Fongecif", {"valid_to": END_2019}),
-    ("operateur_regional", "Opérateur régional", {}),
+    ("autre_mission_locale", "Autre Mission Locale", {}),  # within one network (cep/orientations/services.py)
+    ("france_travail", "Pôle emploi / France Travail", {"network_id": "france_travail"}),
+    ("cap_emploi", "Cap emploi", {"network_id": "cap_emploi"}),
+    ("apec", "APEC", {"network_id": "apec"}),
+    ("opca", "OPCA", {"valid_to": END_2018, "network_id": "opca"}),
+    ("fongecif", "Fongecif", {"valid_to": END_2019, "network_id": "fongecif"}),
+    ("operateur_regional", "Opérateur régional", {"network_id": "operateur_regional"}),
     ("autre", "Autre", {}),
 ]
 
@@ -317,6 +317,24 @@ COMPLEMENTARY_SERVICES = [
     ("afest", "Action de formation en situation de travail (AFEST)", {}),
 ]
 
+# Orientation between structures (issue 11, [002] §3.2.1): why the receiving structure declines, and how the person
+# gave their consent. Withdrawn values get a valid_to and stay (the history keeps its meaning).
+ORIENTATION_REFUSAL_REASONS = [
+    ("non_joignable", "Non joignable", {}),
+    ("absent_rendez_vous", "Absent au rendez-vous", {}),
+    ("en_emploi", "En emploi", {}),
+    ("en_formation", "En formation", {}),
+    ("non_eligible", "Non éligible", {}),
+    ("non_interesse", "Non intéressé", {}),
+    ("doublon", "Doublon", {}),
+    ("autre", "Autre", {}),
+]
+CONSENT_MODES = [
+    ("oral", "Oral (entretien ou téléphone)", {}),
+    ("ecrit", "Écrit (formulaire signé)", {}),
+    ("courriel", "Courriel de la personne", {}),
+]
+
 ALL = {
     "Network": NETWORKS,
     "EmploymentStatus": EMPLOYMENT_STATUSES,
@@ -335,6 +353,8 @@ ALL = {
     "AppointmentMode": APPOINTMENT_MODES,  # after EventNature and EventDirection, which it points to
     "Funder": FUNDERS,
     "ComplementaryService": COMPLEMENTARY_SERVICES,
+    "OrientationRefusalReason": ORIENTATION_REFUSAL_REASONS,
+    "ConsentMode": CONSENT_MODES,
 }
 
 

@@ -129,6 +129,17 @@ class OrientationSource(Referential):
     """Aiguilleur."""
 
     requires_level1_service = models.BooleanField("exige un service de niveau 1", default=False)
+    # The network whose structures send the person (issue 11, orientation): a dossier received from a structure
+    # of that network carries this aiguilleur (« Autre Mission Locale » when both structures share a network).
+    network = models.ForeignKey(
+        Network,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name="réseau orienteur",
+    )
 
     class Meta(Referential.Meta):
         verbose_name = "aiguilleur"
@@ -205,6 +216,22 @@ class ComplementaryService(Referential):
         verbose_name_plural = "prestations complémentaires"
 
 
+class OrientationRefusalReason(Referential):
+    """Motif de refus d'une orientation reçue d'une autre structure (issue 11)."""
+
+    class Meta(Referential.Meta):
+        verbose_name = "motif de refus d'orientation"
+        verbose_name_plural = "motifs de refus d'orientation"
+
+
+class ConsentMode(Referential):
+    """Forme du consentement de la personne à son orientation (oral, écrit…)."""
+
+    class Meta(Referential.Meta):
+        verbose_name = "forme du consentement"
+        verbose_name_plural = "formes du consentement"
+
+
 ALL_REFERENTIALS = [
     Network,
     EmploymentStatus,
@@ -223,4 +250,6 @@ ALL_REFERENTIALS = [
     AppointmentMode,
     Funder,
     ComplementaryService,
+    OrientationRefusalReason,
+    ConsentMode,
 ]

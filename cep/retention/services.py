@@ -1,7 +1,8 @@
 """The daily retention run: anonymise dossiers without contact for N months, purge the RQTH access log.
 
 Batched SQL, never a Python loop over rows: each batch (1,000 dossiers by default) is one transaction of four
-statements: choose and lock the batch (keyset on the id), clear the dossiers and their free texts, delete their
+statements: choose and lock the batch (keyset on the id), clear the dossiers and their free texts (with the
+orientations sent from or received into them: their level-1 summary and their messages), delete their
 action plans (with their versions) and the copies of the documents handed to them, and write one audit row per
 dossier (one statement), then redact the history of the batch's people through the SQL function
 `audit_redact_beneficiary` (migration retention 0001). `updated_at` is not touched: nothing the monthly file or
@@ -92,6 +93,14 @@ WITH old AS (
     WHERE beneficiary_id = ANY(%(ids)s) AND ({prescriber} <> '' OR {referent} <> '')
 ), ap AS (
     UPDATE appointments_appointment SET {ap} = '' WHERE beneficiary_id = ANY(%(ids)s) AND {ap} <> ''
+), orr AS (
+    UPDATE orientations_orientation SET summary = '{{}}'::jsonb, comment = '', answer_comment = ''
+    WHERE beneficiary_id = ANY(%(ids)s) OR target_beneficiary_id = ANY(%(ids)s)
+), ore AS (
+    UPDATE orientations_orientationentry SET comment = ''
+    WHERE comment <> '' AND orientation_id IN (
+        SELECT id FROM orientations_orientation
+        WHERE beneficiary_id = ANY(%(ids)s) OR target_beneficiary_id = ANY(%(ids)s))
 ), pl AS (
     SELECT id FROM plans_actionplan WHERE beneficiary_id = ANY(%(ids)s)
 ), pl_docs AS (

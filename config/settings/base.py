@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cep.enrolments",
     "cep.appointments",
     "cep.plans",
+    "cep.orientations",
     "cep.reporting",
     "cep.retention",
     "cep.monitoring",
@@ -191,3 +192,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# E-mails (orientations' notifications, issue 11): written to the console here and in the demo; production sends
+# them through the SMTP server of its environment (config/settings/prod.py), the tests keep them in memory.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("CEP_EMAIL_FROM", "CEP <ne-pas-repondre@cep.localhost>")

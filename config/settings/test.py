@@ -11,5 +11,6 @@ PSEUDONYM_SECRET = TEST_PSEUDONYM_SECRET
 DEMO_DATA_ALLOWED = True
 AXES_ENABLED = False
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Static files come straight from the applications (finders): no collectstatic, no STATIC_ROOT to scan.
 STATIC_ROOT = None

@@ -16,6 +16,8 @@ COUNSELOR = {
     Right.EDIT_DOSSIER,
     Right.EVENTS,
     Right.PROPOSE_CEP,
+    Right.ORIENT,  # issue 11: orient a person to another structure, handle the orientations received
+    Right.HANDLE_ORIENTATIONS,
 }
 EXPECTED = {
     Role.COUNSELOR: COUNSELOR,
@@ -25,7 +27,15 @@ EXPECTED = {
     Role.REGIONAL_OBSERVER: {Right.VIEW_AGGREGATES, Right.REGIONAL_MONITORING},
     Role.NATIONAL_OBSERVER: {Right.VIEW_AGGREGATES, Right.RECEIVE_MONTHLY, Right.READ_REGIONAL_REPORTS},
 }
-PERSONAL = {Right.MANAGE_DOSSIERS, Right.VIEW_DOSSIER, Right.EDIT_DOSSIER, Right.EVENTS, Right.PROPOSE_CEP}
+PERSONAL = {
+    Right.MANAGE_DOSSIERS,
+    Right.VIEW_DOSSIER,
+    Right.EDIT_DOSSIER,
+    Right.EVENTS,
+    Right.PROPOSE_CEP,
+    Right.ORIENT,
+    Right.HANDLE_ORIENTATIONS,
+}
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -173,7 +173,7 @@ def other_objects(other_beneficiary, other_counselor, other_structure, event_ref
         name="Offre de la structure B",
         start_date=TODAY - datetime.timedelta(days=365),
     )
-    from tests.api.test_auth import plan_objects
+    from tests.api.test_auth import orientation_objects, plan_objects
 
     return {
         "beneficiary_id": other_beneficiary.pk,
@@ -182,6 +182,7 @@ def other_objects(other_beneficiary, other_counselor, other_structure, event_ref
         "offer_id": offer.pk,
         "appointment_id": book_for(other_beneficiary, other_counselor).pk,
         **plan_objects(cep, other_counselor),
+        **orientation_objects(other_beneficiary, other_counselor),
     }
 
 

@@ -88,7 +88,23 @@ def own_objects(beneficiary, open_cep, offer, counselor, event_refs):
         "name": "exit-reasons",
         **plan_objects(cep, counselor),
         "service_id": level1_service(beneficiary, counselor, event_refs).pk,
+        **orientation_objects(beneficiary, counselor),
     }
+
+
+def orientation_objects(beneficiary, counselor) -> dict:
+    """An orientation of the dossier to a third structure, and another structure to orient to (their ids)."""
+    from cep.orientations.services import send_orientation
+    from cep.referentials.models import ConsentMode
+    from tests.factories import StructureFactory
+
+    orientation = send_orientation(
+        beneficiary=beneficiary,
+        actor=counselor,
+        target=StructureFactory(),
+        consent_mode=ConsentMode.objects.get(pk="oral"),
+    )
+    return {"orientation_id": orientation.pk, "target_structure_id": StructureFactory().pk}
 
 
 def plan_objects(cep, counselor) -> dict:

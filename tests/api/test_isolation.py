@@ -60,6 +60,13 @@ OBJECT_ROUTES = {
     ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/documents/level1"): "LEVEL1",
     ("POST", f"{P}/ceps/{{cep_id}}/documents"): {"kind": "synthese"},
     ("GET", f"{P}/documents/{{document_id}}"): None,
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/orientations"): "ORIENT",
+    ("GET", f"{P}/orientations/{{orientation_id}}"): None,
+    ("POST", f"{P}/orientations/{{orientation_id}}/messages"): {"text": "Intrusion"},
+    ("POST", f"{P}/orientations/{{orientation_id}}/accept"): {},
+    ("POST", f"{P}/orientations/{{orientation_id}}/refuse"): {"reason": "autre"},
+    ("POST", f"{P}/orientations/{{orientation_id}}/cancel"): {},
+    ("POST", f"{P}/orientations/{{orientation_id}}/withdraw-consent"): None,
 }
 # Routes without an object in their path: isolation is checked on their results (tests below and in
 # test_beneficiaries / test_offers); referentials carry no personal data.
@@ -70,11 +77,17 @@ COLLECTION_ROUTES = {
     ("POST", f"{P}/offers"),
     ("GET", f"{P}/referentials"),
     ("GET", f"{P}/referentials/{{name}}"),
+    ("GET", f"{P}/structures"),  # the directory: no person
+    ("GET", f"{P}/orientations"),  # each structure's own lists (tests/api/test_orientations.py)
 }
 
 
 def level1_body(ids: dict) -> dict:
     return {"service": ids.get("service_id", 1), "demand": "Changer de métier", "decision": "Poursuivre"}
+
+
+def orient_body(ids: dict) -> dict:
+    return {"target_structure": ids.get("target_structure_id", 1), "consent_mode": "oral"}
 
 
 def query_of(path: str) -> str:
@@ -97,6 +110,8 @@ def test_structure_b_objects_are_404_for_structure_a(method, path, manager, offe
         body = {"offer": offer.pk, "event": EVENT_BODY}
     if body == "LEVEL1":
         body = level1_body(other_objects)
+    if body == "ORIENT":
+        body = orient_body(other_objects)
     url = concrete(path, other_objects) + query_of(path)
     if method == "DELETE":
         url += "?confirm=true"

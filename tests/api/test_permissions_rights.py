@@ -12,7 +12,7 @@ from cep.audit.models import AuditEntry, SensitiveAccess
 from tests.api.conftest import EVENT_BODY, client_for
 from tests.api.test_auth import all_operations, concrete, own_objects  # noqa: F401
 from tests.api.test_beneficiaries import BODY as BENEFICIARY_BODY
-from tests.api.test_isolation import OBJECT_ROUTES, level1_body, query_of
+from tests.api.test_isolation import OBJECT_ROUTES, level1_body, orient_body, query_of
 from tests.api.test_offers import OFFER
 
 P = "/api/v1"
@@ -66,6 +66,17 @@ OPERATIONS = {
     ("PATCH", f"{P}/offers/{{offer_id}}"): Right.MANAGE_OFFERS,
     ("GET", f"{P}/referentials"): None,
     ("GET", f"{P}/referentials/{{name}}"): None,
+    # Orientations (issue 11): the directory and the orientation's reading and messages need « Consulter »; each
+    # side's actions their own right.
+    ("GET", f"{P}/structures"): V,
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/orientations"): Right.ORIENT,
+    ("GET", f"{P}/orientations"): Right.HANDLE_ORIENTATIONS,  # the received ones by default
+    ("GET", f"{P}/orientations/{{orientation_id}}"): V,
+    ("POST", f"{P}/orientations/{{orientation_id}}/messages"): V,
+    ("POST", f"{P}/orientations/{{orientation_id}}/accept"): Right.HANDLE_ORIENTATIONS,
+    ("POST", f"{P}/orientations/{{orientation_id}}/refuse"): Right.HANDLE_ORIENTATIONS,
+    ("POST", f"{P}/orientations/{{orientation_id}}/cancel"): Right.ORIENT,
+    ("POST", f"{P}/orientations/{{orientation_id}}/withdraw-consent"): Right.ORIENT,
 }
 # Rights with no API operation: structure management, aggregates, monthly files and the regional monitoring are
 # pages only.
@@ -103,6 +114,8 @@ def _body(method, path, offer, ids=None):
         return {"offer": offer.pk, "event": EVENT_BODY}
     if body == "LEVEL1":
         return level1_body(ids)
+    if body == "ORIENT":
+        return orient_body(ids)
     return body
 
 

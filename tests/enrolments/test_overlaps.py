@@ -284,6 +284,8 @@ def test_the_france_travail_case_is_flagged_on_the_home_page(client, france_trav
     home = client.get(reverse("web:home")).content.decode()
     assert "Inscription à France Travail terminée" in home
     assert reverse("web:cep_close", args=[cep.pk]) in home and "Clôturer" in home
+    # issue 11, part 2: « Orienter » beside « Clôturer », to the directory with the person's commune
+    assert reverse("web:orient", args=[person.pk]) in home and f"Orienter – {person}" in home
 
 
 def test_the_flag_is_for_france_travail_only(ml, ml_counselor, cep_refs):

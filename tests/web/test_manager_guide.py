@@ -21,6 +21,7 @@ SECTIONS = [
     "Supprimer le CEP",
     "Événements",
     "Rendez-vous",
+    "Orienter une personne vers une autre structure",
     "Sortie automatique : agir à temps",
     "Gérer la structure et les offres (responsable de structure)",
     "Indicateurs",

@@ -18,10 +18,11 @@ from cep.appointments import feed
 from cep.appointments.services import book_appointment
 from cep.enrolments.services import open_cep
 from cep.monitoring.models import Exercise, Milestone, RegionalDocument, ReportSection, ReportSnapshot, Thread
+from cep.orientations.services import send_orientation
 from cep.plans.services import create_plan, issue_synthesis
-from cep.referentials.models import AppointmentMode
+from cep.referentials.models import AppointmentMode, ConsentMode
 from cep.reporting.exports.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
-from tests.factories import BeneficiaryFactory, UserFactory
+from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
 
 TODAY = datetime.date.today()
@@ -184,6 +185,18 @@ PAGES = {
     "monitoring:section_edit": ("monitoring_write", "section"),
     "monitoring:section_history": ("monitoring_read", "section"),
     "monitoring:document_download": ("monitoring_read", "regional_document"),
+    # Orientations between structures (issue 11): both structures read an orientation, a third one gets a 404.
+    "web:orientation_directory": ("personal", None),
+    # « Orienter » without a chosen structure sends to the directory (with the person's commune).
+    "web:orient": (row(LOGIN, 302, 302, 302, 403, 403), "beneficiary"),
+    "web:orientations_received": ("personal", None),
+    "web:orientations_sent": ("personal", None),
+    "web:orientation": ("personal", "orientation"),
+    "web:orientation_message": ("personal_post", "orientation"),
+    "web:orientation_accept": ("personal_post", "orientation"),
+    "web:orientation_refuse": ("personal_post", "orientation"),
+    "web:orientation_cancel": ("personal_post", "orientation"),
+    "web:orientation_withdraw_consent": ("personal_post", "orientation"),
 }
 # Who may act on a POST-only page whose GET answers 405 to everyone (default: the roles with 200 or 405).
 ACTORS = {
@@ -298,7 +311,15 @@ class World:
             starts_at=timezone.now() + datetime.timedelta(days=1),
             mode=AppointmentMode.objects.get(pk="telephone"),
         )
+        # An orientation from the structure to a third one (the other structure's is not the own's business).
+        orientation = send_orientation(
+            beneficiary=beneficiary,
+            actor=counselor,
+            target=StructureFactory(name=f"Destinataire de {structure.name}"),
+            consent_mode=ConsentMode.objects.get(pk="oral"),
+        )
         return {
+            "orientation": orientation,
             "thread": thread,
             "section": section,
             "exercise": exercise,
@@ -332,6 +353,7 @@ class World:
             "version+resource": {"version": "1.1.0", "resource": "entrees"},
             "token": {params[0]: objects["token"].pk},
             "appointment": {params[0]: objects["appointment"].pk},
+            "orientation": {params[0]: objects["orientation"].pk},
             "feed": {params[0]: objects["feed"]},
             "document": {params[0]: objects["document"].pk},
             "reset_link": {"uidb64": "MA", "token": "abc-def"},

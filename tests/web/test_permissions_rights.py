@@ -35,8 +35,11 @@ RIGHT_PAGES = {
             "web:cep_plan_versions",
             "web:documents",
             "web:document_download",
+            "web:orientation_directory",
+            "web:orientation",
         )
-    ],
+    ]
+    + [("POST", "web:orientation_message")],
     MD: [
         ("GET", "web:beneficiary_create"),
         ("POST", "web:beneficiary_create_check"),
@@ -128,6 +131,17 @@ RIGHT_PAGES = {
     ],
     Right.READ_REGIONAL_REPORTS: [("GET", "monitoring:national")],
     Right.COMMENT_REGIONAL_REPORT: [("GET", "monitoring:shared"), ("POST", "monitoring:thread_new")],
+    Right.ORIENT: [
+        ("GET", "web:orient"),
+        ("GET", "web:orientations_sent"),
+        ("POST", "web:orientation_cancel"),
+        ("POST", "web:orientation_withdraw_consent"),
+    ],
+    Right.HANDLE_ORIENTATIONS: [
+        ("GET", "web:orientations_received"),
+        ("POST", "web:orientation_accept"),
+        ("POST", "web:orientation_refuse"),
+    ],
 }
 # Pages that need no right beyond being signed in (or nothing at all): the home page, signing in and out, one's own
 # account (password, second factor, API tokens, the agenda link), the agenda feed (its token is the key), the offer
@@ -268,6 +282,8 @@ BUTTONS = [
     (Right.MANAGE_STRUCTURE, "web:home", "manager:structure"),
     (Right.EXPORT_MONTHLY, "web:home", "reporting:exports"),
     (Right.VIEW_AGGREGATES, "web:home", "reporting:dashboard"),
+    (Right.ORIENT, "web:dossier", "web:orient"),
+    (Right.HANDLE_ORIENTATIONS, "web:home", "web:orientations_received"),
 ]
 
 

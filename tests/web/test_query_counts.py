@@ -19,10 +19,10 @@ pytestmark = pytest.mark.django_db
 # (header) and the session save (savepoint, update, release).
 BUDGETS = {
     # my dossiers, counts by phase, phase 2 rows, phase 3 rows, closing soon, my rendez-vous, double accompaniment,
-    # France Travail registration ended (issue 11)
-    "home": 14,
+    # France Travail registration ended (issue 11), orientations waiting for the structure and answered (issue 11)
+    "home": 16,
     "search": 8,  # the page of rows, the referent choices
-    "synthesis": 9,  # dossier, current CEP, last events
+    "synthesis": 10,  # dossier, current CEP, last events, orientations
     "identity": 8,  # dossier, referent choices
     "contact": 8,  # dossier, commune
     "complements": 10,  # dossier, RQTH access log, two referential lists
@@ -32,7 +32,7 @@ BUDGETS = {
     "offers": 10,  # dossier, offers, two filter lists
     "history": 11,  # CEP, audit entries, one query per referential kind present
     "create": 11,  # the empty form: two referential lists (« Justifié »), the CEP part (three lists, the counselors)
-    "cep_add": 10,  # dossier, three referential lists
+    "cep_add": 11,  # dossier, three referential lists, the aiguilleur of a person received through an orientation
     "cep_close": 9,  # CEP, two referential lists
     "cep_modify": 10,  # CEP, three referential lists
     "event_add": 15,  # dossier, three context lists, sens, nature, lieu, fonction, intervenants

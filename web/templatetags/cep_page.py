@@ -54,6 +54,8 @@ PAGE_URLS = {
     "search": "web:beneficiary_search",
     "account": "web:account",
     "offers": "manager:offers",
+    "orientations": "web:orientations_received",
+    "orientations_sent": "web:orientations_sent",
     "structure": "manager:structure",
     "exports": "reporting:exports",
     "received": "reporting:received",

@@ -19,6 +19,7 @@ from cep.common.dates import today
 from cep.enrolments.queries import search_beneficiaries
 from cep.enrolments.services import create_beneficiary_with_cep
 from cep.enrolments.workflow import entry_phases
+from cep.orientations.queries import dossier_orientations
 from cep.referentials.labels import user_network
 from web.forms.beneficiaries import ComplementsForm, ContactForm, CreateForm, IdentityForm, SearchForm, commune_label
 from web.forms.ceps import CepOpenForm, staff_names
@@ -229,6 +230,7 @@ def synthesis(request, pk):
             .filter(beneficiary=b)
             .select_related("primary_context", "nature")[:5]
         ),
+        orientations=dossier_orientations(request.user, b),  # issue 11: sent from this dossier, or received
     )
     return render(request, "web/dossier/synthesis.html", context)
 

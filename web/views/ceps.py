@@ -12,6 +12,7 @@ from cep.enrolments import overlaps, services
 from cep.enrolments.models import Cep
 from cep.enrolments.queries import cep_history, dossier_ceps, history_rows
 from cep.enrolments.workflow import allowed_actions, blocked_actions, entry_phases, refusal
+from cep.orientations.queries import received_aiguilleur
 from cep.plans.documents.content import DOCUMENT_FOR_EXIT
 from cep.referentials.labels import user_network
 from cep.referentials.models import ExitReason
@@ -84,7 +85,13 @@ def add(request, pk):
     b = dossier_or_404(request, pk)
     form = CepOpenForm(
         request.POST or None,
-        initial={"entry_date": today(), "entry_phase": 2, "referent_name": referent_name_of(b)},
+        initial={
+            "entry_date": today(),
+            "entry_phase": 2,
+            "referent_name": referent_name_of(b),
+            # a person received from another structure (issue 11): the aiguilleur is the sending network
+            "orientation_source": received_aiguilleur(b),
+        },
         phases=entry_phases(b.structure),
         network=user_network(request.user),
         referents=staff_names(b.structure_id),

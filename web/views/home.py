@@ -9,6 +9,7 @@ from cep.beneficiaries.queries import my_beneficiaries
 from cep.common.access import can_view_dossiers
 from cep.enrolments.overlaps import france_travail_registration_ended, overlapping_ceps
 from cep.enrolments.queries import ceps_closing_soon, ceps_in_progress_by_phase
+from cep.orientations.queries import home as orientations_home
 
 
 @login_required
@@ -35,5 +36,7 @@ def home(request):
         # counselor's own CEPs (a manager's too): at the scale of a whole structure these are reports, not alerts.
         "overlapping": overlapping_ceps(user),
         "registration_ended": france_travail_registration_ended(user),
+        # Issue 11, part 2: orientations waiting for the structure's answer, answers to the user's own.
+        "orientations": orientations_home(user),
     }
     return render(request, "web/home.html", context)
