@@ -17,6 +17,7 @@ class Right(models.TextChoices):
     REGIONAL_MONITORING = "regional_monitoring", "Suivre la mise en œuvre du CEP en région (rapport annuel)"
     READ_REGIONAL_REPORTS = "read_regional_reports", "Consulter le suivi régional de toutes les régions"
     COMMENT_REGIONAL_REPORT = "comment_regional_report", "Lire et commenter le projet de rapport régional"
+    IMPORT_DATA = "import_data", "Importer des données (fichiers CSV ou XLSX)"
 
 
 class Role(models.TextChoices):
@@ -40,7 +41,13 @@ ROLE_RIGHTS: dict[str, frozenset[str]] = {
     Role.COUNSELOR: frozenset(_COUNSELOR),
     Role.MANAGER: frozenset(
         _COUNSELOR
-        | {Right.MANAGE_STRUCTURE, Right.VIEW_AGGREGATES, Right.EXPORT_MONTHLY, Right.COMMENT_REGIONAL_REPORT}
+        | {
+            Right.MANAGE_STRUCTURE,
+            Right.VIEW_AGGREGATES,
+            Right.EXPORT_MONTHLY,
+            Right.COMMENT_REGIONAL_REPORT,
+            Right.IMPORT_DATA,
+        }
     ),
     Role.ADMIN: frozenset(set(Right.values)),
     Role.REGIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES, Right.REGIONAL_MONITORING}),

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "cep.reporting",
     "cep.retention",
     "cep.monitoring",
+    "cep.imports",
     "cep.demo",
     "web",
     "api",
