@@ -185,5 +185,6 @@ def open_table(file, name: str, encoding: str | None = None) -> Table:
         cells = cells[:-1]
     if len(cells) > MAX_COLUMNS:
         raise RuleViolation("IMPORT", f"Le fichier a plus de {MAX_COLUMNS} colonnes.")
-    table.header = [c.strip().lstrip("\ufeff") for c in cells]
+    # PostgreSQL refuses NUL in a text or a JSON value: it is shown as U+FFFD (the mapping keeps the header as read).
+    table.header = [c.replace("\x00", "\ufffd").strip().lstrip("\ufeff") for c in cells]
     return table

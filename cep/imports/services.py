@@ -78,7 +78,7 @@ def _copy_lines(batch: ImportBatch, table, index: dict[str, int], module) -> int
                 else:
                     key, data, errors = checker.check(index, cells)
                 if errors:
-                    raw = json.dumps(cells[: len(table.header)], ensure_ascii=False)
+                    raw = _json(cells[: len(table.header)])
                     copy.write_row((batch.pk, number, Outcome.REFUSED, "", None, _json(errors), raw))
                 else:
                     copy.write_row((batch.pk, number, Outcome.CREATE, key, _json(data), None, None))
@@ -86,7 +86,8 @@ def _copy_lines(batch: ImportBatch, table, index: dict[str, int], module) -> int
 
 
 def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    """JSON for a jsonb column: PostgreSQL refuses the NUL character even escaped (it is shown as U+FFFD)."""
+    return json.dumps(value, ensure_ascii=False, default=str).replace("\\u0000", "\\ufffd")
 
 
 def check_file(*, actor, file, name: str, kind: str = Kind.BENEFICIARIES, encoding: str | None = None) -> ImportBatch:
@@ -105,7 +106,7 @@ def check_file(*, actor, file, name: str, kind: str = Kind.BENEFICIARIES, encodi
         batch = ImportBatch.objects.create(
             structure_id=actor.structure_id,
             kind=kind,
-            file_name=name[:255],
+            file_name=name.replace("\x00", "\ufffd")[:255],
             file_sha256=table.sha256,
             file_size=table.size,
             file_format=table.format,
