@@ -102,6 +102,9 @@ def boolean(value: str, label: str) -> bool | None:
 
 def referential(value: str, values: dict[str, str], label: str) -> str:
     """The code of a referential value written as its code or its label (accents and case ignored)."""
+    code = values.get(value)  # the code itself, as most files write it
+    if code is not None:
+        return code
     code = values.get(header_key(value))
     if code is None:
         shown = ", ".join(sorted(set(values.values())))
@@ -115,4 +118,5 @@ def referential_lookup(model) -> dict[str, str]:
     for code, label in model.objects.values_list("code", "label"):
         lookup[header_key(label)] = code
         lookup[header_key(code)] = code
+        lookup[code] = code
     return lookup

@@ -127,6 +127,8 @@ def check_file(*, actor, file, name: str, kind: str = Kind.BENEFICIARIES, encodi
             "r4": module.R4.replace("%%", "%"),
         }
         with connection.cursor() as cursor:
+            # The lines were just written: without statistics the planner would join them row by row.
+            cursor.execute("ANALYZE imports_importline")
             for sql in module.PLAN_SQL:
                 cursor.execute(sql, params)
         _count(batch, lines)
@@ -222,8 +224,9 @@ def _fail(batch: ImportBatch, message: str) -> None:
 
 
 def _apply(batch: ImportBatch) -> None:
+    # The batch's row is not locked here: the progress is written on another connection (it would wait for this
+    # transaction). The claim (QUEUED → RUNNING for one attempt) already makes this run the only one.
     module = KINDS[batch.kind]
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     actor = batch.confirmed_by
     params = {"batch": batch.pk, "structure": batch.structure_id}
     with connection.cursor() as cursor:

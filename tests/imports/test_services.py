@@ -213,3 +213,19 @@ def test_header_row_has_every_template_column():
     from cep.imports.beneficiaries import COLUMNS
 
     assert [c.name for c in COLUMNS] == HEADER
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirmed_batch_is_applied_after_commit_with_its_progress_written_aside(refdata, structure):
+    """The real path: the plan applied once the confirmation commits, the progress written on another connection
+    while the batch's transaction is open (no lock between them)."""
+    from cep.accounts.rights import Role
+    from tests.factories import UserFactory
+
+    actor = UserFactory(username="importeur_tx", role=Role.MANAGER, structure=structure)
+    batch = check(actor, csv_bytes(people(3)))
+    services.confirm(batch=batch, actor=actor, encoding_confirmed=True, run=False)
+    batch.refresh_from_db()
+    assert batch.status == Status.APPLIED, batch.job_error
+    assert (batch.progress_done, batch.progress_total) == (3, 3)
+    assert Beneficiary.objects.filter(structure=structure).count() == 3
