@@ -4,7 +4,7 @@ from ninja import NinjaAPI, Swagger
 
 from cep.common.dates import today
 
-from . import appointments, beneficiaries, ceps, events, offers, plans, referentials
+from . import appointments, beneficiaries, ceps, events, imports, offers, plans, referentials
 from .errors import install
 
 # OpenAPI links: the lifecycle a client (or a stateful test) can walk from one answer to the next.
@@ -113,3 +113,4 @@ api.add_router("", events.router)
 api.add_router("", ceps.router)
 api.add_router("", appointments.router)
 api.add_router("", plans.router)
+api.add_router("", imports.router)

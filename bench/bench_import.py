@@ -105,7 +105,9 @@ def _bulk_create(path: str, structure, actor) -> float:
     from cep.common.text import normalize_name
     from cep.organisations.models import Commune
 
-    territory = {c: (d, r) for c, d, r in Commune.objects.values_list("code", "department_id", "department__region_id")}
+    territory = {
+        c: (d, r) for c, d, r in Commune.objects.values_list("code", "department_id", "department__region_id")
+    }
     key = identity.identity_key()
     started = time.perf_counter()
     with transaction.atomic():
@@ -141,8 +143,12 @@ def _bulk_create(path: str, structure, actor) -> float:
                         justified_at=datetime.datetime.now(datetime.UTC),
                         search_name=normalize_name(f"{cells[0]} {cells[1]}"),
                         identity_pseudonym=identity.identity_pseudonym(
-                            last_name=cells[0], birth_name=cells[2], first_name=cells[1], birth_date=birth,
-                            sex=cells[3], key=key,
+                            last_name=cells[0],
+                            birth_name=cells[2],
+                            first_name=cells[1],
+                            birth_date=birth,
+                            sex=cells[3],
+                            key=key,
                         ),
                     )
                 )
@@ -223,7 +229,8 @@ def results_of(out: dict, size: int | None) -> list:
             baseline_size=size,
             goal=f"≥ {GOAL_LINES_PER_S:,} lignes/s et ≥ {GOAL_RATIO:g} × bulk_create".replace(",", "\u202f"),
             ok=out["ok"],
-            note=f"{out['import_s']:.1f} s dont contrôle {out['check_s']:.1f} s et application {out['apply_s']:.1f} s ; "
+            note=f"{out['import_s']:.1f} s dont contrôle {out['check_s']:.1f} s et application "
+            f"{out['apply_s']:.1f} s ; "
             f"référence : bulk_create de Django des mêmes lignes sans contrôle, {out['bulk_create_s']:.1f} s "
             f"(rapport {out['ratio']:.2f}) ; fichier de {out['file_mib']} Mo",
         ),

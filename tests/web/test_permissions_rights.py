@@ -127,6 +127,17 @@ RIGHT_PAGES = {
     ],
     Right.READ_REGIONAL_REPORTS: [("GET", "monitoring:national")],
     Right.COMMENT_REGIONAL_REPORT: [("GET", "monitoring:shared"), ("POST", "monitoring:thread_new")],
+    Right.IMPORT_DATA: [
+        ("GET", "imports:list"),
+        ("GET", "imports:template"),
+        ("GET", "imports:detail"),
+        ("GET", "imports:progress"),
+        ("GET", "imports:refused"),
+        ("POST", "imports:upload"),
+        ("POST", "imports:confirm"),
+        ("POST", "imports:undo"),
+        ("POST", "imports:discard"),
+    ],
 }
 # Pages that need no right beyond being signed in (or nothing at all): the home page, signing in and out, one's own
 # account (password, second factor, API tokens, the agenda link), the agenda feed (its token is the key), the offer
@@ -256,6 +267,7 @@ BUTTONS = [
     (CEP, "web:dispositifs", "web:cep_modify"),
     (Right.MANAGE_STRUCTURE, "web:home", "manager:structure"),
     (Right.EXPORT_MONTHLY, "web:home", "reporting:exports"),
+    (Right.IMPORT_DATA, "web:home", "imports:list"),
     (Right.VIEW_AGGREGATES, "web:home", "reporting:dashboard"),
 ]
 

@@ -56,6 +56,7 @@ PAGE_URLS = {
     "offers": "manager:offers",
     "structure": "manager:structure",
     "exports": "reporting:exports",
+    "imports": "imports:list",
     "received": "reporting:received",
     "overlaps": "reporting:overlaps",
     "dashboard": "reporting:dashboard",
