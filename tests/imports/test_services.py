@@ -229,3 +229,21 @@ def test_confirmed_batch_is_applied_after_commit_with_its_progress_written_aside
     assert batch.status == Status.APPLIED, batch.job_error
     assert (batch.progress_done, batch.progress_total) == (3, 3)
     assert Beneficiary.objects.filter(structure=structure).count() == 3
+
+
+def test_the_demo_file_gives_the_documented_report(importer):
+    """docs/import.md: beneficiaires-exemple.csv = 4 creations, 1 duplicate, 3 refusals; its Windows-1252 twin the
+    same; re-imported once applied, nothing to write."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "docs" / "import"
+    utf8 = check(importer, (folder / "beneficiaires-exemple.csv").read_bytes())
+    windows = check(importer, (folder / "beneficiaires-exemple-windows.csv").read_bytes())
+    for batch in (utf8, windows):
+        assert (batch.create_count, batch.duplicate_count, batch.refused_count) == (4, 1, 3)
+    assert (utf8.encoding, windows.encoding) == ("utf-8-sig", "cp1252")
+    refused = dict(ImportLine.objects.filter(batch=utf8, outcome="refused").values_list("line_number", "errors"))
+    assert [e["rule"] for e in refused[6]] == ["SAISIE"] and [e["rule"] for e in refused[8]] == ["R1"]
+    apply_now(utf8, importer)
+    again = check(importer, (folder / "beneficiaires-exemple.csv").read_bytes())
+    assert (again.create_count, again.update_count, again.unchanged_count) == (0, 0, 4)
