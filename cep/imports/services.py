@@ -13,8 +13,8 @@ import json
 import logging
 import threading
 
-from django.db import connection, transaction
-from django.db.models import Count
+from django.db import OperationalError, connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from cep.accounts.rights import Right
@@ -170,14 +170,17 @@ def confirm(*, batch: ImportBatch, actor, encoding_confirmed: bool, run: bool = 
     batch.heartbeat_at, batch.job_step, batch.progress_done = timezone.now(), "En attente du traitement", 0
     batch.progress_total = batch.create_count + batch.update_count
     batch.save()
-    if run:
-        from .tasks import apply_import_batch
-
-        result = apply_import_batch.enqueue(batch.pk, batch.attempt)
-        ImportBatch.objects.filter(pk=batch.pk).update(task_id=str(result.id))
-    else:
-        transaction.on_commit(lambda: apply(batch.pk, attempt=batch.attempt))
+    # Handed over once this transaction commits: the job never runs while the batch's row is still locked here
+    # (a task backend that runs at once would otherwise wait on it).
+    transaction.on_commit(lambda: _enqueue(batch) if run else apply(batch.pk, attempt=batch.attempt))
     return batch
+
+
+def _enqueue(batch: ImportBatch) -> None:
+    from .tasks import apply_import_batch
+
+    result = apply_import_batch.enqueue(batch.pk, batch.attempt)
+    ImportBatch.objects.filter(pk=batch.pk, attempt=batch.attempt).update(task_id=str(result.id))
 
 
 def _progress(batch_id: int, **fields) -> None:
@@ -186,7 +189,12 @@ def _progress(batch_id: int, **fields) -> None:
 
     def write():
         try:
-            ImportBatch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now(), **fields)
+            with transaction.atomic():
+                with connection.cursor() as cursor:  # never wait long on the batch's row: skip this beat instead
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                ImportBatch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now(), **fields)
+        except OperationalError:
+            logger.warning("import batch %s: progress not written (row locked)", batch_id)
         finally:
             connection.close()
 
@@ -380,12 +388,11 @@ def expire_stale(batches=None) -> list[int]:
     """Mark « Échec » the batches whose job stopped beating for longer than the lease (the worker died): their
     transaction was rolled back by PostgreSQL, nothing was written."""
     cutoff = timezone.now() - datetime.timedelta(seconds=lease_seconds())
-    qs = (batches if batches is not None else ImportBatch.objects.all()).filter(
-        status=Status.RUNNING, heartbeat_at__lt=cutoff
-    )
-    ids = list(qs.values_list("pk", flat=True))
+    qs = (batches if batches is not None else ImportBatch.objects.all()).filter(heartbeat_at__lt=cutoff)
+    dead = Q(status=Status.RUNNING) | Q(status=Status.QUEUED, task_id="")  # stopped beating, or never handed over
+    ids = list(qs.filter(dead).values_list("pk", flat=True))
     if ids:
-        ImportBatch.objects.filter(pk__in=ids, status=Status.RUNNING, heartbeat_at__lt=cutoff).update(
+        ImportBatch.objects.filter(dead, pk__in=ids, heartbeat_at__lt=cutoff).update(
             status=Status.FAILED, job_error=STALE_JOB, job_step="Échec"
         )
     return ids

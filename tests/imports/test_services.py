@@ -247,3 +247,16 @@ def test_the_demo_file_gives_the_documented_report(importer):
     apply_now(utf8, importer)
     again = check(importer, (folder / "beneficiaires-exemple.csv").read_bytes())
     assert (again.create_count, again.update_count, again.unchanged_count) == (0, 0, 4)
+
+
+def test_a_batch_never_handed_to_the_worker_is_marked_failed_after_the_lease(importer, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    batch = check(importer, csv_bytes(people(1)))
+    services.confirm(batch=batch, actor=importer, encoding_confirmed=True)  # never committed here: no task
+    ImportBatch.objects.filter(pk=batch.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(hours=1))
+    assert services.expire_stale() == [batch.pk]
+    batch.refresh_from_db()
+    assert batch.status == Status.FAILED and "rien n'a été importé" in batch.job_error

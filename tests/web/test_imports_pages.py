@@ -65,10 +65,13 @@ def test_confirm_without_the_encoding_is_refused_with_a_message(signed_in):
     assert batch.status == Status.CHECKED
 
 
-def test_confirm_hands_the_batch_to_the_worker_and_the_progress_bar_polls(signed_in):
+def test_confirm_hands_the_batch_to_the_worker_and_the_progress_bar_polls(
+    signed_in, django_capture_on_commit_callbacks
+):
     _upload(signed_in, csv_bytes(people(2)))
     batch = ImportBatch.objects.get()
-    signed_in.post(reverse("imports:confirm", args=[batch.pk]), {"encoding_confirmed": "on"})
+    with django_capture_on_commit_callbacks(execute=True):  # handed over once the confirmation commits
+        signed_in.post(reverse("imports:confirm", args=[batch.pk]), {"encoding_confirmed": "on"})
     batch.refresh_from_db()
     assert batch.task_id  # the tests' task backend runs it at once
     assert batch.status == Status.APPLIED and Beneficiary.objects.count() == 2

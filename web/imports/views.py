@@ -74,7 +74,7 @@ def _batch_or_404(request, pk: int) -> ImportBatch:
         batch = queries.get_batch(request.user, pk)
     except ImportBatch.DoesNotExist:
         raise Http404("Import introuvable.")
-    if batch.status == Status.RUNNING and services.expire_stale(ImportBatch.objects.filter(pk=pk)):
+    if batch.is_running and services.expire_stale(ImportBatch.objects.filter(pk=pk)):
         batch.refresh_from_db()
     return batch
 
