@@ -1,6 +1,6 @@
-"""The import in a real browser (Debian chromium): a manager checks the demo file docs/import/beneficiaires-exemple.csv,
-reads the dry-run report, confirms the encoding and the import, and finds the result; axe-core finds no serious or
-critical violation; screenshots docs/screenshots/import-*.png (user guide)."""
+"""The import in a real browser (Debian chromium): a manager checks the demo file
+docs/import/beneficiaires-exemple.csv, reads the dry-run report, confirms the encoding and the import, and finds the
+result; axe-core finds no serious or critical violation; screenshots docs/screenshots/import-*.png (user guide)."""
 
 import os
 from pathlib import Path

@@ -136,6 +136,7 @@ def detail(request, pk: int):
             "batch": batch,
             "lines": lines,
             "outcome": outcome,
+            "outcome_label": Outcome(outcome).label,
             "outcomes": Outcome.choices,
             "next_lines": keyset.encode((next_line,)) if next_line else "",
             "preview": queries.preview(batch) if batch.status == Status.CHECKED else [],
