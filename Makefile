@@ -81,4 +81,4 @@ mutation: install
 
 screenshots: install browser
 	@mkdir -p var
-	$(WITH_DB) $(UV) run --frozen pytest -p no:randomly tests/web/test_journey.py tests/web/test_appointments_browser.py tests/web/test_manager_browser.py tests/reporting/indicators/test_dashboard_browser.py tests/reporting/exports/test_exports_browser.py tests/monitoring/test_monitoring_browser.py tests/web/test_orientations_browser.py
+	$(WITH_DB) $(UV) run --frozen pytest -p no:randomly tests/web/test_journey.py tests/web/test_appointments_browser.py tests/web/test_manager_browser.py tests/reporting/indicators/test_dashboard_browser.py tests/reporting/exports/test_exports_browser.py tests/monitoring/test_monitoring_browser.py tests/web/test_orientations_browser.py tests/imports/test_imports_browser.py

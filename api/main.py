@@ -4,7 +4,7 @@ from ninja import NinjaAPI, Swagger
 
 from cep.common.dates import today
 
-from . import appointments, beneficiaries, ceps, events, offers, orientations, plans, referentials
+from . import appointments, beneficiaries, ceps, events, imports, offers, orientations, plans, referentials
 from .errors import install
 
 # OpenAPI links: the lifecycle a client (or a stateful test) can walk from one answer to the next.
@@ -114,3 +114,4 @@ api.add_router("", ceps.router)
 api.add_router("", appointments.router)
 api.add_router("", plans.router)
 api.add_router("", orientations.router)
+api.add_router("", imports.router)

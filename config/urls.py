@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("web.reporting.urls")),
     path("", include("web.manager.urls")),
     path("", include("web.monitoring.urls")),
+    path("", include("web.imports.urls")),
     path("", include("web.urls")),
 ]

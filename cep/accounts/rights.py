@@ -19,6 +19,7 @@ class Right(models.TextChoices):
     COMMENT_REGIONAL_REPORT = "comment_regional_report", "Lire et commenter le projet de rapport régional"
     ORIENT = "orient", "Orienter une personne vers une autre structure"
     HANDLE_ORIENTATIONS = "handle_orientations", "Traiter les orientations reçues"
+    IMPORT_DATA = "import_data", "Importer des données (fichiers CSV ou XLSX)"
 
 
 class Role(models.TextChoices):
@@ -44,7 +45,13 @@ ROLE_RIGHTS: dict[str, frozenset[str]] = {
     Role.COUNSELOR: frozenset(_COUNSELOR),
     Role.MANAGER: frozenset(
         _COUNSELOR
-        | {Right.MANAGE_STRUCTURE, Right.VIEW_AGGREGATES, Right.EXPORT_MONTHLY, Right.COMMENT_REGIONAL_REPORT}
+        | {
+            Right.MANAGE_STRUCTURE,
+            Right.VIEW_AGGREGATES,
+            Right.EXPORT_MONTHLY,
+            Right.COMMENT_REGIONAL_REPORT,
+            Right.IMPORT_DATA,
+        }
     ),
     Role.ADMIN: frozenset(set(Right.values)),
     Role.REGIONAL_OBSERVER: frozenset({Right.VIEW_AGGREGATES, Right.REGIONAL_MONITORING}),

@@ -6,6 +6,8 @@ _SPACES = re.compile(r"[^a-z0-9]+")
 
 def normalize_name(value: str) -> str:
     """Accent- and case-insensitive form of a name: 'Éloïse  D'Arc-Noël' -> 'eloise d arc noel'."""
+    if not value or value.isascii():  # the same result without the Unicode decomposition (bulk imports)
+        return _SPACES.sub(" ", (value or "").lower()).strip()
     decomposed = unicodedata.normalize("NFKD", value or "")
     ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
     ascii_only = ascii_only.replace("œ", "oe").replace("æ", "ae")

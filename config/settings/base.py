@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "cep.reporting",
     "cep.retention",
     "cep.monitoring",
+    "cep.imports",
     "cep.demo",
     "web",
     "api",

@@ -181,6 +181,7 @@ def other_objects(other_beneficiary, other_counselor, other_structure, event_ref
         "event_id": event.pk,
         "offer_id": offer.pk,
         "appointment_id": book_for(other_beneficiary, other_counselor).pk,
+        "batch_id": import_batch_of(other_structure, other_counselor).pk,
         **plan_objects(cep, other_counselor),
         **orientation_objects(other_beneficiary, other_counselor),
     }
@@ -190,3 +191,22 @@ def with_errors(body: dict) -> dict:
     """The body of a refused rule: its own code, message, field, details and doc, and every rule broken in
     `errors` (code, message and field of each)."""
     return {**body, "errors": [{key: body[key] for key in ("code", "message", "field")}]}
+
+
+def import_batch_of(structure, user):
+    """An applied import batch of the structure (nothing built on it: its undo is accepted)."""
+    from django.utils import timezone
+
+    from cep.imports.models import ImportBatch
+
+    return ImportBatch.objects.create(
+        structure=structure,
+        kind="beneficiaries",
+        file_name="beneficiaires.csv",
+        file_sha256="0" * 64,
+        file_format="csv",
+        status="applied",
+        created_by=user,
+        confirmed_by=user,
+        applied_at=timezone.now(),
+    )

@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 
 from api.main import api as ninja_api
 from cep.accounts.models import ApiToken
-from tests.api.conftest import ApiClient, book_for, client_for
+from tests.api.conftest import ApiClient, book_for, client_for, import_batch_of
 
 PERSONAL_FIELDS = {"last_name", "first_name", "birth_date", "email", "phone", "address", "has_rqth", "items"}
 
@@ -85,6 +85,7 @@ def own_objects(beneficiary, open_cep, offer, counselor, event_refs):
         "offer_id": offer.pk,
         "event_id": event.pk,
         "appointment_id": book_for(beneficiary, counselor).pk,
+        "batch_id": import_batch_of(beneficiary.structure, counselor).pk,
         "name": "exit-reasons",
         **plan_objects(cep, counselor),
         "service_id": level1_service(beneficiary, counselor, event_refs).pk,

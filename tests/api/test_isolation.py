@@ -19,6 +19,8 @@ CEP_BODY = {
 }
 # (METHOD, path template) → request body sent with B's ids (None for no body).
 OBJECT_ROUTES = {
+    ("GET", f"{P}/imports/{{batch_id}}"): None,
+    ("POST", f"{P}/imports/{{batch_id}}/undo"): {},
     ("GET", f"{P}/beneficiaries/{{beneficiary_id}}"): None,
     ("PATCH", f"{P}/beneficiaries/{{beneficiary_id}}"): {"first_name": "Intrus"},
     ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/justify"): {},
@@ -71,6 +73,7 @@ OBJECT_ROUTES = {
 # Routes without an object in their path: isolation is checked on their results (tests below and in
 # test_beneficiaries / test_offers); referentials carry no personal data.
 COLLECTION_ROUTES = {
+    ("GET", f"{P}/imports"),
     ("GET", f"{P}/beneficiaries"),
     ("POST", f"{P}/beneficiaries"),
     ("GET", f"{P}/offers"),

@@ -77,6 +77,9 @@ OPERATIONS = {
     ("POST", f"{P}/orientations/{{orientation_id}}/refuse"): Right.HANDLE_ORIENTATIONS,
     ("POST", f"{P}/orientations/{{orientation_id}}/cancel"): Right.ORIENT,
     ("POST", f"{P}/orientations/{{orientation_id}}/withdraw-consent"): Right.ORIENT,
+    ("GET", f"{P}/imports"): Right.IMPORT_DATA,
+    ("GET", f"{P}/imports/{{batch_id}}"): Right.IMPORT_DATA,
+    ("POST", f"{P}/imports/{{batch_id}}/undo"): Right.IMPORT_DATA,
 }
 # Rights with no API operation: structure management, aggregates, monthly files and the regional monitoring are
 # pages only.
@@ -156,8 +159,8 @@ def test_droits_without_view_dossier_every_dossier_operation_is_403(manager, off
     client = client_for(manager)
     _withdraw(manager, V)
     for method, path in sorted(OPERATIONS, key=str):
-        if OPERATIONS[(method, path)] is None or path.startswith(f"{P}/offers"):
-            continue  # referentials and the offer catalogue hold no person
+        if OPERATIONS[(method, path)] is None or path.startswith((f"{P}/offers", f"{P}/imports")):
+            continue  # referentials, the offer catalogue and the import batches' counts hold no person
         response = client.call(method, _url(method, path, own_objects), _body(method, path, offer, own_objects))
         assert response.status_code == 403, (method, path, response.status_code)
     assert not SensitiveAccess.objects.exists()  # the RQTH was never read

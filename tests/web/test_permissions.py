@@ -17,6 +17,7 @@ from cep.accounts.rights import Role
 from cep.appointments import feed
 from cep.appointments.services import book_appointment
 from cep.enrolments.services import open_cep
+from cep.imports.models import ImportBatch
 from cep.monitoring.models import Exercise, Milestone, RegionalDocument, ReportSection, ReportSnapshot, Thread
 from cep.orientations.services import send_orientation
 from cep.plans.services import create_plan, issue_synthesis
@@ -26,7 +27,7 @@ from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
 
 TODAY = datetime.date.today()
-NAMESPACES = ("web", "manager", "reporting", "monitoring")
+NAMESPACES = ("web", "manager", "reporting", "monitoring", "imports")
 ROLES = ("anonymous", "counselor", "manager", "admin", "regional_observer", "national_observer")
 LOGIN = 302  # redirect to the sign-in page
 
@@ -57,6 +58,8 @@ RULES = {
     "aggregates": row(LOGIN, 403, 200, 200, 200, 200),
     # Monthly file (right « Produire le fichier mensuel »).
     "export": row(LOGIN, 403, 200, 200, 403, 403),
+    # Import of existing dossiers (right « Importer des données »).
+    "import": row(LOGIN, 403, 200, 200, 403, 403),
     # Pseudonymised files received at the national level (right « Recevoir les fichiers mensuels »).
     "received": row(LOGIN, 403, 403, 200, 403, 200),
     # My account (password, API tokens): every signed-in user.
@@ -80,7 +83,13 @@ RULES = {
     # Second-factor pages: a signed-in user who passed it (or needs none) is sent on.
     "second_factor": row(LOGIN, 302, 302, 302, 302, 302),
 }
-DEFAULT_RULE = {"web": "personal", "manager": "personal", "reporting": "aggregates", "monitoring": "monitoring_read"}
+DEFAULT_RULE = {
+    "web": "personal",
+    "manager": "personal",
+    "reporting": "aggregates",
+    "monitoring": "monitoring_read",
+    "imports": "import",
+}
 
 # URL name → (rule, how its arguments are filled). Names absent here take the namespace's default rule and
 # must not take arguments (the test then fails and asks for an entry).
@@ -197,12 +206,24 @@ PAGES = {
     "web:orientation_refuse": ("personal_post", "orientation"),
     "web:orientation_cancel": ("personal_post", "orientation"),
     "web:orientation_withdraw_consent": ("personal_post", "orientation"),
+    "imports:upload": (row(405, 405, 405, 405, 405, 405), None),  # require_POST before the login check
+    "imports:template": ("import", "import_kind"),
+    "imports:detail": ("import", "import_batch"),
+    "imports:progress": ("import", "import_batch"),
+    "imports:refused": ("import", "import_batch"),
+    "imports:confirm": (row(405, 405, 405, 405, 405, 405), "import_batch"),
+    "imports:undo": (row(405, 405, 405, 405, 405, 405), "import_batch"),
+    "imports:discard": (row(405, 405, 405, 405, 405, 405), "import_batch"),
 }
 # Who may act on a POST-only page whose GET answers 405 to everyone (default: the roles with 200 or 405).
 ACTORS = {
     "reporting:export_transmit": ("manager",),
     "reporting:export_relaunch": ("manager",),
     "reporting:export_return": ("manager",),
+    "imports:upload": ("manager",),
+    "imports:confirm": ("manager",),
+    "imports:undo": ("manager",),
+    "imports:discard": ("manager",),
 }
 
 
@@ -318,8 +339,17 @@ class World:
             target=StructureFactory(name=f"Destinataire de {structure.name}"),
             consent_mode=ConsentMode.objects.get(pk="oral"),
         )
+        import_batch = ImportBatch.objects.create(
+            structure=structure,
+            kind="beneficiaries",
+            file_name="beneficiaires.csv",
+            file_sha256="0" * 64,
+            file_format="csv",
+            created_by=counselor,
+        )
         return {
             "orientation": orientation,
+            "import_batch": import_batch,
             "thread": thread,
             "section": section,
             "exercise": exercise,
@@ -349,6 +379,8 @@ class World:
             "offer": {params[0]: objects["offer"].pk},
             "user": {params[0]: objects["user"].pk},
             "batch": {params[0]: objects["batch"].pk},
+            "import_batch": {params[0]: objects["import_batch"].pk},
+            "import_kind": {"kind": "beneficiaires"},
             "batch+resource": {"pk": objects["batch"].pk, "resource": "entrees"},
             "version+resource": {"version": "1.1.0", "resource": "entrees"},
             "token": {params[0]: objects["token"].pk},
@@ -398,7 +430,9 @@ def test_observers_home_is_the_indicators(client, world):
 
 # Pages of one structure's object (the contract is public: not one structure's).
 OBJECT_PAGES = {
-    name for name in URLS if PAGES.get(name, (None, None))[1] not in (None, "version+resource", "reset_link", "feed")
+    name
+    for name in URLS
+    if PAGES.get(name, (None, None))[1] not in (None, "version+resource", "reset_link", "feed", "import_kind")
 }
 
 

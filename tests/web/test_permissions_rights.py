@@ -141,6 +141,16 @@ RIGHT_PAGES = {
         ("GET", "web:orientations_received"),
         ("POST", "web:orientation_accept"),
         ("POST", "web:orientation_refuse"),
+    Right.IMPORT_DATA: [
+        ("GET", "imports:list"),
+        ("GET", "imports:template"),
+        ("GET", "imports:detail"),
+        ("GET", "imports:progress"),
+        ("GET", "imports:refused"),
+        ("POST", "imports:upload"),
+        ("POST", "imports:confirm"),
+        ("POST", "imports:undo"),
+        ("POST", "imports:discard"),
     ],
 }
 # Pages that need no right beyond being signed in (or nothing at all): the home page, signing in and out, one's own
@@ -281,6 +291,7 @@ BUTTONS = [
     (CEP, "web:dispositifs", "web:cep_modify"),
     (Right.MANAGE_STRUCTURE, "web:home", "manager:structure"),
     (Right.EXPORT_MONTHLY, "web:home", "reporting:exports"),
+    (Right.IMPORT_DATA, "web:home", "imports:list"),
     (Right.VIEW_AGGREGATES, "web:home", "reporting:dashboard"),
     (Right.ORIENT, "web:dossier", "web:orient"),
     (Right.HANDLE_ORIENTATIONS, "web:home", "web:orientations_received"),

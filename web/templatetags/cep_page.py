@@ -58,6 +58,7 @@ PAGE_URLS = {
     "orientations_sent": "web:orientations_sent",
     "structure": "manager:structure",
     "exports": "reporting:exports",
+    "imports": "imports:list",
     "received": "reporting:received",
     "overlaps": "reporting:overlaps",
     "dashboard": "reporting:dashboard",

@@ -1,0 +1,301 @@
+"""Benchmark: import of a beneficiaries file with validation (issue 11, part 5).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cep_import_bench nice -n 10 \
+        uv run python bench/bench_import.py [--lines 500000] [--save]
+
+A CSV of `--lines` different people (semicolons, UTF-8, every column of the template filled) is written to a
+temporary file, then, in the same run, on the same base:
+
+- the import as a user runs it (cep/imports/services.py): `check_file` (the file streamed, each row checked in
+  Python, its line written by COPY into imports_importline, then the plan in set-based SQL: duplicates in the file,
+  matching against the structure's dossiers by identity pseudonym) and `apply` (the saved plan written by a few
+  INSERT … SELECT / UPDATE … FROM, the name words by the statement-level triggers, one audit row per dossier by
+  INSERT … SELECT), in lines per second;
+- the reference: Django's `bulk_create` of the same rows (parsed by the csv module, the dossier's computed fields
+  — identity pseudonym, search name, department, region — set as `save()` would, batch_size 5,000), without any
+  validation, duplicate detection nor audit, in a transaction rolled back after the measure;
+- memory: peak RSS of the process after a first import of a tenth of the lines, then after the full import (flat:
+  the file is never held in memory).
+
+Goal (issue 11): ≥ 40,000 lines/s, at least 2× bulk_create. Registered in bench/registry.py as the benchmark
+`import_beneficiaires` (task `import_beneficiaries`); `--save` records the run alone in bench/results.json.
+"""
+
+import csv
+import datetime
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+GOAL_LINES_PER_S = 40_000
+GOAL_RATIO = 2.0
+LINES = 500_000
+
+try:
+    from registry import Result, benchmark, main_standalone, save_standalone, task
+except ImportError:  # imported from elsewhere without bench/ on the path
+    Result = benchmark = main_standalone = save_standalone = task = None
+
+FIRST = ["Léa", "Hugo", "Chloé", "Lucas", "Inès", "Noé", "Zoé", "Théo", "Anaïs", "Éloïse"]
+LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"]
+
+
+def write_file(path: str, lines: int, offset: int = 0) -> None:
+    """`lines` different people: the first name carries the line's number (no two share an identity)."""
+    from cep.imports.beneficiaries import COLUMNS
+
+    statuses = ["salarie_prive_temps_complet", "demandeur_emploi_indemnise", "travailleur_independant"]
+    communes = ["2A004", "75056", "69123", "13055", "33063"]
+    day0 = datetime.date(1960, 1, 1)
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow([c.name for c in COLUMNS])
+        for i in range(offset, offset + lines):
+            birth = day0 + datetime.timedelta(days=i % 15_000)
+            writer.writerow(
+                [
+                    LAST[i % 10],
+                    f"{FIRST[(i // 10) % 10]}{i}",
+                    "",
+                    "F" if i % 2 else "M",
+                    birth.strftime("%d/%m/%Y"),
+                    "02/09/2025",
+                    f"p{i}@example.org",
+                    f"06{i % 100_000_000:08d}",
+                    f"{i % 200} rue des Lilas",
+                    communes[i % 5],
+                    statuses[i % 3],
+                    "oui",
+                    f"niveau_{1 + i % 8}",
+                    "non",
+                    "M1607",
+                    "oui",
+                ]
+            )
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _import(actor, path: str):
+    from cep.imports import services
+
+    started = time.perf_counter()
+    with open(path, "rb") as file:
+        batch = services.check_file(actor=actor, file=file, name=os.path.basename(path))
+    checked = time.perf_counter()
+    services.confirm(batch=batch, actor=actor, encoding_confirmed=True, run=False)  # applied when it commits
+    batch.refresh_from_db()
+    done = time.perf_counter()
+    assert batch.status == "applied", batch.job_error
+    return batch, checked - started, done - checked
+
+
+def _bulk_create(path: str, structure, actor) -> float:
+    from django.db import transaction
+
+    from cep.beneficiaries import identity
+    from cep.beneficiaries.models import Beneficiary
+    from cep.common.text import normalize_name
+    from cep.organisations.models import Commune
+
+    territory = {
+        c: (d, r) for c, d, r in Commune.objects.values_list("code", "department_id", "department__region_id")
+    }
+    key = identity.identity_key()
+    started = time.perf_counter()
+    with transaction.atomic():
+        with open(path, encoding="utf-8", newline="") as file:
+            reader = csv.reader(file, delimiter=";")
+            next(reader)
+            pending = []
+            for cells in reader:
+                birth = datetime.datetime.strptime(cells[4], "%d/%m/%Y").date()
+                department, region = territory[cells[9]]
+                pending.append(
+                    Beneficiary(
+                        structure=structure,
+                        referent=actor,
+                        last_name=cells[0],
+                        first_name=cells[1],
+                        birth_name=cells[2],
+                        sex=cells[3],
+                        birth_date=birth,
+                        first_reception_date=datetime.datetime.strptime(cells[5], "%d/%m/%Y").date(),
+                        email=cells[6],
+                        phone=cells[7],
+                        address=cells[8],
+                        commune_id=cells[9],
+                        department_id=department,
+                        region_id=region,
+                        employment_status_id=cells[10],
+                        holds_or_seeks_job=True,
+                        qualification_level_id=cells[12],
+                        has_rqth=False,
+                        target_rome_code=cells[14],
+                        status="justified",
+                        justified_at=datetime.datetime.now(datetime.UTC),
+                        search_name=normalize_name(f"{cells[0]} {cells[1]}"),
+                        identity_pseudonym=identity.identity_pseudonym(
+                            last_name=cells[0],
+                            birth_name=cells[2],
+                            first_name=cells[1],
+                            birth_date=birth,
+                            sex=cells[3],
+                            key=key,
+                        ),
+                    )
+                )
+                if len(pending) == 5000:
+                    Beneficiary.objects.bulk_create(pending, batch_size=5000)
+                    pending = []
+            Beneficiary.objects.bulk_create(pending, batch_size=5000)
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return seconds
+
+
+def run(lines: int = LINES, cleanup: bool = True, offset: int = 0) -> dict:
+    from django.db import connection
+
+    from cep.accounts.models import User
+    from cep.accounts.rights import Role
+    from cep.beneficiaries.models import Beneficiary
+    from cep.imports.models import ImportBatch, ImportLine
+    from cep.organisations.models import Structure
+
+    structure = Structure.objects.order_by("id").first()
+    actor = User.objects.filter(role=Role.MANAGER, structure=structure).first()
+    if actor is None:
+        actor = User.objects.create(username="bench_import", role=Role.MANAGER, structure=structure)
+    out = {"lines": lines, "structure_dossiers": Beneficiary.objects.filter(structure=structure).count()}
+    with tempfile.TemporaryDirectory(prefix="cep-bench-import-") as folder:
+        small, big = os.path.join(folder, "petit.csv"), os.path.join(folder, "grand.csv")
+        write_file(small, lines // 10, offset=offset + lines)  # --offset: people not yet in the base
+        write_file(big, lines, offset=offset)
+        out["file_mib"] = round(os.path.getsize(big) / 1024 / 1024, 1)
+        out["rss_start_mib"] = peak_rss_mib()
+        batches = []
+        batch, check_s, apply_s = _import(actor, small)
+        batches.append(batch)
+        out["rss_after_tenth_mib"] = peak_rss_mib()
+        batch, check_s, apply_s = _import(actor, big)
+        batches.append(batch)
+        out["rss_after_full_mib"] = peak_rss_mib()
+        out["check_s"], out["apply_s"] = check_s, apply_s
+        out["import_s"] = check_s + apply_s
+        out["created"] = batch.create_count
+        out["lines_per_s"] = lines / out["import_s"]
+        # Re-import of the same file: every line « inchangé » (the check only).
+        started = time.perf_counter()
+        with open(big, "rb") as file:
+            from cep.imports import services
+
+            again = services.check_file(actor=actor, file=file, name="grand.csv")
+        out["reimport_check_s"] = time.perf_counter() - started
+        out["reimport_unchanged"] = again.unchanged_count
+        batches.append(again)
+        out["bulk_create_s"] = _bulk_create(big, structure, actor)
+        out["bulk_create_lines_per_s"] = lines / out["bulk_create_s"]
+        out["ratio"] = out["bulk_create_s"] / out["import_s"]
+        # Leave the base as it was: the imported dossiers, their words and the batches go. (Slow at 500,000 lines:
+        # --no-cleanup on a scratch base that is dropped afterwards.)
+        if not cleanup:
+            return _finish(out)
+        with connection.cursor() as cursor:
+            ids = [b.pk for b in batches]
+            cursor.execute(
+                "DELETE FROM beneficiaries_beneficiary b USING imports_importline l "
+                "WHERE l.batch_id = ANY(%s) AND l.outcome = 'create' AND b.id = l.object_id",
+                [ids],
+            )
+        ImportLine.objects.filter(batch_id__in=ids).delete()
+        ImportBatch.objects.filter(pk__in=ids).delete()
+    return _finish(out)
+
+
+def _finish(out: dict) -> dict:
+    out["ok"] = out["lines_per_s"] >= GOAL_LINES_PER_S and out["ratio"] >= GOAL_RATIO
+    return out
+
+
+def results_of(out: dict, size: int | None) -> list:
+    return [
+        Result(
+            f"import de {out['lines']:,} bénéficiaires avec contrôle (contrôle + application)".replace(",", "\u202f"),
+            out["lines_per_s"],
+            "lignes/s",
+            size=size,
+            baseline=out["bulk_create_lines_per_s"],
+            baseline_size=size,
+            goal=f"≥ {GOAL_LINES_PER_S:,} lignes/s et ≥ {GOAL_RATIO:g} × bulk_create".replace(",", "\u202f"),
+            ok=out["ok"],
+            note=f"{out['import_s']:.1f} s dont contrôle {out['check_s']:.1f} s et application "
+            f"{out['apply_s']:.1f} s ; "
+            f"référence : bulk_create de Django des mêmes lignes sans contrôle, {out['bulk_create_s']:.1f} s "
+            f"(rapport {out['ratio']:.2f}) ; fichier de {out['file_mib']} Mo",
+        ),
+        Result(
+            "mémoire : pic RSS après un import de 10 % des lignes, puis de toutes",
+            out["rss_after_full_mib"],
+            "Mio",
+            size=size,
+            baseline=out["rss_after_tenth_mib"],
+            baseline_size=size,
+            goal="plate (rapport ≈ 1)",
+            ok=out["rss_after_full_mib"] <= 1.2 * out["rss_after_tenth_mib"],
+            note=f"au départ {out['rss_start_mib']:.0f} Mio",
+        ),
+        Result(
+            "nouvel import du même fichier : contrôle seul, toutes les lignes « inchangé »",
+            out["reimport_check_s"],
+            "s",
+            size=size,
+            ok=out["reimport_unchanged"] == out["lines"],
+            note=f"{out['reimport_unchanged']} lignes inchangées sur {out['lines']}",
+        ),
+    ]
+
+
+NOTES = [
+    "Chaque ligne est contrôlée en Python une seule fois (cellules, dates, codes des référentiels, règles DOSSIER et "
+    "R1, pseudonyme d'identité HMAC) puis écrite par COPY dans imports_importline, qui sert de table de transit ; "
+    "le rapprochement (doublons du fichier, dossiers existants de la structure par pseudonyme d'identité, R4, "
+    "dossiers anonymisés) et l'écriture (INSERT … SELECT, UPDATE … FROM, historique par INSERT … SELECT) sont des "
+    "requêtes ensemblistes, par tranches de 50 000 lignes pour la barre de progression, dans une seule transaction. "
+    "Les mots du nom (recherche) sont écrits par les déclencheurs par instruction de beneficiaries_beneficiary, "
+    "comme pour tout autre écrivain.",
+]
+
+
+def save(out: dict, size: int | None) -> None:
+    save_standalone("import_beneficiaires", "bench_import.py", results_of(out, size), NOTES)
+
+
+if task is not None:
+
+    @task("import_beneficiaries")
+    def import_task(lines: int = LINES) -> dict:
+        return run(lines)
+
+    @benchmark(
+        "import_beneficiaires",
+        title="Import d'un fichier de bénéficiaires (contrôle et application)",
+        goal="≥ 40 000 lignes/s, ≥ 2 × bulk_create, mémoire plate",
+    )
+    def import_benchmark(ctx):
+        ctx.database(ctx.baseline_size)
+        return results_of(ctx.worker(ctx.baseline_size, "import_beneficiaries"), ctx.baseline_size)
+
+
+if __name__ == "__main__":
+    lines = int(sys.argv[sys.argv.index("--lines") + 1]) if "--lines" in sys.argv else LINES
+    offset = int(sys.argv[sys.argv.index("--offset") + 1]) if "--offset" in sys.argv else 0
+    cleanup = "--no-cleanup" not in sys.argv
+    main_standalone(lambda: run(lines, cleanup, offset), results_of, save, "cep_import_bench")

@@ -1,0 +1,408 @@
+"""Import batches: check a file (dry run), confirm it (applied in the background), undo it. docs/import.md.
+
+- `check_file` reads the file once, streamed, and saves the batch and its lines (COPY), then plans every line with
+  a few set-based statements. It writes nothing but the batch: no dossier, no audit row, no search word.
+- `confirm` records who confirmed and hands the batch to the worker (`apply`, or at once with run=False).
+- `apply` writes the saved plan (never the file again) in one transaction: the whole batch or nothing; it first
+  checks that the plan still holds (nobody created or changed one of its dossiers since the check).
+- `undo` reverts an applied batch in one transaction while nothing was built on its dossiers since.
+"""
+
+import datetime
+import json
+import logging
+import threading
+
+from django.db import OperationalError, connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from cep.accounts.rights import Right
+from cep.audit.services import record
+from cep.common.access import ensure_right
+from cep.common.errors import RuleViolation
+from cep.common.lease import Heartbeat, lease_seconds
+
+from . import beneficiaries
+from .columns import CellError, map_columns
+from .models import ACTIVE_STATUSES, ImportBatch, ImportLine, Kind, Outcome, Status
+from .reading import MAX_CELL, open_table
+
+logger = logging.getLogger(__name__)
+
+MAX_LINES = 1_000_000
+APPLY_CHUNK = 50_000  # lines per statement while applying (the progress bar moves between them)
+KINDS = {Kind.BENEFICIARIES: beneficiaries}
+STALE_PLAN = (
+    "Les dossiers ont changé depuis le contrôle du fichier (ligne {line}) : rien n'a été importé. Déposez le fichier "
+    "à nouveau pour refaire le contrôle."
+)
+STALE_JOB = "Le traitement s'est arrêté sans terminer (processus de fond interrompu) : rien n'a été importé."
+FAILED_JOB = "L'import a échoué de façon inattendue : rien n'a été importé. Prévenez l'administrateur."
+
+
+def ensure_can_import(actor, structure_id: int | None = None) -> None:
+    ensure_right(actor, Right.IMPORT_DATA, structure_id)
+    if actor is not None and actor.structure_id is None:
+        raise RuleViolation(
+            "IMPORT", "Un import se fait pour une structure : connectez-vous avec un compte de structure."
+        )
+
+
+def _copy_lines(batch: ImportBatch, table, index: dict[str, int], module) -> int:
+    """Check every row and write its line (COPY, streamed). Returns the number of lines."""
+    checker = module.Checker()
+    count = 0
+    with connection.cursor() as cursor:
+        with cursor.copy(
+            "COPY imports_importline (batch_id, line_number, outcome, match_key, data, errors, raw) FROM STDIN"
+        ) as copy:
+            for number, cells in table.rows():
+                count += 1
+                if count > MAX_LINES:
+                    raise RuleViolation(
+                        "IMPORT", f"Le fichier dépasse {MAX_LINES:,} lignes : découpez-le.".replace(",", " ")
+                    )
+                if any(len(value) > MAX_CELL for value in cells):
+                    column = next(i for i, v in enumerate(cells) if len(v) > MAX_CELL)
+                    name = table.header[column] if column < len(table.header) else f"colonne {column + 1}"
+                    errors = [
+                        {
+                            "column": name,
+                            "rule": "SAISIE",
+                            "message": f"Cellule de plus de {MAX_CELL} caractères : elle n'est pas lue.",
+                        }
+                    ]
+                    cells = [v[:200] for v in cells]
+                    key, data = "", None
+                else:
+                    key, data, errors = checker.check(index, cells)
+                if errors:
+                    raw = _json(cells[: len(table.header)])
+                    copy.write_row((batch.pk, number, Outcome.REFUSED, "", None, _json(errors), raw))
+                else:
+                    copy.write_row((batch.pk, number, Outcome.CREATE, key, _json(data), None, None))
+    return count
+
+
+def _json(value) -> str:
+    """JSON for a jsonb column: PostgreSQL refuses the NUL character even escaped (it is shown as U+FFFD)."""
+    return json.dumps(value, ensure_ascii=False, default=str).replace("\\u0000", "\\ufffd")
+
+
+def check_file(*, actor, file, name: str, kind: str = Kind.BENEFICIARIES, encoding: str | None = None) -> ImportBatch:
+    """The dry run: a batch « Contrôlé » with one planned line per data row. A file that cannot be read is refused
+    whole (RuleViolation « IMPORT ») and nothing is written."""
+    ensure_can_import(actor)
+    if kind not in KINDS:
+        raise RuleViolation("IMPORT", "Ce type de fichier n'est pas encore importable.")
+    module = KINDS[kind]
+    table = open_table(file, name, encoding)
+    try:
+        index, mapping, ignored = map_columns(table.header, module.COLUMNS)
+    except CellError as error:
+        raise RuleViolation(error.rule, error.message) from None
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            structure_id=actor.structure_id,
+            kind=kind,
+            file_name=name.replace("\x00", "\ufffd")[:255],
+            file_sha256=table.sha256,
+            file_size=table.size,
+            file_format=table.format,
+            encoding=table.encoding,
+            encoding_detected=table.encoding_detected,
+            delimiter=table.delimiter,
+            column_mapping=mapping,
+            ignored_columns=ignored,
+            created_by=actor,
+        )
+        lines = _copy_lines(batch, table, index, module)
+        if not lines:
+            raise RuleViolation("IMPORT", "Le fichier ne contient aucune ligne de données sous l'en-tête.")
+        params = {
+            "batch": batch.pk,
+            "structure": batch.structure_id,
+            "anonymised": module.ANONYMISED,
+            "r4": module.R4.replace("%%", "%"),
+        }
+        with connection.cursor() as cursor:
+            # The lines were just written: without statistics the planner would join them row by row.
+            cursor.execute("ANALYZE imports_importline")
+            for sql in module.PLAN_SQL:
+                cursor.execute(sql, params)
+        _count(batch, lines)
+    return batch
+
+
+def _count(batch: ImportBatch, lines: int) -> None:
+    counts = dict(ImportLine.objects.filter(batch=batch).order_by().values_list("outcome").annotate(n=Count("*")))
+    for outcome in Outcome.values:
+        setattr(batch, f"{outcome}_count", counts.get(outcome, 0))
+    batch.line_count = lines
+    batch.progress_total = lines
+    batch.save()
+
+
+def _batch_for_update(batch_id: int, actor) -> ImportBatch:
+    batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+    ensure_can_import(actor, batch.structure_id)
+    return batch
+
+
+@transaction.atomic
+def confirm(*, batch: ImportBatch, actor, encoding_confirmed: bool, run: bool = True) -> ImportBatch:
+    """« Confirmer l'import »: the saved plan is handed to the background worker (run=False: applied now)."""
+    batch = _batch_for_update(batch.pk, actor)
+    if batch.status != Status.CHECKED:
+        raise RuleViolation("IMPORT", f"Ce lot n'est plus à confirmer (il est « {batch.get_status_display()} »).")
+    if batch.file_format == "csv" and not encoding_confirmed:
+        raise RuleViolation(
+            "IMPORT",
+            f"Confirmez l'encodage du fichier ({batch.encoding_label}) après avoir vérifié les accents de l'aperçu.",
+            field="encoding_confirmed",
+        )
+    if not (batch.create_count or batch.update_count):
+        raise RuleViolation("IMPORT", "Aucune ligne à créer ni à mettre à jour : il n'y a rien à importer.")
+    if ImportBatch.objects.filter(structure_id=batch.structure_id, status__in=ACTIVE_STATUSES).exists():
+        raise RuleViolation("IMPORT", "Un autre import de la structure est en cours : attendez qu'il se termine.")
+    batch.status, batch.confirmed_by, batch.confirmed_at = Status.QUEUED, actor, timezone.now()
+    batch.heartbeat_at, batch.job_step, batch.progress_done = timezone.now(), "En attente du traitement", 0
+    batch.progress_total = batch.create_count + batch.update_count
+    batch.save()
+    # Handed over once this transaction commits: the job never runs while the batch's row is still locked here
+    # (a task backend that runs at once would otherwise wait on it).
+    transaction.on_commit(lambda: _enqueue(batch) if run else apply(batch.pk, attempt=batch.attempt))
+    return batch
+
+
+def _enqueue(batch: ImportBatch) -> None:
+    from .tasks import apply_import_batch
+
+    result = apply_import_batch.enqueue(batch.pk, batch.attempt)
+    ImportBatch.objects.filter(pk=batch.pk, attempt=batch.attempt).update(task_id=str(result.id))
+
+
+def _progress(batch_id: int, **fields) -> None:
+    """Written on a connection of its own (a thread) and committed at once: the polling page sees it while the
+    batch's one transaction is still open."""
+
+    def write():
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:  # never wait long on the batch's row: skip this beat instead
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                ImportBatch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now(), **fields)
+        except OperationalError:
+            logger.warning("import batch %s: progress not written (row locked)", batch_id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=write, name="cep-import-progress")
+    thread.start()
+    thread.join()
+
+
+def apply(batch_id: int, *, attempt: int | None = None) -> ImportBatch:
+    """The job: the saved plan written in one transaction. Never raises: a failure is recorded on the batch."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    attempt = batch.attempt if attempt is None else attempt
+    if not ImportBatch.objects.filter(pk=batch_id, attempt=attempt, status=Status.QUEUED).update(
+        status=Status.RUNNING, heartbeat_at=timezone.now(), job_step="Écriture des dossiers"
+    ):
+        return batch  # delivered twice, or already taken for dead
+    batch.refresh_from_db()
+    try:
+        with Heartbeat(lambda: _progress(batch_id)):
+            with transaction.atomic():
+                _apply(batch)
+    except RuleViolation as exc:
+        _fail(batch, exc.message)
+    except Exception:
+        logger.exception("import batch %s failed", batch_id)
+        _fail(batch, FAILED_JOB)
+    batch.refresh_from_db()
+    return batch
+
+
+def _fail(batch: ImportBatch, message: str) -> None:
+    ImportBatch.objects.filter(pk=batch.pk, status=Status.RUNNING).update(
+        status=Status.FAILED, job_error=message, job_step="Échec"
+    )
+
+
+def _apply(batch: ImportBatch) -> None:
+    # The batch's row is not locked here: the progress is written on another connection (it would wait for this
+    # transaction). The claim (QUEUED → RUNNING for one attempt) already makes this run the only one.
+    module = KINDS[batch.kind]
+    actor = batch.confirmed_by
+    params = {"batch": batch.pk, "structure": batch.structure_id}
+    with connection.cursor() as cursor:
+        # One import at a time per structure: two batches of the same people would both plan a creation.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"imports:{batch.structure_id}"])
+        cursor.execute(module.STALE_SQL, params)
+        stale = cursor.fetchone()
+        if stale:
+            raise RuleViolation("IMPORT", STALE_PLAN.format(line=stale[0]))
+        referent = actor.pk if actor.structure_id == batch.structure_id else None
+        done, last = 0, _last_line(batch)
+        for low in range(1, last + 1, APPLY_CHUNK):
+            chunk = {**params, "low": low, "high": low + APPLY_CHUNK - 1, "referent": referent}
+            cursor.execute(module.NUMBER_IDS, chunk)
+            cursor.execute(module.INSERT_SQL, chunk)
+            done += cursor.rowcount
+            cursor.execute(module.UPDATE_SQL, chunk)
+            done += cursor.rowcount
+            _progress(batch.pk, progress_done=done, job_step="Écriture des dossiers")
+        _progress(batch.pk, job_step="Historique des dossiers")
+        audit = {**params, "actor": actor.pk, "actor_label": str(actor)}
+        cursor.execute(
+            module.AUDIT_SQL.format(
+                before="NULL", after="l.data - '_search_name'", where="l.batch_id = %(batch)s AND l.outcome = 'create'"
+            ),
+            {**audit, "action": "import_create_beneficiary"},
+        )
+        cursor.execute(
+            module.AUDIT_SQL.format(
+                before="l.before - '_search_name'",
+                after="l.data - '_search_name'",
+                where="l.batch_id = %(batch)s AND l.outcome = 'update'",
+            ),
+            {**audit, "action": "import_update_beneficiary"},
+        )
+    batch.status, batch.applied_at, batch.job_step = Status.APPLIED, timezone.now(), "Terminé"
+    batch.progress_done = batch.progress_total
+    batch.save(update_fields=["status", "applied_at", "job_step", "progress_done"])
+    record(
+        actor=actor,
+        action="apply_import",
+        obj=batch,
+        before={"status": Status.QUEUED},
+        after={"status": Status.APPLIED, "file_sha256": batch.file_sha256, **_counts(batch)},
+    )
+
+
+def _counts(batch) -> dict:
+    return {f"{k}_count": v for k, v in batch.counts().items()}
+
+
+def _last_line(batch: ImportBatch) -> int:
+    line = ImportLine.objects.filter(batch=batch).order_by("-line_number").values_list("line_number", flat=True)
+    return line.first() or 0
+
+
+def _built_on(batch: ImportBatch) -> str | None:
+    """What was done since the import on one of its dossiers (a CEP, an event, a change…), or None."""
+    from cep.beneficiaries.models import Beneficiary
+
+    checks = []
+    for relation in Beneficiary._meta.related_objects:
+        model = relation.related_model
+        if model._meta.app_label == "beneficiaries" or not relation.field.db_constraint:
+            continue
+        column = relation.field.column
+        checks.append(
+            (
+                f"SELECT 1 FROM {model._meta.db_table} t JOIN imports_importline l ON l.object_id = t.{column} "
+                "WHERE l.batch_id = %(batch)s AND l.outcome IN ('create', 'update') LIMIT 1",
+                model._meta.verbose_name,
+            )
+        )
+    checks.append(
+        (
+            "SELECT 1 FROM audit_auditentry a JOIN imports_importline l ON l.object_id = a.beneficiary_id "
+            "WHERE l.batch_id = %(batch)s AND l.outcome IN ('create', 'update') AND a.at > %(applied)s "
+            "AND a.action NOT IN ('import_create_beneficiary', 'import_update_beneficiary') LIMIT 1",
+            "modification du dossier",
+        )
+    )
+    checks.append(
+        (
+            "SELECT 1 FROM imports_importline l JOIN imports_importline o ON o.object_id = l.object_id "
+            "JOIN imports_importbatch ob ON ob.id = o.batch_id "
+            "WHERE l.batch_id = %(batch)s AND l.outcome IN ('create', 'update') AND o.batch_id > %(batch)s "
+            "AND o.outcome = 'update' AND ob.status IN ('applied', 'queued', 'running') LIMIT 1",
+            "import plus récent",
+        )
+    )
+    with connection.cursor() as cursor:
+        for sql, label in checks:
+            cursor.execute(sql, {"batch": batch.pk, "applied": batch.applied_at})
+            if cursor.fetchone():
+                return str(label)
+    return None
+
+
+@transaction.atomic
+def undo(*, batch: ImportBatch, actor) -> ImportBatch:
+    """« Annuler l'import »: the dossiers created are deleted and the ones updated get their values back, in one
+    transaction; refused (IMPORT_ANNULATION) once anything was built on one of them."""
+    batch = _batch_for_update(batch.pk, actor)
+    if batch.status != Status.APPLIED:
+        raise RuleViolation(
+            "IMPORT_ANNULATION",
+            f"Seul un import terminé peut être annulé (ce lot est « {batch.get_status_display()} »).",
+        )
+    module = KINDS[batch.kind]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"imports:{batch.structure_id}"])
+    built = _built_on(batch)
+    if built:
+        raise RuleViolation(
+            "IMPORT_ANNULATION",
+            f"L'import ne peut plus être annulé : un de ses dossiers a été repris depuis ({built}). Corrigez les "
+            "dossiers un par un.",
+        )
+    params = {"batch": batch.pk, "structure": batch.structure_id}
+    audit = {**params, "actor": actor.pk, "actor_label": str(actor)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            module.AUDIT_SQL.format(
+                before="l.data - '_search_name'", after="NULL", where="l.batch_id = %(batch)s AND l.outcome = 'create'"
+            ),
+            {**audit, "action": "undo_import_create_beneficiary"},
+        )
+        cursor.execute(
+            module.AUDIT_SQL.format(
+                before="l.data - '_search_name'",
+                after="l.before - '_search_name'",
+                where="l.batch_id = %(batch)s AND l.outcome = 'update'",
+            ),
+            {**audit, "action": "undo_import_update_beneficiary"},
+        )
+        cursor.execute(module.RESTORE_SQL, params)
+        cursor.execute(module.DELETE_SQL, params)
+    batch.status, batch.undone_by, batch.undone_at = Status.UNDONE, actor, timezone.now()
+    batch.save(update_fields=["status", "undone_by", "undone_at"])
+    record(
+        actor=actor,
+        action="undo_import",
+        obj=batch,
+        before={"status": Status.APPLIED},
+        after={"status": Status.UNDONE},
+    )
+    return batch
+
+
+def expire_stale(batches=None) -> list[int]:
+    """Mark « Échec » the batches whose job stopped beating for longer than the lease (the worker died): their
+    transaction was rolled back by PostgreSQL, nothing was written."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=lease_seconds())
+    qs = (batches if batches is not None else ImportBatch.objects.all()).filter(heartbeat_at__lt=cutoff)
+    dead = Q(status=Status.RUNNING) | Q(status=Status.QUEUED, task_id="")  # stopped beating, or never handed over
+    ids = list(qs.filter(dead).values_list("pk", flat=True))
+    if ids:
+        ImportBatch.objects.filter(dead, pk__in=ids, heartbeat_at__lt=cutoff).update(
+            status=Status.FAILED, job_error=STALE_JOB, job_step="Échec"
+        )
+    return ids
+
+
+@transaction.atomic
+def discard(*, batch: ImportBatch, actor) -> None:
+    """« Abandonner »: a checked batch that will not be confirmed is removed with its lines."""
+    batch = _batch_for_update(batch.pk, actor)
+    if batch.status not in (Status.CHECKED, Status.FAILED):
+        raise RuleViolation("IMPORT", "Seul un lot contrôlé et non importé peut être abandonné.")
+    ImportLine.objects.filter(batch=batch).delete()
+    batch.delete()
