@@ -141,6 +141,7 @@ RIGHT_PAGES = {
         ("GET", "web:orientations_received"),
         ("POST", "web:orientation_accept"),
         ("POST", "web:orientation_refuse"),
+    ],
     Right.IMPORT_DATA: [
         ("GET", "imports:list"),
         ("GET", "imports:template"),
