@@ -26,6 +26,7 @@ SECTIONS = [
     "Gérer la structure et les offres (responsable de structure)",
     "Indicateurs",
     "Fichiers mensuels (responsable de structure)",
+    "Importer des dossiers existants (responsable de structure)",
     "Fichiers reçus (observateur national)",
     "Doubles accompagnements (observateur national)",
 ]
