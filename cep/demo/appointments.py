@@ -15,7 +15,6 @@ from cep.accounts.models import User
 from cep.appointments.models import Appointment, Status
 from cep.appointments.services import book_appointment
 from cep.beneficiaries.models import Beneficiary, DossierStatus
-from cep.common.dates import today
 from cep.referentials.models import AppointmentMode, ReceptionPlace
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -50,9 +49,10 @@ def ensure_demo_appointments(usernames=("conseiller.ml", "conseiller.ft"), now=N
     now = now or timezone.now()
     modes = {m.code: m for m in AppointmentMode.objects.all()}
     siege = ReceptionPlace.objects.get(code="siege")
+    # Whatever is planned from the start of `now`'s day counts: the same day as the slots, not the real clock's.
+    start_of_day = datetime.datetime.combine(timezone.localtime(now, PARIS).date(), datetime.time(0), tzinfo=PARIS)
     booked = 0
     for user in User.objects.filter(username__in=usernames, structure__isnull=False, is_active=True):
-        start_of_day = datetime.datetime.combine(today(), datetime.time(0), tzinfo=PARIS)
         if Appointment.objects.filter(counselor=user, status=Status.PLANNED, starts_at__gte=start_of_day).exists():
             continue
         wanted = slots(now)

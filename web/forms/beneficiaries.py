@@ -1,5 +1,6 @@
 """Forms of the beneficiary dossier: search, creation, Identité, Coordonnées, Compléments."""
 
+import functools
 import re
 
 from django import forms
@@ -38,13 +39,13 @@ class StaffChoiceField(forms.ModelChoiceField):
         rendering (a third of the search page's time at 40 counselors). The queryset still validates a value."""
         self.queryset = structure_staff(structure_id)
         self.empty_label = empty_label
-        queryset, read = self.queryset, []
+        queryset = self.queryset
 
+        @functools.cache  # read once per form, when first drawn
         def options():
-            if not read:
-                rows = queryset.values_list("pk", "first_name", "last_name", "username")
-                read.append([(pk, f"{first} {last}".strip() or username) for pk, first, last, username in rows])
-            return [("", empty_label), *read[0]] if empty_label is not None else read[0]
+            rows = queryset.values_list("pk", "first_name", "last_name", "username")
+            staff = [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in rows]
+            return [("", empty_label), *staff] if empty_label is not None else staff
 
         self.widget.choices = options  # a callable: Django keeps it lazy (CallableChoiceIterator)
 
