@@ -284,6 +284,17 @@ NOTES = [
     "requêtes ensemblistes, par tranches de 50 000 lignes pour la barre de progression, dans une seule transaction. "
     "Les mots du nom (recherche) sont écrits par les déclencheurs par instruction de beneficiaries_beneficiary, "
     "comme pour tout autre écrivain.",
+    "Mesure du 2026-12-07 (soir) à 500 000 lignes, sur une base de 110 000 dossiers, machine partagée (deux autres "
+    "processus de tests) : rapport 2,13 à bulk_create (objectif ≥ 2 atteint), 5 400 lignes/s (objectif "
+    "≥ 40 000 lignes/s non atteint). Ce qui a changé depuis la mesure de l'après-midi (1 662 lignes/s, rapport "
+    "1,01) : la fonction SQL des mots du nom est « inlinée » dans les déclencheurs (sans clause SET), l'INSERT de "
+    "20 000 dossiers passe de 2,4 s à 0,9 s ; les doublons internes au fichier sont trouvés par une fenêtre et non "
+    "par une auto-jointure (planifiée en boucle imbriquée : 22 s à 200 000 lignes) ; ANALYZE des seules colonnes "
+    "jointes ; la référence bulk_create paie désormais ses contrôles de clés étrangères différés, comme le COMMIT "
+    "de l'import. Pourquoi 40 000 lignes/s reste hors d'atteinte ici : PostgreSQL seul passe environ 45 s à écrire "
+    "500 000 dossiers (7 clés étrangères, 6 index, 1,5 million de mots du nom sur 2 index, 500 000 lignes "
+    "d'historique) sur 2 cœurs avec shared_buffers = 128 Mo ; le contrôle Python (dates, référentiels, "
+    "pseudonyme HMAC) coûte environ 40 µs par ligne.",
 ]
 
 
