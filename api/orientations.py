@@ -25,7 +25,7 @@ from cep.referentials import models as ref
 from . import refs
 from .auth import dossier_auth, personal_data_auth
 from .beneficiaries import Email, get_beneficiary
-from .errors import RuleErrorOut, responses
+from .errors import responses
 from .pagination import decode_or_409, keyset_page
 from .schemas import Commune, Cursor, Day, In, Limit, ObjectId, Ref, Text
 

@@ -151,6 +151,4 @@ def test_droits_only_the_managers_of_a_structure_edit_its_entry(api, counselor, 
     assert structure.public == "" and other_structure.public == "Public B"  # each their own
     withdraw(manager, Right.MANAGE_STRUCTURE)
     assert client_for(manager).patch(f"{P}/structure", {"public": "x"}).status_code == 403
-    assert [e.structure_id for e in AuditEntry.objects.filter(action="update_directory_entry")] == [
-        other_structure.pk
-    ]
+    assert [e.structure_id for e in AuditEntry.objects.filter(action="update_directory_entry")] == [other_structure.pk]

@@ -33,7 +33,10 @@ def _entry(structure):
 
 def test_annuaire_the_manager_edits_the_entry_and_the_change_is_audited(structure, manager):
     update_directory_entry(structure=structure, actor=manager, **ENTRY)
-    assert _entry(structure) == (["2A", "2B"], *[ENTRY[k] for k in ("public", "contact_email", "contact_phone", "address")])
+    assert _entry(structure) == (
+        ["2A", "2B"],
+        *[ENTRY[k] for k in ("public", "contact_email", "contact_phone", "address")],
+    )
     entry = AuditEntry.objects.get(action="update_directory_entry")
     assert entry.actor_id == manager.pk and entry.structure_id == structure.pk and entry.at is not None
     assert entry.before["served_departments"] == [] and entry.before["public"] == ""
