@@ -30,7 +30,9 @@ class BatchOut(Schema):
     encoding: str = Field(description="utf-8, utf-8-sig ou cp1252 (CSV) ; vide pour un XLSX")
     delimiter: str
     column_mapping: dict[str, str] = Field(description="colonne du fichier → colonne du modèle")
-    status: str = Field(description="checked, queued, running, applied, failed ou undone")
+    status: str = Field(
+        description="checked, queued, running, applied, failed, to_undo (annulation demandée), undoing ou undone"
+    )
     line_count: int
     create_count: int
     update_count: int
@@ -73,8 +75,11 @@ def read_batch(request, batch_id: int):
     "/imports/{batch_id}/undo",
     response=responses({200: BatchOut}, write=True),
     summary="Annuler un import",
-    description="Supprime les dossiers créés et rend aux dossiers mis à jour leurs valeurs d'avant, en une fois ; "
-    "refusé (IMPORT_ANNULATION) dès qu'un de ces dossiers a été repris.",
+    description="Demande l'annulation : le processus de fond supprime les dossiers créés et rend aux dossiers mis à "
+    "jour leurs valeurs d'avant, en une fois "
+    "(statut to_undo puis undoing, puis undone ; relire l'import pour suivre). "
+    "Refusé (IMPORT_ANNULATION) dès qu'un de ces dossiers a été repris ; si un dossier est repris entre la demande "
+    "et le traitement, l'import reste applied et job_error dit pourquoi.",
 )
 def undo_batch(request, batch_id: int):
     batch = _batches(request.auth).get(pk=batch_id)

@@ -209,9 +209,11 @@ def run(lines: int = LINES, cleanup: bool = True, offset: int = 0) -> dict:
         if not cleanup:
             return _finish(out)
         started = time.perf_counter()
-        services.undo(batch=batches[1], actor=actor)
+        services.undo(batch=batches[1], actor=actor, run=False)  # the worker's job, run here on commit
         out["undo_s"] = time.perf_counter() - started
-        services.undo(batch=batches[0], actor=actor)
+        services.undo(batch=batches[0], actor=actor, run=False)
+        undone = ImportBatch.objects.filter(pk__in=[b.pk for b in batches[:2]], status="undone").count()
+        assert undone == 2, "the undo was refused or failed"
         ids = [b.pk for b in batches]
         ImportLine.objects.filter(batch_id__in=ids).delete()
         ImportBatch.objects.filter(pk__in=ids).delete()

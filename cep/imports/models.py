@@ -25,9 +25,14 @@ class Status(models.TextChoices):
     APPLIED = "applied", "Importé"
     FAILED = "failed", "Échec"
     UNDONE = "undone", "Annulé"
+    # The undo runs in the background too (a batch of 500,000 dossiers takes minutes): applied → to_undo →
+    # undoing → undone, or back to applied with job_error when it is refused or fails (nothing undone).
+    TO_UNDO = "to_undo", "Annulation en attente"
+    UNDOING = "undoing", "Annulation en cours"
 
 
-ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.TO_UNDO, Status.UNDOING)
+UNDO_STATUSES = (Status.TO_UNDO, Status.UNDOING)
 
 
 class Outcome(models.TextChoices):
@@ -112,6 +117,10 @@ class ImportBatch(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_undoing(self) -> bool:
+        return self.status in UNDO_STATUSES
 
     @property
     def encoding_label(self) -> str:

@@ -5,7 +5,8 @@
 - `confirm` records who confirmed and hands the batch to the worker (`apply`, or at once with run=False).
 - `apply` writes the saved plan (never the file again) in one transaction: the whole batch or nothing; it first
   checks that the plan still holds (nobody created or changed one of its dossiers since the check).
-- `undo` reverts an applied batch in one transaction while nothing was built on its dossiers since.
+- `undo` checks the request and hands it to the worker; `perform_undo` reverts the applied batch in one
+  transaction while nothing was built on its dossiers since.
 """
 
 import datetime
@@ -25,7 +26,7 @@ from cep.common.lease import Heartbeat, lease_seconds
 
 from . import beneficiaries
 from .columns import CellError, map_columns
-from .models import ACTIVE_STATUSES, ImportBatch, ImportLine, Kind, Outcome, Status
+from .models import ACTIVE_STATUSES, UNDO_STATUSES, ImportBatch, ImportLine, Kind, Outcome, Status
 from .reading import MAX_CELL, open_table
 
 logger = logging.getLogger(__name__)
@@ -334,29 +335,86 @@ def _built_on(batch: ImportBatch) -> str | None:
     return None
 
 
+UNDO_BLOCKED = (
+    "L'import ne peut plus être annulé : un de ses dossiers a été repris depuis ({built}). Corrigez les dossiers un "
+    "par un."
+)
+STALE_UNDO = "L'annulation s'est arrêtée sans terminer (processus de fond interrompu) : rien n'a été annulé."
+FAILED_UNDO = "L'annulation a échoué de façon inattendue : rien n'a été annulé. Prévenez l'administrateur."
+
+
 @transaction.atomic
-def undo(*, batch: ImportBatch, actor) -> ImportBatch:
-    """« Annuler l'import »: the dossiers created are deleted and the ones updated get their values back, in one
-    transaction; refused (IMPORT_ANNULATION) once anything was built on one of them."""
+def undo(*, batch: ImportBatch, actor, run: bool = True) -> ImportBatch:
+    """« Annuler l'import »: checked now (right, state, nothing built on its dossiers), then handed to the
+    background worker (`perform_undo`; run=False: done now), since deleting a large batch's dossiers takes minutes.
+    The dossiers created are deleted and the ones updated get their values back, in one transaction; refused
+    (IMPORT_ANNULATION) once anything was built on one of them."""
     batch = _batch_for_update(batch.pk, actor)
     if batch.status != Status.APPLIED:
         raise RuleViolation(
             "IMPORT_ANNULATION",
             f"Seul un import terminé peut être annulé (ce lot est « {batch.get_status_display()} »).",
         )
-    module = KINDS[batch.kind]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"imports:{batch.structure_id}"])
+    if ImportBatch.objects.filter(structure_id=batch.structure_id, status__in=ACTIVE_STATUSES).exists():
+        raise RuleViolation("IMPORT_ANNULATION", "Un autre import de la structure est en cours : attendez sa fin.")
     built = _built_on(batch)
     if built:
-        raise RuleViolation(
-            "IMPORT_ANNULATION",
-            f"L'import ne peut plus être annulé : un de ses dossiers a été repris depuis ({built}). Corrigez les "
-            "dossiers un par un.",
-        )
+        raise RuleViolation("IMPORT_ANNULATION", UNDO_BLOCKED.format(built=built))
+    batch.status, batch.undone_by, batch.attempt = Status.TO_UNDO, actor, batch.attempt + 1
+    batch.heartbeat_at, batch.job_step, batch.job_error, batch.task_id = timezone.now(), "En attente", "", ""
+    batch.save()
+    attempt = batch.attempt
+    transaction.on_commit(lambda: _enqueue_undo(batch) if run else perform_undo(batch.pk, attempt=attempt))
+    return batch
+
+
+def _enqueue_undo(batch: ImportBatch) -> None:
+    from .tasks import undo_import_batch
+
+    result = undo_import_batch.enqueue(batch.pk, batch.attempt)
+    ImportBatch.objects.filter(pk=batch.pk, attempt=batch.attempt).update(task_id=str(result.id))
+
+
+def perform_undo(batch_id: int, *, attempt: int | None = None) -> ImportBatch:
+    """The undo job, in one transaction. Never raises: refused or failed, the batch stays « Importé » and says why."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    attempt = batch.attempt if attempt is None else attempt
+    if not ImportBatch.objects.filter(pk=batch_id, attempt=attempt, status=Status.TO_UNDO).update(
+        status=Status.UNDOING, heartbeat_at=timezone.now(), job_step="Vérification"
+    ):
+        return batch  # delivered twice, or already taken for dead
+    batch.refresh_from_db()
+    try:
+        with Heartbeat(lambda: _progress(batch_id)):
+            with transaction.atomic():
+                _undo(batch)
+    except RuleViolation as exc:
+        _undo_failed(batch, exc.message)
+    except Exception:
+        logger.exception("undo of import batch %s failed", batch_id)
+        _undo_failed(batch, FAILED_UNDO)
+    batch.refresh_from_db()
+    return batch
+
+
+def _undo_failed(batch: ImportBatch, message: str) -> None:
+    ImportBatch.objects.filter(pk=batch.pk, status__in=UNDO_STATUSES).update(
+        status=Status.APPLIED, job_error=message, job_step="", undone_by=None
+    )
+
+
+def _undo(batch: ImportBatch) -> None:
+    module = KINDS[batch.kind]
+    actor = batch.undone_by
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"imports:{batch.structure_id}"])
+    built = _built_on(batch)  # again: a CEP may have been opened on one of its dossiers since the request
+    if built:
+        raise RuleViolation("IMPORT_ANNULATION", UNDO_BLOCKED.format(built=built))
     params = {"batch": batch.pk, "structure": batch.structure_id}
     audit = {**params, "actor": actor.pk, "actor_label": str(actor)}
     with connection.cursor() as cursor:
+        _progress(batch.pk, job_step="Historique des dossiers")
         cursor.execute(
             module.AUDIT_SQL.format(
                 before="l.data - '_search_name'", after="NULL", where="l.batch_id = %(batch)s AND l.outcome = 'create'"
@@ -371,10 +429,11 @@ def undo(*, batch: ImportBatch, actor) -> ImportBatch:
             ),
             {**audit, "action": "undo_import_update_beneficiary"},
         )
+        _progress(batch.pk, job_step="Retour des dossiers mis à jour à leurs valeurs d'avant")
         cursor.execute(module.RESTORE_SQL, params)
+        _progress(batch.pk, job_step="Suppression des dossiers créés")
         cursor.execute(module.DELETE_SQL, params)
-    batch.status, batch.undone_by, batch.undone_at = Status.UNDONE, actor, timezone.now()
-    batch.save(update_fields=["status", "undone_by", "undone_at"])
+    ImportBatch.objects.filter(pk=batch.pk).update(status=Status.UNDONE, undone_at=timezone.now(), job_step="")
     record(
         actor=actor,
         action="undo_import",
@@ -382,7 +441,6 @@ def undo(*, batch: ImportBatch, actor) -> ImportBatch:
         before={"status": Status.APPLIED},
         after={"status": Status.UNDONE},
     )
-    return batch
 
 
 def expire_stale(batches=None) -> list[int]:
@@ -396,7 +454,14 @@ def expire_stale(batches=None) -> list[int]:
         ImportBatch.objects.filter(dead, pk__in=ids, heartbeat_at__lt=cutoff).update(
             status=Status.FAILED, job_error=STALE_JOB, job_step="Échec"
         )
-    return ids
+    # A dead undo rolled back too: the import stays applied, and says so.
+    dead_undo = Q(status=Status.UNDOING) | Q(status=Status.TO_UNDO, task_id="")
+    undo_ids = list(qs.filter(dead_undo).values_list("pk", flat=True))
+    if undo_ids:
+        ImportBatch.objects.filter(dead_undo, pk__in=undo_ids, heartbeat_at__lt=cutoff).update(
+            status=Status.APPLIED, job_error=STALE_UNDO, job_step="", undone_by=None
+        )
+    return ids + undo_ids
 
 
 @transaction.atomic

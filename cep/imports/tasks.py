@@ -9,3 +9,11 @@ def apply_import_batch(batch_id: int, attempt: int | None = None) -> dict:
 
     batch = apply(batch_id, attempt=attempt)
     return {"batch": batch.pk, "status": batch.status}
+
+
+@task()
+def undo_import_batch(batch_id: int, attempt: int | None = None) -> dict:
+    from .services import perform_undo
+
+    batch = perform_undo(batch_id, attempt=attempt)
+    return {"batch": batch.pk, "status": batch.status}

@@ -26,6 +26,12 @@ def apply_now(batch, actor):
     return batch
 
 
+def undo_now(batch, actor):
+    services.undo(batch=batch, actor=actor, run=False)
+    # The request is accepted and queued; the job runs on commit, which the test's transaction never reaches.
+    return services.perform_undo(batch.pk)
+
+
 def outcomes(batch):
     return dict(ImportLine.objects.filter(batch=batch).values_list("line_number", "outcome"))
 
@@ -84,7 +90,7 @@ def test_a_changed_cell_is_an_update_and_undo_restores_it(importer):
     assert (dossier.email, dossier.last_name) == ("lea.martin@example.org", "MARTIN")
     update = AuditEntry.objects.get(action="import_update_beneficiary")
     assert update.before["email"] == "lea@example.org" and update.after["email"] == "lea.martin@example.org"
-    services.undo(batch=batch, actor=importer)
+    undo_now(batch, importer)
     dossier.refresh_from_db()
     assert (dossier.email, dossier.last_name) == ("lea@example.org", "Martin")
     assert AuditEntry.objects.filter(action="undo_import_update_beneficiary").count() == 1
@@ -92,9 +98,8 @@ def test_a_changed_cell_is_an_update_and_undo_restores_it(importer):
 
 def test_undo_deletes_the_created_dossiers_and_their_words(importer):
     batch = apply_now(check(importer, csv_bytes(people(2))), importer)
-    services.undo(batch=batch, actor=importer)
-    batch.refresh_from_db()
-    assert batch.status == Status.UNDONE
+    batch = undo_now(batch, importer)
+    assert batch.status == Status.UNDONE and batch.undone_by == importer and batch.undone_at
     assert Beneficiary.objects.count() == 0 and NameWord.objects.count() == 0
     assert AuditEntry.objects.filter(action="undo_import_create_beneficiary").count() == 2
 
@@ -260,3 +265,54 @@ def test_a_batch_never_handed_to_the_worker_is_marked_failed_after_the_lease(imp
     assert services.expire_stale() == [batch.pk]
     batch.refresh_from_db()
     assert batch.status == Status.FAILED and "rien n'a été importé" in batch.job_error
+
+
+def test_undo_is_queued_then_done_by_the_worker_in_one_go(importer):
+    batch = apply_now(check(importer, csv_bytes(people(2))), importer)
+    queued = services.undo(batch=batch, actor=importer)
+    assert queued.status == Status.TO_UNDO and queued.is_running
+    assert Beneficiary.objects.count() == 2  # nothing undone before the worker takes it
+    with pytest.raises(RuleViolation) as err:  # asked twice
+        services.undo(batch=batch, actor=importer)
+    assert err.value.rule == "IMPORT_ANNULATION"
+    done = services.perform_undo(batch.pk)
+    assert done.status == Status.UNDONE and not Beneficiary.objects.exists()
+    assert services.perform_undo(batch.pk).status == Status.UNDONE  # delivered twice: nothing more
+    assert AuditEntry.objects.filter(action="undo_import").count() == 1
+
+
+def test_import_annulation_a_cep_opened_between_the_request_and_the_job_keeps_the_import(importer, cep_refs):
+    from cep.enrolments.services import open_cep
+
+    batch = apply_now(check(importer, csv_bytes([row(prenom="Inès", date_naissance="14/03/2005")])), importer)
+    services.undo(batch=batch, actor=importer, run=False)
+    dossier = Beneficiary.objects.get()
+    open_cep(
+        beneficiary=dossier,
+        actor=importer,
+        orientation_source=cep_refs["direct"],
+        entry_date=dossier.first_reception_date,
+        entry_phase=2,
+        request_reason=cep_refs["reason"],
+    )
+    batch = services.perform_undo(batch.pk)
+    assert batch.status == Status.APPLIED and "repris" in batch.job_error and batch.undone_by is None
+    assert Beneficiary.objects.filter(pk=dossier.pk).exists()
+    assert not AuditEntry.objects.filter(action__startswith="undo_import").exists()
+
+
+def test_a_dead_undo_leaves_the_import_applied_and_says_so(importer):
+    import datetime
+
+    from django.utils import timezone
+
+    batch = apply_now(check(importer, csv_bytes(people(1))), importer)
+    services.undo(batch=batch, actor=importer)  # never committed here: no task
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=Status.UNDOING, heartbeat_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    assert services.expire_stale() == [batch.pk]
+    batch.refresh_from_db()
+    assert batch.status == Status.APPLIED and "rien n'a été annulé" in batch.job_error
+    assert Beneficiary.objects.count() == 1
+    assert undo_now(batch, importer).status == Status.UNDONE  # it can be asked again

@@ -92,8 +92,13 @@ def test_undo_from_the_page(signed_in, importer):
     services.confirm(batch=batch, actor=importer, encoding_confirmed=True, run=False)
     services.apply(batch.pk)
     response = signed_in.post(reverse("imports:undo", args=[batch.pk]), follow=True)
-    assert "L'import est annulé" in page_text(response)
+    page = page_text(response)
+    assert "L'annulation est lancée" in page and "Annulation en attente" in page
+    assert "1 dossier créé à supprimer" in page
+    services.perform_undo(batch.pk)  # the worker (the test's transaction never commits: no task was handed over)
     assert not Beneficiary.objects.exists()
+    page = page_text(signed_in.get(reverse("imports:detail", args=[batch.pk])))
+    assert "Annulé le" in page and "Annuler l'import" not in page
 
 
 def test_refused_lines_download_neutralises_formulas(signed_in):

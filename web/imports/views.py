@@ -182,7 +182,7 @@ def undo(request, pk: int):
         request,
         None,
         lambda: services.undo(batch=batch, actor=request.user),
-        success="L'import est annulé : ses dossiers créés sont supprimés, ses mises à jour défaites.",
+        success="L'annulation est lancée : ses dossiers créés seront supprimés, ses mises à jour défaites.",
         redirect_to=reverse("imports:detail", kwargs={"pk": batch.pk}),
     )
 
