@@ -2,9 +2,9 @@
 
 from cep.common.spreadsheet import safe_row
 
-from . import beneficiaries
+from . import beneficiaries, ceps
 
-TEMPLATES = {"beneficiaires": ("Bénéficiaires", beneficiaries.COLUMNS)}
+TEMPLATES = {"beneficiaires": ("Bénéficiaires", beneficiaries.COLUMNS), ceps.SLUG: (ceps.LABEL, ceps.COLUMNS)}
 
 
 def template_rows(kind: str) -> list[list[str]]:
