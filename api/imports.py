@@ -8,6 +8,7 @@ Right « Importer des données » on every operation.
 """
 
 import datetime
+from typing import Literal
 
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja import Status as Respond
@@ -110,6 +111,7 @@ def list_batches(request, query: Query[PageQuery]):
 
 
 MAX_UPLOAD = 100 * 1024 * 1024
+Encoding = Literal["auto", "utf-8", "cp1252"]
 
 
 @router.post(
@@ -120,8 +122,11 @@ MAX_UPLOAD = 100 * 1024 * 1024
     "(auto, utf-8 ou cp1252). Le contrôle enregistre un lot « checked » et le résultat prévu de chaque ligne ; rien "
     "n'est écrit dans les dossiers. Un fichier illisible ou incomplet est refusé en entier : 422, code IMPORT.",
 )
-def upload_batch(request, file: File[UploadedFile], kind: Form[Kind], encoding: Form[str] = "auto"):
+def upload_batch(request, kind: Form[Kind], file: File[UploadedFile | None] = None, encoding: Form[Encoding] = "auto"):
+    # The right first, then the file: a request without a file says so in French (never before the right).
     ensure_right(request.auth, Right.IMPORT_DATA)
+    if file is None:
+        raise ApiError(422, "IMPORT", "Joignez le fichier à importer (champ « file », CSV ou XLSX).", field="file")
     try:
         if file.size > MAX_UPLOAD:
             raise ApiError(422, "IMPORT", "Le fichier dépasse 100 Mo : découpez-le.", field="file")

@@ -86,7 +86,7 @@ def test_a_cep_file_through_the_api(importer_api, structure):
         (b"", {}, "Le fichier est vide."),
         (b"nom;prenom\nMartin;Lea\n", {}, "Colonnes obligatoires absentes"),
         (b"\xd0\xcf\x11\xe0" + b"\x00" * 100, {}, "XLS (Excel 97-2003)"),
-        (b"nom;prenom\n", {"encoding": "latin-9"}, "Encodage inconnu"),
+        (b"nom;prenom\n\xe9", {"encoding": "utf-8"}, "n'est pas en UTF-8"),
     ],
 )
 def test_a_bad_file_is_a_422_in_french_and_nothing_is_written(importer_api, data, fields, expected):
@@ -99,9 +99,11 @@ def test_a_bad_file_is_a_422_in_french_and_nothing_is_written(importer_api, data
 def test_an_unknown_kind_or_no_file_is_a_422(importer_api):
     response = importer_api.post("imports", import_upload(kind="evenements"))
     assert response.status_code == 422 and response.json()["code"] == "VALIDATION"
+    response = importer_api.post("imports", import_upload(encoding="latin-9"))
+    assert response.status_code == 422 and response.json()["field"].endswith("encoding")
     response = importer_api.post("imports", Multipart(kind="beneficiaries"))
-    assert response.status_code == 422 and response.json()["field"].startswith("file")
-    assert response.json()["message"]  # in French (api/errors.py)
+    assert response.status_code == 422 and response.json()["field"] == "file"
+    assert response.json()["message"] == "Joignez le fichier à importer (champ « file », CSV ou XLSX)."
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -141,3 +141,30 @@ def test_another_structures_batch_is_404(client, importer, other_structure):
     client.force_login(stranger)
     assert client.get(reverse("imports:detail", args=[batch.pk])).status_code == 404
     assert client.post(reverse("imports:undo", args=[batch.pk])).status_code == 404
+
+
+def test_cep_file_from_upload_to_undo(signed_in, importer, structure, django_capture_on_commit_callbacks):
+    from cep.enrolments.models import Cep
+    from tests.factories import BeneficiaryFactory
+    from tests.imports.test_ceps import csv_bytes as cep_csv
+    from tests.imports.test_ceps import line
+
+    person = BeneficiaryFactory(structure=structure, last_name="Rossi", first_name="Paul", sex="M")
+    template = signed_in.get(reverse("imports:template", args=["dispositifs-cep"])).content.decode("utf-8-sig")
+    assert template.splitlines()[0].startswith("nom;prenom;nom_naissance;sexe;date_naissance;aiguilleur")
+    assert "Modèle Dispositifs CEP (CSV)" in page_text(signed_in.get(reverse("imports:list")))
+    file = io.BytesIO(cep_csv([line(person), line(person, phase_entree="4")]))
+    file.name = "ceps.csv"
+    response = signed_in.post(reverse("imports:upload"), {"kind": "ceps", "file": file, "encoding": "auto"})
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302
+    page = page_text(signed_in.get(reverse("imports:detail", args=[batch.pk])))
+    assert "Dispositifs CEP" in page and "L'entrée se fait en phase 2 ou directement en phase 3." in page
+    assert ">R3<" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in.post(reverse("imports:confirm", args=[batch.pk]), {"encoding_confirmed": "on"})
+    cep = Cep.objects.get()
+    page = page_text(signed_in.get(reverse("imports:detail", args=[batch.pk]) + "?resultat=create"))
+    assert f"CEP n° {cep.pk}" in page and "L'annulation supprime les CEP créés" in page
+    response = signed_in.post(reverse("imports:undo", args=[batch.pk]), follow=True)
+    assert "L'import est annulé" in page_text(response) and not Cep.objects.exists()
