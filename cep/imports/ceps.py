@@ -144,6 +144,45 @@ _PHASES = {"2": 2, "3": 3, "phase_2": 2, "phase_3": 3}
 DISPLAY_KEYS = ("last_name", "first_name", "beneficiary_id")
 
 
+def read_identity(cell, fail, labels: dict, max_lengths: dict, key: bytes) -> tuple[str, dict]:
+    """The person of a row (nom, prénom, nom de naissance, sexe, date de naissance) and their identity pseudonym,
+    as the beneficiaries file reads them; refusals go to `fail(column, CellError)`, the key is "" then."""
+    names, ok = {}, True
+    for name, field in (("nom", "last_name"), ("prenom", "first_name"), ("nom_naissance", "birth_name")):
+        try:
+            names[field] = c.text(cell(name), max_lengths[field], labels[name])
+        except CellError as error:
+            fail(name, error)
+            ok = False
+            continue
+        if not names[field] and name != "nom_naissance":
+            fail(name, CellError("DOSSIER", f"Renseignez {'le nom' if name == 'nom' else 'le prénom'}."))
+            ok = False
+    sex = cell("sexe").strip()
+    if sex.lower() not in _SEX:
+        fail("sexe", CellError("SAISIE", f"Sexe : « F » ou « M » attendu (lu : « {sex[:20]} »)."))
+        ok = False
+    birth = None
+    if not cell("date_naissance").strip():
+        fail("date_naissance", CellError("DOSSIER", "Renseignez la date de naissance."))
+    else:
+        try:
+            birth = c.date(cell("date_naissance"), labels["date_naissance"])
+        except CellError as error:
+            fail("date_naissance", error)
+    if not ok or birth is None:
+        return "", names
+    pseudonym = identity.identity_pseudonym(
+        last_name=names["last_name"],
+        birth_name=names.get("birth_name", ""),
+        first_name=names["first_name"],
+        birth_date=birth,
+        sex=_SEX[sex.lower()],
+        key=key,
+    )
+    return pseudonym, names
+
+
 class Checker:
     """Checks rows of one file for one structure. Loads the four referentials once (a few dozen values)."""
 
@@ -169,30 +208,7 @@ class Checker:
         def fail(column, error: CellError):
             errors.append({"column": column, "rule": error.rule, "message": error.message})
 
-        names = {}
-        for name, field, limit in (
-            ("nom", "last_name", "last_name"),
-            ("prenom", "first_name", "first_name"),
-            ("nom_naissance", "birth_name", "birth_name"),
-        ):
-            try:
-                names[field] = c.text(cell(name), self.max_lengths[limit], self.labels[name])
-            except CellError as error:
-                fail(name, error)
-                continue
-            if not names[field] and name != "nom_naissance":
-                fail(name, CellError("DOSSIER", f"Renseignez {'le nom' if name == 'nom' else 'le prénom'}."))
-        sex = cell("sexe").strip()
-        if sex.lower() not in _SEX:
-            fail("sexe", CellError("SAISIE", f"Sexe : « F » ou « M » attendu (lu : « {sex[:20]} »)."))
-        birth = None
-        if not cell("date_naissance").strip():
-            fail("date_naissance", CellError("DOSSIER", "Renseignez la date de naissance."))
-        else:
-            try:
-                birth = c.date(cell("date_naissance"), self.labels["date_naissance"])
-            except CellError as error:
-                fail("date_naissance", error)
+        key, names = read_identity(cell, fail, self.labels, self.max_lengths, self.key)
         for name in DATES:
             raw = cell(name)
             value = None
@@ -226,14 +242,6 @@ class Checker:
             fail("phase_entree", CellError("R3", "L'entrée se fait en phase 2 ou directement en phase 3."))
         if errors:
             return "", None, errors
-        key = identity.identity_pseudonym(
-            last_name=names["last_name"],
-            birth_name=names.get("birth_name", ""),
-            first_name=names["first_name"],
-            birth_date=birth,
-            sex=_SEX[sex.lower()],
-            key=self.key,
-        )
         data["last_name"], data["first_name"] = names["last_name"], names["first_name"]
         return key, data, []
 

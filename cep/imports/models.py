@@ -16,6 +16,7 @@ from cep.common.scoping import StructureScopedQuerySet
 class Kind(models.TextChoices):
     BENEFICIARIES = "beneficiaries", "Bénéficiaires"
     CEPS = "ceps", "Dispositifs CEP"
+    EVENTS = "events", "Événements"
 
 
 class Status(models.TextChoices):

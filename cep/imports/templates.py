@@ -2,9 +2,13 @@
 
 from cep.common.spreadsheet import safe_row
 
-from . import beneficiaries, ceps
+from . import beneficiaries, ceps, events
 
-TEMPLATES = {"beneficiaires": ("Bénéficiaires", beneficiaries.COLUMNS), ceps.SLUG: (ceps.LABEL, ceps.COLUMNS)}
+TEMPLATES = {
+    "beneficiaires": ("Bénéficiaires", beneficiaries.COLUMNS),
+    ceps.SLUG: (ceps.LABEL, ceps.COLUMNS),
+    events.SLUG: (events.LABEL, events.COLUMNS),
+}
 
 
 def template_rows(kind: str) -> list[list[str]]:

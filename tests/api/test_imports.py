@@ -80,6 +80,17 @@ def test_a_cep_file_through_the_api(importer_api, structure):
     assert not Cep.objects.exists()
 
 
+def test_an_event_file_through_the_api(importer_api, structure):
+    person = BeneficiaryFactory(structure=structure, last_name="Rossi", first_name="Paul", sex="M")
+    from tests.imports.test_events import HEADER, line
+
+    rows = [line(person), line(person, date="31/02/2025")]
+    data = "\n".join(";".join(r) for r in [HEADER, *rows]).encode("utf-8")
+    body = importer_api.post("imports", import_upload(data, kind="events")).json()
+    assert (body["kind"], body["create_count"], body["refused_count"]) == ("events", 1, 1)
+    assert body["refused_lines"][0]["errors"][0]["column"] == "date"
+
+
 @pytest.mark.parametrize(
     ("data", "fields", "expected"),
     [
@@ -97,7 +108,7 @@ def test_a_bad_file_is_a_422_in_french_and_nothing_is_written(importer_api, data
 
 
 def test_an_unknown_kind_or_no_file_is_a_422(importer_api):
-    response = importer_api.post("imports", import_upload(kind="evenements"))
+    response = importer_api.post("imports", import_upload(kind="services"))
     assert response.status_code == 422 and response.json()["code"] == "VALIDATION"
     response = importer_api.post("imports", import_upload(encoding="latin-9"))
     assert response.status_code == 422 and response.json()["field"].endswith("encoding")
@@ -107,7 +118,7 @@ def test_an_unknown_kind_or_no_file_is_a_422(importer_api):
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.binary(max_size=300), kind=st.sampled_from(["beneficiaries", "ceps"]))
+@given(data=st.binary(max_size=300), kind=st.sampled_from(["beneficiaries", "ceps", "events"]))
 def test_random_bytes_never_give_a_500(importer_api, data, kind):
     response = importer_api.post("imports", import_upload(data, kind=kind))
     assert response.status_code in (201, 422), response.content

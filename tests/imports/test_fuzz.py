@@ -173,3 +173,34 @@ def test_cep_file_any_dates_are_planned_and_every_accepted_line_obeys_the_rules(
         assert batch.status == "applied", batch.job_error
         assert Cep.objects.filter(beneficiary=person).count() == batch.create_count
     Cep.objects.filter(beneficiary=person).delete()
+
+
+EVENT_HEADER = [c.name for c in __import__("cep.imports.events", fromlist=["COLUMNS"]).COLUMNS]
+
+
+@FUZZ
+@given(cells=st.lists(st.fixed_dictionaries({name: nasty_text for name in EVENT_HEADER}), min_size=1, max_size=4))
+def test_event_file_nasty_cells_are_refused_on_their_lines(importer, cells):
+    rows = [[str(c.get(name, "")) for name in EVENT_HEADER] for c in cells]
+    data = "\n".join(";".join(r) for r in [EVENT_HEADER, *rows]).encode("utf-8")
+    before = (ImportBatch.objects.count(), ImportLine.objects.count())
+    try:
+        batch = services.check_file(actor=importer, file=io.BytesIO(data), name="e.csv", kind="events")
+    except RuleViolation as err:
+        assert err.rule == "IMPORT" and err.message
+        assert (ImportBatch.objects.count(), ImportLine.objects.count()) == before
+        return
+    assert sum(batch.counts().values()) == batch.line_count == ImportLine.objects.filter(batch=batch).count()
+    for line in ImportLine.objects.filter(batch=batch, outcome="refused"):
+        assert line.errors and all(e["message"] and e["rule"] and "column" in e for e in line.errors)
+
+
+@FUZZ
+@given(data=st.binary(max_size=400), kind=st.sampled_from(["ceps", "events"]))
+def test_random_bytes_for_every_kind(importer, data, kind):
+    before = (ImportBatch.objects.count(), ImportLine.objects.count())
+    try:
+        services.check_file(actor=importer, file=io.BytesIO(data), name="f.csv", kind=kind)
+    except RuleViolation as err:
+        assert err.rule == "IMPORT" and err.message
+        assert (ImportBatch.objects.count(), ImportLine.objects.count()) == before
