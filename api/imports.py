@@ -118,9 +118,10 @@ Encoding = Literal["auto", "utf-8", "cp1252"]
     "/imports",
     response=responses({201: CheckedBatchOut}, write=True),
     summary="Déposer un fichier et le contrôler (sans rien importer)",
-    description="Multipart : `file` (CSV ou XLSX, 100 Mo au plus), `kind` (beneficiaries, ceps ou events), `encoding` "
-    "(auto, utf-8 ou cp1252). Le contrôle enregistre un lot « checked » et le résultat prévu de chaque ligne ; rien "
-    "n'est écrit dans les dossiers. Un fichier illisible ou incomplet est refusé en entier : 422, code IMPORT.",
+    description="Multipart : `file` (CSV ou XLSX, 100 Mo au plus), `kind` (beneficiaries, ceps, events ou "
+    "services), `encoding` (auto, utf-8 ou cp1252). Le contrôle enregistre un lot « checked » et le résultat "
+    "prévu de chaque ligne ; rien n'est écrit dans les dossiers. Un fichier illisible ou incomplet est refusé en "
+    "entier : 422, code IMPORT.",
 )
 def upload_batch(request, kind: Form[Kind], file: File[UploadedFile | None] = None, encoding: Form[Encoding] = "auto"):
     # The right first, then the file: a request without a file says so in French (never before the right).

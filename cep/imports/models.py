@@ -17,6 +17,7 @@ class Kind(models.TextChoices):
     BENEFICIARIES = "beneficiaries", "Bénéficiaires"
     CEPS = "ceps", "Dispositifs CEP"
     EVENTS = "events", "Événements"
+    SERVICES = "services", "Services"
 
 
 class Status(models.TextChoices):

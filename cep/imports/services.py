@@ -23,7 +23,7 @@ from cep.common.access import ensure_right
 from cep.common.errors import RuleViolation
 from cep.common.lease import Heartbeat, lease_seconds
 
-from . import beneficiaries, ceps, events
+from . import beneficiaries, ceps, events, service_proposals
 from .columns import CellError, map_columns
 from .models import ACTIVE_STATUSES, ImportBatch, ImportLine, Kind, Outcome, Status
 from .reading import MAX_CELL, open_table
@@ -131,7 +131,12 @@ class _Beneficiaries:
 
 
 # Each kind of file: its template, its check, its plan, apply and undo (docs/import.md).
-KINDS = {Kind.BENEFICIARIES: _Beneficiaries, Kind.CEPS: ceps, Kind.EVENTS: events}
+KINDS = {
+    Kind.BENEFICIARIES: _Beneficiaries,
+    Kind.CEPS: ceps,
+    Kind.EVENTS: events,
+    Kind.SERVICES: service_proposals,
+}
 
 
 def _copy_lines(batch: ImportBatch, table, index: dict[str, int], checker) -> int:

@@ -2,12 +2,13 @@
 
 from cep.common.spreadsheet import safe_row
 
-from . import beneficiaries, ceps, events
+from . import beneficiaries, ceps, events, service_proposals
 
 TEMPLATES = {
     "beneficiaires": ("Bénéficiaires", beneficiaries.COLUMNS),
     ceps.SLUG: (ceps.LABEL, ceps.COLUMNS),
     events.SLUG: (events.LABEL, events.COLUMNS),
+    service_proposals.SLUG: (service_proposals.LABEL, service_proposals.COLUMNS),
 }
 
 

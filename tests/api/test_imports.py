@@ -108,7 +108,7 @@ def test_a_bad_file_is_a_422_in_french_and_nothing_is_written(importer_api, data
 
 
 def test_an_unknown_kind_or_no_file_is_a_422(importer_api):
-    response = importer_api.post("imports", import_upload(kind="services"))
+    response = importer_api.post("imports", import_upload(kind="plans"))
     assert response.status_code == 422 and response.json()["code"] == "VALIDATION"
     response = importer_api.post("imports", import_upload(encoding="latin-9"))
     assert response.status_code == 422 and response.json()["field"].endswith("encoding")
@@ -118,7 +118,7 @@ def test_an_unknown_kind_or_no_file_is_a_422(importer_api):
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.binary(max_size=300), kind=st.sampled_from(["beneficiaries", "ceps", "events"]))
+@given(data=st.binary(max_size=300), kind=st.sampled_from(["beneficiaries", "ceps", "events", "services"]))
 def test_random_bytes_never_give_a_500(importer_api, data, kind):
     response = importer_api.post("imports", import_upload(data, kind=kind))
     assert response.status_code in (201, 422), response.content

@@ -196,7 +196,7 @@ def test_event_file_nasty_cells_are_refused_on_their_lines(importer, cells):
 
 
 @FUZZ
-@given(data=st.binary(max_size=400), kind=st.sampled_from(["ceps", "events"]))
+@given(data=st.binary(max_size=400), kind=st.sampled_from(["ceps", "events", "services"]))
 def test_random_bytes_for_every_kind(importer, data, kind):
     before = (ImportBatch.objects.count(), ImportLine.objects.count())
     try:
@@ -204,3 +204,21 @@ def test_random_bytes_for_every_kind(importer, data, kind):
     except RuleViolation as err:
         assert err.rule == "IMPORT" and err.message
         assert (ImportBatch.objects.count(), ImportLine.objects.count()) == before
+
+
+SERVICE_HEADER = [c.name for c in __import__("cep.imports.service_proposals", fromlist=["COLUMNS"]).COLUMNS]
+
+
+@FUZZ
+@given(cells=st.lists(st.fixed_dictionaries({name: nasty_text for name in SERVICE_HEADER}), min_size=1, max_size=4))
+def test_service_file_nasty_cells_are_refused_on_their_lines(importer, cells):
+    rows = [[str(c.get(name, "")) for name in SERVICE_HEADER] for c in cells]
+    data = "\n".join(";".join(r) for r in [SERVICE_HEADER, *rows]).encode("utf-8")
+    try:
+        batch = services.check_file(actor=importer, file=io.BytesIO(data), name="s.csv", kind="services")
+    except RuleViolation as err:
+        assert err.rule == "IMPORT" and err.message
+        return
+    assert sum(batch.counts().values()) == batch.line_count == ImportLine.objects.filter(batch=batch).count()
+    for line in ImportLine.objects.filter(batch=batch, outcome="refused"):
+        assert line.errors and all(e["message"] and e["rule"] and "column" in e for e in line.errors)
