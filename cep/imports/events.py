@@ -222,7 +222,7 @@ INSERT_COLUMNS = {
     "walk_in": "(l.data ->> 'walk_in')::boolean",
     "delivery_mode": _id("delivery_mode"),
     "group_mode": _id("group_mode"),
-    "is_cep": f"'cep' = ANY({CONTEXTS})",  # as Event.save() computes it
+    "is_cep": f"coalesce('cep' = ANY({CONTEXTS}), false)",  # as Event.save() computes it
     "is_system": "false",
     "created_by_id": "%(actor)s",
     "created_at": "now()",

@@ -180,3 +180,8 @@ def test_conservation_an_anonymised_dossier_takes_no_event(importer, person):
 
     type(person).objects.filter(pk=person.pk).update(anonymised_at=timezone.now())
     assert refusal(check(importer, [line(person)])) == ("CONSERVATION", "")
+
+
+def test_an_event_without_the_cep_context_is_not_a_cep_event(importer, person):
+    apply_now(check(importer, [line(person, contexte_primaire="evenement_general")]), importer)
+    assert Event.objects.get().is_cep is False
