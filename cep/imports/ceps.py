@@ -38,6 +38,7 @@ from .columns import CellError, Column
 
 LABEL = "Dispositifs CEP"
 SLUG = "dispositifs-cep"
+WRITTEN = "CEP"  # the progress bar: « Écriture des … »
 OBJECT_TYPE = "cep"
 UNDO_BLOCKED = "un de ses CEP a été repris depuis ({built}). Corrigez les CEP un par un, dans les dossiers."
 

@@ -30,6 +30,7 @@ from .columns import CellError, Column
 
 LABEL = "Événements"
 SLUG = "evenements"
+WRITTEN = "événements"  # the progress bar: « Écriture des … »
 OBJECT_TYPE = "event"
 UNDO_BLOCKED = "un de ses événements a été repris depuis ({built}). Corrigez les événements un par un."
 

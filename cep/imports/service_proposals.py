@@ -32,6 +32,7 @@ from .columns import CellError, Column
 
 LABEL = "Services"
 SLUG = "services"
+WRITTEN = "services"  # the progress bar: « Écriture des … »
 OBJECT_TYPE = "service"
 UNDO_BLOCKED = "un de ses services a été repris depuis ({built}). Corrigez les services un par un."
 

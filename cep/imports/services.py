@@ -58,6 +58,7 @@ class _Beneficiaries:
     LABEL = "Bénéficiaires"
     SLUG = "beneficiaires"
     OBJECT_TYPE = "beneficiary"
+    WRITTEN = "dossiers"
     UNDO_BLOCKED = "un de ses dossiers a été repris depuis ({built}). Corrigez les dossiers un par un."
 
     @staticmethod
@@ -331,8 +332,8 @@ def _apply(batch: ImportBatch) -> None:
         for low in range(1, last + 1, APPLY_CHUNK):
             chunk = {**params, "low": low, "high": low + APPLY_CHUNK - 1, "referent": referent, "actor": actor.pk}
             done += module.apply_chunk(cursor, chunk)
-            _progress(batch.pk, progress_done=done, job_step="Écriture des dossiers")
-        _progress(batch.pk, job_step="Historique des dossiers")
+            _progress(batch.pk, progress_done=done, job_step=f"Écriture des {module.WRITTEN}")
+        _progress(batch.pk, job_step=f"Historique des {module.WRITTEN}")
         module.audit_apply(cursor, {**params, "actor": actor.pk, "actor_label": str(actor)})
     batch.status, batch.applied_at, batch.job_step = Status.APPLIED, timezone.now(), "Terminé"
     batch.progress_done = batch.progress_total

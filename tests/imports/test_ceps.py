@@ -116,6 +116,7 @@ def test_the_check_writes_no_cep(importer, person):
 def test_apply_creates_the_cep_with_its_audit_and_r9_clock(importer, person, structure):
     batch = apply_now(check(importer, [line(person, nom_prescripteur="Dr Who")]), importer)
     assert batch.status == Status.APPLIED, batch.job_error
+    assert (batch.progress_done, batch.progress_total, batch.job_step) == (1, 1, "Terminé")
     cep = Cep.objects.get()
     assert (cep.beneficiary_id, cep.structure_id, cep.status) == (person.pk, structure.pk, CepStatus.PHASE2)
     assert cep.entry_date == TODAY - datetime.timedelta(days=100) == cep.phase2_entry_date
@@ -156,6 +157,14 @@ def test_r7_a_different_cep_on_the_same_entry_date_is_refused(importer, person):
     apply_now(check(importer, [line(person)]), importer)
     batch = check(importer, [line(person, motif_sollicitation="reconversion")])
     assert refusal(batch) == ("R7", "date_entree")
+
+
+def test_the_refused_lines_file_names_the_rule(importer, person):
+    from cep.imports.queries import refused_csv
+
+    batch = check(importer, [line(person, phase_entree="4")])
+    text = b"".join(refused_csv(batch)).decode("utf-8-sig")
+    assert "2;phase_entree;R3;L'entrée se fait en phase 2 ou directement en phase 3." in text
 
 
 def test_undo_deletes_the_ceps_and_audits_it(importer, person):
