@@ -317,6 +317,10 @@ STALE_INDEX = (
     "Un CEP en cours a été ouvert pour une personne du fichier depuis le contrôle (R2) : rien n'a été importé. "
     "Déposez le fichier à nouveau pour refaire le contrôle."
 )
+STALE_WRITE = (
+    "La base a refusé une ligne : un dossier, un CEP, un événement ou un utilisateur du fichier a changé depuis le "
+    "contrôle ; rien n'a été importé. Déposez le fichier à nouveau pour refaire le contrôle."
+)
 R2_IN_FILE = (
     "Le fichier donne un autre CEP en cours pour cette personne (ligne %s) : un seul CEP peut être en cours par "
     "personne dans la structure."

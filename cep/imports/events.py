@@ -10,7 +10,7 @@ CEPs in progress of the persons concerned, as recording an event by hand does (c
 
 import datetime
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from cep.accounts.models import User
 from cep.beneficiaries import identity
@@ -250,12 +250,15 @@ UPDATE enrolments_cep c SET last_manifestation_date = GREATEST(c.entry_date, c.r
 WHERE c.structure_id = %(structure)s AND c.status IN ('phase2', 'phase3') AND c.beneficiary_id IN (
     SELECT {BENEFICIARY_ID} FROM imports_importline l WHERE l.batch_id = %(batch)s AND l.outcome = 'create')
 """
-# The plan still holds: each dossier is still the person's and not anonymised, and the same event did not appear.
+# The plan still holds: each dossier is still the person's and not anonymised, its intervener still in the
+# structure, and the same event did not appear.
 STALE_SQL = f"""
 SELECT l.line_number FROM imports_importline l
 LEFT JOIN beneficiaries_beneficiary b ON b.id = {BENEFICIARY_ID}
 WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND (
     b.id IS NULL OR b.identity_pseudonym <> l.match_key OR b.anonymised_at IS NOT NULL
+    OR (l.data ? 'intervener_id' AND NOT EXISTS (SELECT 1 FROM accounts_user u
+        WHERE u.id = (l.data ->> 'intervener_id')::bigint AND u.structure_id = %(structure)s))
     OR EXISTS (SELECT 1 FROM events_event e WHERE e.beneficiary_id = b.id AND e.structure_id = %(structure)s
                AND e.date = (l.data ->> 'date')::date AND NOT e.is_system AND {EVENT_JSON} @> {LINE_EVENT})
 )
@@ -285,7 +288,11 @@ def stale_line(cursor, params) -> int | None:
 
 def apply_chunk(cursor, params) -> int:
     cursor.execute(NUMBER_IDS, params)
-    cursor.execute(INSERT_SQL, params)
+    try:
+        with transaction.atomic():  # savepoint: an intervener removed from the structure since the check
+            cursor.execute(INSERT_SQL, params)
+    except IntegrityError as exc:
+        raise RuleViolation("IMPORT", ceps.STALE_WRITE) from exc
     return cursor.rowcount
 
 

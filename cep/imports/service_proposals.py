@@ -298,7 +298,7 @@ def apply_chunk(cursor, params) -> int:
         with transaction.atomic():  # savepoint: an event or a CEP removed since the check
             cursor.execute(INSERT_SQL, params)
     except IntegrityError as exc:
-        raise RuleViolation("IMPORT", ceps.STALE_INDEX) from exc
+        raise RuleViolation("IMPORT", ceps.STALE_WRITE) from exc
     return cursor.rowcount
 
 

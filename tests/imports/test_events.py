@@ -185,3 +185,12 @@ def test_conservation_an_anonymised_dossier_takes_no_event(importer, person):
 def test_an_event_without_the_cep_context_is_not_a_cep_event(importer, person):
     apply_now(check(importer, [line(person, contexte_primaire="evenement_general")]), importer)
     assert Event.objects.get().is_cep is False
+
+
+def test_apply_fails_whole_when_the_intervener_left_the_structure(importer, person, counselor, other_structure):
+    batch = check(importer, [line(person, date=ago(3)), line(person, intervenant="conseiller")])
+    counselor.structure = other_structure
+    counselor.save()
+    batch = apply_now(batch, importer)
+    assert batch.status == Status.FAILED and "ligne 3" in batch.job_error
+    assert not Event.objects.exists()
