@@ -4,15 +4,18 @@ une personne vers une autre structure » sends, cancels and records a withdrawal
 orientations reçues » accepts and refuses; an orientation of a third structure is a 404."""
 
 import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
+from pydantic import StringConstraints
 
 from cep.accounts.rights import Right
 from cep.beneficiaries.models import Beneficiary
+from cep.common import keyset
 from cep.common.access import ensure_right
 from cep.common.errors import RuleViolation
+from cep.organisations import services as organisation_services
 from cep.organisations.models import Structure
 from cep.orientations import queries, services
 from cep.orientations.models import Orientation, OrientationEntry
@@ -20,10 +23,10 @@ from cep.orientations.workflow import MAX_MESSAGE
 from cep.referentials import models as ref
 
 from . import refs
-from .auth import dossier_auth
-from .beneficiaries import get_beneficiary
-from .errors import RuleErrorOut, responses
-from .pagination import keyset_page
+from .auth import dossier_auth, personal_data_auth
+from .beneficiaries import Email, get_beneficiary
+from .errors import responses
+from .pagination import decode_or_409, keyset_page
 from .schemas import Commune, Cursor, Day, In, Limit, ObjectId, Ref, Text
 
 router = Router(auth=dossier_auth, tags=["Orientations"])
@@ -48,9 +51,37 @@ class StructureOut(Schema):
     )
 
 
+class StructurePage(Schema):
+    items: list[StructureOut]
+    next_cursor: str | None
+
+
 class DirectoryFilters(Schema):
     commune: Commune | None = Field(None, description="Code INSEE de la commune de la personne")
     network: Ref("networks") | None = Field(None, description="Réseau (code)")
+    cursor: Cursor | None = None
+    limit: Limit = 20
+
+
+DepartmentCode = Annotated[
+    str,
+    StringConstraints(max_length=3, pattern=r"^(?:\d{2,3}|2[AB])$"),
+    Field(description="Code INSEE du département (01, 2A, 974…)"),
+]
+
+
+class DirectoryEntryPatch(In):
+    """Only the fields sent are changed."""
+
+    served_departments: list[DepartmentCode] = Field(
+        None,
+        max_length=organisation_services.MAX_SERVED_DEPARTMENTS,
+        description="Départements desservis (codes) ; liste vide : le département de la structure",
+    )
+    public: Text(255) = Field(None, description="Public accueilli")
+    contact_email: Email = Field(None, description="Courriel de contact (vide : aucun)")
+    contact_phone: Text(20) = Field(None, description="Téléphone de contact")
+    address: Text(255) = Field(None, description="Adresse")
 
 
 class SendIn(In):
@@ -145,16 +176,60 @@ def _out(request, o: Orientation) -> Orientation:
 
 @router.get(
     "/structures",
-    response=responses({200: list[StructureOut]}, extra={409: RuleErrorOut}),  # 409: unknown commune code
+    response=responses({200: StructurePage}, page=True),
     summary="Annuaire des structures",
     description="Avec une commune : les structures qui desservent son département d'abord, puis celles de sa "
-    "région (100 au plus).",
+    "région ; par nom dans chaque groupe (curseur). Votre structure n'y figure pas (voir GET /structure).",
 )
 def directory(request, filters: Query[DirectoryFilters]):
     commune = refs.commune(filters.commune) if filters.commune else None
     if filters.network:
         refs.ref(ref.Network, filters.network, field="network")
-    return queries.directory(commune=commune, network=filters.network, exclude=request.auth.structure_id)
+    rows, last = queries.directory_page(
+        commune=commune,
+        network=filters.network,
+        exclude=request.auth.structure_id,
+        after=decode_or_409(filters.cursor, queries.DIRECTORY_KEY),
+        limit=filters.limit,
+    )
+    return {"items": rows, "next_cursor": keyset.encode(last) if last else None}
+
+
+def _own_structure(user) -> Structure:
+    """The user's structure, with its directory entry (404 for an administrator without one)."""
+    ensure_right(user, Right.MANAGE_STRUCTURE)  # 403 naming the right before any work
+    if user.structure_id is None:
+        raise Structure.DoesNotExist
+    structure = Structure.objects.prefetch_related("served_departments").get(pk=user.structure_id)
+    structure.rank = 0
+    return queries.decorate_directory_rows([structure], None)[0]
+
+
+@router.get(
+    "/structure",
+    auth=personal_data_auth,
+    response=responses({200: StructureOut}),
+    summary="Lire la fiche de sa structure dans l'annuaire",
+    description="Droit « Gérer la structure ». Le délai moyen de réponse est mesuré, jamais saisi.",
+)
+def own_structure(request):
+    return _own_structure(request.auth)
+
+
+@router.patch(
+    "/structure",
+    auth=personal_data_auth,
+    response=responses({200: StructureOut}, write=True),
+    summary="Modifier la fiche de sa structure dans l'annuaire",
+    description="Droit « Gérer la structure ». Seuls les champs envoyés changent ; chaque modification est tracée. "
+    "Un département inconnu : 409 REFERENTIEL ; un courriel ou un téléphone refusé : 409 ANNUAIRE.",
+)
+def update_own_structure(request, payload: DirectoryEntryPatch):
+    structure = _own_structure(request.auth)
+    organisation_services.update_directory_entry(
+        structure=structure, actor=request.auth, **payload.dict(exclude_unset=True)
+    )
+    return _own_structure(request.auth)
 
 
 @router.post(

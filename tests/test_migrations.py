@@ -39,3 +39,18 @@ def test_r2_unique_index_audit_trigger_and_search_words_exist():
         assert cursor.fetchone() == (3,)
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'beneficiaries_nameword_pkey'")
         assert "(structure_id, word, beneficiary_id)" in cursor.fetchone()[0]
+
+
+def test_every_key_to_a_dossier_is_indexed():
+    """Deleting dossiers (an import's undo, tests' clean-up, the retention) checks each referencing key per row:
+    without an index on it, every deleted dossier scans the whole referencing table."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+            WHERE c.confrelid = 'beneficiaries_beneficiary'::regclass AND c.contype = 'f'
+              AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])
+            """
+        )
+        assert cursor.fetchall() == []

@@ -10,7 +10,7 @@ class Right(models.TextChoices):
     EDIT_DOSSIER = "edit_dossier", "Modifier les informations d'un dossier"
     EVENTS = "events", "Événements"
     PROPOSE_CEP = "propose_cep", "Proposer CEP"
-    MANAGE_STRUCTURE = "manage_structure", "Gérer la structure (utilisateurs, référents)"
+    MANAGE_STRUCTURE = "manage_structure", "Gérer la structure (utilisateurs, référents, annuaire)"
     VIEW_AGGREGATES = "view_aggregates", "Consulter les indicateurs agrégés"
     EXPORT_MONTHLY = "export_monthly", "Produire le fichier mensuel"
     RECEIVE_MONTHLY = "receive_monthly", "Recevoir les fichiers mensuels pseudonymisés"

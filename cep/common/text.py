@@ -1,9 +1,11 @@
+import functools
 import re
 import unicodedata
 
 _SPACES = re.compile(r"[^a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=65_536)  # pure; a file of 500,000 people repeats its surnames and first names
 def normalize_name(value: str) -> str:
     """Accent- and case-insensitive form of a name: 'Éloïse  D'Arc-Noël' -> 'eloise d arc noel'."""
     if not value or value.isascii():  # the same result without the Unicode decomposition (bulk imports)

@@ -327,6 +327,14 @@ R2_IN_FILE = (
 )
 
 
+def first_of(partition: str, where: str = "") -> str:
+    """The batch's « create » lines (`where` added) after the first of their group: (line_number, first_line) AS d."""
+    return f"""(SELECT line_number, first_line
+          FROM (SELECT line_number, min(line_number) OVER (PARTITION BY {partition}) AS first_line
+                FROM imports_importline WHERE batch_id = %(batch)s AND outcome = 'create'{where}) w
+          WHERE line_number > first_line) d"""
+
+
 def _refuse(column: str, rule: str, message: str) -> str:
     return f"jsonb_build_array(jsonb_build_object('column', '{column}', 'rule', '{rule}', 'message', {message}))"
 
@@ -357,14 +365,13 @@ PLAN_SQL = [
     WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND b.structure_id = %(structure)s
       AND b.identity_pseudonym = l.match_key
     """,
-    # The same CEP (person and entry date) twice in the file: the later lines are duplicates of the first.
-    """
-    UPDATE imports_importline l SET outcome = 'duplicate', duplicate_of = f.first_line
-    FROM (SELECT match_key, l.data ->> 'entry_date' AS entry, min(line_number) AS first_line
-          FROM imports_importline l WHERE batch_id = %(batch)s AND outcome = 'create'
-          GROUP BY 1, 2 HAVING count(*) > 1) f
-    WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND l.match_key = f.match_key
-      AND l.data ->> 'entry_date' = f.entry AND l.line_number > f.first_line
+    # The same CEP (person and entry date) twice in the file: the later lines are duplicates of the first. One pass
+    # (a window) joined back on the unique (batch, line), as the beneficiaries file does (a self-join on the key was
+    # planned as a nested loop).
+    f"""
+    UPDATE imports_importline l SET outcome = 'duplicate', duplicate_of = d.first_line
+    FROM {first_of("match_key, data ->> 'entry_date'")}
+    WHERE l.batch_id = %(batch)s AND l.line_number = d.line_number
     """,
     # A CEP of the person entered that day is already in the structure: identical, nothing to do; else refused.
     f"""
@@ -386,12 +393,9 @@ PLAN_SQL = [
     # R2 inside the file: two CEPs in progress of one person, the later lines refused.
     f"""
     UPDATE imports_importline l SET outcome = 'refused',
-        errors = {_refuse("date_fin", "R2", "format(%(r2_file)s, f.first_line)")}
-    FROM (SELECT match_key, min(line_number) AS first_line FROM imports_importline l
-          WHERE batch_id = %(batch)s AND outcome = 'create' AND {IS_OPEN}
-          GROUP BY match_key HAVING count(*) > 1) f
-    WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND {IS_OPEN} AND l.match_key = f.match_key
-      AND l.line_number > f.first_line
+        errors = {_refuse("date_fin", "R2", "format(%(r2_file)s, d.first_line)")}
+    FROM {first_of("match_key", " AND (data ->> 'end_date') IS NULL")}
+    WHERE l.batch_id = %(batch)s AND l.line_number = d.line_number
     """,
 ]
 PLAN_PARAMS = {

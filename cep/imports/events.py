@@ -173,14 +173,11 @@ BENEFICIARY_ID = ceps.BENEFICIARY_ID
 
 PLAN_SQL = [
     *ceps.PLAN_SQL[:3],  # the dossier: none, several, anonymised (the same statements as the CEP file)
-    # The same event twice in the file: the later lines are duplicates of the first.
+    # The same event twice in the file: the later lines are duplicates of the first (one window pass).
     f"""
-    UPDATE imports_importline l SET outcome = 'duplicate', duplicate_of = f.first_line
-    FROM (SELECT match_key, {LINE_EVENT} AS event, min(line_number) AS first_line
-          FROM imports_importline l WHERE batch_id = %(batch)s AND outcome = 'create'
-          GROUP BY 1, 2 HAVING count(*) > 1) f
-    WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND l.match_key = f.match_key
-      AND {LINE_EVENT} = f.event AND l.line_number > f.first_line
+    UPDATE imports_importline l SET outcome = 'duplicate', duplicate_of = d.first_line
+    FROM {ceps.first_of("match_key, data - 'last_name' - 'first_name' - 'beneficiary_id'")}
+    WHERE l.batch_id = %(batch)s AND l.line_number = d.line_number
     """,
     # The same event already on the dossier (every cell of the line equal): nothing to do.
     f"""

@@ -152,16 +152,11 @@ def _refuse(column: str, rule: str, message: str) -> str:
 
 PLAN_SQL = [
     *ceps.PLAN_SQL[:3],  # the dossier: none, several, anonymised
-    # The same proposal twice in the file.
-    """
-    UPDATE imports_importline l SET outcome = 'duplicate', duplicate_of = f.first_line
-    FROM (SELECT match_key, l.data ->> 'offer_id' AS offer, l.data ->> 'proposed_on' AS day,
-                 l.data ->> 'comment' AS comment, min(line_number) AS first_line
-          FROM imports_importline l WHERE batch_id = %(batch)s AND outcome = 'create'
-          GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) f
-    WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND l.match_key = f.match_key
-      AND l.data ->> 'offer_id' = f.offer AND l.data ->> 'proposed_on' = f.day AND l.data ->> 'comment' = f.comment
-      AND l.line_number > f.first_line
+    # The same proposal twice in the file (one window pass).
+    f"""
+    UPDATE imports_importline l SET outcome = 'duplicate', duplicate_of = d.first_line
+    FROM {ceps.first_of("match_key, data ->> 'offer_id', data ->> 'proposed_on', data ->> 'comment'")}
+    WHERE l.batch_id = %(batch)s AND l.line_number = d.line_number
     """,
     # Already on the dossier: nothing to do.
     f"""

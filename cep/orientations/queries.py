@@ -3,7 +3,7 @@ summary and its history, and nothing else of the other's dossier; the directory 
 
 import datetime
 
-from django.db.models import Avg, F, Q, QuerySet
+from django.db.models import Avg, Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from cep.accounts.rights import Right
@@ -108,30 +108,77 @@ def answer_delays(structure_ids) -> dict[int, float]:
     return {r["target_structure_id"]: r["delay"].total_seconds() / 86400 for r in rows if r["delay"] is not None}
 
 
-def directory(
-    *, commune: Commune | None = None, network: str | None = None, exclude: int | None = None, limit: int = 100
-) -> list[Structure]:
-    """The structures to orient to: with a commune, those serving its département first (their own département
-    when they list none), then the other structures of its région; each carries `.delay` (days, or None) and
-    `.serves` (True when it serves the commune's département)."""
+def answer_delay(structure_id: int) -> tuple[float | None, int]:
+    """One structure's measured average answer delay (days, None before any answer) and the number of answered
+    orientations it is measured on (« Ma structure »). One query."""
+    row = Orientation.objects.filter(
+        target_structure_id=structure_id, status__in=(Status.ACCEPTED, Status.REFUSED)
+    ).aggregate(delay=Avg(F("answered_at") - F("sent_at")), count=Count("pk"))
+    delay = row["delay"].total_seconds() / 86400 if row["delay"] is not None else None
+    return delay, row["count"]
+
+
+# The directory's order, hence the shape of its keyset cursor: (rank, name, id); rank 0 for the structures that
+# serve the commune's département (every structure without a commune), 1 for the others of its région.
+DIRECTORY_KEY = (int, str, int)
+
+
+def _directory_rows(*, commune: Commune | None, network: str | None, exclude: int | None) -> QuerySet:
     qs = Structure.objects.select_related("network", "department", "region").prefetch_related("served_departments")
     if network:
         qs = qs.filter(network_id=network)
     if exclude:
         qs = qs.exclude(pk=exclude)
-    if commune is not None:
-        department = commune.department
-        serving = Q(served_departments=department.code) | Q(
-            served_departments__isnull=True, department_id=department.code
-        )
-        qs = qs.filter(serving | Q(region_id=department.region_id)).distinct()
-    rows = list(qs.order_by("name", "id")[:limit])
+    if commune is None:
+        return qs.annotate(rank=Value(0, output_field=IntegerField()))
+    department = commune.department
+    served = Structure.served_departments.through.objects.filter(structure=OuterRef("pk"))
+    # Serving the département: listing it, or listing none and being in it. Subqueries, not joins: no duplicates.
+    serving = Q(Exists(served.filter(department_id=department.code))) | (
+        ~Q(Exists(served)) & Q(department_id=department.code)
+    )
+    return qs.filter(serving | Q(region_id=department.region_id)).annotate(
+        rank=Case(When(serving, then=Value(0)), default=Value(1), output_field=IntegerField())
+    )
+
+
+def decorate_directory_rows(rows: list[Structure], commune: Commune | None) -> list[Structure]:
+    """Each row's `.delay`, `.served_codes` and `.serves` (rows annotated with `rank`, served départements
+    prefetched). One query."""
     delays = answer_delays(s.pk for s in rows)
     for s in rows:
         s.delay = delays.get(s.pk)
         served = {d.code for d in s.served_departments.all()} or {s.department_id}
         s.served_codes = sorted(served)
-        s.serves = commune is not None and commune.department_id in served
-    if commune is not None:
-        rows.sort(key=lambda s: (not s.serves, s.name, s.pk))
+        s.serves = commune is not None and s.rank == 0
     return rows
+
+
+def directory_page(
+    *,
+    commune: Commune | None = None,
+    network: str | None = None,
+    exclude: int | None = None,
+    after: tuple | None = None,
+    limit: int = 100,
+) -> tuple[list[Structure], tuple | None]:
+    """One page of the structures to orient to: with a commune, those serving its département first (their own
+    département when they list none), then the other structures of its région; by name within each group. `after`
+    is the sort key (DIRECTORY_KEY) of the previous page's last row; returns (rows, the last row's key when more
+    follow, else None). Each row carries `.delay` (days, or None), `.served_codes` and `.serves` (True when it
+    serves the commune's département). Four queries, whatever the page's size."""
+    qs = _directory_rows(commune=commune, network=network, exclude=exclude)
+    if after:
+        rank, name, pk = after
+        qs = qs.filter(Q(rank__gt=rank) | Q(rank=rank, name__gt=name) | Q(rank=rank, name=name, pk__gt=pk))
+    rows = list(qs.order_by("rank", "name", "pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = decorate_directory_rows(rows[:limit], commune)
+    return rows, ((rows[-1].rank, rows[-1].name, rows[-1].pk) if more else None)
+
+
+def directory(
+    *, commune: Commune | None = None, network: str | None = None, exclude: int | None = None, limit: int = 100
+) -> list[Structure]:
+    """The first `limit` structures of the directory (the page of the portal), in the order of directory_page."""
+    return directory_page(commune=commune, network=network, exclude=exclude, limit=limit)[0]

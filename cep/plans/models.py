@@ -44,9 +44,9 @@ class ActionPlan(models.Model):
     cep = models.OneToOneField("enrolments.Cep", on_delete=models.PROTECT, related_name="action_plan")
     # Copied from the CEP: the per-structure scoping filters on them without a join.
     structure = models.ForeignKey("organisations.Structure", on_delete=models.PROTECT, related_name="+")
-    beneficiary = models.ForeignKey(
-        "beneficiaries.Beneficiary", on_delete=models.PROTECT, related_name="action_plans", db_index=False
-    )
+    # Indexed although no page reads it: deleting dossiers (an import's undo, the retention) checks this key once
+    # per deleted dossier, a scan of every plan without the index.
+    beneficiary = models.ForeignKey("beneficiaries.Beneficiary", on_delete=models.PROTECT, related_name="action_plans")
     project = models.TextField("description du projet", blank=True)
     strategies = models.TextField("stratégies envisagées", blank=True)
     person_steps = models.TextField("démarches personnelles de la personne", blank=True)

@@ -84,6 +84,8 @@ COLLECTION_ROUTES = {
     ("GET", f"{P}/referentials"),
     ("GET", f"{P}/referentials/{{name}}"),
     ("GET", f"{P}/structures"),  # the directory: no person
+    ("GET", f"{P}/structure"),  # the user's own structure: no id to try another one with
+    ("PATCH", f"{P}/structure"),
     ("GET", f"{P}/orientations"),  # each structure's own lists (tests/api/test_orientations.py)
 }
 

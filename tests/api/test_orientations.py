@@ -75,7 +75,9 @@ def test_orientation_api_bad_input_is_422(api, beneficiary, other_structure):
 
 
 def test_orientation_api_directory_by_commune(api, other_structure):
-    rows = api.get(f"{P}/structures?commune=2A004").json()
+    page = api.get(f"{P}/structures?commune=2A004").json()
+    rows = page["items"]
+    assert page["next_cursor"] is None
     assert other_structure.pk in [r["id"] for r in rows] and all(r["serves_commune"] for r in rows)
     assert api.get(f"{P}/structures?commune=99999").status_code == 409
     assert api.get(f"{P}/structures?network=nope").status_code == 422

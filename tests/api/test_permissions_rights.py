@@ -78,6 +78,9 @@ OPERATIONS = {
     ("POST", f"{P}/orientations/{{orientation_id}}/refuse"): Right.HANDLE_ORIENTATIONS,
     ("POST", f"{P}/orientations/{{orientation_id}}/cancel"): Right.ORIENT,
     ("POST", f"{P}/orientations/{{orientation_id}}/withdraw-consent"): Right.ORIENT,
+    # The user's own structure's directory entry (« Ma structure »).
+    ("GET", f"{P}/structure"): Right.MANAGE_STRUCTURE,
+    ("PATCH", f"{P}/structure"): Right.MANAGE_STRUCTURE,
     ("GET", f"{P}/imports"): Right.IMPORT_DATA,
     ("POST", f"{P}/imports"): Right.IMPORT_DATA,
     ("GET", f"{P}/imports/{{batch_id}}/lines"): Right.IMPORT_DATA,
@@ -85,10 +88,9 @@ OPERATIONS = {
     ("GET", f"{P}/imports/{{batch_id}}"): Right.IMPORT_DATA,
     ("POST", f"{P}/imports/{{batch_id}}/undo"): Right.IMPORT_DATA,
 }
-# Rights with no API operation: structure management, aggregates, monthly files and the regional monitoring are
-# pages only.
+# Rights with no API operation: aggregates, monthly files and the regional monitoring are pages only (of structure
+# management, the API has the directory entry only).
 PAGES_ONLY = {
-    Right.MANAGE_STRUCTURE,
     Right.VIEW_AGGREGATES,
     Right.EXPORT_MONTHLY,
     Right.RECEIVE_MONTHLY,
@@ -118,6 +120,8 @@ def _body(method, path, offer, ids=None):
         return OFFER
     if (method, path) == ("POST", f"{P}/imports"):
         return import_upload()
+    if (method, path) == ("PATCH", f"{P}/structure"):
+        return {"public": "Tout public"}
     body = OBJECT_ROUTES.get((method, path))
     if body == "OWN_OFFER":
         return {"offer": offer.pk, "event": EVENT_BODY}
@@ -165,8 +169,12 @@ def test_droits_without_view_dossier_every_dossier_operation_is_403(manager, off
     client = client_for(manager)
     _withdraw(manager, V)
     for method, path in sorted(OPERATIONS, key=str):
-        if OPERATIONS[(method, path)] is None or path.startswith((f"{P}/offers", f"{P}/imports")):
-            continue  # referentials, the offer catalogue and the import batches' counts hold no person
+        if (
+            OPERATIONS[(method, path)] is None
+            or path.startswith((f"{P}/offers", f"{P}/imports"))
+            or path == f"{P}/structure"
+        ):
+            continue  # referentials, the offer catalogue, the import batches' counts, one's structure: no person
         response = client.call(method, _url(method, path, own_objects), _body(method, path, offer, own_objects))
         assert response.status_code == 403, (method, path, response.status_code)
     assert not SensitiveAccess.objects.exists()  # the RQTH was never read

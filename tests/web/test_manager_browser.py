@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from cep.accounts.rights import Right, Role
 from tests.browser import launch, new_context
-from tests.factories import BeneficiaryFactory, UserFactory, withdraw
+from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory, withdraw
 from tests.web.fixtures_manager import make_offer
+from tests.web.test_structure_directory_pages import _answered_orientations
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -78,11 +79,29 @@ def _check(page, screenshot: str | None = None):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_manager_pages_are_accessible(browser, live_server, refdata, scene, manager, counselor):
+def test_manager_pages_are_accessible(browser, live_server, refdata, scene, manager, counselor, structure):
     page = _page(browser, live_server, manager)
     url = live_server.url
 
+    # « Ma structure » › « Modifier la fiche de l'annuaire »: a refused département, then the entry saved; three
+    # orientations received and answered in two days give the measured delay.
+    _answered_orientations(structure, StructureFactory(name="Mission locale de Bastia", department_id="2B"), 3)
+    page.goto(url + reverse("manager:structure_directory"))
+    page.fill("#id_served_departments", "2A, 2B, 99")
+    page.fill("#id_public", "Jeunes de 16 à 25 ans sortis du système scolaire")
+    page.fill("#id_contact_email", "orientations@ml-ajaccio.example.org")
+    page.fill("#id_contact_phone", "04 95 00 00 00")
+    page.fill("#id_address", "1 cours Napoléon, 20000 Ajaccio")
+    page.click("button:has-text('Enregistrer la fiche')")
+    assert "Département inconnu : 99." in page.content()
+    assert "2,0 jours en moyenne" in page.content()
+    _check(page, "m-12-fiche-annuaire-erreur")
+    page.fill("#id_served_departments", "2A, 2B")
+    page.click("button:has-text('Enregistrer la fiche')")
+    assert "La fiche de la structure dans l" in page.content()
+
     page.goto(url + reverse("manager:structure"))
+    assert "2B – Haute-Corse" in page.content()
     assert "Des bénéficiaires ont un référent désactivé" in page.content()
     _check(page, "m-01-structure")
 

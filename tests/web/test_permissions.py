@@ -139,6 +139,7 @@ PAGES = {
     "manager:offer_edit": ("offers_write", "offer"),
     "manager:structure": ("structure", None),
     "manager:structure_settings": ("structure_post", None),
+    "manager:structure_directory": ("structure_chosen", None),
     "manager:user_create": ("structure_chosen", None),
     "manager:user_edit": ("structure", "user"),
     "manager:user_deactivate": ("structure_post", "user"),

@@ -82,6 +82,8 @@ RIGHT_PAGES = {
         ("GET", "manager:user_edit"),
         ("GET", "manager:reassign"),
         ("POST", "manager:structure_settings"),
+        ("GET", "manager:structure_directory"),
+        ("POST", "manager:structure_directory"),
         ("POST", "manager:user_deactivate"),
         ("POST", "manager:user_password_reset"),
         ("POST", "manager:user_second_factor_reset"),

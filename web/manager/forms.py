@@ -1,5 +1,7 @@
 """Forms of the manager pages. They parse input; the rules live in the services."""
 
+import re
+
 from django import forms
 from dsfr.forms import DsfrBaseForm
 
@@ -187,3 +189,42 @@ class StructureSettingsForm(DsfrBaseForm):
     distinguishes_phases = forms.BooleanField(
         label="La structure distingue les phases 2 et 3 du dispositif CEP", required=False
     )
+
+
+class DirectoryEntryForm(DsfrBaseForm):
+    """La fiche de la structure dans l'annuaire (issue 11): what other structures read to orient a person to it."""
+
+    served_departments = forms.CharField(
+        label="Départements desservis",
+        help_text="Numéros des départements, séparés par des virgules ou des espaces (par exemple : 69, 01, 38). "
+        "Laissez vide : le département de la structure.",
+        required=False,
+        max_length=1000,
+    )
+    public = forms.CharField(
+        label="Public accueilli",
+        help_text="Par exemple : jeunes de 16 à 25 ans, demandeurs d'emploi, personnes en emploi.",
+        required=False,
+        max_length=255,
+    )
+    contact_email = forms.EmailField(label="Courriel de contact", required=False, max_length=254)
+    contact_phone = forms.CharField(label="Téléphone de contact", required=False, max_length=20)
+    address = forms.CharField(label="Adresse", required=False, max_length=255)
+
+    @staticmethod
+    def initial_of(structure: Structure, served_codes) -> dict:
+        return {
+            "served_departments": ", ".join(served_codes),
+            "public": structure.public,
+            "contact_email": structure.contact_email,
+            "contact_phone": structure.contact_phone,
+            "address": structure.address,
+        }
+
+    def clean_served_departments(self) -> list[str]:
+        """« 69, 1 ; 38 » → ["01", "38", "69"]: a one-digit number is a département of metropolitan France."""
+        words = [w for w in re.split(r"[\s,;]+", self.cleaned_data.get("served_departments") or "") if w]
+        return [w.zfill(2) if w.isdigit() and len(w) == 1 else w.upper() for w in words]
+
+    def entry_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.fields}

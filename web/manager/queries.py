@@ -2,12 +2,14 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from cep.accounts.models import User
 from cep.beneficiaries.models import Beneficiary
 from cep.common import keyset
 from cep.offers.models import ServiceOffer
+from cep.organisations.models import Department, Structure
+from cep.orientations.queries import answer_delay
 
 PAGE_SIZE = 25
 
@@ -75,3 +77,32 @@ def beneficiaries_without_referent(structure) -> int:
 
 def referent_count(structure, user) -> int:
     return Beneficiary.objects.filter(structure=structure, referent=user).count()
+
+
+@dataclass
+class DirectoryEntry:
+    """A structure's entry in the directory, as the manager reads it: the département codes it lists (empty: its own
+    département), the départements it serves, and the measured answer delay (days, None before any answer)."""
+
+    codes: list[str]
+    departments: list[Department]
+    delay: float | None
+    answered: int
+
+
+def directory_entry(structure) -> DirectoryEntry:
+    """Two queries: the départements served (the structure's own when it lists none), the answer delay."""
+    served = Structure.served_departments.through.objects.filter(structure=structure, department=OuterRef("pk"))
+    departments = list(
+        Department.objects.annotate(listed=Exists(served))
+        .filter(Q(listed=True) | Q(code=structure.department_id))
+        .order_by("code")
+    )
+    listed = [d for d in departments if d.listed]
+    delay, answered = answer_delay(structure.pk)
+    return DirectoryEntry(
+        codes=[d.code for d in listed],
+        departments=listed or [d for d in departments if d.code == structure.department_id],
+        delay=delay,
+        answered=answered,
+    )

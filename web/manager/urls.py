@@ -10,6 +10,7 @@ urlpatterns = [
     path("offres/<int:pk>/modifier/", views.offer_edit, name="offer_edit"),
     path("structure/", views.structure, name="structure"),
     path("structure/parametres/", views.structure_settings, name="structure_settings"),
+    path("structure/annuaire/", views.structure_directory, name="structure_directory"),
     path("structure/utilisateurs/nouveau/", views.user_create, name="user_create"),
     path("structure/utilisateurs/<int:pk>/", views.user_edit, name="user_edit"),
     path("structure/utilisateurs/<int:pk>/desactiver/", views.user_deactivate, name="user_deactivate"),

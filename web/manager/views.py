@@ -21,11 +21,13 @@ from cep.common.keyset import parse_id
 from cep.common.text import de_name
 from cep.offers import services as offer_services
 from cep.offers.models import ServiceOffer
+from cep.organisations import services as organisation_services
 from cep.organisations.models import Structure
 from web.views._forms import run_action
 
 from . import queries
 from .forms import (
+    DirectoryEntryForm,
     OfferForm,
     OfferSearchForm,
     ReassignForm,
@@ -187,6 +189,45 @@ def structure(request):
             "orphans": [u for u in users if not u.is_active and u.beneficiary_count],
             "without_referent": queries.beneficiaries_without_referent(current),
             "settings_form": StructureSettingsForm(initial={"distinguishes_phases": current.distinguishes_phases}),
+            "entry": queries.directory_entry(current),
+            "suffix": "" if request.user.structure_id else f"?structure={current.pk}",
+        },
+    )
+
+
+@manages_structure
+@require_http_methods(["GET", "POST"])
+def structure_directory(request):
+    """La fiche de la structure dans l'annuaire: the manager edits their own structure's (another one is a 404);
+    the measured answer delay is shown, never edited."""
+    chosen = parse_id(request.GET.get("structure") or request.POST.get("structure") or "")
+    if request.user.structure_id and chosen is not None and chosen != request.user.structure_id:
+        raise Http404  # a manager's ?structure= of another structure: that structure does not exist for them
+    current = _managed_structure(request)
+    if current is None:  # an administrator without a structure chooses it first
+        return redirect("manager:structure")
+    entry = queries.directory_entry(current)
+    form = DirectoryEntryForm(request.POST or None, initial=DirectoryEntryForm.initial_of(current, entry.codes))
+    if request.method == "POST" and form.is_valid():
+        response = run_action(
+            request,
+            form,
+            lambda: organisation_services.update_directory_entry(
+                structure=current, actor=request.user, **form.entry_fields()
+            ),
+            success="La fiche de la structure dans l'annuaire est enregistrée.",
+            redirect_to=_structure_url("manager:structure", current, request),
+        )
+        if response is not None:
+            return response
+    return render(
+        request,
+        "manager/structure_directory.html",
+        {
+            "title": "Modifier la fiche de l'annuaire",
+            "form": form,
+            "structure": current,
+            "entry": entry,
             "suffix": "" if request.user.structure_id else f"?structure={current.pk}",
         },
     )
