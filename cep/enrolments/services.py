@@ -5,7 +5,7 @@ transaction makes sure that nothing is half-written even when the database itsel
 """
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db import IntegrityError, connection, transaction
@@ -41,6 +41,7 @@ from .workflow import (
 )
 
 _EXCLUDE = ("created_at", "updated_at")
+R1_MESSAGE = "Le dossier doit être au statut « Justifié » avant l'ajout d'un CEP."
 
 
 def _check_valid_on(value, day: datetime.date, field: str, rule: str) -> None:
@@ -93,20 +94,193 @@ def _check_orientation_source(
 ) -> None:
     """AIGUILLEUR: « Ma ML – suite niveau 1 » supposes a CEP level-1 service proposed on the dossier, in the
     structure, on or before the CEP's entry (on opening and on every change of aiguilleur)."""
-    if (
-        source is not None
-        and source.requires_level1_service
-        and not Service.objects.filter(
+    violation = orientation_source_violation(
+        source,
+        has_level1_service=lambda: Service.objects.filter(
             beneficiary_id=beneficiary_id, structure_id=structure_id, is_cep_level1=True, proposed_on__lte=entry_date
-        ).exists()
-    ):
-        raise RuleViolation(
+        ).exists(),
+        network=network,
+    )
+    if violation is not None:
+        raise violation
+
+
+def orientation_source_violation(source, *, has_level1_service: Callable[[], bool], network: str | None):
+    """AIGUILLEUR on values: `has_level1_service()` is asked only when the aiguilleur requires a level-1 service."""
+    if source is not None and source.requires_level1_service and not has_level1_service():
+        return RuleViolation(
             "AIGUILLEUR",
             f"L'aiguilleur « {label_for_network(source.label, network)} » suppose qu'un service CEP de niveau 1 a "
             "été proposé sur ce dossier avant l'entrée : proposez d'abord l'offre de niveau 1 ou choisissez un autre "
             "aiguilleur.",
             field="orientation_source",
         )
+    return None
+
+
+def entry_violations(
+    found: Violations,
+    *,
+    beneficiary,
+    structure,
+    entry_date: datetime.date,
+    entry_phase: int,
+    initial_interview_date: datetime.date | None,
+    orientation_source,
+    request_reason,
+    project_type,
+    has_level1_service: Callable[[], bool],
+    today: datetime.date,
+) -> None:
+    """The rules of a CEP's entry on values only (R3, R6, R4, REFERENTIEL, ELIGIBILITE, AIGUILLEUR), added to
+    `found`: « Ajouter le dispositif CEP » (open_cep) and the import of CEPs (history_violations) check the same
+    way. `beneficiary` needs birth_date, first_reception_date, employment_status and holds_or_seeks_job."""
+    if entry_phase not in (2, 3):
+        found.add("R3", "L'entrée se fait en phase 2 ou directement en phase 3.", field="entry_phase")
+    elif entry_phase not in entry_phases(structure):
+        found.add("R6", f"{NO_PHASES_MESSAGE} L'entrée se fait en phase 2.", field="entry_phase")
+    if entry_date > today:
+        found.add("R4", "La date d'entrée ne peut pas être dans le futur.", field="entry_date")
+    elif entry_date < beneficiary.first_reception_date:
+        found.add(
+            "R4",
+            f"Le CEP commence au plus tôt à la date de premier accueil ({fr(beneficiary.first_reception_date)}).",
+            field="entry_date",
+        )
+    if initial_interview_date and initial_interview_date > entry_date:
+        found.add(
+            "R4",
+            "La date d'entretien d'initialisation doit précéder ou égaler la date d'entrée.",
+            field="initial_interview_date",
+        )
+    for value, field in (
+        (orientation_source, "orientation_source"),
+        (request_reason, "request_reason"),
+        (project_type, "project_type"),
+    ):
+        with found.check():
+            _check_valid_on(value, entry_date, field, "REFERENTIEL")
+    reasons = ineligibility_reasons(beneficiary, structure.network, entry_date)
+    if reasons:
+        found.add("ELIGIBILITE", " ".join(r.message for r in reasons), field=reasons[0].field)
+    if not found.on("orientation_source"):
+        violation = orientation_source_violation(
+            orientation_source, has_level1_service=has_level1_service, network=structure.network_id
+        )
+        if violation is not None:
+            found.found.append(violation)
+
+
+def phase3_violation(phase2_entry_date: datetime.date, on: datetime.date) -> RuleViolation | None:
+    """R5: phase 3 begins at least the day after the phase-2 entry (it may be in the future)."""
+    if on <= phase2_entry_date:
+        return RuleViolation(
+            "R5",
+            f"La date d'entrée en phase 3 doit être au plus tôt le lendemain de l'entrée en phase 2 "
+            f"({fr(phase2_entry_date + datetime.timedelta(days=1))}).",
+            field="on",
+        )
+    return None
+
+
+def closing_violations(
+    found: Violations,
+    *,
+    end_date: datetime.date | None,
+    exit_reason,
+    project_type,
+    current_phase: int,
+    current_phase_entry_date: datetime.date,
+    today: datetime.date,
+) -> None:
+    """R8 on values (« Clôturer le dispositif », and the import of a closed CEP): the end date and the exit reason
+    are required, the end date is neither in the future nor before the current phase's entry, « Plan d'action
+    réalisé » requires the type de projet, the exit reason is in force on the end date."""
+    if exit_reason is None:
+        found.add("R8", "Le motif de sortie est obligatoire.", field="exit_reason")
+    if end_date is None:
+        found.add("R8", "La date de fin réelle est obligatoire.", field="end_date")
+    elif end_date > today:
+        found.add("R8", "La date de fin réelle ne peut pas être saisie par anticipation.", field="end_date")
+    elif end_date < current_phase_entry_date:
+        found.add(
+            "R8",
+            f"La date de fin réelle doit être supérieure ou égale à la date d'entrée dans la phase "
+            f"{current_phase} ({fr(current_phase_entry_date)}).",
+            field="end_date",
+        )
+    if exit_reason is not None:
+        if end_date is not None:
+            with found.check():
+                _check_valid_on(exit_reason, end_date, "exit_reason", "REFERENTIEL")
+        if exit_reason.requires_project_type and project_type is None:
+            found.add(
+                "R8",
+                f"Le type de projet est obligatoire pour le motif « {exit_reason.label} ».",
+                field="project_type",
+            )
+
+
+def history_violations(
+    *,
+    beneficiary,
+    structure,
+    entry_date: datetime.date,
+    entry_phase: int,
+    initial_interview_date: datetime.date | None,
+    orientation_source,
+    request_reason,
+    project_type,
+    phase3_entry_date: datetime.date | None,
+    end_date: datetime.date | None,
+    exit_reason,
+    has_level1_service: Callable[[], bool],
+    today: datetime.date,
+) -> list[RuleViolation]:
+    """A CEP as it stands (entered, maybe moved to phase 3, maybe closed) against the rules of the actions that lead
+    there: the entry (entry_violations: R3, R4, R6…), « Passer en phase 3 » (R5, R6) and « Clôturer » (R8). The
+    import of CEPs (cep/imports/ceps.py) checks each line with it; R1, R2 and R7 are checked there on the dossier
+    and the structure's CEPs, set-based. Every refusal found, in that order (empty when the CEP is valid)."""
+    found = Violations()
+    entry_violations(
+        found,
+        beneficiary=beneficiary,
+        structure=structure,
+        entry_date=entry_date,
+        entry_phase=entry_phase,
+        initial_interview_date=initial_interview_date,
+        orientation_source=orientation_source,
+        request_reason=request_reason,
+        project_type=project_type,
+        has_level1_service=has_level1_service,
+        today=today,
+    )
+    phase, phase_entry = entry_phase, entry_date
+    if phase3_entry_date is not None:
+        if entry_phase == 3:
+            found.add(
+                "R5",
+                "Ce CEP est entré directement en phase 3 : il n'a pas de passage en phase 3 (laissez la date vide).",
+                field="phase3_entry_date",
+            )
+        elif not structure.distinguishes_phases:
+            found.add("R6", NO_PHASES_MESSAGE, field="phase3_entry_date")
+        elif violation := phase3_violation(entry_date, phase3_entry_date):
+            violation.field = "phase3_entry_date"
+            found.found.append(violation)
+        else:
+            phase, phase_entry = 3, phase3_entry_date
+    if end_date is not None or exit_reason is not None:
+        closing_violations(
+            found,
+            end_date=end_date,
+            exit_reason=exit_reason,
+            project_type=project_type,
+            current_phase=phase,
+            current_phase_entry_date=phase_entry,
+            today=today,
+        )
+    return found.found
 
 
 @transaction.atomic
@@ -133,9 +307,7 @@ def open_cep(
     )
     ensure_not_anonymised(beneficiary)
     if not beneficiary.is_justified:
-        raise RuleViolation(
-            "R1", "Le dossier doit être au statut « Justifié » avant l'ajout d'un CEP.", field="status"
-        )
+        raise RuleViolation("R1", R1_MESSAGE, field="status")
     if Cep.objects.filter(
         beneficiary=beneficiary, structure_id=beneficiary.structure_id, status__in=OPEN_STATUSES
     ).exists():
@@ -144,43 +316,24 @@ def open_cep(
     found = Violations()
     with found.check():
         check_text("SAISIE", model_max_lengths(Cep), prescriber_name=prescriber_name, referent_name=referent_name)
-    if entry_phase not in (2, 3):
-        found.add("R3", "L'entrée se fait en phase 2 ou directement en phase 3.", field="entry_phase")
-    elif entry_phase not in entry_phases(beneficiary.structure):
-        found.add("R6", f"{NO_PHASES_MESSAGE} L'entrée se fait en phase 2.", field="entry_phase")
-    if entry_date > dates.today():
-        found.add("R4", "La date d'entrée ne peut pas être dans le futur.", field="entry_date")
-    elif entry_date < beneficiary.first_reception_date:
-        found.add(
-            "R4",
-            f"Le CEP commence au plus tôt à la date de premier accueil ({fr(beneficiary.first_reception_date)}).",
-            field="entry_date",
-        )
-    if initial_interview_date and initial_interview_date > entry_date:
-        found.add(
-            "R4",
-            "La date d'entretien d'initialisation doit précéder ou égaler la date d'entrée.",
-            field="initial_interview_date",
-        )
-    for value, field in (
-        (orientation_source, "orientation_source"),
-        (request_reason, "request_reason"),
-        (project_type, "project_type"),
-    ):
-        with found.check():
-            _check_valid_on(value, entry_date, field, "REFERENTIEL")
-    reasons = ineligibility_reasons(beneficiary, beneficiary.structure.network, entry_date)
-    if reasons:
-        found.add("ELIGIBILITE", " ".join(r.message for r in reasons), field=reasons[0].field)
-    if not found.on("orientation_source"):
-        with found.check():
-            _check_orientation_source(
-                orientation_source,
-                beneficiary_id=beneficiary.pk,
-                structure_id=beneficiary.structure_id,
-                entry_date=entry_date,
-                network=beneficiary.structure.network_id,
-            )
+    entry_violations(
+        found,
+        beneficiary=beneficiary,
+        structure=beneficiary.structure,
+        entry_date=entry_date,
+        entry_phase=entry_phase,
+        initial_interview_date=initial_interview_date,
+        orientation_source=orientation_source,
+        request_reason=request_reason,
+        project_type=project_type,
+        has_level1_service=lambda: Service.objects.filter(
+            beneficiary_id=beneficiary.pk,
+            structure_id=beneficiary.structure_id,
+            is_cep_level1=True,
+            proposed_on__lte=entry_date,
+        ).exists(),
+        today=dates.today(),
+    )
     found.raise_if_any()
     cep = Cep(
         beneficiary=beneficiary,
@@ -222,13 +375,8 @@ def move_to_phase3(*, cep: Cep, on: datetime.date, actor) -> Cep:
     ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
     with _changing(cep, actor=actor, action="move_to_phase3") as cep:
         ensure_allowed(cep, "move_to_phase3")
-        if on <= cep.phase2_entry_date:
-            raise RuleViolation(
-                "R5",
-                f"La date d'entrée en phase 3 doit être au plus tôt le lendemain de l'entrée en phase 2 "
-                f"({fr(cep.phase2_entry_date + datetime.timedelta(days=1))}).",
-                field="on",
-            )
+        if violation := phase3_violation(cep.phase2_entry_date, on):
+            raise violation
         cep.status, cep.phase3_entry_date = Status.PHASE3, on
         cep.phase2_end_date = on - datetime.timedelta(days=1)
         return _save(cep)
@@ -290,30 +438,16 @@ def close_cep(*, cep: Cep, actor, end_date: datetime.date, exit_reason: ExitReas
     with _changing(cep, actor=actor, action="close") as cep:
         ensure_allowed(cep, "close")
         found = Violations()  # every refusal on what was typed, at once
-        if exit_reason is None:
-            found.add("R8", "Le motif de sortie est obligatoire.", field="exit_reason")
-        if end_date is None:
-            found.add("R8", "La date de fin réelle est obligatoire.", field="end_date")
-        elif end_date > dates.today():
-            found.add("R8", "La date de fin réelle ne peut pas être saisie par anticipation.", field="end_date")
-        elif end_date < cep.current_phase_entry_date:
-            found.add(
-                "R8",
-                f"La date de fin réelle doit être supérieure ou égale à la date d'entrée dans la phase "
-                f"{cep.current_phase} ({fr(cep.current_phase_entry_date)}).",
-                field="end_date",
-            )
         project_type = project_type or cep.project_type
-        if exit_reason is not None:
-            if end_date is not None:
-                with found.check():
-                    _check_valid_on(exit_reason, end_date, "exit_reason", "REFERENTIEL")
-            if exit_reason.requires_project_type and project_type is None:
-                found.add(
-                    "R8",
-                    f"Le type de projet est obligatoire pour le motif « {exit_reason.label} ».",
-                    field="project_type",
-                )
+        closing_violations(
+            found,
+            end_date=end_date,
+            exit_reason=exit_reason,
+            project_type=project_type,
+            current_phase=cep.current_phase,
+            current_phase_entry_date=cep.current_phase_entry_date,
+            today=dates.today(),
+        )
         found.raise_if_any()
         cep.ended_in_phase = cep.current_phase
         cep.status, cep.end_date, cep.exit_reason = Status.CLOSED, end_date, exit_reason

@@ -44,7 +44,8 @@ REQUIRED = {
 _EXCLUDE = ("updated_at", "created_at")
 
 
-def _validate(event: Event) -> None:
+def validate_event(event: Event) -> None:
+    """The rules of one event (EVENEMENT), on the unsaved object: the services and the import of events check it."""
     for name, label in REQUIRED.items():
         if getattr(event, name + "_id", None) is None and getattr(event, name, None) is None:
             raise RuleViolation("EVENEMENT", f"Renseignez {label}.", field=name)
@@ -81,7 +82,7 @@ def record_event(*, beneficiary, actor, **fields) -> Event:
         raise RuleViolation("EVENEMENT", f"Champs inconnus : {', '.join(sorted(unknown))}.")
     fields.setdefault("intervener", actor)
     event = Event(beneficiary=beneficiary, structure_id=beneficiary.structure_id, created_by=actor, **fields)
-    _validate(event)
+    validate_event(event)
     with audited(event, actor=actor, action="record_event", exclude=_EXCLUDE):
         event.save()
         event_saved.send(sender=Event, event=event, created=True)  # R9: the CEP's last manifestation
@@ -99,7 +100,7 @@ def update_event(*, event: Event, actor, **changes) -> Event:
     with audited(Event, event.pk, actor=actor, action="update_event", exclude=_EXCLUDE, skip_unchanged=True) as event:
         for name, value in changes.items():
             setattr(event, name, value)
-        _validate(event)
+        validate_event(event)
         event.save()
         event_saved.send(sender=Event, event=event, created=False)  # R9: the CEP's last manifestation
     return event

@@ -16,6 +16,8 @@ from cep.common.scoping import StructureScopedQuerySet
 class Kind(models.TextChoices):
     BENEFICIARIES = "beneficiaries", "Bénéficiaires"
     CEPS = "ceps", "Dispositifs CEP"
+    EVENTS = "events", "Événements"
+    SERVICES = "services", "Services"
 
 
 class Status(models.TextChoices):

@@ -24,7 +24,7 @@ from cep.common.access import ensure_right
 from cep.common.errors import RuleViolation
 from cep.common.lease import Heartbeat, lease_seconds
 
-from . import beneficiaries
+from . import beneficiaries, ceps, events, service_proposals
 from .columns import CellError, map_columns
 from .models import ACTIVE_STATUSES, UNDO_STATUSES, ImportBatch, ImportLine, Kind, Outcome, Status
 from .reading import MAX_CELL, open_table
@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 MAX_LINES = 1_000_000
 APPLY_CHUNK = 50_000  # lines per statement while applying (the progress bar moves between them)
-KINDS = {Kind.BENEFICIARIES: beneficiaries}
 STALE_PLAN = (
     "Les dossiers ont changé depuis le contrôle du fichier (ligne {line}) : rien n'a été importé. Déposez le fichier "
     "à nouveau pour refaire le contrôle."
@@ -50,9 +49,100 @@ def ensure_can_import(actor, structure_id: int | None = None) -> None:
         )
 
 
-def _copy_lines(batch: ImportBatch, table, index: dict[str, int], module) -> int:
+class _Beneficiaries:
+    """The beneficiaries file (cep/imports/beneficiaries.py) behind the interface every kind of file offers:
+    checker(batch), plan(cursor, batch, checker), stale_line(cursor, params), apply_chunk(cursor, params),
+    audit_apply(cursor, params), built_on(batch), undo(cursor, params). Nothing more than the calls check_file,
+    apply and undo made on that module before the other kinds came."""
+
+    COLUMNS = beneficiaries.COLUMNS
+    LABEL = "Bénéficiaires"
+    SLUG = "beneficiaires"
+    OBJECT_TYPE = "beneficiary"
+    WRITTEN = "dossiers"
+    UNDO_BLOCKED = "un de ses dossiers a été repris depuis ({built}). Corrigez les dossiers un par un."
+
+    @staticmethod
+    def checker(batch):
+        return beneficiaries.Checker()
+
+    @staticmethod
+    def plan(cursor, batch, checker) -> None:
+        params = {
+            "batch": batch.pk,
+            "structure": batch.structure_id,
+            "anonymised": beneficiaries.ANONYMISED,
+            "r4": beneficiaries.R4.replace("%%", "%"),
+        }
+        for sql in beneficiaries.PLAN_SQL:
+            cursor.execute(sql, params)
+
+    @staticmethod
+    def stale_line(cursor, params) -> int | None:
+        cursor.execute(beneficiaries.STALE_SQL, params)
+        stale = cursor.fetchone()
+        return stale[0] if stale else None
+
+    @staticmethod
+    def apply_chunk(cursor, params) -> int:
+        cursor.execute(beneficiaries.NUMBER_IDS, params)
+        cursor.execute(beneficiaries.INSERT_SQL, params)
+        done = cursor.rowcount
+        cursor.execute(beneficiaries.UPDATE_SQL, params)
+        return done + cursor.rowcount
+
+    @staticmethod
+    def audit_apply(cursor, params) -> None:
+        cursor.execute(
+            beneficiaries.AUDIT_SQL.format(
+                before="NULL", after="l.data - '_search_name'", where="l.batch_id = %(batch)s AND l.outcome = 'create'"
+            ),
+            {**params, "action": "import_create_beneficiary"},
+        )
+        cursor.execute(
+            beneficiaries.AUDIT_SQL.format(
+                before="l.before - '_search_name'",
+                after="l.data - '_search_name'",
+                where="l.batch_id = %(batch)s AND l.outcome = 'update'",
+            ),
+            {**params, "action": "import_update_beneficiary"},
+        )
+
+    @staticmethod
+    def built_on(batch) -> str | None:
+        return _built_on(batch)
+
+    @staticmethod
+    def undo(cursor, params) -> None:
+        cursor.execute(
+            beneficiaries.AUDIT_SQL.format(
+                before="l.data - '_search_name'", after="NULL", where="l.batch_id = %(batch)s AND l.outcome = 'create'"
+            ),
+            {**params, "action": "undo_import_create_beneficiary"},
+        )
+        cursor.execute(
+            beneficiaries.AUDIT_SQL.format(
+                before="l.data - '_search_name'",
+                after="l.before - '_search_name'",
+                where="l.batch_id = %(batch)s AND l.outcome = 'update'",
+            ),
+            {**params, "action": "undo_import_update_beneficiary"},
+        )
+        cursor.execute(beneficiaries.RESTORE_SQL, params)
+        cursor.execute(beneficiaries.DELETE_SQL, params)
+
+
+# Each kind of file: its template, its check, its plan, apply and undo (docs/import.md).
+KINDS = {
+    Kind.BENEFICIARIES: _Beneficiaries,
+    Kind.CEPS: ceps,
+    Kind.EVENTS: events,
+    Kind.SERVICES: service_proposals,
+}
+
+
+def _copy_lines(batch: ImportBatch, table, index: dict[str, int], checker) -> int:
     """Check every row and write its line (COPY, streamed). Returns the number of lines."""
-    checker = module.Checker()
     count = 0
     with connection.cursor() as cursor:
         with cursor.copy(
@@ -118,21 +208,15 @@ def check_file(*, actor, file, name: str, kind: str = Kind.BENEFICIARIES, encodi
             ignored_columns=ignored,
             created_by=actor,
         )
-        lines = _copy_lines(batch, table, index, module)
+        checker = module.checker(batch)
+        lines = _copy_lines(batch, table, index, checker)
         if not lines:
             raise RuleViolation("IMPORT", "Le fichier ne contient aucune ligne de données sous l'en-tête.")
-        params = {
-            "batch": batch.pk,
-            "structure": batch.structure_id,
-            "anonymised": module.ANONYMISED,
-            "r4": module.R4.replace("%%", "%"),
-        }
         with connection.cursor() as cursor:
             # The lines were just written: without statistics the planner would join them row by row. Only the
             # columns the plan joins and filters on (the JSON columns are long to sample and never filtered on).
             cursor.execute("ANALYZE imports_importline (batch_id, line_number, outcome, match_key, object_id)")
-            for sql in module.PLAN_SQL:
-                cursor.execute(sql, params)
+            module.plan(cursor, batch, checker)
         _count(batch, lines)
     return batch
 
@@ -242,36 +326,17 @@ def _apply(batch: ImportBatch) -> None:
     with connection.cursor() as cursor:
         # One import at a time per structure: two batches of the same people would both plan a creation.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"imports:{batch.structure_id}"])
-        cursor.execute(module.STALE_SQL, params)
-        stale = cursor.fetchone()
+        stale = module.stale_line(cursor, params)
         if stale:
-            raise RuleViolation("IMPORT", STALE_PLAN.format(line=stale[0]))
+            raise RuleViolation("IMPORT", STALE_PLAN.format(line=stale))
         referent = actor.pk if actor.structure_id == batch.structure_id else None
         done, last = 0, _last_line(batch)
         for low in range(1, last + 1, APPLY_CHUNK):
-            chunk = {**params, "low": low, "high": low + APPLY_CHUNK - 1, "referent": referent}
-            cursor.execute(module.NUMBER_IDS, chunk)
-            cursor.execute(module.INSERT_SQL, chunk)
-            done += cursor.rowcount
-            cursor.execute(module.UPDATE_SQL, chunk)
-            done += cursor.rowcount
-            _progress(batch.pk, progress_done=done, job_step="Écriture des dossiers")
-        _progress(batch.pk, job_step="Historique des dossiers")
-        audit = {**params, "actor": actor.pk, "actor_label": str(actor)}
-        cursor.execute(
-            module.AUDIT_SQL.format(
-                before="NULL", after="l.data - '_search_name'", where="l.batch_id = %(batch)s AND l.outcome = 'create'"
-            ),
-            {**audit, "action": "import_create_beneficiary"},
-        )
-        cursor.execute(
-            module.AUDIT_SQL.format(
-                before="l.before - '_search_name'",
-                after="l.data - '_search_name'",
-                where="l.batch_id = %(batch)s AND l.outcome = 'update'",
-            ),
-            {**audit, "action": "import_update_beneficiary"},
-        )
+            chunk = {**params, "low": low, "high": low + APPLY_CHUNK - 1, "referent": referent, "actor": actor.pk}
+            done += module.apply_chunk(cursor, chunk)
+            _progress(batch.pk, progress_done=done, job_step=f"Écriture des {module.WRITTEN}")
+        _progress(batch.pk, job_step=f"Historique des {module.WRITTEN}")
+        module.audit_apply(cursor, {**params, "actor": actor.pk, "actor_label": str(actor)})
     batch.status, batch.applied_at, batch.job_step = Status.APPLIED, timezone.now(), "Terminé"
     batch.progress_done = batch.progress_total
     batch.save(update_fields=["status", "applied_at", "job_step", "progress_done"])
@@ -335,10 +400,15 @@ def _built_on(batch: ImportBatch) -> str | None:
     return None
 
 
-UNDO_BLOCKED = (
-    "L'import ne peut plus être annulé : un de ses dossiers a été repris depuis ({built}). Corrigez les dossiers un "
-    "par un."
-)
+def _ensure_nothing_built_on(batch: ImportBatch) -> None:
+    module = KINDS[batch.kind]
+    built = module.built_on(batch)
+    if built:
+        raise RuleViolation(
+            "IMPORT_ANNULATION", f"L'import ne peut plus être annulé : {module.UNDO_BLOCKED.format(built=built)}"
+        )
+
+
 STALE_UNDO = "L'annulation s'est arrêtée sans terminer (processus de fond interrompu) : rien n'a été annulé."
 FAILED_UNDO = "L'annulation a échoué de façon inattendue : rien n'a été annulé. Prévenez l'administrateur."
 
@@ -357,9 +427,7 @@ def undo(*, batch: ImportBatch, actor, run: bool = True) -> ImportBatch:
         )
     if ImportBatch.objects.filter(structure_id=batch.structure_id, status__in=ACTIVE_STATUSES).exists():
         raise RuleViolation("IMPORT_ANNULATION", "Un autre import de la structure est en cours : attendez sa fin.")
-    built = _built_on(batch)
-    if built:
-        raise RuleViolation("IMPORT_ANNULATION", UNDO_BLOCKED.format(built=built))
+    _ensure_nothing_built_on(batch)
     batch.status, batch.undone_by, batch.attempt = Status.TO_UNDO, actor, batch.attempt + 1
     batch.heartbeat_at, batch.job_step, batch.job_error, batch.task_id = timezone.now(), "En attente", "", ""
     batch.save()
@@ -408,31 +476,11 @@ def _undo(batch: ImportBatch) -> None:
     actor = batch.undone_by
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"imports:{batch.structure_id}"])
-    built = _built_on(batch)  # again: a CEP may have been opened on one of its dossiers since the request
-    if built:
-        raise RuleViolation("IMPORT_ANNULATION", UNDO_BLOCKED.format(built=built))
-    params = {"batch": batch.pk, "structure": batch.structure_id}
-    audit = {**params, "actor": actor.pk, "actor_label": str(actor)}
+    _ensure_nothing_built_on(batch)  # again: a CEP may have been opened on one of its dossiers since the request
+    audit = {"batch": batch.pk, "structure": batch.structure_id, "actor": actor.pk, "actor_label": str(actor)}
+    _progress(batch.pk, job_step="Suppression de ce que l'import a écrit")
     with connection.cursor() as cursor:
-        _progress(batch.pk, job_step="Historique des dossiers")
-        cursor.execute(
-            module.AUDIT_SQL.format(
-                before="l.data - '_search_name'", after="NULL", where="l.batch_id = %(batch)s AND l.outcome = 'create'"
-            ),
-            {**audit, "action": "undo_import_create_beneficiary"},
-        )
-        cursor.execute(
-            module.AUDIT_SQL.format(
-                before="l.data - '_search_name'",
-                after="l.before - '_search_name'",
-                where="l.batch_id = %(batch)s AND l.outcome = 'update'",
-            ),
-            {**audit, "action": "undo_import_update_beneficiary"},
-        )
-        _progress(batch.pk, job_step="Retour des dossiers mis à jour à leurs valeurs d'avant")
-        cursor.execute(module.RESTORE_SQL, params)
-        _progress(batch.pk, job_step="Suppression des dossiers créés")
-        cursor.execute(module.DELETE_SQL, params)
+        module.undo(cursor, audit)
     ImportBatch.objects.filter(pk=batch.pk).update(status=Status.UNDONE, undone_at=timezone.now(), job_step="")
     record(
         actor=actor,

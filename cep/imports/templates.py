@@ -2,9 +2,14 @@
 
 from cep.common.spreadsheet import safe_row
 
-from . import beneficiaries
+from . import beneficiaries, ceps, events, service_proposals
 
-TEMPLATES = {"beneficiaires": ("Bénéficiaires", beneficiaries.COLUMNS)}
+TEMPLATES = {
+    "beneficiaires": ("Bénéficiaires", beneficiaries.COLUMNS),
+    ceps.SLUG: (ceps.LABEL, ceps.COLUMNS),
+    events.SLUG: (events.LABEL, events.COLUMNS),
+    service_proposals.SLUG: (service_proposals.LABEL, service_proposals.COLUMNS),
+}
 
 
 def template_rows(kind: str) -> list[list[str]]:

@@ -79,6 +79,25 @@ def offer_usable_by(offer: ServiceOffer, structure) -> bool:
     )
 
 
+def validate_proposal(*, offer: ServiceOffer, structure, proposed_on: datetime.date, comment: str) -> None:
+    """The rules of proposing `offer` on `proposed_on` (OFFRE), on values: « Proposer » (propose_offer) and the
+    import of services (cep/imports/service_proposals.py) check the same way."""
+    if not offer_usable_by(offer, structure):
+        raise RuleViolation("OFFRE", "Cette offre n'appartient pas au catalogue de votre structure.", field="offer")
+    if proposed_on > today():
+        raise RuleViolation("OFFRE", "La date de proposition ne peut pas être dans le futur.", field="proposed_on")
+    if proposed_on < offer.start_date or (offer.end_date and proposed_on > offer.end_date):
+        raise RuleViolation(
+            "OFFRE",
+            f"L'offre « {offer.name} » n'est pas ouverte le {fr(proposed_on)} "
+            f"(du {fr(offer.start_date)}{' au ' + fr(offer.end_date) if offer.end_date else ''}).",
+            field="proposed_on",
+        )
+    check_text("OFFRE", comment=comment)
+    if len(comment or "") > 255:
+        raise RuleViolation("OFFRE", "Le commentaire ne dépasse pas 255 caractères.", field="comment")
+
+
 @transaction.atomic
 def propose_offer(
     *,
@@ -96,20 +115,7 @@ def propose_offer(
     ensure_right(actor, Right.MANAGE_DOSSIERS, beneficiary.structure_id)
     ensure_not_anonymised(beneficiary)
     proposed_on = proposed_on or today()
-    if not offer_usable_by(offer, beneficiary.structure):
-        raise RuleViolation("OFFRE", "Cette offre n'appartient pas au catalogue de votre structure.", field="offer")
-    if proposed_on > today():
-        raise RuleViolation("OFFRE", "La date de proposition ne peut pas être dans le futur.", field="proposed_on")
-    if proposed_on < offer.start_date or (offer.end_date and proposed_on > offer.end_date):
-        raise RuleViolation(
-            "OFFRE",
-            f"L'offre « {offer.name} » n'est pas ouverte le {fr(proposed_on)} "
-            f"(du {fr(offer.start_date)}{' au ' + fr(offer.end_date) if offer.end_date else ''}).",
-            field="proposed_on",
-        )
-    check_text("OFFRE", comment=comment)
-    if len(comment or "") > 255:
-        raise RuleViolation("OFFRE", "Le commentaire ne dépasse pas 255 caractères.", field="comment")
+    validate_proposal(offer=offer, structure=beneficiary.structure, proposed_on=proposed_on, comment=comment)
     current = event_in_progress(beneficiary, proposed_on)
     if current is None:
         if not event:

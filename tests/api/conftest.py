@@ -13,8 +13,12 @@ from tests.factories import BeneficiaryFactory, UserFactory
 TODAY = datetime.date.today()
 
 
+class Multipart(dict):
+    """A multipart body (a file upload): its file objects are read from the start on every call."""
+
+
 class ApiClient:
-    """A Django test client speaking JSON with a Bearer token."""
+    """A Django test client speaking JSON (or multipart, for a Multipart body) with a Bearer token."""
 
     def __init__(self, key: str | None):
         self.client = Client()
@@ -24,7 +28,12 @@ class ApiClient:
         if not url.startswith("/"):
             url = "/api/v1/" + url
         kwargs = {**self.headers, **extra}
-        if body is not None:
+        if isinstance(body, Multipart):
+            for value in body.values():
+                if hasattr(value, "seek"):
+                    value.seek(0)
+            kwargs.update(data=dict(body))
+        elif body is not None:
             kwargs.update(data=json.dumps(body, default=str), content_type="application/json")
         return getattr(self.client, method.lower())(url, **kwargs)
 

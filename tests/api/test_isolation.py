@@ -21,6 +21,8 @@ CEP_BODY = {
 OBJECT_ROUTES = {
     ("GET", f"{P}/imports/{{batch_id}}"): None,
     ("POST", f"{P}/imports/{{batch_id}}/undo"): {},
+    ("GET", f"{P}/imports/{{batch_id}}/lines"): None,
+    ("POST", f"{P}/imports/{{batch_id}}/confirm"): {"encoding_confirmed": True},
     ("GET", f"{P}/beneficiaries/{{beneficiary_id}}"): None,
     ("PATCH", f"{P}/beneficiaries/{{beneficiary_id}}"): {"first_name": "Intrus"},
     ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/justify"): {},
@@ -74,6 +76,7 @@ OBJECT_ROUTES = {
 # test_beneficiaries / test_offers); referentials carry no personal data.
 COLLECTION_ROUTES = {
     ("GET", f"{P}/imports"),
+    ("POST", f"{P}/imports"),  # a batch of the user's own structure (tests/api/test_imports.py)
     ("GET", f"{P}/beneficiaries"),
     ("POST", f"{P}/beneficiaries"),
     ("GET", f"{P}/offers"),

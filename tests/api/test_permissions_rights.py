@@ -12,6 +12,7 @@ from cep.audit.models import AuditEntry, SensitiveAccess
 from tests.api.conftest import EVENT_BODY, client_for
 from tests.api.test_auth import all_operations, concrete, own_objects  # noqa: F401
 from tests.api.test_beneficiaries import BODY as BENEFICIARY_BODY
+from tests.api.test_imports import import_upload
 from tests.api.test_isolation import OBJECT_ROUTES, level1_body, orient_body, query_of
 from tests.api.test_offers import OFFER
 
@@ -81,6 +82,9 @@ OPERATIONS = {
     ("GET", f"{P}/structure"): Right.MANAGE_STRUCTURE,
     ("PATCH", f"{P}/structure"): Right.MANAGE_STRUCTURE,
     ("GET", f"{P}/imports"): Right.IMPORT_DATA,
+    ("POST", f"{P}/imports"): Right.IMPORT_DATA,
+    ("GET", f"{P}/imports/{{batch_id}}/lines"): Right.IMPORT_DATA,
+    ("POST", f"{P}/imports/{{batch_id}}/confirm"): Right.IMPORT_DATA,
     ("GET", f"{P}/imports/{{batch_id}}"): Right.IMPORT_DATA,
     ("POST", f"{P}/imports/{{batch_id}}/undo"): Right.IMPORT_DATA,
 }
@@ -114,6 +118,8 @@ def _body(method, path, offer, ids=None):
         return BENEFICIARY_BODY
     if (method, path) == ("POST", f"{P}/offers"):
         return OFFER
+    if (method, path) == ("POST", f"{P}/imports"):
+        return import_upload()
     if (method, path) == ("PATCH", f"{P}/structure"):
         return {"public": "Tout public"}
     body = OBJECT_ROUTES.get((method, path))

@@ -94,7 +94,7 @@ def test_undo_from_the_page(signed_in, importer):
     response = signed_in.post(reverse("imports:undo", args=[batch.pk]), follow=True)
     page = page_text(response)
     assert "L'annulation est lancée" in page and "Annulation en attente" in page
-    assert "1 dossier créé à supprimer" in page
+    assert "1 création et 0 mise à jour à défaire" in page
     services.perform_undo(batch.pk)  # the worker (the test's transaction never commits: no task was handed over)
     assert not Beneficiary.objects.exists()
     page = page_text(signed_in.get(reverse("imports:detail", args=[batch.pk])))
@@ -146,3 +146,34 @@ def test_another_structures_batch_is_404(client, importer, other_structure):
     client.force_login(stranger)
     assert client.get(reverse("imports:detail", args=[batch.pk])).status_code == 404
     assert client.post(reverse("imports:undo", args=[batch.pk])).status_code == 404
+
+
+def test_cep_file_from_upload_to_undo(signed_in, importer, structure, django_capture_on_commit_callbacks):
+    from cep.enrolments.models import Cep
+    from tests.factories import BeneficiaryFactory
+    from tests.imports.test_ceps import csv_bytes as cep_csv
+    from tests.imports.test_ceps import line
+
+    person = BeneficiaryFactory(structure=structure, last_name="Rossi", first_name="Paul", sex="M")
+    template = signed_in.get(reverse("imports:template", args=["dispositifs-cep"])).content.decode("utf-8-sig")
+    assert template.splitlines()[0].startswith("nom;prenom;nom_naissance;sexe;date_naissance;aiguilleur")
+    assert "Modèle Dispositifs CEP (CSV)" in page_text(signed_in.get(reverse("imports:list")))
+    file = io.BytesIO(cep_csv([line(person), line(person, phase_entree="4")]))
+    file.name = "ceps.csv"
+    response = signed_in.post(reverse("imports:upload"), {"kind": "ceps", "file": file, "encoding": "auto"})
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302
+    page = page_text(signed_in.get(reverse("imports:detail", args=[batch.pk])))
+    assert "Dispositifs CEP" in page and "L'entrée se fait en phase 2 ou directement en phase 3." in page
+    assert ">R3<" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in.post(reverse("imports:confirm", args=[batch.pk]), {"encoding_confirmed": "on"})
+    cep = Cep.objects.get()
+    page = page_text(signed_in.get(reverse("imports:detail", args=[batch.pk]) + "?resultat=create"))
+    assert f"CEP n° {cep.pk}" in page and "L'annulation supprime les CEP créés" in page
+    with django_capture_on_commit_callbacks(execute=True):  # the undo job runs on commit (immediate backend)
+        response = signed_in.post(reverse("imports:undo", args=[batch.pk]), follow=True)
+    assert "L'annulation est lancée" in page_text(response)
+    assert not Cep.objects.exists()
+    page = page_text(signed_in.get(reverse("imports:detail", args=[batch.pk])))
+    assert "Annulé le" in page and "Annuler l'import" not in page

@@ -23,7 +23,7 @@ from cep.common import keyset
 from cep.common.access import rights_message
 from cep.common.errors import RuleViolation
 from cep.imports import queries, services
-from cep.imports.models import ImportBatch, Kind, Outcome, Status
+from cep.imports.models import ImportBatch, Outcome, Status
 from cep.imports.reading import ENCODING_CHOICES
 from cep.imports.templates import TEMPLATES, template_rows
 from web.views._forms import add_violation, run_action
@@ -43,7 +43,12 @@ def import_right_required(view):
 
 
 class UploadForm(DsfrBaseForm):
-    kind = forms.ChoiceField(label="Type de fichier", choices=[(Kind.BENEFICIARIES, "Bénéficiaires")])
+    kind = forms.ChoiceField(
+        label="Type de fichier",
+        choices=[(kind, module.LABEL) for kind, module in services.KINDS.items()],
+        help_text="Les dispositifs CEP se rattachent aux dossiers déjà dans la structure : importez d'abord les "
+        "bénéficiaires.",
+    )
     file = forms.FileField(
         label="Fichier à importer",
         help_text="CSV (séparateur virgule ou point-virgule) ou XLSX, 100 Mo au plus, avec la ligne d'en-tête du "
@@ -182,7 +187,7 @@ def undo(request, pk: int):
         request,
         None,
         lambda: services.undo(batch=batch, actor=request.user),
-        success="L'annulation est lancée : ses dossiers créés seront supprimés, ses mises à jour défaites.",
+        success="L'annulation est lancée : ce que l'import avait créé sera supprimé, ses mises à jour défaites.",
         redirect_to=reverse("imports:detail", kwargs={"pk": batch.pk}),
     )
 
