@@ -8,7 +8,7 @@ PY := $(UV) run --frozen python
 WITH_DB := $(PY) -m config.embedded --
 export UV_PYTHON := 3.11
 
-.PHONY: run dev test smoke lint bench mutation screenshots install demo serve format browser
+.PHONY: run dev test smoke lint bench mutation screenshots install demo serve format browser poppler
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -51,7 +51,13 @@ browser:
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium chromium-l10n >/dev/null; } || \
 	  { echo "Installez chromium et chromium-l10n (apt-get install chromium chromium-l10n)"; exit 1; }
 
-test: install browser
+# The guides' images of PDF pages (the regional report, the documents given to the person) are drawn by pdftoppm.
+poppler:
+	@command -v pdftoppm >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; } || \
+	  { echo "pdftoppm est introuvable : installez poppler-utils (apt-get install poppler-utils)"; exit 1; }
+
+test: install browser poppler
 	@mkdir -p var
 	$(WITH_DB) $(UV) run --frozen pytest $(PYTEST_ARGS)
 
@@ -79,6 +85,7 @@ mutation: install
 	@mkdir -p var
 	$(WITH_DB) nice -n 10 $(PY) bench/mutation.py $(MUTATION_ARGS)
 
-screenshots: install browser
+screenshots: install browser poppler
 	@mkdir -p var
+	$(PY) scripts/document_samples.py
 	$(WITH_DB) $(UV) run --frozen pytest -p no:randomly tests/web/test_journey.py tests/web/test_appointments_browser.py tests/web/test_manager_browser.py tests/reporting/indicators/test_dashboard_browser.py tests/reporting/exports/test_exports_browser.py tests/monitoring/test_monitoring_browser.py tests/web/test_orientations_browser.py tests/imports/test_imports_browser.py

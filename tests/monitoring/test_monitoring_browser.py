@@ -1,22 +1,48 @@
 """An analyst takes the demo exercise from brouillon to transmis in a real browser (Debian chromium, French):
-axe-core finds no serious or critical violation; screenshots for the guide (docs/screenshots/s-*.png)."""
+axe-core finds no serious or critical violation; screenshots for the guide (docs/screenshots/s-*.png), among them
+two pages of a downloaded report PDF drawn by pdftoppm (Debian: poppler-utils; `make screenshots` installs it)."""
 
 import datetime
+import io
 import os
+import shutil
+import subprocess
+import tempfile
 
+import pypdf
 import pytest
 from django.urls import reverse
 
 from cep.monitoring import demo, workflow
 from cep.monitoring.models import Exercise, Meeting
 from tests.factories import OperatorFactory
-from tests.web.test_manager_browser import _check, _page, browser  # noqa: F401 (the module's browser fixture)
+from tests.web.test_manager_browser import SCREENSHOTS, _check, _page, browser  # noqa: F401 (the browser fixture)
+
+from .conftest import written_commented_sent
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
+def _pdf_page_image(content: bytes, number: int, name: str):
+    """Page `number` (from 1) of the PDF as docs/screenshots/<name>.png, at 80 dpi, as in the guides."""
+    if shutil.which("pdftoppm") is None:
+        pytest.fail("pdftoppm est introuvable : installez poppler-utils (apt-get install poppler-utils)")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(content)
+        handle.flush()
+        pages = ["-f", str(number), "-l", str(number), "-singlefile"]
+        subprocess.run(["pdftoppm", "-png", "-r", "80", *pages, handle.name, str(SCREENSHOTS / name)], check=True)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_suivi_an_analyst_takes_the_exercise_from_draft_to_sent(browser, live_server, refdata, analyst):  # noqa: F811
+def test_suivi_an_analyst_takes_the_exercise_from_draft_to_sent(
+    browser,  # noqa: F811
+    live_server,
+    refdata,
+    analyst,
+    request,
+):
     for name in ("Missions locales de Corse", "Cap emploi Corse", "APEC Corse"):
         OperatorFactory(name=name)
     today = datetime.date.today()
@@ -87,3 +113,21 @@ def test_suivi_an_analyst_takes_the_exercise_from_draft_to_sent(browser, live_se
     page.goto(url + reverse("monitoring:data_part", args=[past.pk]))
     assert "Qui a recours au CEP ?" in page.content()
     _check(page, "s-05-suivi-regional-donnees")
+
+    # That year's report commented by an operator (a lasting disagreement) and sent, its PDF downloaded from the
+    # exercise page: its first page and the page of the disagreements for the guide. The operator's staff (and its
+    # structure) come only now, so that the demo above meets the same operators as in the demo.
+    written_commented_sent(analyst, request.getfixturevalue("operator_staff"), past, today)
+    snapshot = past.snapshots.order_by("-number").first()
+    page.goto(url + reverse("monitoring:exercise", args=[past.pk]))
+    with page.expect_download() as download:
+        page.click(f"a[href$='/versions/{snapshot.number}/rapport.pdf']")
+    with open(download.value.path(), "rb") as handle:
+        content = handle.read()
+    assert content == report_files.pdf(snapshot)
+    pages = [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(content)).pages]
+    assert "Rapport annuel de suivi du CEP" in pages[0] and "Qui a recours au CEP ?" in pages[0]
+    disagreements = next(i for i, words in enumerate(pages, 1) if "Désaccords maintenus avec les opérateurs" in words)
+    assert "Ajoutez les départements." in pages[disagreements - 1]
+    _pdf_page_image(content, 1, "s-08-suivi-regional-rapport-pdf")
+    _pdf_page_image(content, disagreements, "s-09-suivi-regional-rapport-pdf-desaccords")

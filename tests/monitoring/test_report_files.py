@@ -19,16 +19,10 @@ from tests.factories import StructureFactory, UserFactory
 from tests.plans.pdfcheck import problems, text
 from tests.reporting.indicators.test_indicators import M, build_data
 
-from .conftest import TODAY
+from .conftest import TODAY, written_commented_sent
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-
-
-@pytest.fixture
-def operator_staff(structure):
-    return UserFactory(username="resp_corse", first_name="Inès", last_name="Vidal", role=Role.MANAGER,
-                       structure=structure)  # fmt: skip
 
 
 @pytest.fixture
@@ -38,22 +32,7 @@ def transmitted(analyst, operator_staff, refdata):
     build_data()
     refresh(full=True)
     exercise = services.open_exercise(actor=analyst, year=M.year)
-    for key, body in (("introduction", "Démarche de suivi.\n\nSeconde ligne."), ("partie2", "Analyse régionale.")):
-        section = exercise.sections.get(key=key)
-        services.save_section(actor=analyst, section_id=section.pk, body=body, expected_version=0)
-    on = D(M.year + 1, 5, 15)
-    services.advance(actor=analyst, exercise_id=exercise.pk, action="share", on=on, today=TODAY)
-    request = services.open_thread(actor=operator_staff, exercise_id=exercise.pk, section_key="partie2",
-                                   kind="demande", body="Ajoutez les départements.")  # fmt: skip
-    services.answer_request(actor=analyst, thread_id=request.pk, accepted=False, answer="Hors du socle.")
-    services.close_thread(actor=analyst, thread_id=request.pk, disagreement=True)
-    comment = services.open_thread(actor=operator_staff, exercise_id=exercise.pk, section_key="introduction",
-                                   kind="commentaire", body="Merci pour ce projet.")  # fmt: skip
-    services.reply(actor=analyst, thread_id=comment.pk, body="Avec plaisir.")
-    services.close_thread(actor=operator_staff, thread_id=comment.pk)
-    services.advance(actor=analyst, exercise_id=exercise.pk, action="present", on=on, today=TODAY)
-    services.advance(actor=analyst, exercise_id=exercise.pk, action="transmit", on=on, today=TODAY)
-    return exercise
+    return written_commented_sent(analyst, operator_staff, exercise, TODAY)
 
 
 def _last(exercise):
