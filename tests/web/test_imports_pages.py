@@ -86,6 +86,17 @@ def test_confirm_hands_the_batch_to_the_worker_and_the_progress_bar_polls(
     assert "Importé" in page and "Annuler l'import" in page and "MARTIN Personne0" in page
 
 
+def test_a_file_with_nothing_to_write_offers_no_confirmation(signed_in, importer):
+    _upload(signed_in, csv_bytes(people(1)))
+    first = ImportBatch.objects.get()
+    services.confirm(batch=first, actor=importer, encoding_confirmed=True, run=False)
+    services.apply(first.pk)
+    _upload(signed_in, csv_bytes(people(1)))  # the same file again: every line « inchangé »
+    again = ImportBatch.objects.exclude(pk=first.pk).get()
+    page = page_text(signed_in.get(reverse("imports:detail", args=[again.pk])))
+    assert "Rien à importer" in page and "Confirmer l'import" not in page and "Abandonner ce lot" in page
+
+
 def test_undo_from_the_page(signed_in, importer):
     _upload(signed_in, csv_bytes(people(1)))
     batch = ImportBatch.objects.get()
