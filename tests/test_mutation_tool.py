@@ -40,4 +40,4 @@ def test_every_mapped_test_file_exists():
 
 def test_a_flipped_bound_is_one_of_the_mutants():
     keys = {m.key for m in mutation.collect("cep/enrolments/services.py")}
-    assert "cep/enrolments/services.py::open_cep: entry_date > dates.today() → (entry_date >= dates.today())" in keys
+    assert "cep/enrolments/services.py::entry_violations: entry_date > today → (entry_date >= today)" in keys
