@@ -19,12 +19,11 @@ and their audit rows (INSERT … SELECT); the undo deletes them while nothing wa
 import datetime
 import json
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from cep.beneficiaries import identity
 from cep.beneficiaries.models import Beneficiary
 from cep.common import dates
-from cep.common.errors import RuleViolation
 from cep.common.text import model_max_lengths
 from cep.enrolments.models import Cep
 from cep.enrolments.services import R1_MESSAGE, history_violations
@@ -34,6 +33,7 @@ from cep.organisations.models import Structure
 from cep.referentials.models import EmploymentStatus, ExitReason, OrientationSource, ProjectType, RequestReason
 
 from . import columns as c
+from . import created
 from .columns import CellError, Column
 
 LABEL = "Dispositifs CEP"
@@ -512,36 +512,18 @@ WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND (
 )
 ORDER BY l.line_number LIMIT 1
 """
-AUDIT_SQL = """
-INSERT INTO audit_auditentry (at, actor_id, actor_label, action, object_type, object_id, structure_id,
-                              beneficiary_id, before, after)
-SELECT now(), %(actor)s, %(actor_label)s, %(action)s, 'cep', c.id, c.structure_id, c.beneficiary_id,
-       {before}, {after}
-FROM imports_importline l JOIN enrolments_cep c ON c.id = l.object_id
-WHERE l.batch_id = %(batch)s AND l.outcome = 'create'
-ORDER BY l.line_number
-"""
-SNAPSHOT = "(to_jsonb(c) - 'created_at' - 'updated_at')"
-DELETE_SQL = """
-DELETE FROM enrolments_cep c USING imports_importline l
-WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND c.id = l.object_id
-"""
+AUDIT_SQL = created.audit_sql("enrolments_cep", "c", "cep")
+SNAPSHOT = created.snapshot("c")
+DELETE_SQL = created.delete_sql("enrolments_cep", "c")
 
 
 def stale_line(cursor, params) -> int | None:
-    cursor.execute(STALE_SQL, params)
-    row = cursor.fetchone()
-    return row[0] if row else None
+    return created.first_stale_line(cursor, STALE_SQL, params)
 
 
 def apply_chunk(cursor, params) -> int:
-    cursor.execute(NUMBER_IDS, params)
-    try:
-        with transaction.atomic():  # savepoint: the R2 index refuses a CEP in progress opened meanwhile
-            cursor.execute(INSERT_SQL, params)
-    except IntegrityError as exc:
-        raise RuleViolation("IMPORT", STALE_INDEX) from exc
-    return cursor.rowcount
+    # The R2 index refuses a CEP in progress opened meanwhile: the batch fails whole.
+    return created.insert_chunk(cursor, NUMBER_IDS, INSERT_SQL, params, STALE_INDEX)
 
 
 def audit_apply(cursor, params) -> None:
@@ -555,29 +537,6 @@ def undo(cursor, params) -> None:
 
 def built_on(batch) -> str | None:
     """What was done since the import on one of its CEPs (a service, a plan, a change, the automatic exit…)."""
-    checks = []
-    for relation in Cep._meta.related_objects:
-        model = relation.related_model
-        if not relation.field.db_constraint or not relation.field.concrete:
-            continue
-        checks.append(
-            (
-                f"SELECT 1 FROM {model._meta.db_table} t JOIN imports_importline l ON l.object_id = "
-                f"t.{relation.field.column} WHERE l.batch_id = %(batch)s AND l.outcome = 'create' LIMIT 1",
-                model._meta.verbose_name,
-            )
-        )
-    checks.append(
-        (
-            "SELECT 1 FROM audit_auditentry a JOIN imports_importline l ON l.object_id = a.object_id "
-            "WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND a.object_type = 'cep' "
-            "AND a.at > %(applied)s AND a.action <> 'import_create_cep' LIMIT 1",
-            "modification du CEP",
-        )
+    return created.built_on(
+        batch, Cep, object_type="cep", import_action="import_create_cep", changed="modification du CEP"
     )
-    with connection.cursor() as cursor:
-        for sql, label in checks:
-            cursor.execute(sql, {"batch": batch.pk, "applied": batch.applied_at})
-            if cursor.fetchone():
-                return str(label)
-    return None

@@ -10,8 +10,6 @@ CEPs in progress of the persons concerned, as recording an event by hand does (c
 
 import datetime
 
-from django.db import IntegrityError, connection, transaction
-
 from cep.accounts.models import User
 from cep.beneficiaries import identity
 from cep.beneficiaries.models import Beneficiary
@@ -24,7 +22,7 @@ from cep.events.services import validate_event
 from cep.organisations.models import Structure
 from cep.referentials.models import EventContext, EventDirection, EventNature, ReceptionPlace, StaffFunction
 
-from . import ceps
+from . import ceps, created
 from . import columns as c
 from .columns import CellError, Column
 
@@ -261,36 +259,18 @@ WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND (
 )
 ORDER BY l.line_number LIMIT 1
 """
-AUDIT_SQL = """
-INSERT INTO audit_auditentry (at, actor_id, actor_label, action, object_type, object_id, structure_id,
-                              beneficiary_id, before, after)
-SELECT now(), %(actor)s, %(actor_label)s, %(action)s, 'event', e.id, e.structure_id, e.beneficiary_id,
-       {before}, {after}
-FROM imports_importline l JOIN events_event e ON e.id = l.object_id
-WHERE l.batch_id = %(batch)s AND l.outcome = 'create'
-ORDER BY l.line_number
-"""
-SNAPSHOT = "(to_jsonb(e) - 'created_at' - 'updated_at')"
-DELETE_SQL = """
-DELETE FROM events_event e USING imports_importline l
-WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND e.id = l.object_id
-"""
+AUDIT_SQL = created.audit_sql("events_event", "e", "event")
+SNAPSHOT = created.snapshot("e")
+DELETE_SQL = created.delete_sql("events_event", "e")
 
 
 def stale_line(cursor, params) -> int | None:
-    cursor.execute(STALE_SQL, params)
-    row = cursor.fetchone()
-    return row[0] if row else None
+    return created.first_stale_line(cursor, STALE_SQL, params)
 
 
 def apply_chunk(cursor, params) -> int:
-    cursor.execute(NUMBER_IDS, params)
-    try:
-        with transaction.atomic():  # savepoint: an intervener removed from the structure since the check
-            cursor.execute(INSERT_SQL, params)
-    except IntegrityError as exc:
-        raise RuleViolation("IMPORT", ceps.STALE_WRITE) from exc
-    return cursor.rowcount
+    # An intervener removed from the structure since the check: the batch fails whole.
+    return created.insert_chunk(cursor, NUMBER_IDS, INSERT_SQL, params, ceps.STALE_WRITE)
 
 
 def audit_apply(cursor, params) -> None:
@@ -306,29 +286,6 @@ def undo(cursor, params) -> None:
 
 def built_on(batch) -> str | None:
     """What was done since the import on one of its events (a service proposed with it, a change…), or None."""
-    checks = []
-    for relation in Event._meta.related_objects:
-        if not relation.field.db_constraint or not relation.field.concrete:
-            continue
-        model = relation.related_model
-        checks.append(
-            (
-                f"SELECT 1 FROM {model._meta.db_table} t JOIN imports_importline l ON l.object_id = "
-                f"t.{relation.field.column} WHERE l.batch_id = %(batch)s AND l.outcome = 'create' LIMIT 1",
-                model._meta.verbose_name,
-            )
-        )
-    checks.append(
-        (
-            "SELECT 1 FROM audit_auditentry a JOIN imports_importline l ON l.object_id = a.object_id "
-            "WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND a.object_type = 'event' "
-            "AND a.at > %(applied)s AND a.action <> 'import_record_event' LIMIT 1",
-            "modification de l'événement",
-        )
+    return created.built_on(
+        batch, Event, object_type="event", import_action="import_record_event", changed="modification de l'événement"
     )
-    with connection.cursor() as cursor:
-        for sql, label in checks:
-            cursor.execute(sql, {"batch": batch.pk, "applied": batch.applied_at})
-            if cursor.fetchone():
-                return str(label)
-    return None

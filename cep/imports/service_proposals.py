@@ -14,7 +14,6 @@ the CEP the service counts for (docs/import.md):
 
 import datetime
 
-from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from cep.beneficiaries import identity
@@ -26,7 +25,7 @@ from cep.offers.models import Service, ServiceOffer
 from cep.offers.services import validate_proposal
 from cep.organisations.models import Structure
 
-from . import ceps
+from . import ceps, created
 from . import columns as c
 from .columns import CellError, Column
 
@@ -265,36 +264,18 @@ WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND (
 )
 ORDER BY l.line_number LIMIT 1
 """
-AUDIT_SQL = """
-INSERT INTO audit_auditentry (at, actor_id, actor_label, action, object_type, object_id, structure_id,
-                              beneficiary_id, before, after)
-SELECT now(), %(actor)s, %(actor_label)s, %(action)s, 'service', s.id, s.structure_id, s.beneficiary_id,
-       {before}, {after}
-FROM imports_importline l JOIN offers_service s ON s.id = l.object_id
-WHERE l.batch_id = %(batch)s AND l.outcome = 'create'
-ORDER BY l.line_number
-"""
-SNAPSHOT = "(to_jsonb(s) - 'created_at' - 'updated_at')"
-DELETE_SQL = """
-DELETE FROM offers_service s USING imports_importline l
-WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND s.id = l.object_id
-"""
+AUDIT_SQL = created.audit_sql("offers_service", "s", "service")
+SNAPSHOT = created.snapshot("s")
+DELETE_SQL = created.delete_sql("offers_service", "s")
 
 
 def stale_line(cursor, params) -> int | None:
-    cursor.execute(STALE_SQL, params)
-    row = cursor.fetchone()
-    return row[0] if row else None
+    return created.first_stale_line(cursor, STALE_SQL, params)
 
 
 def apply_chunk(cursor, params) -> int:
-    cursor.execute(NUMBER_IDS, params)
-    try:
-        with transaction.atomic():  # savepoint: an event or a CEP removed since the check
-            cursor.execute(INSERT_SQL, params)
-    except IntegrityError as exc:
-        raise RuleViolation("IMPORT", ceps.STALE_WRITE) from exc
-    return cursor.rowcount
+    # An event or a CEP removed since the check: the batch fails whole.
+    return created.insert_chunk(cursor, NUMBER_IDS, INSERT_SQL, params, ceps.STALE_WRITE)
 
 
 def audit_apply(cursor, params) -> None:
@@ -308,29 +289,6 @@ def undo(cursor, params) -> None:
 
 def built_on(batch) -> str | None:
     """What was done since the import on one of its services (a plan refers to it, a document, a change…)."""
-    checks = []
-    for relation in Service._meta.related_objects:
-        if not relation.field.db_constraint or not relation.field.concrete:
-            continue
-        model = relation.related_model
-        checks.append(
-            (
-                f"SELECT 1 FROM {model._meta.db_table} t JOIN imports_importline l ON l.object_id = "
-                f"t.{relation.field.column} WHERE l.batch_id = %(batch)s AND l.outcome = 'create' LIMIT 1",
-                model._meta.verbose_name,
-            )
-        )
-    checks.append(
-        (
-            "SELECT 1 FROM audit_auditentry a JOIN imports_importline l ON l.object_id = a.object_id "
-            "WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND a.object_type = 'service' "
-            "AND a.at > %(applied)s AND a.action <> 'import_propose_offer' LIMIT 1",
-            "modification du service",
-        )
+    return created.built_on(
+        batch, Service, object_type="service", import_action="import_propose_offer", changed="modification du service"
     )
-    with connection.cursor() as cursor:
-        for sql, label in checks:
-            cursor.execute(sql, {"batch": batch.pk, "applied": batch.applied_at})
-            if cursor.fetchone():
-                return str(label)
-    return None

@@ -1,0 +1,81 @@
+"""What the kinds of file that only create rows (CEPs, events, services) share: the audit rows written by
+INSERT … SELECT, the deletion on undo, the probe of a stale plan, the insert of one chunk under a savepoint, and the
+check that nothing was built on the created rows since (« Annuler l'import » is refused then)."""
+
+from django.db import IntegrityError, connection, transaction
+
+from cep.common.errors import RuleViolation
+
+CREATED = "l.batch_id = %(batch)s AND l.outcome = 'create'"
+
+
+def audit_sql(table: str, alias: str, object_type: str) -> str:
+    """One audit row per created row, in the file's order; `{before}` and `{after}` are filled by the caller."""
+    return f"""
+INSERT INTO audit_auditentry (at, actor_id, actor_label, action, object_type, object_id, structure_id,
+                              beneficiary_id, before, after)
+SELECT now(), %(actor)s, %(actor_label)s, %(action)s, '{object_type}', {alias}.id, {alias}.structure_id,
+       {alias}.beneficiary_id, {{before}}, {{after}}
+FROM imports_importline l JOIN {table} {alias} ON {alias}.id = l.object_id
+WHERE {CREATED}
+ORDER BY l.line_number
+"""
+
+
+def snapshot(alias: str) -> str:
+    return f"(to_jsonb({alias}) - 'created_at' - 'updated_at')"
+
+
+def delete_sql(table: str, alias: str) -> str:
+    return f"DELETE FROM {table} {alias} USING imports_importline l WHERE {CREATED} AND {alias}.id = l.object_id"
+
+
+def first_stale_line(cursor, stale_sql: str, params) -> int | None:
+    cursor.execute(stale_sql, params)
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def insert_chunk(cursor, number_ids: str, insert_sql: str, params, stale_message: str) -> int:
+    """Number the chunk's « create » lines, then insert them under a savepoint: a constraint broken by what changed
+    since the check (an index, a row removed) fails the batch whole with `stale_message`."""
+    cursor.execute(number_ids, params)
+    try:
+        with transaction.atomic():
+            cursor.execute(insert_sql, params)
+    except IntegrityError as exc:
+        raise RuleViolation("IMPORT", stale_message) from exc
+    return cursor.rowcount
+
+
+def built_on(batch, model, *, object_type: str, import_action: str, changed: str) -> str | None:
+    """What was done since the import on one of its created rows, or None: a row of another table referring to it
+    (a service, a plan, a document…), or a change recorded in the history (`changed`, its French label)."""
+    checks = []
+    for relation in model._meta.related_objects:
+        if not relation.field.db_constraint or not relation.field.concrete:
+            continue
+        related = relation.related_model
+        checks.append(
+            (
+                f"SELECT 1 FROM {related._meta.db_table} t JOIN imports_importline l ON l.object_id = "
+                f"t.{relation.field.column} WHERE {CREATED} LIMIT 1",
+                related._meta.verbose_name,
+            )
+        )
+    checks.append(
+        (
+            "SELECT 1 FROM audit_auditentry a JOIN imports_importline l ON l.object_id = a.object_id "
+            f"WHERE {CREATED} AND a.object_type = %(object_type)s AND a.at > %(applied)s "
+            "AND a.action <> %(import_action)s LIMIT 1",
+            changed,
+        )
+    )
+    params = {"batch": batch.pk, "applied": batch.applied_at, "object_type": object_type}
+    params["import_action"] = import_action
+    with connection.cursor() as cursor:
+        for sql, label in checks:
+            cursor.execute(sql, params)
+            if cursor.fetchone():
+                return str(label)
+    return None
