@@ -14,6 +14,12 @@ VIOLATIONS = {
     "R2 plus d'un CEP en cours par personne et structure": f"""
         SELECT count(*) FROM (SELECT 1 FROM enrolments_cep WHERE status IN {OPEN}
         GROUP BY beneficiary_id, structure_id HAVING count(*) > 1) d""",
+    "R2 CEP successifs qui se chevauchent (même personne, même structure)": """
+        SELECT count(*) FROM enrolments_cep a JOIN enrolments_cep b ON b.beneficiary_id = a.beneficiary_id
+        AND b.structure_id = a.structure_id AND b.id > a.id
+        WHERE a.status <> 'deleted' AND b.status <> 'deleted'
+        AND a.entry_date < COALESCE(b.end_date, 'infinity'::date)
+        AND b.entry_date < COALESCE(a.end_date, 'infinity'::date)""",
     "pseudonyme d'identité manquant ou différent de celui du dossier": """
         SELECT count(*) FROM beneficiaries_beneficiary b LEFT JOIN enrolments_cep c ON c.beneficiary_id = b.id
         WHERE b.identity_pseudonym !~ '^[0-9a-f]{32}$' OR c.identity_pseudonym <> b.identity_pseudonym""",

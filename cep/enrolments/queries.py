@@ -7,7 +7,7 @@ enrolments is the top domain layer, the only one that may read both (docs/decisi
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from cep.audit.models import AuditEntry
 from cep.beneficiaries.models import Beneficiary
@@ -27,11 +27,25 @@ def cep_history(cep: Cep) -> QuerySet:
 
 def with_action_facts(qs: QuerySet) -> QuerySet:
     """What workflow.allowed_actions reads besides the CEP row, fetched in the same query (none per CEP shown):
-    the structure (R6), the exit reason (R10) and whether another CEP of the person is in progress there (R2)."""
+    the structure (R6), the exit reason (R10), whether another CEP of the person is in progress there (R2) and the
+    entry of a later CEP that a reopening would overlap (R2, successive CEPs)."""
     others = Cep.objects.filter(
         beneficiary_id=OuterRef("beneficiary_id"), structure_id=OuterRef("structure_id"), status__in=OPEN_STATUSES
     ).exclude(pk=OuterRef("pk"))
-    return qs.select_related("structure", "exit_reason").annotate(other_cep_in_progress=Exists(others))
+    later = (
+        Cep.objects.filter(
+            beneficiary_id=OuterRef("beneficiary_id"),
+            structure_id=OuterRef("structure_id"),
+            status=Status.CLOSED,
+            end_date__gt=OuterRef("entry_date"),
+        )
+        .exclude(pk=OuterRef("pk"))
+        .order_by("entry_date")
+        .values("entry_date")[:1]
+    )
+    return qs.select_related("structure", "exit_reason").annotate(
+        other_cep_in_progress=Exists(others), later_cep_entry=Subquery(later)
+    )
 
 
 def dossier_ceps(user, beneficiary) -> list:

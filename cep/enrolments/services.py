@@ -5,8 +5,9 @@ transaction makes sure that nothing is half-written even when the database itsel
 """
 
 import datetime
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 
@@ -169,6 +170,70 @@ def entry_violations(
         )
         if violation is not None:
             found.found.append(violation)
+
+
+class Period(NamedTuple):
+    """Another CEP of the person in the structure, as R2 (successive CEPs) reads it: its entry date, its end date
+    (None while in progress) and the refusal's details that point at it (e.g. {"cep_id": 12}, {"line": 4})."""
+
+    entry_date: datetime.date
+    end_date: datetime.date | None
+    details: dict | None = None
+
+
+def succession_violation(
+    *, entry_date: datetime.date, end_date: datetime.date | None, others: Iterable[Period]
+) -> RuleViolation | None:
+    """R2, successive CEPs: the period [entry date, end date or open-ended] of a CEP must not overlap that of another
+    (not deleted) CEP of the same person in the same structure. A CEP may start the day the previous one ended (the
+    periods are read [entry, end): a CEP entered and closed the same day takes no day from the next one).
+    `others` are the person's other CEPs in the structure; the refusal names the date that would fit."""
+    end = end_date or datetime.date.max
+    overlapping = [o for o in others if entry_date < (o.end_date or datetime.date.max) and o.entry_date < end]
+    before = [o for o in overlapping if o.entry_date <= entry_date or end_date is None]
+    in_progress = [o for o in before if o.end_date is None]
+    if in_progress:
+        other = in_progress[0]
+        if end_date is None:
+            return RuleViolation("R2", R2_MESSAGE, field="entry_date", details=other.details)
+        return RuleViolation(
+            "R2",
+            f"Un CEP de cette personne est en cours dans la structure depuis le {fr(other.entry_date)} : ce CEP "
+            "doit se terminer au plus tard ce jour-là.",
+            field="end_date",
+            details=other.details,
+        )
+    if before:
+        other = max(before, key=lambda o: o.end_date)
+        return RuleViolation(
+            "R2",
+            f"Le CEP précédent de cette personne dans la structure s'est terminé le {fr(other.end_date)} : le "
+            "nouveau commence au plus tôt ce jour-là.",
+            field="entry_date",
+            details=other.details,
+        )
+    if overlapping:
+        other = min(overlapping, key=lambda o: o.entry_date)
+        return RuleViolation(
+            "R2",
+            f"Le CEP suivant de cette personne dans la structure commence le {fr(other.entry_date)} : celui-ci se "
+            "termine au plus tard ce jour-là.",
+            field="end_date",
+            details=other.details,
+        )
+    return None
+
+
+def _other_periods(beneficiary_id: int, structure_id: int, *, other_than: int | None = None) -> list[Period]:
+    """The periods of the person's other CEPs in the structure, deleted ones left out (R2, successive CEPs)."""
+    rows = (
+        Cep.objects.filter(beneficiary_id=beneficiary_id, structure_id=structure_id)
+        .exclude(status=Status.DELETED)
+        .exclude(pk=other_than)
+        .order_by("entry_date", "pk")
+        .values_list("entry_date", "end_date", "status", "pk")
+    )
+    return [Period(entry, end if status == Status.CLOSED else None, {"cep_id": pk}) for entry, end, status, pk in rows]
 
 
 def phase3_violation(phase2_entry_date: datetime.date, on: datetime.date) -> RuleViolation | None:
@@ -334,6 +399,11 @@ def open_cep(
         ).exists(),
         today=dates.today(),
     )
+    # R2, successive CEPs: the new CEP starts at the earliest the day the person's previous one ended.
+    if violation := succession_violation(
+        entry_date=entry_date, end_date=None, others=_other_periods(beneficiary.pk, beneficiary.structure_id)
+    ):
+        found.found.append(violation)
     found.raise_if_any()
     cep = Cep(
         beneficiary=beneficiary,
@@ -459,8 +529,11 @@ def close_cep(*, cep: Cep, actor, end_date: datetime.date, exit_reason: ExitReas
 def reopen_cep(*, cep: Cep, actor) -> Cep:
     """R10: within 3 months of the end date, back to the phase it ended in; never after a death."""
     ensure_right(actor, Right.PROPOSE_CEP, cep.structure_id)
+    # Lock the dossier row, as open_cep does: a CEP opened meanwhile for the person would follow this one (R2).
+    Beneficiary.objects.select_for_update(of=("self",)).filter(pk=cep.beneficiary_id).first()
     with _changing(cep, actor=actor, action="reopen") as cep:
-        ensure_allowed(cep, "reopen")  # R10 (death, three months) and R2 (another CEP in progress)
+        # R10 (death, three months) and R2 (another CEP in progress, or a later CEP the reopened one would overlap)
+        ensure_allowed(cep, "reopen")
         cep.status = Status.PHASE3 if cep.ended_in_phase == 3 else Status.PHASE2
         cep.end_date = cep.exit_reason = cep.ended_in_phase = None
         cep.auto_closed = False

@@ -44,20 +44,53 @@ NO_PHASES_MESSAGE = "Votre structure ne distingue pas les phases 2 et 3 du CEP."
 R2_MESSAGE = "Un CEP est déjà en cours pour cette personne dans la structure : clôturez-le avant d'en ouvrir un autre."
 
 
+UNKNOWN = object()  # a fact not given: Context looks it up
+
+
 class Context:
     """What guards read besides the CEP row: today's date, and facts that need a query (looked up once, if needed).
 
-    `other_cep_in_progress` (R2) comes from the argument, else from the annotation that
-    `queries.with_action_facts` puts on listed CEPs, else from one query.
+    `other_cep_in_progress` and `later_cep_entry` (R2) come from the argument, else from the annotation that
+    `queries.with_action_facts` puts on listed CEPs, else from one query each.
     """
 
-    def __init__(self, cep, *, today: datetime.date | None = None, other_cep_in_progress: bool | None = None):
+    def __init__(
+        self,
+        cep,
+        *,
+        today: datetime.date | None = None,
+        other_cep_in_progress: bool | None = None,
+        later_cep_entry: datetime.date | None | object = UNKNOWN,
+    ):
         self.cep = cep
         self.today = today or dates.today()
         if other_cep_in_progress is None:
             other_cep_in_progress = getattr(cep, "other_cep_in_progress", None)
         if other_cep_in_progress is not None:
             self.__dict__["other_cep_in_progress"] = other_cep_in_progress
+        if later_cep_entry is UNKNOWN:  # annotated by queries.with_action_facts (None: no later CEP)
+            later_cep_entry = getattr(cep, "later_cep_entry", UNKNOWN)
+        if later_cep_entry is not UNKNOWN:
+            self.__dict__["later_cep_entry"] = later_cep_entry
+
+    @cached_property
+    def later_cep_entry(self) -> datetime.date | None:
+        """R2, successive CEPs: the entry date of another (not deleted) CEP of the person in the structure that ended
+        after this one's entry, i.e. that reopening this one would overlap; None when there is none."""
+        from .models import Cep
+
+        return (
+            Cep.objects.filter(
+                beneficiary_id=self.cep.beneficiary_id,
+                structure_id=self.cep.structure_id,
+                status=Status.CLOSED,
+                end_date__gt=self.cep.entry_date,
+            )
+            .exclude(pk=self.cep.pk)
+            .order_by("entry_date")
+            .values_list("entry_date", flat=True)
+            .first()
+        )
 
     @cached_property
     def other_cep_in_progress(self) -> bool:
@@ -206,6 +239,15 @@ _TRANSITIONS = (
                 ),
             ),
             Guard("R2", lambda _, context: not context.other_cep_in_progress, R2_MESSAGE, _other_cep_details),
+            Guard(
+                "R2",
+                lambda _, context: context.later_cep_entry is None,
+                lambda _, context: (
+                    f"Un CEP plus récent de cette personne dans la structure, entré le "
+                    f"{dates.fr(context.later_cep_entry)}, a suivi celui-ci : rouvert, ce CEP le chevaucherait. "
+                    "Les CEP d'une personne se succèdent sans se chevaucher."
+                ),
+            ),
         ),
     ),
     Transition("delete", "Supprimer", _OPEN, Status.DELETED, "R11"),
@@ -237,10 +279,14 @@ def ensure_allowed(cep, action: str, context: Context | None = None) -> None:
 
 
 def allowed_actions(
-    cep, *, today: datetime.date | None = None, other_cep_in_progress: bool | None = None
+    cep,
+    *,
+    today: datetime.date | None = None,
+    other_cep_in_progress: bool | None = None,
+    later_cep_entry: datetime.date | None | object = UNKNOWN,
 ) -> list[str]:
     """The actions a user is offered on `cep` now, in the table's order: exactly those the services accept."""
-    context = Context(cep, today=today, other_cep_in_progress=other_cep_in_progress)
+    context = Context(cep, today=today, other_cep_in_progress=other_cep_in_progress, later_cep_entry=later_cep_entry)
     return [t.action for t in _TRANSITIONS if t.sources and not t.by_system and t.allows(cep, context)]
 
 

@@ -26,7 +26,7 @@ from cep.beneficiaries.models import Beneficiary
 from cep.common import dates
 from cep.common.text import model_max_lengths
 from cep.enrolments.models import Cep
-from cep.enrolments.services import R1_MESSAGE, history_violations
+from cep.enrolments.services import R1_MESSAGE, Period, history_violations, succession_violation
 from cep.enrolments.workflow import R2_MESSAGE
 from cep.events.queries import MANIFESTATION_SQL
 from cep.organisations.models import Structure
@@ -282,6 +282,31 @@ class Checker:
         )
         return [{"column": COLUMN_OF.get(v.field or "", ""), "rule": v.rule, "message": v.message} for v in violations]
 
+    def succession_errors(self, data: dict, existing: list[Period], accepted: list[Period], number: int) -> list[dict]:
+        """R2, successive CEPs (cep.enrolments.services.succession_violation): the line's CEP against the person's
+        CEPs in the structure and the earlier lines of the file accepted for that person (`accepted`, to which the
+        line is added when it is accepted)."""
+        entry = datetime.date.fromisoformat(data["entry_date"])
+        end = datetime.date.fromisoformat(data["end_date"]) if data.get("end_date") else None
+        violation = succession_violation(entry_date=entry, end_date=end, others=existing)
+        if violation is None and (violation := succession_violation(entry_date=entry, end_date=end, others=accepted)):
+            line = violation.details["line"]
+            violation.message = f"{violation.message.removesuffix('.')} (ligne {line} du fichier)."
+        if violation is None:
+            accepted.append(Period(entry, end, {"line": number}))
+            return []
+        return [{"column": COLUMN_OF.get(violation.field or "", ""), "rule": "R2", "message": violation.message}]
+
+
+def existing_periods(periods) -> list[Period]:
+    """The person's CEPs in the structure as FACTS_SQL aggregates them ([id, entry, end] in JSON), for R2."""
+    if isinstance(periods, str):
+        periods = json.loads(periods)
+    return [
+        Period(datetime.date.fromisoformat(entry), datetime.date.fromisoformat(end) if end else None, {"cep_id": pk})
+        for pk, entry, end in periods or ()
+    ]
+
 
 def checker(batch) -> Checker:
     return Checker(structure=Structure.objects.select_related("network").get(pk=batch.structure_id))
@@ -411,10 +436,13 @@ FACTS_SQL = f"""
 SELECT l.line_number, l.data, b.status, b.birth_date, b.first_reception_date, b.employment_status_id,
        b.holds_or_seeks_job,
        EXISTS (SELECT 1 FROM offers_service s WHERE s.beneficiary_id = b.id AND s.structure_id = %(structure)s
-               AND s.is_cep_level1 AND s.proposed_on <= {ENTRY}) AS has_level1_service
+               AND s.is_cep_level1 AND s.proposed_on <= {ENTRY}) AS has_level1_service,
+       (SELECT jsonb_agg(jsonb_build_array(c.id, c.entry_date, c.end_date) ORDER BY c.entry_date, c.id)
+        FROM enrolments_cep c WHERE c.beneficiary_id = b.id AND c.structure_id = %(structure)s
+        AND c.status <> 'deleted') AS periods
 FROM imports_importline l JOIN beneficiaries_beneficiary b ON b.id = {BENEFICIARY_ID}
 WHERE l.batch_id = %(batch)s AND l.outcome = 'create'
-ORDER BY l.line_number
+ORDER BY b.id, l.line_number
 """
 REFUSE_SQL = """
 UPDATE imports_importline l SET outcome = 'refused', errors = r.errors::jsonb
@@ -437,13 +465,20 @@ def plan(cursor, batch, check: Checker) -> None:
             refused[0].clear()
             refused[1].clear()
 
-    # A server-side cursor: the lines are streamed, never all in memory.
+    # A server-side cursor: the lines are streamed, never all in memory. They come person by person (then in file
+    # order), so R2 (successive CEPs) compares each line with the person's CEPs in the structure and the earlier
+    # accepted lines of the same person in the file, holding only the current person's periods.
+    person, accepted = None, []
     with connection.chunked_cursor() as facts:
         facts.execute(FACTS_SQL, params)
         while rows := facts.fetchmany(2000):
-            for number, data, *values in rows:
+            for number, data, *values, periods in rows:
                 dossier = dict(zip((*_FACT_NAMES, "has_level1_service"), values, strict=True))
-                errors = check.rule_errors(data if isinstance(data, dict) else json.loads(data), dossier)
+                data = data if isinstance(data, dict) else json.loads(data)
+                if data["beneficiary_id"] != person:
+                    person, accepted = data["beneficiary_id"], []
+                errors = check.rule_errors(data, dossier)
+                errors += check.succession_errors(data, existing_periods(periods), accepted, number)
                 if errors:
                     refused[0].append(number)
                     refused[1].append(json.dumps(errors, ensure_ascii=False))
@@ -508,7 +543,9 @@ WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND (
     OR b.first_reception_date > {ENTRY}
     OR EXISTS (SELECT 1 FROM enrolments_cep c WHERE c.beneficiary_id = b.id AND c.structure_id = %(structure)s
                AND c.status <> 'deleted'
-               AND (c.entry_date = {ENTRY} OR ({IS_OPEN} AND c.status IN ('phase2', 'phase3'))))
+               AND (c.entry_date = {ENTRY} OR ({IS_OPEN} AND c.status IN ('phase2', 'phase3'))
+                    OR ({ENTRY} < COALESCE(c.end_date, 'infinity'::date)
+                        AND c.entry_date < COALESCE((l.data ->> 'end_date')::date, 'infinity'::date))))
 )
 ORDER BY l.line_number LIMIT 1
 """
@@ -517,7 +554,18 @@ SNAPSHOT = created.snapshot("c")
 DELETE_SQL = created.delete_sql("enrolments_cep", "c")
 
 
+# The dossiers of the lines to create, locked FOR KEY SHARE before the plan is checked again: « Ajouter le dispositif
+# CEP » and « Rouvrir » lock the dossier FOR UPDATE, so a CEP opened meanwhile for one of these people is either seen
+# by STALE_SQL or opened after the import, against its CEPs (R2, successive CEPs). KEY SHARE is what the foreign
+# keys of the INSERT take anyway: it does not block the dossier's ordinary updates.
+LOCK_SQL = f"""
+SELECT count(*) FROM (SELECT b.id FROM beneficiaries_beneficiary b JOIN imports_importline l ON b.id = {BENEFICIARY_ID}
+                      WHERE l.batch_id = %(batch)s AND l.outcome = 'create' ORDER BY b.id FOR KEY SHARE OF b) x
+"""
+
+
 def stale_line(cursor, params) -> int | None:
+    cursor.execute(LOCK_SQL, params)
     return created.first_stale_line(cursor, STALE_SQL, params)
 
 

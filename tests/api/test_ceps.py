@@ -68,10 +68,33 @@ def test_second_open_cep_is_refused_r2_naming_the_cep_in_progress(api, beneficia
 
 def test_reopen_while_another_cep_is_in_progress_r2_names_it(api, beneficiary, cep_id):
     api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "interruption_formalisee"})
-    second = api.post(f"beneficiaries/{beneficiary.pk}/ceps", OPEN).json()["id"]
+    second = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "entry_date": str(TODAY)}).json()["id"]
     response = api.post(f"ceps/{cep_id}/reopen")
     assert response.status_code == 409 and response.json()["code"] == "R2"
     assert response.json()["details"] == {"cep_id": second}
+
+
+def test_r2_successive_cep_starting_the_day_the_previous_one_closed_is_accepted(api, beneficiary, cep_id):
+    end = TODAY - datetime.timedelta(days=10)
+    api.post(f"ceps/{cep_id}/close", {"end_date": str(end), "exit_reason": "interruption_formalisee"})
+    second = {**OPEN, "entry_date": str(end), "initial_interview_date": str(end)}
+    assert api.post(f"beneficiaries/{beneficiary.pk}/ceps", second).status_code == 201
+
+
+def test_r2_successive_cep_starting_before_the_previous_one_closed_is_refused(api, beneficiary, cep_id):
+    end = TODAY - datetime.timedelta(days=10)
+    api.post(f"ceps/{cep_id}/close", {"end_date": str(end), "exit_reason": "interruption_formalisee"})
+    day = end - datetime.timedelta(days=1)
+    response = api.post(
+        f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "entry_date": str(day), "initial_interview_date": str(day)}
+    )
+    assert response.status_code == 409 and response.json()["code"] == "R2"
+    assert response.json()["message"] == (
+        f"Le CEP précédent de cette personne dans la structure s'est terminé le {end.strftime('%d/%m/%Y')} : le "
+        "nouveau commence au plus tôt ce jour-là."
+    )
+    assert response.json()["field"] == "entry_date" and response.json()["details"] == {"cep_id": cep_id}
+    assert Cep.objects.count() == 1
 
 
 def test_ineligible_person_is_refused_naming_the_field_eligibilite(api, structure, counselor):

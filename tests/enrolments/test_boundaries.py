@@ -421,11 +421,12 @@ def test_r2_listed_ceps_read_the_annotation_without_a_query(open_cep, counselor,
     with django_assert_num_queries(0):
         assert workflow.allowed_actions(cep) == ["reopen"]
     with django_assert_num_queries(0):
-        assert workflow.allowed_actions(closed, other_cep_in_progress=False) == ["reopen"]
-        assert workflow.allowed_actions(closed, other_cep_in_progress=True) == []
-    with django_assert_num_queries(1):
+        assert workflow.allowed_actions(closed, other_cep_in_progress=False, later_cep_entry=None) == ["reopen"]
+        assert workflow.allowed_actions(closed, other_cep_in_progress=True, later_cep_entry=None) == []
+        assert workflow.allowed_actions(closed, other_cep_in_progress=False, later_cep_entry=TODAY) == []
+    with django_assert_num_queries(2):
         assert workflow.allowed_actions(closed) == ["reopen"]
-    open_cep(entry_date=days(5))
+    open_cep(entry_date=TODAY)  # R2: a new CEP starts at the earliest the day the previous one ended
     cep = listed()
     with django_assert_num_queries(0):
         assert workflow.allowed_actions(cep) == []

@@ -77,6 +77,78 @@ def test_r2_successive_ceps_are_allowed(open_cep, counselor, cep_refs):
     assert first.status == Status.CLOSED and second.status == Status.PHASE2
 
 
+def test_r2_successive_cep_may_start_the_day_the_previous_one_closed(open_cep, counselor, cep_refs):
+    first = s.close_cep(
+        cep=open_cep(entry_date=days(200)), actor=counselor, end_date=days(150), exit_reason=cep_refs["formalised"]
+    )
+    second = open_cep(entry_date=days(150))
+    assert first.end_date == second.entry_date == days(150)
+
+
+def test_r2_successive_cep_starting_before_the_previous_one_closed_is_refused(open_cep, counselor, cep_refs, db_state):
+    first = s.close_cep(
+        cep=open_cep(entry_date=days(200)), actor=counselor, end_date=days(150), exit_reason=cep_refs["formalised"]
+    )
+    err = refused(db_state, "R2", open_cep, entry_date=days(151))
+    assert err.message == (
+        f"Le CEP précédent de cette personne dans la structure s'est terminé le {fr(days(150))} : le nouveau "
+        "commence au plus tôt ce jour-là."
+    )
+    assert err.field == "entry_date" and err.details == {"cep_id": first.pk}
+
+
+def test_r2_backdated_cep_before_a_whole_earlier_one_is_refused(open_cep, counselor, cep_refs, db_state):
+    """A CEP in progress is open-ended: entered before an earlier (closed) CEP, it would cover it."""
+    s.close_cep(
+        cep=open_cep(entry_date=days(100)), actor=counselor, end_date=days(50), exit_reason=cep_refs["formalised"]
+    )
+    err = refused(db_state, "R2", open_cep, entry_date=days(300))
+    assert fr(days(50)) in err.message
+
+
+def test_r2_deleted_cep_does_not_count(open_cep, counselor):
+    s.delete_cep(cep=open_cep(entry_date=days(100)), actor=counselor)
+    assert open_cep(entry_date=days(150)).status == Status.PHASE2
+
+
+def test_r2_reopening_a_cep_followed_by_a_later_one_is_refused(open_cep, counselor, cep_refs, db_state):
+    first = s.close_cep(
+        cep=open_cep(entry_date=days(60)), actor=counselor, end_date=days(40), exit_reason=cep_refs["formalised"]
+    )
+    s.close_cep(
+        cep=open_cep(entry_date=days(40)), actor=counselor, end_date=days(20), exit_reason=cep_refs["formalised"]
+    )
+    assert offered(first) == []
+    err = refused(db_state, "R2", s.reopen_cep, cep=first, actor=counselor)
+    assert fr(days(40)) in err.message and "chevauch" in err.message
+
+
+def test_r2_succession_violation_on_values():
+    """The pure rule: periods [entry, end) of the person's other CEPs; an open end is open-ended."""
+    period = s.Period
+    d = datetime.date
+    assert (
+        s.succession_violation(
+            entry_date=d(2025, 3, 12), end_date=None, others=[period(d(2025, 1, 1), d(2025, 3, 12))]
+        )
+        is None
+    )
+    refusal = s.succession_violation(
+        entry_date=d(2025, 3, 11), end_date=None, others=[period(d(2025, 1, 1), d(2025, 3, 12), {"cep_id": 7})]
+    )
+    assert refusal.rule == "R2" and "12/03/2025" in refusal.message and refusal.details == {"cep_id": 7}
+    # A closed CEP before an earlier one fits; overlapping its start it must end that day at the latest.
+    later = [period(d(2025, 6, 1), d(2025, 7, 1))]
+    assert s.succession_violation(entry_date=d(2025, 1, 1), end_date=d(2025, 6, 1), others=later) is None
+    refusal = s.succession_violation(entry_date=d(2025, 1, 1), end_date=d(2025, 6, 2), others=later)
+    assert refusal.field == "end_date" and "01/06/2025" in refusal.message
+    # A closed CEP overlapping a CEP in progress.
+    refusal = s.succession_violation(
+        entry_date=d(2025, 1, 1), end_date=d(2025, 6, 2), others=[period(d(2025, 2, 1), None)]
+    )
+    assert refusal.rule == "R2" and "01/02/2025" in refusal.message
+
+
 def test_r2_same_person_may_have_a_cep_in_another_structure(open_cep, beneficiary, other_structure, refdata):
     from cep.enrolments.models import Cep as CepModel
 

@@ -260,6 +260,76 @@ def test_r2_two_ceps_in_progress_in_the_file_refuse_the_second(importer, person)
     assert refusal(batch, 3) == ("R2", "date_fin")
 
 
+def full_refusal(batch, number: int = 2) -> dict:
+    found = lines(batch)[number]
+    assert found.outcome == Outcome.REFUSED, found.outcome
+    return found.errors[0]
+
+
+def closed_line(person, entry: int, end: int, **values) -> list[str]:
+    return line(person, date_entree=ago(entry), date_fin=ago(end), motif_sortie="demenagement", **values)
+
+
+def test_r2_a_cep_starting_the_day_an_existing_one_closed_is_accepted(importer, person, open_for, counselor, cep_refs):
+    close_cep(
+        cep=open_for(person, 200),
+        actor=counselor,
+        end_date=TODAY - datetime.timedelta(days=150),
+        exit_reason=cep_refs["formalised"],
+    )
+    batch = check(importer, [closed_line(person, 150, 100), line(person, date_entree=ago(100))])
+    assert accepted(batch, 2) and accepted(batch, 3)
+    assert apply_now(batch, importer).status == Status.APPLIED
+    assert Cep.objects.filter(beneficiary=person).count() == 3
+
+
+def test_r2_a_line_overlapping_an_existing_cep_is_refused(importer, person, open_for, counselor, cep_refs):
+    close_cep(
+        cep=open_for(person, 200),
+        actor=counselor,
+        end_date=TODAY - datetime.timedelta(days=150),
+        exit_reason=cep_refs["formalised"],
+    )
+    batch = check(importer, [closed_line(person, 160, 100)])
+    error = full_refusal(batch)
+    assert (error["rule"], error["column"]) == ("R2", "date_entree")
+    assert error["message"] == (
+        f"Le CEP précédent de cette personne dans la structure s'est terminé le {ago(150)} : le nouveau commence au "
+        "plus tôt ce jour-là."
+    )
+
+
+def test_r2_a_closed_line_overlapping_a_cep_in_progress_is_refused(importer, person, open_for):
+    open_for(person, 100)
+    error = full_refusal(check(importer, [closed_line(person, 200, 99)]))
+    assert (error["rule"], error["column"]) == ("R2", "date_fin")
+    assert ago(100) in error["message"]
+
+
+def test_r2_two_overlapping_lines_in_one_file_refuse_the_second(importer, person):
+    batch = check(importer, [closed_line(person, 200, 100), closed_line(person, 150, 50)])
+    assert accepted(batch, 2)
+    error = full_refusal(batch, 3)
+    assert (error["rule"], error["column"]) == ("R2", "date_entree")
+    assert ago(100) in error["message"] and "ligne 2 du fichier" in error["message"]
+
+
+def test_r2_successive_lines_in_one_file_are_accepted(importer, person):
+    other = BeneficiaryFactory(structure=person.structure, first_name="Zoé", birth_date=person.birth_date)
+    rows = [closed_line(person, 200, 100), closed_line(other, 300, 10), closed_line(person, 100, 50)]
+    batch = check(importer, rows)
+    assert accepted(batch, 2) and accepted(batch, 3) and accepted(batch, 4)
+
+
+def test_r2_apply_fails_whole_when_an_overlapping_cep_was_opened_since_the_check(importer, person, open_for):
+    batch = check(importer, [closed_line(person, 200, 100)])
+    assert batch.create_count == 1
+    open_for(person, 150)
+    batch = apply_now(batch, importer)
+    assert batch.status == Status.FAILED and "ligne 2" in batch.job_error
+    assert Cep.objects.filter(beneficiary=person).count() == 1
+
+
 def test_r3_entry_in_phase_3_is_accepted(importer, person):
     assert accepted(check(importer, [line(person, phase_entree="3")]))
 

@@ -68,6 +68,29 @@ def test_level1_orientation_needs_a_level1_service(signed_in, beneficiary, couns
     assert signed_in.post(url, _open_data(orientation_source="ma_structure_suite_niveau1")).status_code == 302
 
 
+def test_r2_new_cep_before_the_previous_one_closed_is_refused_next_to_the_entry_date(
+    signed_in, beneficiary, counselor, cep_refs
+):
+    from cep.enrolments.services import close_cep, open_cep
+
+    previous = open_cep(
+        beneficiary=beneficiary,
+        actor=counselor,
+        orientation_source=cep_refs["direct"],
+        entry_date=TODAY - datetime.timedelta(days=60),
+        entry_phase=2,
+        request_reason=cep_refs["reason"],
+    )
+    end = TODAY - datetime.timedelta(days=20)
+    close_cep(cep=previous, actor=counselor, end_date=end, exit_reason=cep_refs["formalised"])
+    url = reverse("web:cep_add", args=[beneficiary.pk])
+    html = signed_in.post(url, _open_data()).content.decode()
+    assert 'id="id_entry_date-desc-error"' in html
+    assert f"s&#x27;est terminé le {end.strftime('%d/%m/%Y')} : le nouveau commence au plus tôt ce jour-là." in html
+    assert Cep.objects.count() == 1
+    assert signed_in.post(url, _open_data(entry_date=end.isoformat())).status_code == 302
+
+
 def test_r1_unjustified_dossier(signed_in, beneficiary):
     beneficiary.status, beneficiary.justified_at = "incomplete", None
     beneficiary.save()
