@@ -17,6 +17,7 @@ from cep.organisations.models import Commune
 from cep.referentials.models import EmploymentStatus, QualificationLevel
 
 from . import columns as c
+from . import created
 from .columns import CellError, Column
 
 COLUMNS = (
@@ -326,10 +327,7 @@ INSERT_COLUMNS = {
     "updated_at": "now()",
 }
 RANGE = "l.batch_id = %(batch)s AND l.line_number BETWEEN %(low)s AND %(high)s"
-NUMBER_IDS = f"""
-UPDATE imports_importline l SET object_id = nextval(pg_get_serial_sequence('beneficiaries_beneficiary', 'id'))
-WHERE {RANGE} AND l.outcome = 'create'
-"""
+NUMBER_IDS = created.number_ids("beneficiaries_beneficiary")
 INSERT_SQL = f"""
 INSERT INTO beneficiaries_beneficiary ({", ".join(INSERT_COLUMNS)})
 SELECT {", ".join(INSERT_COLUMNS.values())}

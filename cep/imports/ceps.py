@@ -522,10 +522,7 @@ INSERT_COLUMNS = {
     "created_at": "now()",
     "updated_at": "now()",
 }
-NUMBER_IDS = f"""
-UPDATE imports_importline l SET object_id = nextval(pg_get_serial_sequence('enrolments_cep', 'id'))
-WHERE {RANGE} AND l.outcome = 'create'
-"""
+NUMBER_IDS = created.number_ids("enrolments_cep")
 INSERT_SQL = f"""
 INSERT INTO enrolments_cep ({", ".join(INSERT_COLUMNS)})
 SELECT {", ".join(INSERT_COLUMNS.values())}

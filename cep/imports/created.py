@@ -7,6 +7,19 @@ from django.db import IntegrityError, connection, transaction
 from cep.common.errors import RuleViolation
 
 CREATED = "l.batch_id = %(batch)s AND l.outcome = 'create'"
+CHUNK = "l.batch_id = %(batch)s AND l.line_number BETWEEN %(low)s AND %(high)s"
+
+
+def number_ids(table: str) -> str:
+    """Give the chunk's « create » lines the ids of their future rows, in the file's order (line 2 before line 3):
+    nextval is drawn over the lines already sorted, never in the heap's order, which the plan's UPDATEs shuffle."""
+    return f"""
+UPDATE imports_importline l SET object_id = n.id
+FROM (SELECT s.line_number, nextval(pg_get_serial_sequence('{table}', 'id')) AS id
+      FROM (SELECT l.line_number FROM imports_importline l WHERE {CHUNK} AND l.outcome = 'create'
+            ORDER BY l.line_number) s) n
+WHERE l.batch_id = %(batch)s AND l.line_number = n.line_number
+"""
 
 
 def audit_sql(table: str, alias: str, object_type: str) -> str:

@@ -225,10 +225,7 @@ INSERT_COLUMNS = {
     "updated_at": "now()",
 }
 RANGE = ceps.RANGE
-NUMBER_IDS = f"""
-UPDATE imports_importline l SET object_id = nextval(pg_get_serial_sequence('events_event', 'id'))
-WHERE {RANGE} AND l.outcome = 'create'
-"""
+NUMBER_IDS = created.number_ids("events_event")
 INSERT_SQL = f"""
 INSERT INTO events_event ({", ".join(INSERT_COLUMNS)})
 SELECT {", ".join(INSERT_COLUMNS.values())}

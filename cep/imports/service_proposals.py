@@ -241,10 +241,7 @@ INSERT_COLUMNS = {
     "updated_at": "now()",
 }
 RANGE = ceps.RANGE
-NUMBER_IDS = f"""
-UPDATE imports_importline l SET object_id = nextval(pg_get_serial_sequence('offers_service', 'id'))
-WHERE {RANGE} AND l.outcome = 'create'
-"""
+NUMBER_IDS = created.number_ids("offers_service")
 INSERT_SQL = f"""
 INSERT INTO offers_service ({", ".join(INSERT_COLUMNS)})
 SELECT {", ".join(INSERT_COLUMNS.values())}

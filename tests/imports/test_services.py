@@ -316,3 +316,20 @@ def test_a_dead_undo_leaves_the_import_applied_and_says_so(importer):
     assert batch.status == Status.APPLIED and "rien n'a été annulé" in batch.job_error
     assert Beneficiary.objects.count() == 1
     assert undo_now(batch, importer).status == Status.UNDONE  # it can be asked again
+
+
+def test_the_dossiers_get_their_ids_in_the_files_order(importer):
+    """Ids are drawn over the sorted lines: the plan's UPDATEs move a line's tuple to the end of the heap, and ids
+    drawn in the heap's order would give line 2 the last one."""
+    from django.db import connection
+
+    batch = check(importer, csv_bytes(people(4)))
+    with connection.cursor() as cursor:  # line 2's tuple moves after the others, as a plan's UPDATE does
+        cursor.execute(
+            "UPDATE imports_importline SET errors = errors WHERE batch_id = %s AND line_number = 2", [batch.pk]
+        )
+    apply_now(batch, importer)
+    ids = list(ImportLine.objects.filter(batch=batch).order_by("line_number").values_list("object_id", flat=True))
+    assert ids == sorted(ids) and len(set(ids)) == 4
+    names = list(Beneficiary.objects.order_by("id").values_list("first_name", flat=True))
+    assert names == sorted(names)  # people(4) names them Personne0… in the file's order
