@@ -289,26 +289,44 @@ def _progress(batch_id: int, **fields) -> None:
     thread.join()
 
 
-def apply(batch_id: int, *, attempt: int | None = None) -> ImportBatch:
-    """The job: the saved plan written in one transaction. Never raises: a failure is recorded on the batch."""
+def _run_job(
+    batch_id: int, attempt: int | None, *, waiting: str, running: str, step: str, work, failed, unexpected: str
+) -> ImportBatch:
+    """A job on one batch (apply or undo): claimed once (`waiting` → `running` for this attempt), done in one
+    transaction with a heartbeat. Never raises: a refusal, or `unexpected` for any other error, is handed to
+    `failed(batch, message)`."""
     batch = ImportBatch.objects.get(pk=batch_id)
     attempt = batch.attempt if attempt is None else attempt
-    if not ImportBatch.objects.filter(pk=batch_id, attempt=attempt, status=Status.QUEUED).update(
-        status=Status.RUNNING, heartbeat_at=timezone.now(), job_step="Écriture des dossiers"
+    if not ImportBatch.objects.filter(pk=batch_id, attempt=attempt, status=waiting).update(
+        status=running, heartbeat_at=timezone.now(), job_step=step
     ):
         return batch  # delivered twice, or already taken for dead
     batch.refresh_from_db()
     try:
         with Heartbeat(lambda: _progress(batch_id)):
             with transaction.atomic():
-                _apply(batch)
+                work(batch)
     except RuleViolation as exc:
-        _fail(batch, exc.message)
+        failed(batch, exc.message)
     except Exception:
-        logger.exception("import batch %s failed", batch_id)
-        _fail(batch, FAILED_JOB)
+        logger.exception("job on import batch %s failed", batch_id)
+        failed(batch, unexpected)
     batch.refresh_from_db()
     return batch
+
+
+def apply(batch_id: int, *, attempt: int | None = None) -> ImportBatch:
+    """The job: the saved plan written in one transaction. Never raises: a failure is recorded on the batch."""
+    return _run_job(
+        batch_id,
+        attempt,
+        waiting=Status.QUEUED,
+        running=Status.RUNNING,
+        step="Écriture des dossiers",
+        work=_apply,
+        failed=_fail,
+        unexpected=FAILED_JOB,
+    )
 
 
 def _fail(batch: ImportBatch, message: str) -> None:
@@ -445,24 +463,16 @@ def _enqueue_undo(batch: ImportBatch) -> None:
 
 def perform_undo(batch_id: int, *, attempt: int | None = None) -> ImportBatch:
     """The undo job, in one transaction. Never raises: refused or failed, the batch stays « Importé » and says why."""
-    batch = ImportBatch.objects.get(pk=batch_id)
-    attempt = batch.attempt if attempt is None else attempt
-    if not ImportBatch.objects.filter(pk=batch_id, attempt=attempt, status=Status.TO_UNDO).update(
-        status=Status.UNDOING, heartbeat_at=timezone.now(), job_step="Vérification"
-    ):
-        return batch  # delivered twice, or already taken for dead
-    batch.refresh_from_db()
-    try:
-        with Heartbeat(lambda: _progress(batch_id)):
-            with transaction.atomic():
-                _undo(batch)
-    except RuleViolation as exc:
-        _undo_failed(batch, exc.message)
-    except Exception:
-        logger.exception("undo of import batch %s failed", batch_id)
-        _undo_failed(batch, FAILED_UNDO)
-    batch.refresh_from_db()
-    return batch
+    return _run_job(
+        batch_id,
+        attempt,
+        waiting=Status.TO_UNDO,
+        running=Status.UNDOING,
+        step="Vérification",
+        work=_undo,
+        failed=_undo_failed,
+        unexpected=FAILED_UNDO,
+    )
 
 
 def _undo_failed(batch: ImportBatch, message: str) -> None:
