@@ -8,6 +8,8 @@ inside the file, and the writes are single SQL statements over the batch's lines
 
 import datetime
 
+from django.db import connection
+
 from cep.beneficiaries import identity
 from cep.beneficiaries.models import Beneficiary
 from cep.beneficiaries.services import REQUIRED_FOR_JUSTIFIED
@@ -326,7 +328,7 @@ INSERT_COLUMNS = {
     "created_at": "now()",
     "updated_at": "now()",
 }
-RANGE = "l.batch_id = %(batch)s AND l.line_number BETWEEN %(low)s AND %(high)s"
+RANGE = created.CHUNK
 NUMBER_IDS = created.number_ids("beneficiaries_beneficiary")
 INSERT_SQL = f"""
 INSERT INTO beneficiaries_beneficiary ({", ".join(INSERT_COLUMNS)})
@@ -418,7 +420,111 @@ UPDATE beneficiaries_beneficiary b SET
 FROM imports_importline l
 WHERE l.batch_id = %(batch)s AND l.outcome = 'update' AND b.id = l.object_id
 """
-DELETE_SQL = """
-DELETE FROM beneficiaries_beneficiary b USING imports_importline l
-WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND b.id = l.object_id
-"""
+DELETE_SQL = created.delete_sql("beneficiaries_beneficiary", "b")
+
+
+# The interface every kind of file offers to cep/imports/services.py (check_file, apply, undo).
+LABEL = "Bénéficiaires"
+SLUG = "beneficiaires"
+OBJECT_TYPE = "beneficiary"
+WRITTEN = "dossiers"  # the progress bar: « Écriture des … »
+UNDO_BLOCKED = "un de ses dossiers a été repris depuis ({built}). Corrigez les dossiers un par un."
+CREATED_LINES = created.CREATED
+UPDATED_LINES = "l.batch_id = %(batch)s AND l.outcome = 'update'"
+
+
+def checker(batch) -> Checker:
+    return Checker()
+
+
+def plan(cursor, batch, check) -> None:
+    params = {
+        "batch": batch.pk,
+        "structure": batch.structure_id,
+        "anonymised": ANONYMISED,
+        "r4": R4.replace("%%", "%"),
+    }
+    for sql in PLAN_SQL:
+        cursor.execute(sql, params)
+
+
+def stale_line(cursor, params) -> int | None:
+    return created.first_stale_line(cursor, STALE_SQL, params)
+
+
+def apply_chunk(cursor, params) -> int:
+    cursor.execute(NUMBER_IDS, params)
+    cursor.execute(INSERT_SQL, params)
+    done = cursor.rowcount
+    cursor.execute(UPDATE_SQL, params)
+    return done + cursor.rowcount
+
+
+def _audit(cursor, params, action: str, where: str, before: str, after: str) -> None:
+    cursor.execute(AUDIT_SQL.format(before=before, after=after, where=where), {**params, "action": action})
+
+
+def audit_apply(cursor, params) -> None:
+    _audit(cursor, params, "import_create_beneficiary", CREATED_LINES, "NULL", "l.data - '_search_name'")
+    _audit(
+        cursor,
+        params,
+        "import_update_beneficiary",
+        UPDATED_LINES,
+        "l.before - '_search_name'",
+        "l.data - '_search_name'",
+    )
+
+
+def undo(cursor, params) -> None:
+    _audit(cursor, params, "undo_import_create_beneficiary", CREATED_LINES, "l.data - '_search_name'", "NULL")
+    _audit(
+        cursor,
+        params,
+        "undo_import_update_beneficiary",
+        UPDATED_LINES,
+        "l.data - '_search_name'",
+        "l.before - '_search_name'",
+    )
+    cursor.execute(RESTORE_SQL, params)
+    cursor.execute(DELETE_SQL, params)
+
+
+def built_on(batch) -> str | None:
+    """What was done since the import on one of its dossiers (a CEP, an event, a change, a later import), or None."""
+    checks = []
+    for relation in Beneficiary._meta.related_objects:
+        model = relation.related_model
+        if model._meta.app_label == "beneficiaries" or not relation.field.db_constraint:
+            continue
+        column = relation.field.column
+        checks.append(
+            (
+                f"SELECT 1 FROM {model._meta.db_table} t JOIN imports_importline l ON l.object_id = t.{column} "
+                "WHERE l.batch_id = %(batch)s AND l.outcome IN ('create', 'update') LIMIT 1",
+                model._meta.verbose_name,
+            )
+        )
+    checks.append(
+        (
+            "SELECT 1 FROM audit_auditentry a JOIN imports_importline l ON l.object_id = a.beneficiary_id "
+            "WHERE l.batch_id = %(batch)s AND l.outcome IN ('create', 'update') AND a.at > %(applied)s "
+            "AND a.action NOT IN ('import_create_beneficiary', 'import_update_beneficiary') LIMIT 1",
+            "modification du dossier",
+        )
+    )
+    checks.append(
+        (
+            "SELECT 1 FROM imports_importline l JOIN imports_importline o ON o.object_id = l.object_id "
+            "JOIN imports_importbatch ob ON ob.id = o.batch_id "
+            "WHERE l.batch_id = %(batch)s AND l.outcome IN ('create', 'update') AND o.batch_id > %(batch)s "
+            "AND o.outcome = 'update' AND ob.status IN ('applied', 'queued', 'running') LIMIT 1",
+            "import plus récent",
+        )
+    )
+    with connection.cursor() as cursor:
+        for sql, label in checks:
+            cursor.execute(sql, {"batch": batch.pk, "applied": batch.applied_at})
+            if cursor.fetchone():
+                return str(label)
+    return None

@@ -49,92 +49,9 @@ def ensure_can_import(actor, structure_id: int | None = None) -> None:
         )
 
 
-class _Beneficiaries:
-    """The beneficiaries file (cep/imports/beneficiaries.py) behind the interface every kind of file offers:
-    checker(batch), plan(cursor, batch, checker), stale_line(cursor, params), apply_chunk(cursor, params),
-    audit_apply(cursor, params), built_on(batch), undo(cursor, params). Nothing more than the calls check_file,
-    apply and undo made on that module before the other kinds came."""
-
-    COLUMNS = beneficiaries.COLUMNS
-    LABEL = "Bénéficiaires"
-    SLUG = "beneficiaires"
-    OBJECT_TYPE = "beneficiary"
-    WRITTEN = "dossiers"
-    UNDO_BLOCKED = "un de ses dossiers a été repris depuis ({built}). Corrigez les dossiers un par un."
-
-    @staticmethod
-    def checker(batch):
-        return beneficiaries.Checker()
-
-    @staticmethod
-    def plan(cursor, batch, checker) -> None:
-        params = {
-            "batch": batch.pk,
-            "structure": batch.structure_id,
-            "anonymised": beneficiaries.ANONYMISED,
-            "r4": beneficiaries.R4.replace("%%", "%"),
-        }
-        for sql in beneficiaries.PLAN_SQL:
-            cursor.execute(sql, params)
-
-    @staticmethod
-    def stale_line(cursor, params) -> int | None:
-        cursor.execute(beneficiaries.STALE_SQL, params)
-        stale = cursor.fetchone()
-        return stale[0] if stale else None
-
-    @staticmethod
-    def apply_chunk(cursor, params) -> int:
-        cursor.execute(beneficiaries.NUMBER_IDS, params)
-        cursor.execute(beneficiaries.INSERT_SQL, params)
-        done = cursor.rowcount
-        cursor.execute(beneficiaries.UPDATE_SQL, params)
-        return done + cursor.rowcount
-
-    @staticmethod
-    def audit_apply(cursor, params) -> None:
-        cursor.execute(
-            beneficiaries.AUDIT_SQL.format(
-                before="NULL", after="l.data - '_search_name'", where="l.batch_id = %(batch)s AND l.outcome = 'create'"
-            ),
-            {**params, "action": "import_create_beneficiary"},
-        )
-        cursor.execute(
-            beneficiaries.AUDIT_SQL.format(
-                before="l.before - '_search_name'",
-                after="l.data - '_search_name'",
-                where="l.batch_id = %(batch)s AND l.outcome = 'update'",
-            ),
-            {**params, "action": "import_update_beneficiary"},
-        )
-
-    @staticmethod
-    def built_on(batch) -> str | None:
-        return _built_on(batch)
-
-    @staticmethod
-    def undo(cursor, params) -> None:
-        cursor.execute(
-            beneficiaries.AUDIT_SQL.format(
-                before="l.data - '_search_name'", after="NULL", where="l.batch_id = %(batch)s AND l.outcome = 'create'"
-            ),
-            {**params, "action": "undo_import_create_beneficiary"},
-        )
-        cursor.execute(
-            beneficiaries.AUDIT_SQL.format(
-                before="l.data - '_search_name'",
-                after="l.before - '_search_name'",
-                where="l.batch_id = %(batch)s AND l.outcome = 'update'",
-            ),
-            {**params, "action": "undo_import_update_beneficiary"},
-        )
-        cursor.execute(beneficiaries.RESTORE_SQL, params)
-        cursor.execute(beneficiaries.DELETE_SQL, params)
-
-
 # Each kind of file: its template, its check, its plan, apply and undo (docs/import.md).
 KINDS = {
-    Kind.BENEFICIARIES: _Beneficiaries,
+    Kind.BENEFICIARIES: beneficiaries,
     Kind.CEPS: ceps,
     Kind.EVENTS: events,
     Kind.SERVICES: service_proposals,
@@ -374,48 +291,6 @@ def _counts(batch) -> dict:
 def _last_line(batch: ImportBatch) -> int:
     line = ImportLine.objects.filter(batch=batch).order_by("-line_number").values_list("line_number", flat=True)
     return line.first() or 0
-
-
-def _built_on(batch: ImportBatch) -> str | None:
-    """What was done since the import on one of its dossiers (a CEP, an event, a change…), or None."""
-    from cep.beneficiaries.models import Beneficiary
-
-    checks = []
-    for relation in Beneficiary._meta.related_objects:
-        model = relation.related_model
-        if model._meta.app_label == "beneficiaries" or not relation.field.db_constraint:
-            continue
-        column = relation.field.column
-        checks.append(
-            (
-                f"SELECT 1 FROM {model._meta.db_table} t JOIN imports_importline l ON l.object_id = t.{column} "
-                "WHERE l.batch_id = %(batch)s AND l.outcome IN ('create', 'update') LIMIT 1",
-                model._meta.verbose_name,
-            )
-        )
-    checks.append(
-        (
-            "SELECT 1 FROM audit_auditentry a JOIN imports_importline l ON l.object_id = a.beneficiary_id "
-            "WHERE l.batch_id = %(batch)s AND l.outcome IN ('create', 'update') AND a.at > %(applied)s "
-            "AND a.action NOT IN ('import_create_beneficiary', 'import_update_beneficiary') LIMIT 1",
-            "modification du dossier",
-        )
-    )
-    checks.append(
-        (
-            "SELECT 1 FROM imports_importline l JOIN imports_importline o ON o.object_id = l.object_id "
-            "JOIN imports_importbatch ob ON ob.id = o.batch_id "
-            "WHERE l.batch_id = %(batch)s AND l.outcome IN ('create', 'update') AND o.batch_id > %(batch)s "
-            "AND o.outcome = 'update' AND ob.status IN ('applied', 'queued', 'running') LIMIT 1",
-            "import plus récent",
-        )
-    )
-    with connection.cursor() as cursor:
-        for sql, label in checks:
-            cursor.execute(sql, {"batch": batch.pk, "applied": batch.applied_at})
-            if cursor.fetchone():
-                return str(label)
-    return None
 
 
 def _ensure_nothing_built_on(batch: ImportBatch) -> None:
