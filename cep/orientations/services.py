@@ -40,6 +40,12 @@ def _source_structure(orientation: Orientation) -> int:
     return orientation.source_structure_id
 
 
+def _audited(target, pk: int | None = None, *, actor, action: str):
+    """An orientation's change recorded (who, when, before, after) under its source structure, the summary's
+    personal fields left out (_EXCLUDE)."""
+    return audited(target, pk, actor=actor, action=action, exclude=_EXCLUDE, structure_id=_source_structure)
+
+
 SYSTEM = "Système"
 
 # The level-1 summary: the identity always goes (B must be able to find or create the person's dossier); the
@@ -255,9 +261,7 @@ def send_orientation(
     try:
         with (
             transaction.atomic(),
-            audited(
-                orientation, actor=actor, action="send_orientation", exclude=_EXCLUDE, structure_id=_source_structure
-            ),
+            _audited(orientation, actor=actor, action="send_orientation"),
         ):
             orientation.save()
     except IntegrityError:  # the same person oriented to the same structure at the same moment
@@ -322,14 +326,7 @@ def post_message(*, orientation: Orientation, actor, text: str) -> OrientationEn
         raise RuleViolation("DROITS", "Cette orientation ne concerne pas votre structure.")
     _ensure_side(actor, orientation, side)
     text = _check_comment(text, "text", required=True)
-    with audited(
-        Orientation,
-        orientation.pk,
-        actor=actor,
-        action="orientation_message",
-        exclude=_EXCLUDE,
-        structure_id=_source_structure,
-    ) as o:
+    with _audited(Orientation, orientation.pk, actor=actor, action="orientation_message") as o:
         if not o.is_open:
             raise RuleViolation(RULE, f"Cette orientation est « {o.get_status_display()} » : elle est close.")
         now = timezone.now()
@@ -395,14 +392,7 @@ def accept_orientation(
     is created from the summary — when dossiers may match, only if B says none is the person (`new_dossier`).
     The person's other open orientations become « Obsolète »."""
     _ensure_side(actor, orientation, "target")
-    with audited(
-        Orientation,
-        orientation.pk,
-        actor=actor,
-        action="accept_orientation",
-        exclude=_EXCLUDE,
-        structure_id=_source_structure,
-    ) as orientation:
+    with _audited(Orientation, orientation.pk, actor=actor, action="accept_orientation") as orientation:
         _ensure_transition(orientation, Status.ACCEPTED, "target")
         candidates = {b.pk: b for b in match_candidates(orientation)}
         if match is not None:
@@ -451,9 +441,7 @@ def _close_obsolete(accepted: Orientation, now) -> None:
         .exclude(pk=accepted.pk)
     )
     for other in others:
-        with audited(
-            other, actor=None, action="orientation_obsolete", exclude=_EXCLUDE, structure_id=_source_structure
-        ) as other:
+        with _audited(other, actor=None, action="orientation_obsolete") as other:
             other.status, other.answered_at = Status.OBSOLETE, now
             other.save()
         _entry(
@@ -478,14 +466,7 @@ def refuse_orientation(*, orientation: Orientation, actor, reason: OrientationRe
     with found.check():
         comment = _check_comment(comment)
     found.raise_if_any()
-    with audited(
-        Orientation,
-        orientation.pk,
-        actor=actor,
-        action="refuse_orientation",
-        exclude=_EXCLUDE,
-        structure_id=_source_structure,
-    ) as orientation:
+    with _audited(Orientation, orientation.pk, actor=actor, action="refuse_orientation") as orientation:
         _ensure_transition(orientation, Status.REFUSED, "target")
         now = timezone.now()
         orientation.status, orientation.answered_at, orientation.answered_by = Status.REFUSED, now, actor
@@ -518,14 +499,7 @@ def refuse_orientation(*, orientation: Orientation, actor, reason: OrientationRe
 def cancel_orientation(*, orientation: Orientation, actor, comment: str = "") -> Orientation:
     _ensure_side(actor, orientation, "source")
     comment = _check_comment(comment)
-    with audited(
-        Orientation,
-        orientation.pk,
-        actor=actor,
-        action="cancel_orientation",
-        exclude=_EXCLUDE,
-        structure_id=_source_structure,
-    ) as orientation:
+    with _audited(Orientation, orientation.pk, actor=actor, action="cancel_orientation") as orientation:
         _ensure_transition(orientation, Status.CANCELLED, "source")
         orientation.status, orientation.answered_at = Status.CANCELLED, timezone.now()
         orientation.save()
@@ -544,14 +518,7 @@ def withdraw_consent(*, orientation: Orientation, actor) -> Orientation:
     """The person withdraws their consent (recorded by A): a waiting orientation is cancelled; a closed one not
     accepted keeps no summary (nothing crosses any more). An accepted one already crossed: B's dossier is B's."""
     _ensure_side(actor, orientation, "source")
-    with audited(
-        Orientation,
-        orientation.pk,
-        actor=actor,
-        action="withdraw_orientation_consent",
-        exclude=_EXCLUDE,
-        structure_id=_source_structure,
-    ) as orientation:
+    with _audited(Orientation, orientation.pk, actor=actor, action="withdraw_orientation_consent") as orientation:
         if orientation.consent_withdrawn_at is not None:
             raise RuleViolation(RULE, "Le retrait du consentement est déjà enregistré.", field="consent")
         now = timezone.now()
@@ -601,9 +568,7 @@ def run_deadlines(*, now: datetime.datetime | None = None) -> tuple[int, int]:
             if o is None:
                 continue
             if now >= expires_at(o.last_activity_at):
-                with audited(
-                    o, actor=None, action="expire_orientation", exclude=_EXCLUDE, structure_id=_source_structure
-                ) as o:
+                with _audited(o, actor=None, action="expire_orientation") as o:
                     o.status, o.answered_at = Status.EXPIRED, now
                     o.save()
                 _entry(o, EntryKind.EXPIRED, None, "", "Sans réponse depuis 30 jours.", at=now)
@@ -614,9 +579,7 @@ def run_deadlines(*, now: datetime.datetime | None = None) -> tuple[int, int]:
                 )
                 expired += 1
             elif reminder_due(last_activity_at=o.last_activity_at, last_reminder_at=o.last_reminder_at, now=now):
-                with audited(
-                    o, actor=None, action="remind_orientation", exclude=_EXCLUDE, structure_id=_source_structure
-                ) as o:
+                with _audited(o, actor=None, action="remind_orientation") as o:
                     o.last_reminder_at = now
                     o.save()
                 left = (expires_at(o.last_activity_at) - now).days
