@@ -18,7 +18,7 @@ from cep.accounts.rights import Right
 from cep.common.access import ensure_right
 from cep.common.errors import RuleViolation
 from cep.imports import queries, services
-from cep.imports.models import ImportBatch, ImportLine, Kind, Outcome
+from cep.imports.models import ImportBatch, Kind, Outcome
 
 from .auth import personal_data_auth
 from .errors import ApiError, responses
@@ -46,6 +46,9 @@ class BatchOut(Schema):
     duplicate_count: int
     unchanged_count: int
     refused_count: int
+    warning_count: int = Field(
+        description="lignes acceptées avec un avertissement (fichier de CEP : double accompagnement possible)"
+    )
     job_error: str
     created_at: datetime.datetime
     applied_at: datetime.datetime | None
@@ -58,16 +61,38 @@ class LineError(Schema):
     message: str
 
 
+class Elsewhere(Schema):
+    network: str = Field(description="réseau de l'autre structure")
+    structure: str = Field(description="nom de l'autre structure")
+
+
+class LineWarning(Schema):
+    column: str = Field(description="colonne du modèle en cause (vide : la ligne entière)")
+    rule: str = Field(description="DOUBLE_ACCOMPAGNEMENT : la personne a un CEP en cours dans une autre structure")
+    message: str
+    elsewhere: list[Elsewhere] = Field(
+        [], description="les autres structures où la personne a un CEP en cours : réseau et nom, rien d'autre"
+    )
+
+
 class LineOut(Schema):
     line_number: int = Field(description="numéro de la ligne dans le fichier (l'en-tête est la ligne 1)")
     outcome: str = Field(description="create, update, duplicate, unchanged ou refused")
     object_id: int | None = Field(description="objet créé ou rapproché (dossier, ou CEP pour un fichier de CEP)")
     duplicate_of: int | None = Field(description="doublon : la ligne du fichier qui porte la même personne")
     errors: list[LineError] = Field(description="refused : chaque motif de refus")
+    warnings: list[LineWarning] = Field(
+        description="ligne acceptée malgré un avertissement, jamais un refus (fichier de CEP : la personne a un CEP "
+        "en cours dans une autre structure)"
+    )
 
     @staticmethod
     def resolve_errors(line) -> list[dict]:
         return line.errors or []
+
+    @staticmethod
+    def resolve_warnings(line) -> list[dict]:
+        return line.warnings or []
 
 
 class CheckedBatchOut(BatchOut):
@@ -81,6 +106,7 @@ class LinePage(Schema):
 
 class LineQuery(Schema):
     outcome: Outcome = Outcome.REFUSED
+    warned: bool = Field(False, description="true : seulement les lignes qui portent un avertissement")
     cursor: Cursor | None = None
     limit: Limit = 50
 
@@ -155,7 +181,7 @@ def upload_batch(request, kind: Form[Kind], file: File[UploadedFile | None] = No
 def batch_lines(request, batch_id: int, query: Query[LineQuery]):
     batch = _batches(request.auth).get(pk=batch_id)
     rows, cursor = keyset_page(
-        ImportLine.objects.filter(batch=batch, outcome=query.outcome),
+        queries.lines_of(batch, query.outcome, warned=query.warned),
         order=("line_number",),
         cursor=query.cursor,
         limit=query.limit,

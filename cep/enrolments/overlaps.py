@@ -40,6 +40,43 @@ def is_france_travail_exception(ft_a: bool, job_seeker_a: bool, ft_b: bool, job_
     return bool(job_seeker_a if ft_a else job_seeker_b)
 
 
+def france_travail_exception_sql(ft_a: str, job_seeker_a: str, ft_b: str, job_seeker_b: str) -> str:
+    """`is_france_travail_exception` as a SQL condition on four boolean expressions (never NULL), for the
+    set-based statements: the national report and the check of an import of CEPs."""
+    return f"({ft_a} <> {ft_b} AND CASE WHEN {ft_a} THEN {job_seeker_a} ELSE {job_seeker_b} END)"
+
+
+# What the counselor reads when the person is followed elsewhere (opening a CEP, importing one): the other
+# structures' network and name only, « réseau – structure » joined by PLACES_SEPARATOR in the %s.
+WARNING = (
+    "Attention : cette personne a aussi un CEP en cours dans une autre structure (%s). Vérifiez avec elle "
+    "qu'il ne s'agit pas d'un double accompagnement ; le conseiller de l'autre structure en est averti."
+)
+PLACE = "%s – %s"  # network, structure
+PLACES_SEPARATOR = " ; "
+
+
+def warning(found: list[Elsewhere]) -> str:
+    return WARNING % PLACES_SEPARATOR.join(PLACE % (e.network, e.structure) for e in found)
+
+
+def in_progress_sql(where: str = "") -> str:
+    """The CEPs in progress with what `elsewhere` shows and the exception reads (network, structure, ft, js), as a
+    FROM item: the set-based twin of `_in_progress` and `_facts`, for a statement that looks for many persons at once
+    (the check of an import of CEPs). `where` narrows the CEPs (alias `c`) before their dossiers are joined. Order a
+    person's rows by (structure_id, id), as `elsewhere_of` does."""
+    return f"""(
+    SELECT c.id, c.identity_pseudonym, c.structure_id, n.label AS network, s.name AS structure,
+           n.follows_registered_job_seekers AS ft, coalesce(es.is_registered_job_seeker, false) AS js
+    FROM enrolments_cep c
+    JOIN organisations_structure s ON s.id = c.structure_id
+    JOIN referentials_network n ON n.code = s.network_id
+    JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id
+    LEFT JOIN referentials_employmentstatus es ON es.code = b.employment_status_id
+    WHERE c.status IN ('phase2', 'phase3') AND c.identity_pseudonym <> '' {where}
+)"""
+
+
 def _facts(cep: Cep) -> tuple[bool, bool]:
     status = cep.beneficiary.employment_status
     return cep.structure.network.follows_registered_job_seekers, bool(status and status.is_registered_job_seeker)
@@ -142,9 +179,10 @@ WITH cur AS MATERIALIZED (
 )
 SELECT a.p, a.structure_id, a.network_id, a.entry_date, b.structure_id, b.network_id, b.entry_date
 FROM cur a JOIN cur b ON b.p = a.p AND b.structure_id > a.structure_id
-WHERE NOT (a.ft <> b.ft AND CASE WHEN a.ft THEN a.js ELSE b.js END)
+WHERE NOT {exception}
 ORDER BY a.p, a.structure_id, b.structure_id
 """
+_PAIR_EXCEPTION = france_travail_exception_sql("a.ft", "a.js", "b.ft", "b.js")
 # Compiling these short queries costs more than it saves (JIT took 3.5 s of 12 s on 1,000,000 persons).
 _SETTINGS = {"jit": "off", "work_mem": "64MB"}
 
@@ -171,7 +209,8 @@ def national_overlaps(day: datetime.date | None = None) -> list[tuple]:
         shared = [row[0] for row in cursor.fetchall()]
         if not shared:
             return []
-        cursor.execute(_PAIRS_SQL.format(in_progress=in_progress), {"day": day, "shared": shared})
+        pairs = _PAIRS_SQL.format(in_progress=in_progress, exception=_PAIR_EXCEPTION)
+        cursor.execute(pairs, {"day": day, "shared": shared})
         return [
             (p, str(s1), n1, e1.isoformat(), str(s2), n2, e2.isoformat())
             for p, s1, n1, e1, s2, n2, e2 in cursor.fetchall()

@@ -25,6 +25,7 @@ from cep.beneficiaries import identity
 from cep.beneficiaries.models import Beneficiary
 from cep.common import dates
 from cep.common.text import model_max_lengths
+from cep.enrolments import overlaps
 from cep.enrolments.models import Cep
 from cep.enrolments.services import R1_MESSAGE, Period, history_violations, succession_violation
 from cep.enrolments.workflow import R2_MESSAGE
@@ -449,6 +450,40 @@ UPDATE imports_importline l SET outcome = 'refused', errors = r.errors::jsonb
 FROM unnest(%(numbers)s::int[], %(errors)s::text[]) AS r(line_number, errors)
 WHERE l.batch_id = %(batch)s AND l.line_number = r.line_number
 """
+# Double accompaniment (cep/enrolments/overlaps.py): a line that creates a CEP in progress for a person with a CEP in
+# progress in another structure is accepted with a warning, never refused: the other structures' network and name
+# only, in the words of « Ajouter le dispositif CEP ». One statement over the batch: the lines with their dossier's
+# facts (`mine`) joined to the CEPs in progress elsewhere by the identity pseudonym, the France Travail exception
+# excepted (the same condition as the national report).
+OVERLAP_RULE = "DOUBLE_ACCOMPAGNEMENT"
+# Only the CEPs of another structure whose person is in the batch get their dossier joined (not every CEP in progress).
+_ELSEWHERE = """AND c.structure_id <> %(structure)s AND c.identity_pseudonym IN (
+    SELECT match_key FROM imports_importline WHERE batch_id = %(batch)s AND outcome = 'create')"""
+OVERLAP_SQL = f"""
+WITH mine AS (
+    SELECT l.line_number, l.match_key AS p, own.ft, coalesce(es.is_registered_job_seeker, false) AS js
+    FROM imports_importline l
+    JOIN beneficiaries_beneficiary b ON b.id = {BENEFICIARY_ID}
+    LEFT JOIN referentials_employmentstatus es ON es.code = b.employment_status_id
+    CROSS JOIN (SELECT n.follows_registered_job_seekers AS ft FROM organisations_structure s
+                JOIN referentials_network n ON n.code = s.network_id WHERE s.id = %(structure)s) own
+    WHERE l.batch_id = %(batch)s AND l.outcome = 'create' AND {IS_OPEN}
+), found AS (
+    SELECT m.line_number,
+           string_agg(format(%(place)s, o.network, o.structure), %(separator)s
+                      ORDER BY o.structure_id, o.id) AS places,
+           jsonb_agg(jsonb_build_object('network', o.network, 'structure', o.structure)
+                     ORDER BY o.structure_id, o.id) AS elsewhere
+    FROM mine m JOIN {overlaps.in_progress_sql(_ELSEWHERE)} o ON o.identity_pseudonym = m.p
+    WHERE NOT {overlaps.france_travail_exception_sql("m.ft", "m.js", "o.ft", "o.js")}
+    GROUP BY m.line_number
+)
+UPDATE imports_importline l SET warnings = jsonb_build_array(jsonb_build_object(
+    'column', '', 'rule', '{OVERLAP_RULE}', 'message', format(%(warning)s, f.places), 'elsewhere', f.elsewhere))
+FROM found f
+WHERE l.batch_id = %(batch)s AND l.line_number = f.line_number
+"""
+OVERLAP_PARAMS = {"place": overlaps.PLACE, "separator": overlaps.PLACES_SEPARATOR, "warning": overlaps.WARNING}
 _FACT_NAMES = ("status", "birth_date", "first_reception_date", "employment_status_id", "holds_or_seeks_job")
 _REFUSE_CHUNK = 5000
 
@@ -485,6 +520,7 @@ def plan(cursor, batch, check: Checker) -> None:
             if len(refused[0]) >= _REFUSE_CHUNK:
                 flush()
     flush()
+    cursor.execute(OVERLAP_SQL, {**params, **OVERLAP_PARAMS})
 
 
 RANGE = "l.batch_id = %(batch)s AND l.line_number BETWEEN %(low)s AND %(high)s"

@@ -72,6 +72,8 @@ class ImportBatch(models.Model):
     duplicate_count = models.PositiveIntegerField("doublons", default=0)
     unchanged_count = models.PositiveIntegerField("inchangées", default=0)
     refused_count = models.PositiveIntegerField("refusées", default=0)
+    # Lines accepted with a warning (a CEP file: the person has a CEP in progress in another structure).
+    warning_count = models.PositiveIntegerField("avec un avertissement", default=0)
 
     # Background job (cep/common/lease.py): the page polls these columns.
     progress_done = models.PositiveIntegerField(default=0)
@@ -167,6 +169,9 @@ class ImportLine(models.Model):
     # refused: [{"column", "rule", "message"}…]; raw: the row's cells as read (for the refused-lines file).
     errors = models.JSONField(null=True, blank=True)
     raw = models.JSONField(null=True, blank=True)
+    # An accepted line's warnings, written by the plan ([{"column", "rule", "message", …}]; a CEP file: possible
+    # double accompaniment, with "elsewhere": [{"network", "structure"}]); they never refuse the line.
+    warnings = models.JSONField("avertissements", null=True, blank=True)
 
     class Meta:
         verbose_name = "ligne d'import"
@@ -175,7 +180,11 @@ class ImportLine(models.Model):
         indexes = [
             models.Index(
                 fields=["batch", "line_number"], condition=Q(outcome="refused"), name="import_refused_line_idx"
-            )
+            ),
+            # « Avec un avertissement »: the few warned lines of a large batch, read without scanning the others.
+            models.Index(
+                fields=["batch", "line_number"], condition=Q(warnings__isnull=False), name="import_warned_line_idx"
+            ),
         ]
 
     def __str__(self):

@@ -23,13 +23,26 @@ def get_batch(user, pk: int) -> ImportBatch:
     return ImportBatch.objects.visible_to(user).select_related("created_by", "confirmed_by", "undone_by").get(pk=pk)
 
 
-def line_page(batch: ImportBatch, outcome: str = Outcome.REFUSED, after: int | None = None, size: int = PAGE):
-    """The lines of one outcome after line `after` (keyset on the line number)."""
-    rows = ImportLine.objects.filter(batch=batch, outcome=outcome).order_by("line_number")
+def line_page(
+    batch: ImportBatch,
+    outcome: str = Outcome.REFUSED,
+    after: int | None = None,
+    size: int = PAGE,
+    *,
+    warned: bool = False,
+):
+    """The lines of one outcome after line `after` (keyset on the line number); warned: only those with a warning."""
+    rows = lines_of(batch, outcome, warned=warned).order_by("line_number")
     if after is not None:
         rows = rows.filter(line_number__gt=after)
-    rows = list(rows.only("line_number", "outcome", "errors", "raw", "data", "duplicate_of", "object_id")[: size + 1])
+    fields = ("line_number", "outcome", "errors", "warnings", "raw", "data", "duplicate_of", "object_id")
+    rows = list(rows.only(*fields)[: size + 1])
     return rows[:size], (rows[size - 1].line_number if len(rows) > size else None)
+
+
+def lines_of(batch: ImportBatch, outcome: str, *, warned: bool = False):
+    rows = ImportLine.objects.filter(batch=batch, outcome=outcome)
+    return rows.filter(warnings__isnull=False) if warned else rows
 
 
 def preview(batch: ImportBatch, size: int = 5) -> list[ImportLine]:

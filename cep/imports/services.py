@@ -139,9 +139,16 @@ def check_file(*, actor, file, name: str, kind: str = Kind.BENEFICIARIES, encodi
 
 
 def _count(batch: ImportBatch, lines: int) -> None:
-    counts = dict(ImportLine.objects.filter(batch=batch).order_by().values_list("outcome").annotate(n=Count("*")))
+    rows = (
+        ImportLine.objects.filter(batch=batch)
+        .order_by()
+        .values_list("outcome")
+        .annotate(n=Count("*"), warned=Count("line_number", filter=Q(warnings__isnull=False)))
+    )
+    counts = {outcome: (n, warned) for outcome, n, warned in rows}
     for outcome in Outcome.values:
-        setattr(batch, f"{outcome}_count", counts.get(outcome, 0))
+        setattr(batch, f"{outcome}_count", counts.get(outcome, (0, 0))[0])
+    batch.warning_count = sum(warned for _, warned in counts.values())
     batch.line_count = lines
     batch.progress_total = lines
     batch.save()

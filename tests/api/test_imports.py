@@ -45,6 +45,7 @@ def test_upload_checks_the_file_and_answers_the_planned_outcomes(importer_api):
             "object_id": None,
             "duplicate_of": None,
             "errors": [{"column": "sexe", "rule": "SAISIE", "message": "Sexe : « F » ou « M » attendu (lu : « X »)."}],
+            "warnings": [],
         }
     ]
     assert not Beneficiary.objects.exists()
@@ -78,6 +79,43 @@ def test_a_cep_file_through_the_api(importer_api, structure):
     assert (body["kind"], body["create_count"], body["refused_count"]) == ("ceps", 1, 1)
     assert body["refused_lines"][0]["errors"][0]["rule"] == "DOSSIER"
     assert not Cep.objects.exists()
+
+
+def test_a_cep_file_warns_of_a_double_accompaniment_through_the_api(importer_api, structure, cep_refs):
+    """The person has a CEP in progress at APEC: the line is accepted, its warning names APEC's network and
+    structure only; `warned=true` lists the warned lines alone."""
+    from cep.enrolments.services import open_cep
+    from tests.factories import OperatorFactory, StructureFactory
+    from tests.imports.test_ceps import csv_bytes as cep_csv
+    from tests.imports.test_ceps import line
+
+    apec = StructureFactory(operator=OperatorFactory(network_id="apec"), name="APEC Corse")
+    apec_counselor = UserFactory(username="cons_apec", role=Role.COUNSELOR, structure=apec)
+    identity = {"last_name": "Rossi", "first_name": "Paul", "sex": "M"}
+    person = BeneficiaryFactory(structure=structure, **identity)
+    twin = BeneficiaryFactory(structure=apec, referent=apec_counselor, birth_date=person.birth_date, **identity)
+    open_cep(
+        beneficiary=twin,
+        actor=apec_counselor,
+        orientation_source=cep_refs["direct"],
+        entry_date=twin.first_reception_date,
+        entry_phase=2,
+        request_reason=cep_refs["reason"],
+    )
+    other = BeneficiaryFactory(structure=structure, last_name="Santoni", first_name="Jean", sex="M")
+    body = importer_api.post("imports", import_upload(cep_csv([line(other), line(person)]), kind="ceps")).json()
+    assert (body["create_count"], body["refused_count"], body["warning_count"]) == (2, 0, 1)
+    created = importer_api.get(f"imports/{body['id']}/lines?outcome=create").json()["items"]
+    assert [x["warnings"] for x in created if x["line_number"] == 2] == [[]]
+    (warned,) = importer_api.get(f"imports/{body['id']}/lines?outcome=create&warned=true").json()["items"]
+    assert warned["line_number"] == 3 and warned["outcome"] == "create"
+    (warning,) = warned["warnings"]
+    assert (warning["rule"], warning["elsewhere"]) == (
+        "DOUBLE_ACCOMPAGNEMENT",
+        [{"network": apec.network.label, "structure": "APEC Corse"}],
+    )
+    assert warning["message"].startswith("Attention : cette personne a aussi un CEP en cours dans une autre structure")
+    assert importer_api.get(f"imports/{body['id']}").json()["warning_count"] == 1
 
 
 def test_an_event_file_through_the_api(importer_api, structure):

@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+import itertools
 import re
 
 import pytest
@@ -160,6 +161,26 @@ def test_france_travail_and_another_operator_for_someone_not_registered_is_an_ov
 )
 def test_the_exception_rule(ft_a, js_a, ft_b, js_b, excused):
     assert overlaps.is_france_travail_exception(ft_a, js_a, ft_b, js_b) is excused
+
+
+@pytest.mark.parametrize("facts", list(itertools.product((False, True), repeat=4)))
+def test_the_exception_in_sql_is_the_exception_in_python(facts):
+    """The set-based statements (national report, import of CEPs) read the same rule as `elsewhere`."""
+    from django.db import connection
+
+    condition = overlaps.france_travail_exception_sql(*("true" if fact else "false" for fact in facts))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {condition}")
+        assert cursor.fetchone()[0] is overlaps.is_france_travail_exception(*facts)
+
+
+def test_the_warning_names_each_other_structure():
+    found = [overlaps.Elsewhere("APEC", "APEC Corse"), overlaps.Elsewhere("Cap emploi", "Cap emploi 2A")]
+    assert overlaps.warning(found) == (
+        "Attention : cette personne a aussi un CEP en cours dans une autre structure (APEC – APEC Corse ; Cap emploi "
+        "– Cap emploi 2A). Vérifiez avec elle qu'il ne s'agit pas d'un double accompagnement ; le conseiller de "
+        "l'autre structure en est averti."
+    )
 
 
 def test_opening_the_second_cep_warns_on_the_web_and_never_refuses(

@@ -449,3 +449,149 @@ def test_import_a_missing_required_column_refuses_the_file(importer, person):
             actor=importer, file=io.BytesIO(csv_bytes([], header=header)), name="c.csv", kind=Kind.CEPS
         )
     assert err.value.rule == "IMPORT" and "date_entree" in err.value.message
+
+
+# --- double accompaniment: a warning, never a refusal (cep/enrolments/overlaps.py) ---
+
+
+@pytest.fixture
+def elsewhere(refdata, person):
+    """The person's dossier in another structure (APEC), typed otherwise: same identity pseudonym."""
+    from cep.accounts.rights import Role
+    from tests.factories import OperatorFactory, StructureFactory, UserFactory
+
+    def make(network: str = "apec", name: str = "APEC Corse", **dossier):
+        other = StructureFactory(operator=OperatorFactory(network_id=network), name=name)
+        counselor = UserFactory(username=f"cons_{network}", role=Role.COUNSELOR, structure=other)
+        identity = {"last_name": person.last_name.upper(), "first_name": person.first_name}
+        twin = BeneficiaryFactory(
+            structure=other,
+            referent=counselor,
+            birth_date=person.birth_date,
+            sex=person.sex,
+            **{**identity, **dossier},
+        )
+        return other, counselor, twin
+
+    return make
+
+
+@pytest.fixture
+def open_elsewhere(elsewhere, cep_refs):
+    """A CEP in progress for the person in another structure, opened through the service."""
+    from cep.enrolments.services import open_cep
+
+    def make(network: str = "apec", name: str = "APEC Corse", **dossier):
+        other, counselor, twin = elsewhere(network, name, **dossier)
+        return open_cep(
+            beneficiary=twin,
+            actor=counselor,
+            orientation_source=cep_refs["direct"],
+            entry_date=TODAY - datetime.timedelta(days=30),
+            entry_phase=2,
+            request_reason=cep_refs["reason"],
+        )
+
+    return make
+
+
+def warnings(batch, number: int = 2):
+    return lines(batch)[number].warnings
+
+
+def test_overlap_a_cep_in_progress_elsewhere_is_accepted_with_a_warning(importer, person, open_elsewhere):
+    other = open_elsewhere()
+    closed = line(person, date_entree=ago(300), date_fin=ago(200), motif_sortie="demenagement")
+    batch = check(importer, [line(person), closed])
+    assert accepted(batch, 2) and accepted(batch, 3)  # a warning, never a refusal
+    assert (batch.create_count, batch.refused_count, batch.warning_count) == (2, 0, 1)
+    network = other.structure.network.label
+    assert warnings(batch) == [
+        {
+            "column": "",
+            "rule": "DOUBLE_ACCOMPAGNEMENT",
+            "message": f"Attention : cette personne a aussi un CEP en cours dans une autre structure ({network} – "
+            "APEC Corse). Vérifiez avec elle qu'il ne s'agit pas d'un double accompagnement ; le conseiller de "
+            "l'autre structure en est averti.",
+            "elsewhere": [{"network": network, "structure": "APEC Corse"}],
+        }
+    ]
+    assert warnings(batch, 3) is None  # the closed CEP of the file is no double accompaniment
+
+
+def test_overlap_every_other_structure_is_named_once_in_one_warning(importer, person, open_elsewhere):
+    open_elsewhere("apec", "APEC Corse")
+    open_elsewhere("cap_emploi", "Cap emploi Corse-du-Sud")
+    (warning,) = warnings(check(importer, [line(person)]))
+    assert [e["structure"] for e in warning["elsewhere"]] == ["APEC Corse", "Cap emploi Corse-du-Sud"]
+    places = " ; ".join(f"{e['network']} – {e['structure']}" for e in warning["elsewhere"])
+    assert f"autre structure ({places})." in warning["message"]
+
+
+def test_overlap_the_france_travail_exception_is_not_warned(importer, person, open_elsewhere):
+    """A job seeker registered at France Travail, followed there, while the structure delivers the CEP ([002]
+    §3.2.1): the exception of the national report, read from France Travail's dossier."""
+    open_elsewhere("france_travail", "France Travail Ajaccio")  # factory: demandeur d'emploi non indemnisé
+    batch = check(importer, [line(person)])
+    assert accepted(batch) and warnings(batch) is None and batch.warning_count == 0
+
+
+def test_overlap_france_travail_for_someone_not_registered_is_warned(importer, person, open_elsewhere):
+    from cep.referentials.models import EmploymentStatus
+
+    employed = EmploymentStatus.objects.get(code="salarie_prive_temps_complet")
+    open_elsewhere("france_travail", "France Travail Ajaccio", employment_status=employed)
+    (warning,) = warnings(check(importer, [line(person)]))
+    assert warning["elsewhere"][0]["structure"] == "France Travail Ajaccio"
+
+
+def test_overlap_a_closed_cep_elsewhere_is_not_warned(importer, person, open_elsewhere, cep_refs):
+    other = open_elsewhere()
+    close_cep(cep=other, actor=other.created_by, end_date=TODAY, exit_reason=cep_refs["formalised"])
+    batch = check(importer, [line(person)])
+    assert accepted(batch) and warnings(batch) is None and batch.warning_count == 0
+
+
+def test_overlap_a_cep_of_the_same_structure_is_no_warning(importer, person, open_for, elsewhere):
+    """Another dossier of the person elsewhere, without a CEP in progress: nothing; the person's CEP in progress in
+    the structure itself is R2's business (refused), never a double accompaniment."""
+    elsewhere()
+    assert warnings(check(importer, [line(person)])) is None
+    open_for(person, 10)
+    batch = check(importer, [line(person)])
+    assert refusal(batch) == ("R2", "date_fin") and warnings(batch) is None and batch.warning_count == 0
+
+
+def test_overlap_another_person_elsewhere_is_not_warned(importer, person, open_elsewhere):
+    open_elsewhere(first_name="Anaëlle")
+    assert warnings(check(importer, [line(person)])) is None
+
+
+def test_overlap_once_applied_the_national_report_and_the_dispositifs_page_show_it(
+    client, importer, person, counselor, open_elsewhere
+):
+    from django.urls import reverse
+
+    from cep.enrolments import overlaps
+
+    other = open_elsewhere()
+    batch = check(importer, [line(person)])
+    assert apply_now(batch, importer).status == Status.APPLIED
+    imported = Cep.objects.get(structure=person.structure)
+    assert imported.identity_pseudonym == other.identity_pseudonym != ""
+    # The national report: the pair of structures, pseudonym and codes only.
+    (row,) = overlaps.national_overlaps()
+    first, second = sorted([other, imported], key=lambda c: c.structure_id)
+    assert row[:3] == (imported.identity_pseudonym, str(first.structure_id), first.structure.network_id)
+    assert row[4:6] == (str(second.structure_id), second.structure.network_id)
+    # The words of the check are those of the CEP once imported.
+    assert warnings(batch)[0]["message"] == overlaps.warning(overlaps.elsewhere(imported))
+    # The Dispositifs page of the imported CEP warns, naming the other structure's network and name only.
+    client.force_login(counselor)
+    page = client.get(reverse("web:dispositifs", args=[person.pk])).content.decode()
+    assert f'id="cep-{imported.pk}-double"' in page and "Double accompagnement possible" in page
+    assert "APEC Corse" in page
+    # And the other structure's counselor sees it on the home page.
+    client.force_login(other.created_by)
+    home = client.get(reverse("web:home")).content.decode()
+    assert "Double accompagnement possible" in home and person.structure.name in home

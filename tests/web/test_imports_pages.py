@@ -3,6 +3,7 @@ Their SQL query counts are pinned and do not grow with the file."""
 
 import html
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -188,3 +189,47 @@ def test_cep_file_from_upload_to_undo(signed_in, importer, structure, django_cap
     assert not Cep.objects.exists()
     page = page_text(signed_in.get(reverse("imports:detail", args=[batch.pk])))
     assert "Annulé le" in page and "Annuler l'import" not in page
+
+
+def test_cep_file_warns_of_a_double_accompaniment_on_the_batch_page(
+    signed_in, importer, structure, cep_refs, django_assert_max_num_queries
+):
+    """Accepted, never refused: the count in the summary, the warning on its line (the other structure's network
+    and name only), and « Avec un avertissement » lists the warned lines alone, in as many queries as the others."""
+    from cep.enrolments.services import open_cep
+    from tests.factories import BeneficiaryFactory, OperatorFactory, StructureFactory
+    from tests.imports.test_ceps import csv_bytes as cep_csv
+    from tests.imports.test_ceps import line
+
+    apec = StructureFactory(operator=OperatorFactory(network_id="apec"), name="APEC Corse")
+    apec_counselor = UserFactory(username="cons_apec", role=Role.COUNSELOR, structure=apec)
+    identity = {"last_name": "Rossi", "first_name": "Paul", "sex": "M", "email": "p.rossi@apec-dossier.fr"}
+    person = BeneficiaryFactory(structure=structure, **identity)
+    twin = BeneficiaryFactory(structure=apec, referent=apec_counselor, birth_date=person.birth_date, **identity)
+    open_cep(
+        beneficiary=twin,
+        actor=apec_counselor,
+        orientation_source=cep_refs["direct"],
+        entry_date=twin.first_reception_date,
+        entry_phase=2,
+        request_reason=cep_refs["reason"],
+    )
+    others = [BeneficiaryFactory(structure=structure, first_name=f"Autre{i}") for i in range(3)]
+    file = io.BytesIO(cep_csv([line(o) for o in others] + [line(person)]))
+    file.name = "ceps.csv"
+    signed_in.post(reverse("imports:upload"), {"kind": "ceps", "file": file, "encoding": "auto"})
+    batch = ImportBatch.objects.get()
+    assert (batch.create_count, batch.refused_count, batch.warning_count) == (4, 0, 1)
+    url = reverse("imports:detail", args=[batch.pk])
+    page = page_text(signed_in.get(url))
+    assert "dont avec un avertissement (double accompagnement possible)" in page
+    assert "Double accompagnement possible : 1 ligne créera un CEP en cours" in re.sub(r"<[^>]+>", "", page)
+    created = page_text(signed_in.get(url + "?resultat=create"))
+    assert created.count('-avertissement">') == 1 and 'id="ligne-5-avertissement"' in created
+    assert f"autre structure ({apec.network.label} – APEC Corse)." in created
+    assert "apec-dossier" not in created  # nothing of the other dossier but its structure
+    with django_assert_max_num_queries(9):
+        warned = page_text(signed_in.get(url + "?resultat=create&avertissements=1"))
+    assert "Lignes « création » avec un avertissement" in warned
+    listed = warned.split('id="lignes"')[1]
+    assert "<td>5</td>" in listed and "<td>2</td>" not in listed

@@ -132,8 +132,9 @@ def detail(request, pk: int):
     outcome = request.GET.get("resultat", Outcome.REFUSED)
     if outcome not in Outcome.values:
         outcome = Outcome.REFUSED
+    warned = request.GET.get("avertissements") == "1"  # only the lines accepted with a warning
     after = keyset.decode(request.GET.get("apres"), (int,))
-    lines, next_line = queries.line_page(batch, outcome, after[0] if after else None)
+    lines, next_line = queries.line_page(batch, outcome, after[0] if after else None, warned=warned)
     return render(
         request,
         "imports/detail.html",
@@ -142,6 +143,7 @@ def detail(request, pk: int):
             "lines": lines,
             "outcome": outcome,
             "outcome_label": Outcome(outcome).label,
+            "warned": warned,
             "outcomes": Outcome.choices,
             "next_lines": keyset.encode((next_line,)) if next_line else "",
             "preview": queries.preview(batch) if batch.status == Status.CHECKED else [],

@@ -64,19 +64,11 @@ def dispositifs(request, pk):
     return render(request, "web/ceps/list.html", context)
 
 
-def overlap_warning(found) -> str:
-    places = " ; ".join(f"{e.network} – {e.structure}" for e in found)
-    return (
-        f"Attention : cette personne a aussi un CEP en cours dans une autre structure ({places}). Vérifiez avec elle "
-        "qu'il ne s'agit pas d'un double accompagnement ; le conseiller de l'autre structure en est averti."
-    )
-
-
 def _open_and_warn(request, b, data):
     cep = services.open_cep(beneficiary=b, actor=request.user, **data)
     found = overlaps.elsewhere(cep)
     if found:
-        messages.warning(request, overlap_warning(found))
+        messages.warning(request, overlaps.warning(found))  # the words of the import's warning too
     return cep
 
 
