@@ -1,15 +1,20 @@
 """docs/import.md: the demo files of every kind, imported in the documented order (bénéficiaires, dispositifs CEP,
-événements, services), give the documented reports, and each, imported again, has nothing left to write."""
+événements, services), give the documented reports, and each, imported again, has nothing left to write. The XLSX
+twins (scripts/import_examples.py) hold the lines their CSV creates and are accepted whole, in the same order."""
 
 import datetime
 import io
 from pathlib import Path
 
+import pytest
+
 from cep.enrolments.models import Cep
 from cep.enrolments.workflow import Status as CepStatus
 from cep.imports import services
 from cep.imports.models import ImportLine, Status
+from cep.imports.reading import open_table
 from cep.offers.models import Service
+from scripts.import_examples import EXAMPLES, csv_rows
 
 FOLDER = Path(__file__).resolve().parents[2] / "docs" / "import"
 
@@ -35,17 +40,18 @@ def rules(batch) -> dict[int, str]:
     return {number: errors[0]["rule"] for number, errors in lines}
 
 
-def test_the_demo_files_give_the_documented_reports(importer, structure):
+def demo_offers(structure, actor):
+    """The offers that services-exemple names, as the demo's catalogue has them (cep/demo/world.py)."""
     from cep.offers.services import create_offer
     from cep.referentials import models as ref
 
     for name, act in (
         ("CEP niveau 1 – Info. Conseil sur les formations", "info_conseil_formations"),
         ("Bilan de compétences", "bilan_competences"),
-    ):  # the offers of the demo's catalogue (cep/demo/world.py)
+    ):
         create_offer(
             structure=structure,
-            actor=importer,
+            actor=actor,
             origin="structure",
             theme=ref.ServiceTheme.objects.get(code="formation"),
             service_act=ref.ServiceAct.objects.get(code=act),
@@ -53,6 +59,10 @@ def test_the_demo_files_give_the_documented_reports(importer, structure):
             start_date=datetime.date(2020, 1, 1),
             national_measure="cep",
         )
+
+
+def test_the_demo_files_give_the_documented_reports(importer, structure):
+    demo_offers(structure, importer)
     apply_now(check(importer, "beneficiaires-exemple.csv", "beneficiaries"), importer)
 
     ceps = check(importer, "dispositifs-cep-exemple.csv", "ceps")
@@ -79,3 +89,25 @@ def test_the_demo_files_give_the_documented_reports(importer, structure):
     ):
         again = check(importer, name, kind)
         assert (again.create_count, again.unchanged_count) == (0, unchanged), name
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_each_xlsx_example_holds_the_lines_its_csv_creates(name):
+    """The import's own reader sees in the XLSX the CSV's header and the lines the CSV creates, cell for cell."""
+    table = open_table(io.BytesIO((FOLDER / f"{name}.xlsx").read_bytes()), f"{name}.xlsx")
+    assert table.format == "xlsx"
+    assert [table.header, *(cells for _, cells in table.rows())] == csv_rows(name)
+
+
+def test_the_xlsx_examples_import_cleanly_in_the_documented_order(importer, structure):
+    """A new structure, as a new user does it: each XLSX in the order of docs/import.md, checked (every line a
+    creation: nothing refused, no duplicate) and confirmed before the next."""
+    demo_offers(structure, importer)  # the catalogue's offers the services file names
+    assert [kind for kind, _, _ in EXAMPLES.values()] == ["beneficiaries", "ceps", "events", "services"]
+    for name, (kind, _, created) in EXAMPLES.items():
+        batch = check(importer, f"{name}.xlsx", kind)
+        assert batch.file_format == "xlsx"
+        assert (batch.refused_count, batch.duplicate_count, batch.warning_count) == (0, 0, 0), rules(batch)
+        assert batch.create_count == batch.line_count == len(created), name
+        apply_now(batch, importer)
+    assert Cep.objects.count() == 4 and Service.objects.filter(cep__isnull=False).count() == 2
