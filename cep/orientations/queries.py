@@ -175,10 +175,3 @@ def directory_page(
     more = len(rows) > limit
     rows = decorate_directory_rows(rows[:limit], commune)
     return rows, ((rows[-1].rank, rows[-1].name, rows[-1].pk) if more else None)
-
-
-def directory(
-    *, commune: Commune | None = None, network: str | None = None, exclude: int | None = None, limit: int = 100
-) -> list[Structure]:
-    """The first `limit` structures of the directory (the page of the portal), in the order of directory_page."""
-    return directory_page(commune=commune, network=network, exclude=exclude, limit=limit)[0]

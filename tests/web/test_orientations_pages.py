@@ -4,13 +4,16 @@ with keyset pagination, the home page's notifications; B never sees A's events o
 orientation is a 404."""
 
 import datetime
+import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from cep.accounts.rights import Right, Role
+from cep.common import keyset
 from cep.events.services import record_event
+from cep.organisations.models import Structure
 from cep.orientations.models import Orientation, Status
 from cep.orientations.services import refuse_orientation, send_orientation
 from cep.referentials import models as ref
@@ -55,6 +58,53 @@ def test_orientation_directory_searches_by_commune_and_orients_from_the_dossier(
     # « Orienter » without a structure leads to the directory, with the person's commune
     response = signed_in.get(reverse("web:orient", args=[beneficiary.pk]))
     assert response.status_code == 302 and "commune=2A004" in response.url
+
+
+def directory_names(html: str) -> list[str]:
+    return re.findall(r'data-label="Structure"><strong>([^<]+)</strong>', html)
+
+
+def next_page(html: str) -> str | None:
+    """The « Page suivante » link's query (ampersands unescaped), None on the last page."""
+    found = re.search(r'href="\?([^"]*)">Page suivante</a>', html)
+    return found and found.group(1).replace("&amp;", "&")
+
+
+def test_orientation_directory_lists_every_structure_by_pages(signed_in, beneficiary, counselor, refdata):
+    """More than a page of structures: « Page suivante » goes on where the page stopped (keyset), keeping the commune,
+    the network and the dossier being oriented; every structure but the user's own is listed once, in the order of
+    the search (those serving the commune's département first)."""
+    from cep.orientations import queries
+    from web.views.orientations import DIRECTORY_PAGE
+
+    serving = [StructureFactory(name=f"Structure 2A n°{i:03d}") for i in range(70)]
+    region = [StructureFactory(name=f"Structure 2B n°{i:03d}", department_id="2B") for i in range(60)]
+    others = {s.name for s in Structure.objects.exclude(pk=counselor.structure_id)}
+    url = reverse("web:orientation_directory")
+
+    def walk(query: str) -> list[list[str]]:
+        pages = []
+        while query is not None:
+            html = signed_in.get(f"{url}?{query}").content.decode()
+            pages.append(directory_names(html))
+            assert ("Première page" in html) is (len(pages) > 1)
+            query = next_page(html)
+            assert query is None or f"dossier={beneficiary.pk}" in query
+            assert len(pages) < 5
+        return pages
+
+    by_commune = walk(f"commune=2A004&reseau=ml&dossier={beneficiary.pk}")
+    assert [len(p) for p in by_commune] == [DIRECTORY_PAGE, 130 - DIRECTORY_PAGE]
+    names = [name for page in by_commune for name in page]
+    assert names == [s.name for s in serving] + [s.name for s in region]  # no structure twice, none skipped
+    everything = walk(f"dossier={beneficiary.pk}")
+    assert len(everything) == 2 and len(everything[0]) == DIRECTORY_PAGE
+    assert sorted(name for page in everything for name in page) == sorted(others)
+    assert sum(len(p) for p in everything) == len(others)
+    assert len(queries.directory_page(exclude=counselor.structure_id, limit=1000)[0]) == len(others)
+    # The first page without any parameter is the same page; a cursor the portal did not write is the first page.
+    assert directory_names(signed_in.get(url).content.decode()) == everything[0]
+    assert directory_names(signed_in.get(url, {"apres": "%%%"}).content.decode()) == everything[0]
 
 
 def test_orientation_directory_unknown_commune_is_a_french_error(signed_in):
@@ -201,6 +251,8 @@ def test_orientation_accepted_prefills_the_aiguilleur_of_bs_cep(b_client, orient
 PAGE_BUDGETS = {
     # Measured on a warm session (no session write): the session and the user with their structure, then
     "directory": 7,  # the structures, their served départements, the measured delays, the commune, the networks
+    "directory_next": 7,  # the same, from a « Page suivante » cursor
+    "directory_all": 6,  # no commune to read
     "orient": 6,  # dossier, target structure, consent modes, (the dossier's header)
     "received": 3,  # the page of rows (refusal reason joined)
     "sent": 3,
@@ -213,6 +265,11 @@ PAGE_BUDGETS = {
 def pages(oriented, beneficiary, other_structure):
     return {
         "directory": (None, reverse("web:orientation_directory") + "?commune=2A004"),
+        "directory_next": (
+            None,
+            reverse("web:orientation_directory") + f"?commune=2A004&apres={keyset.encode((0, 'Mission locale', 0))}",
+        ),
+        "directory_all": (None, reverse("web:orientation_directory")),
         "orient": (None, reverse("web:orient", args=[beneficiary.pk]) + f"?structure={other_structure.pk}"),
         "received": ("b", reverse("web:orientations_received")),
         "sent": (None, reverse("web:orientations_sent")),
@@ -248,6 +305,7 @@ def test_orientation_lists_and_directory_do_not_grow_with_rows(
         (b_client, reverse("web:orientations_received")),
         (signed_in, reverse("web:orientations_sent")),
         (signed_in, reverse("web:orientation_directory") + "?commune=2A004"),
+        (signed_in, reverse("web:orientation_directory")),
     ]
     consent = ref.ConsentMode.objects.get(code="oral")
     send_orientation(beneficiary=beneficiary, actor=counselor, target=other_structure, consent_mode=consent)

@@ -60,26 +60,37 @@ def _resolve_commune(text: str) -> tuple[Commune | None, list]:
 # --- Directory ------------------------------------------------------------------------------------------------
 
 
+DIRECTORY_PAGE = 100  # structures per page of the directory
+
+
 @dossier_rights()
 def directory(request):
-    """Annuaire des structures: searchable by the person's commune and by network; « Orienter vers cette
-    structure » when a dossier is being oriented (?dossier=…)."""
+    """Annuaire des structures: searchable by the person's commune and by network, every structure by pages
+    (keyset: « Page suivante » carries the last row's sort key); « Orienter vers cette structure » when a dossier is
+    being oriented (?dossier=…)."""
     form = DirectoryForm(request.GET or None)
     dossier = None
     dossier_id = keyset.parse_id(request.GET.get("dossier"))
     if dossier_id and request.user.has_right(Right.ORIENT):
         dossier = dossier_or_404(request, dossier_id)
-    commune, choices, rows = None, [], []
+    after = keyset.decode(request.GET.get("apres"), queries.DIRECTORY_KEY)  # anything else: the first page
+    commune, choices, rows, last = None, [], [], None
     if form.is_valid():
         commune, choices = _resolve_commune(form.cleaned_data["commune"])
         if form.cleaned_data["commune"] and commune is None and not choices:
             form.add_error("commune", "Aucune commune ne correspond : vérifiez le nom ou le code postal.")
         elif not choices:
-            rows = queries.directory(
-                commune=commune, network=form.cleaned_data["reseau"] or None, exclude=request.user.structure_id
+            rows, last = queries.directory_page(
+                commune=commune,
+                network=form.cleaned_data["reseau"] or None,
+                exclude=request.user.structure_id,
+                after=after,
+                limit=DIRECTORY_PAGE,
             )
     elif not request.GET:
-        rows = queries.directory(exclude=request.user.structure_id)
+        rows, last = queries.directory_page(exclude=request.user.structure_id, limit=DIRECTORY_PAGE)
+    query = request.GET.copy()
+    query.pop("apres", None)
     context = {
         "title": "Annuaire des structures",
         "form": form,
@@ -87,6 +98,9 @@ def directory(request):
         "commune_choices": choices,
         "rows": rows,
         "dossier": dossier,
+        "query": query.urlencode(),
+        "next_cursor": keyset.encode(last) if last else "",
+        "is_first_page": after is None,
     }
     return render(request, "web/orientations/directory.html", context)
 
