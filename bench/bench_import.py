@@ -297,6 +297,17 @@ NOTES = [
     "500 000 dossiers (7 clés étrangères, 6 index, 1,5 million de mots du nom sur 2 index, 500 000 lignes "
     "d'historique) sur 2 cœurs avec shared_buffers = 128 Mo ; le contrôle Python (dates, référentiels, "
     "pseudonyme HMAC) coûte environ 40 µs par ligne.",
+    "Mesure refaite le 2026-12-07 à 22 h UTC (tableau ci-dessus), sur la base de 10 000 du banc, machine au repos "
+    "(plus d'autre session de travail) et après la correction de l'ordre des identifiants : 6 654 lignes/s (75 s, "
+    "dont contrôle 22 s et application 53 s), mais bulk_create, qui n'est que du Python sur un seul cœur, gagne "
+    "davantage au repos (119 s au lieu d'environ 196 s) : rapport 1,58, **l'objectif ≥ 2 n'est plus atteint**. "
+    "Le rapport dépend donc de la charge de la machine. Où va le temps (journal des requêtes de plus de 300 ms, "
+    "100 000 lignes) : COPY et contrôle Python 4,0 s, rapprochement 1,6 s ; application : INSERT des dossiers avec "
+    "leurs mots du nom 5,4 s, numérotation des lignes dans l'ordre du fichier (UPDATE de imports_importline, lignes "
+    "larges, sans mise à jour HOT) 2,0 s, historique 1,6 s, COMMIT (clés étrangères différées) 2,5 s. Pistes non "
+    "suivies : tirer les identifiants au contrôle, pendant le COPY (une requête nextval par tranche), ce qui "
+    "supprime l'UPDATE mais montre un identifiant avant la création ; un fillfactor réduit sur imports_importline "
+    "pour des mises à jour HOT ; le contrôle Python en deux processus.",
 ]
 
 

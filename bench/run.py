@@ -176,6 +176,7 @@ def main() -> int:
                 if r.ok is False:
                     failed.append(f"{name}: {r.metric}")
             info["load_end"] = [round(x, 2) for x in os.getloadavg()]
+            notes = data.get(name, {}).get("notes", [])  # a standalone save's method notes outlive a rerun
             data[name] = {
                 "title": bench.title,
                 "goal": bench.goal,
@@ -183,6 +184,7 @@ def main() -> int:
                 "command": command.strip(),
                 "machine": dict(info),
                 "results": [r.__dict__ for r in results],
+                **({"notes": notes} if notes else {}),
             }
             RESULTS.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
             render()
