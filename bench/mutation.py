@@ -53,6 +53,7 @@ TARGETS: dict[str, list[str]] = {
         "tests/enrolments/test_auto_close.py",
     ],
     "cep/enrolments/services.py": [
+        "tests/enrolments/test_rules_on_values.py",
         "tests/enrolments/test_rules.py",
         "tests/enrolments/test_boundaries.py",
         "tests/enrolments/test_auto_close.py",
