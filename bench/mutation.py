@@ -53,9 +53,12 @@ TARGETS: dict[str, list[str]] = {
         "tests/enrolments/test_auto_close.py",
     ],
     "cep/enrolments/services.py": [
+        "tests/enrolments/test_rules_on_values.py",
         "tests/enrolments/test_rules.py",
         "tests/enrolments/test_boundaries.py",
         "tests/enrolments/test_auto_close.py",
+        # The locks (reopen_cep's dossier lock): threads that commit, ~10 s; they put the referentials back.
+        "tests/enrolments/test_concurrency.py",
     ],
     "cep/beneficiaries/eligibility.py": [
         "tests/beneficiaries/test_eligibility.py",

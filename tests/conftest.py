@@ -12,6 +12,11 @@ TODAY = datetime.date.today()
 @pytest.fixture
 def refdata(db):
     """Referentials and territories come from data migrations; a transactional test's flush removes them."""
+    load_refdata()
+
+
+def load_refdata():
+    """The data migrations' rows (territories, referentials, monitoring themes), loaded again when missing."""
     if not ref.Network.objects.exists():
         from django.apps import apps
 

@@ -363,11 +363,12 @@ def test_referentiel_close_with_an_exit_reason_ended_before_the_end_date_is_refu
 
 # R2 and the database: the unique index becomes R2, any other refusal of the database is not swallowed ---------
 def test_r2_the_unique_index_is_reported_as_r2(open_cep):
-    clone = Cep.objects.get(pk=open_cep().pk)
+    original = open_cep()
+    clone = Cep.objects.get(pk=original.pk)
     clone.pk = None
     with pytest.raises(RuleViolation) as err:
         s._save(clone)
-    assert err.value.rule == "R2"
+    assert err.value.rule == "R2" and err.value.details == {"cep_id": original.pk}
 
 
 def test_r4_another_database_refusal_is_raised_as_it_is(open_cep, counselor):
@@ -443,6 +444,32 @@ def test_r8_a_phase3_in_the_future_says_how_to_close(open_cep, counselor):
         f"{dates.fr(start)}."
     )
     assert workflow.refusal(cep, "close", workflow.Context(cep, today=start)) is None
+
+
+def test_r8_r10_r2_blocked_actions_say_why_close_or_reopen_is_not_offered(open_cep, counselor, cep_refs):
+    """Where « Clôturer le dispositif » or « Rouvrir » would be, pages show why the CEP's status allows the action
+    but a guard refuses it now; an action offered now, or one its status does not allow, is not listed."""
+    cep = open_cep(entry_date=days(30))
+    assert workflow.blocked_actions(cep) == {}  # « Clôturer » is offered, « Rouvrir » is not for a CEP in progress
+    start = TODAY + 3 * ONE_DAY
+    planned = s.move_to_phase3(cep=cep, on=start, actor=counselor)
+    blocked = workflow.blocked_actions(planned)
+    assert blocked == {"close": workflow.refusal(planned, "close").message}
+    assert blocked["close"].startswith("Le CEP ne peut pas être clôturé avant son entrée en phase 3")
+    assert workflow.blocked_actions(planned, today=start) == {}
+    closed = s.close_cep(
+        cep=s.cancel_phase3(cep=planned, actor=counselor),
+        actor=counselor,
+        end_date=TODAY,
+        exit_reason=cep_refs["formalised"],
+    )
+    assert workflow.blocked_actions(closed) == {}
+    late = workflow.blocked_actions(closed, today=workflow.reopen_limit(closed) + ONE_DAY)
+    assert list(late) == ["reopen"] and late["reopen"].startswith(
+        "Un CEP ne peut être rouvert que dans les trois mois"
+    )
+    open_cep(entry_date=TODAY)
+    assert workflow.blocked_actions(Cep.objects.get(pk=closed.pk)) == {"reopen": workflow.R2_MESSAGE}
 
 
 def test_r5_in_phase_on_counts_a_planned_phase3_in_phase2_until_its_eve(open_cep, counselor):

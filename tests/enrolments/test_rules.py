@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 
+from cep.accounts.rights import Right
 from cep.audit.models import AuditEntry
 from cep.beneficiaries.models import DossierStatus
 from cep.common import dates
@@ -64,9 +65,10 @@ def test_r1_incomplete_dossier_is_refused(beneficiary, open_cep, db_state):
 
 # R2 ---------------------------------------------------------------------------------------------------------
 def test_r2_second_cep_in_progress_is_refused(open_cep, db_state):
-    open_cep()
+    first = open_cep()
     err = refused(db_state, "R2", open_cep, entry_date=days(5))
     assert "déjà en cours" in err.message
+    assert err.details == {"cep_id": first.pk}  # the API's details.cep_id: the CEP in progress
 
 
 def test_r2_successive_ceps_are_allowed(open_cep, counselor, cep_refs):
@@ -617,7 +619,8 @@ def test_r10_reopen_refused_when_another_cep_is_open(open_cep, counselor, cep_re
     )
     second = open_cep(entry_date=days(10))
     assert offered(first) == []
-    refused(db_state, "R2", s.reopen_cep, cep=first, actor=counselor)
+    err = refused(db_state, "R2", s.reopen_cep, cep=first, actor=counselor)
+    assert err.message == workflow.R2_MESSAGE and err.details == {"cep_id": second.pk}
     s.delete_cep(cep=second, actor=counselor)
     assert offered(first) == ["reopen"]
 
@@ -805,3 +808,28 @@ def test_r1_create_justify_and_open_in_one_transaction(structure, counselor, cep
     assert not Beneficiary.objects.exists()
     cep = s.create_beneficiary_with_cep(structure=structure, actor=counselor, dossier=dossier, cep=cep_fields)
     assert cep.status == Status.PHASE2 and cep.beneficiary.status == DossierStatus.JUSTIFIED
+
+
+def test_droits_create_and_open_refused_without_proposer_cep_before_the_dossier_is_checked(
+    structure, counselor, cep_refs, db_state
+):
+    """« Créer, justifier et ajouter le dispositif CEP » asks for « Proposer CEP » first: a counselor without it is
+    told so, not what the dossier lacks, and nothing is written."""
+    from cep.beneficiaries.models import Beneficiary
+    from tests.factories import withdraw
+
+    withdraw(counselor, Right.PROPOSE_CEP)
+    cep_fields = dict(
+        orientation_source=cep_refs["direct"], entry_date=TODAY, entry_phase=2, request_reason=cep_refs["reason"]
+    )
+    err = refused(
+        db_state,
+        "DROITS",
+        s.create_beneficiary_with_cep,
+        structure=structure,
+        actor=counselor,
+        dossier=dict(last_name="Martin", first_name="Inès"),  # far from justified
+        cep=cep_fields,
+    )
+    assert err.message == "Vous n'avez pas le droit « Proposer CEP »."
+    assert not Beneficiary.objects.exists()
