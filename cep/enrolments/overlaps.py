@@ -65,16 +65,29 @@ def in_progress_sql(where: str = "") -> str:
     FROM item: the set-based twin of `_in_progress` and `_facts`, for a statement that looks for many persons at once
     (the check of an import of CEPs). `where` narrows the CEPs (alias `c`) before their dossiers are joined. Order a
     person's rows by (structure_id, id), as `elsewhere_of` does."""
-    return f"""(
-    SELECT c.id, c.identity_pseudonym, c.structure_id, n.label AS network, s.name AS structure,
+    return (
+        "("
+        + _with_facts(
+            "c.id, c.identity_pseudonym, c.structure_id, n.label AS network, s.name AS structure",
+            f"c.status IN ('phase2', 'phase3') AND c.identity_pseudonym <> '' {where}",
+        )
+        + ")"
+    )
+
+
+def _with_facts(columns: str, where: str) -> str:
+    """CEPs (alias `c`) with `columns` and the two facts the France Travail exception reads: `ft` (the structure's
+    network follows registered job seekers) and `js` (the dossier says the person is one)."""
+    return f"""
+    SELECT {columns},
            n.follows_registered_job_seekers AS ft, coalesce(es.is_registered_job_seeker, false) AS js
     FROM enrolments_cep c
     JOIN organisations_structure s ON s.id = c.structure_id
     JOIN referentials_network n ON n.code = s.network_id
     JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id
     LEFT JOIN referentials_employmentstatus es ON es.code = b.employment_status_id
-    WHERE c.status IN ('phase2', 'phase3') AND c.identity_pseudonym <> '' {where}
-)"""
+    WHERE {where}
+"""
 
 
 def _facts(cep: Cep) -> tuple[bool, bool]:
@@ -166,22 +179,19 @@ SELECT c.identity_pseudonym FROM enrolments_cep c
 WHERE {in_progress} AND c.identity_pseudonym <> ''
 GROUP BY c.identity_pseudonym HAVING min(c.structure_id) <> max(c.structure_id)
 """
-_PAIRS_SQL = """
-WITH cur AS MATERIALIZED (
-    SELECT c.identity_pseudonym AS p, c.structure_id, s.network_id, c.entry_date,
-           n.follows_registered_job_seekers AS ft, coalesce(es.is_registered_job_seeker, false) AS js
-    FROM enrolments_cep c
-    JOIN organisations_structure s ON s.id = c.structure_id
-    JOIN referentials_network n ON n.code = s.network_id
-    JOIN beneficiaries_beneficiary b ON b.id = c.beneficiary_id
-    LEFT JOIN referentials_employmentstatus es ON es.code = b.employment_status_id
-    WHERE c.identity_pseudonym = ANY(%(shared)s) AND {in_progress}
-)
+_PAIRS_SQL = (
+    "WITH cur AS MATERIALIZED ("
+    + _with_facts(
+        "c.identity_pseudonym AS p, c.structure_id, s.network_id, c.entry_date",
+        "c.identity_pseudonym = ANY(%(shared)s) AND {in_progress}",  # filled by national_overlaps
+    )
+    + """)
 SELECT a.p, a.structure_id, a.network_id, a.entry_date, b.structure_id, b.network_id, b.entry_date
 FROM cur a JOIN cur b ON b.p = a.p AND b.structure_id > a.structure_id
 WHERE NOT {exception}
 ORDER BY a.p, a.structure_id, b.structure_id
 """
+)
 _PAIR_EXCEPTION = france_travail_exception_sql("a.ft", "a.js", "b.ft", "b.js")
 # Compiling these short queries costs more than it saves (JIT took 3.5 s of 12 s on 1,000,000 persons).
 _SETTINGS = {"jit": "off", "work_mem": "64MB"}
