@@ -8,8 +8,6 @@ inside the file, and the writes are single SQL statements over the batch's lines
 
 import datetime
 
-from django.db import connection
-
 from cep.beneficiaries import identity
 from cep.beneficiaries.models import Beneficiary
 from cep.beneficiaries.services import REQUIRED_FOR_JUSTIFIED
@@ -492,23 +490,14 @@ def undo(cursor, params) -> None:
 
 def built_on(batch) -> str | None:
     """What was done since the import on one of its dossiers (a CEP, an event, a change, a later import), or None."""
-    checks = []
-    for relation in Beneficiary._meta.related_objects:
-        model = relation.related_model
-        if model._meta.app_label == "beneficiaries" or not relation.field.db_constraint:
-            continue
-        column = relation.field.column
-        checks.append(
-            (
-                f"SELECT 1 FROM {model._meta.db_table} t JOIN imports_importline l ON l.object_id = t.{column} "
-                "WHERE l.batch_id = %(batch)s AND l.outcome IN ('create', 'update') LIMIT 1",
-                model._meta.verbose_name,
-            )
-        )
+    lines = "l.batch_id = %(batch)s AND l.outcome IN ('create', 'update')"
+    checks = created.reference_checks(
+        Beneficiary, lines, skip=lambda related: related._meta.app_label == "beneficiaries"
+    )
     checks.append(
         (
             "SELECT 1 FROM audit_auditentry a JOIN imports_importline l ON l.object_id = a.beneficiary_id "
-            "WHERE l.batch_id = %(batch)s AND l.outcome IN ('create', 'update') AND a.at > %(applied)s "
+            f"WHERE {lines} AND a.at > %(applied)s "
             "AND a.action NOT IN ('import_create_beneficiary', 'import_update_beneficiary') LIMIT 1",
             "modification du dossier",
         )
@@ -517,14 +506,9 @@ def built_on(batch) -> str | None:
         (
             "SELECT 1 FROM imports_importline l JOIN imports_importline o ON o.object_id = l.object_id "
             "JOIN imports_importbatch ob ON ob.id = o.batch_id "
-            "WHERE l.batch_id = %(batch)s AND l.outcome IN ('create', 'update') AND o.batch_id > %(batch)s "
+            f"WHERE {lines} AND o.batch_id > %(batch)s "
             "AND o.outcome = 'update' AND ob.status IN ('applied', 'queued', 'running') LIMIT 1",
             "import plus récent",
         )
     )
-    with connection.cursor() as cursor:
-        for sql, label in checks:
-            cursor.execute(sql, {"batch": batch.pk, "applied": batch.applied_at})
-            if cursor.fetchone():
-                return str(label)
-    return None
+    return created.first_found(checks, {"batch": batch.pk, "applied": batch.applied_at})

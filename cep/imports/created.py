@@ -1,6 +1,7 @@
-"""What the kinds of file that only create rows (CEPs, events, services) share: the audit rows written by
-INSERT … SELECT, the deletion on undo, the probe of a stale plan, the insert of one chunk under a savepoint, and the
-check that nothing was built on the created rows since (« Annuler l'import » is refused then)."""
+"""What the kinds of file share. The kinds that only create rows (CEPs, events, services): the audit rows written
+by INSERT … SELECT, the deletion on undo, the probe of a stale plan, the insert of one chunk under a savepoint, and
+the check that nothing was built on the created rows since (« Annuler l'import » is refused then). Every kind,
+beneficiaries too: the probes of the rows that refer to an imported object (reference_checks, first_found)."""
 
 from django.db import IntegrityError, connection, transaction
 
@@ -61,34 +62,43 @@ def insert_chunk(cursor, number_ids: str, insert_sql: str, params, stale_message
     return cursor.rowcount
 
 
-def built_on(batch, model, *, object_type: str, import_action: str, changed: str) -> str | None:
-    """What was done since the import on one of its created rows, or None: a row of another table referring to it
-    (a service, a plan, a document…), or a change recorded in the history (`changed`, its French label)."""
+def reference_checks(model, lines: str, *, skip=lambda related: False) -> list[tuple[str, str]]:
+    """(SQL, French label) per table whose foreign key points at `model`: does a row refer to an object of the
+    batch's `lines` (a condition on the alias `l`)? Tables `skip(related_model)` leaves out are not probed."""
     checks = []
     for relation in model._meta.related_objects:
-        if not relation.field.db_constraint or not relation.field.concrete:
-            continue
         related = relation.related_model
+        if not relation.field.db_constraint or not relation.field.concrete or skip(related):
+            continue
         checks.append(
             (
                 f"SELECT 1 FROM {related._meta.db_table} t JOIN imports_importline l ON l.object_id = "
-                f"t.{relation.field.column} WHERE {CREATED} LIMIT 1",
+                f"t.{relation.field.column} WHERE {lines} LIMIT 1",
                 related._meta.verbose_name,
             )
         )
-    checks.append(
-        (
-            "SELECT 1 FROM audit_auditentry a JOIN imports_importline l ON l.object_id = a.object_id "
-            f"WHERE {CREATED} AND a.object_type = %(object_type)s AND a.at > %(applied)s "
-            "AND a.action <> %(import_action)s LIMIT 1",
-            changed,
-        )
-    )
-    params = {"batch": batch.pk, "applied": batch.applied_at, "object_type": object_type}
-    params["import_action"] = import_action
+    return checks
+
+
+def first_found(checks: list[tuple[str, str]], params) -> str | None:
+    """The label of the first check whose query returns a row, or None."""
     with connection.cursor() as cursor:
         for sql, label in checks:
             cursor.execute(sql, params)
             if cursor.fetchone():
                 return str(label)
     return None
+
+
+def built_on(batch, model, *, object_type: str, import_action: str, changed: str) -> str | None:
+    """What was done since the import on one of its created rows, or None: a row of another table referring to it
+    (a service, a plan, a document…), or a change recorded in the history (`changed`, its French label)."""
+    changes = (
+        "SELECT 1 FROM audit_auditentry a JOIN imports_importline l ON l.object_id = a.object_id "
+        f"WHERE {CREATED} AND a.object_type = %(object_type)s AND a.at > %(applied)s "
+        "AND a.action <> %(import_action)s LIMIT 1",
+        changed,
+    )
+    params = {"batch": batch.pk, "applied": batch.applied_at, "object_type": object_type}
+    params["import_action"] = import_action
+    return first_found([*reference_checks(model, CREATED), changes], params)
