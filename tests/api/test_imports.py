@@ -84,24 +84,11 @@ def test_a_cep_file_through_the_api(importer_api, structure):
 def test_a_cep_file_warns_of_a_double_accompaniment_through_the_api(importer_api, structure, cep_refs):
     """The person has a CEP in progress at APEC: the line is accepted, its warning names APEC's network and
     structure only; `warned=true` lists the warned lines alone."""
-    from cep.enrolments.services import open_cep
-    from tests.factories import OperatorFactory, StructureFactory
+    from tests.imports.test_ceps import cep_elsewhere, line
     from tests.imports.test_ceps import csv_bytes as cep_csv
-    from tests.imports.test_ceps import line
 
-    apec = StructureFactory(operator=OperatorFactory(network_id="apec"), name="APEC Corse")
-    apec_counselor = UserFactory(username="cons_apec", role=Role.COUNSELOR, structure=apec)
-    identity = {"last_name": "Rossi", "first_name": "Paul", "sex": "M"}
-    person = BeneficiaryFactory(structure=structure, **identity)
-    twin = BeneficiaryFactory(structure=apec, referent=apec_counselor, birth_date=person.birth_date, **identity)
-    open_cep(
-        beneficiary=twin,
-        actor=apec_counselor,
-        orientation_source=cep_refs["direct"],
-        entry_date=twin.first_reception_date,
-        entry_phase=2,
-        request_reason=cep_refs["reason"],
-    )
+    person = BeneficiaryFactory(structure=structure, last_name="Rossi", first_name="Paul", sex="M")
+    apec = cep_elsewhere(person, cep_refs).structure
     other = BeneficiaryFactory(structure=structure, last_name="Santoni", first_name="Jean", sex="M")
     body = importer_api.post("imports", import_upload(cep_csv([line(other), line(person)]), kind="ceps")).json()
     assert (body["create_count"], body["refused_count"], body["warning_count"]) == (2, 0, 1)

@@ -3,6 +3,7 @@ person is found by the identity pseudonym, re-importing changes nothing, the und
 built on them. Each rule has a line accepted and a line refused."""
 
 import datetime
+import functools
 import io
 
 import pytest
@@ -454,45 +455,49 @@ def test_import_a_missing_required_column_refuses_the_file(importer, person):
 # --- double accompaniment: a warning, never a refusal (cep/enrolments/overlaps.py) ---
 
 
-@pytest.fixture
-def elsewhere(refdata, person):
-    """The person's dossier in another structure (APEC), typed otherwise: same identity pseudonym."""
+def dossier_elsewhere(person, network: str = "apec", name: str = "APEC Corse", **dossier):
+    """The person's dossier in another structure (APEC), typed otherwise: same identity pseudonym. Returns the
+    structure, its counselor and the dossier."""
     from cep.accounts.rights import Role
     from tests.factories import OperatorFactory, StructureFactory, UserFactory
 
-    def make(network: str = "apec", name: str = "APEC Corse", **dossier):
-        other = StructureFactory(operator=OperatorFactory(network_id=network), name=name)
-        counselor = UserFactory(username=f"cons_{network}", role=Role.COUNSELOR, structure=other)
-        identity = {"last_name": person.last_name.upper(), "first_name": person.first_name}
-        twin = BeneficiaryFactory(
-            structure=other,
-            referent=counselor,
-            birth_date=person.birth_date,
-            sex=person.sex,
-            **{**identity, **dossier},
-        )
-        return other, counselor, twin
+    other = StructureFactory(operator=OperatorFactory(network_id=network), name=name)
+    counselor = UserFactory(username=f"cons_{network}", role=Role.COUNSELOR, structure=other)
+    identity = {"last_name": person.last_name.upper(), "first_name": person.first_name}
+    twin = BeneficiaryFactory(
+        structure=other,
+        referent=counselor,
+        birth_date=person.birth_date,
+        sex=person.sex,
+        **{**identity, **dossier},
+    )
+    return other, counselor, twin
 
-    return make
+
+def cep_elsewhere(person, cep_refs, network: str = "apec", name: str = "APEC Corse", **dossier) -> Cep:
+    """A CEP in progress for the person in another structure, opened through the service (the API and pages tests
+    of the double-accompaniment warning use it too)."""
+    from cep.enrolments.services import open_cep
+
+    other, counselor, twin = dossier_elsewhere(person, network, name, **dossier)
+    return open_cep(
+        beneficiary=twin,
+        actor=counselor,
+        orientation_source=cep_refs["direct"],
+        entry_date=TODAY - datetime.timedelta(days=30),
+        entry_phase=2,
+        request_reason=cep_refs["reason"],
+    )
 
 
 @pytest.fixture
-def open_elsewhere(elsewhere, cep_refs):
-    """A CEP in progress for the person in another structure, opened through the service."""
-    from cep.enrolments.services import open_cep
+def elsewhere(refdata, person):
+    return functools.partial(dossier_elsewhere, person)
 
-    def make(network: str = "apec", name: str = "APEC Corse", **dossier):
-        other, counselor, twin = elsewhere(network, name, **dossier)
-        return open_cep(
-            beneficiary=twin,
-            actor=counselor,
-            orientation_source=cep_refs["direct"],
-            entry_date=TODAY - datetime.timedelta(days=30),
-            entry_phase=2,
-            request_reason=cep_refs["reason"],
-        )
 
-    return make
+@pytest.fixture
+def open_elsewhere(refdata, person, cep_refs):
+    return functools.partial(cep_elsewhere, person, cep_refs)
 
 
 def warnings(batch, number: int = 2):

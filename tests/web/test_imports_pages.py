@@ -196,24 +196,13 @@ def test_cep_file_warns_of_a_double_accompaniment_on_the_batch_page(
 ):
     """Accepted, never refused: the count in the summary, the warning on its line (the other structure's network
     and name only), and « Avec un avertissement » lists the warned lines alone, in as many queries as the others."""
-    from cep.enrolments.services import open_cep
-    from tests.factories import BeneficiaryFactory, OperatorFactory, StructureFactory
+    from tests.factories import BeneficiaryFactory
+    from tests.imports.test_ceps import cep_elsewhere, line
     from tests.imports.test_ceps import csv_bytes as cep_csv
-    from tests.imports.test_ceps import line
 
-    apec = StructureFactory(operator=OperatorFactory(network_id="apec"), name="APEC Corse")
-    apec_counselor = UserFactory(username="cons_apec", role=Role.COUNSELOR, structure=apec)
-    identity = {"last_name": "Rossi", "first_name": "Paul", "sex": "M", "email": "p.rossi@apec-dossier.fr"}
-    person = BeneficiaryFactory(structure=structure, **identity)
-    twin = BeneficiaryFactory(structure=apec, referent=apec_counselor, birth_date=person.birth_date, **identity)
-    open_cep(
-        beneficiary=twin,
-        actor=apec_counselor,
-        orientation_source=cep_refs["direct"],
-        entry_date=twin.first_reception_date,
-        entry_phase=2,
-        request_reason=cep_refs["reason"],
-    )
+    email = "p.rossi@apec-dossier.fr"  # the other dossier's: never shown
+    person = BeneficiaryFactory(structure=structure, last_name="Rossi", first_name="Paul", sex="M", email=email)
+    apec = cep_elsewhere(person, cep_refs, email=email).structure
     others = [BeneficiaryFactory(structure=structure, first_name=f"Autre{i}") for i in range(3)]
     file = io.BytesIO(cep_csv([line(o) for o in others] + [line(person)]))
     file.name = "ceps.csv"
