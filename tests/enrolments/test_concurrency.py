@@ -105,10 +105,9 @@ def test_r2_index_holds_without_the_python_check(beneficiary, counselor, cep_ref
     assert real_filter(beneficiary=beneficiary).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_r2_a_reopening_and_a_successive_cep_at_once_one_wins(beneficiary, counselor, cep_refs):
-    """Successive CEPs: reopening the previous CEP and opening the next one race; never both (no overlap)."""
-    first = s.open_cep(
+def _closed_cep(beneficiary, counselor, cep_refs):
+    """The person's previous CEP: entered 30 days ago, closed 10 days ago."""
+    cep = s.open_cep(
         beneficiary=beneficiary,
         actor=counselor,
         orientation_source=cep_refs["direct"],
@@ -116,7 +115,13 @@ def test_r2_a_reopening_and_a_successive_cep_at_once_one_wins(beneficiary, couns
         entry_phase=2,
         request_reason=cep_refs["reason"],
     )
-    first = s.close_cep(cep=first, actor=counselor, end_date=days(10), exit_reason=cep_refs["formalised"])
+    return s.close_cep(cep=cep, actor=counselor, end_date=days(10), exit_reason=cep_refs["formalised"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_r2_a_reopening_and_a_successive_cep_at_once_one_wins(beneficiary, counselor, cep_refs):
+    """Successive CEPs: reopening the previous CEP and opening the next one race; never both (no overlap)."""
+    first = _closed_cep(beneficiary, counselor, cep_refs)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -165,15 +170,7 @@ def test_r2_reopening_waits_for_an_import_writing_a_later_cep_of_the_person(bene
     that followed this CEP (R2, successive CEPs: reopened, it would overlap it). Without the lock, both would be
     written: a CEP in progress since before an imported closed CEP. The unique index cannot see this one: the
     imported CEP is closed."""
-    first = s.open_cep(
-        beneficiary=beneficiary,
-        actor=counselor,
-        orientation_source=cep_refs["direct"],
-        entry_date=days(30),
-        entry_phase=2,
-        request_reason=cep_refs["reason"],
-    )
-    first = s.close_cep(cep=first, actor=counselor, end_date=days(10), exit_reason=cep_refs["formalised"])
+    first = _closed_cep(beneficiary, counselor, cep_refs)
     locked, reopened = threading.Event(), threading.Event()
     outcomes: dict[str, str] = {}
 
