@@ -496,19 +496,26 @@ def built_on(batch) -> str | None:
     )
     checks.append(
         (
-            "SELECT 1 FROM audit_auditentry a JOIN imports_importline l ON l.object_id = a.beneficiary_id "
-            f"WHERE {lines} AND a.at > %(applied)s "
-            "AND a.action NOT IN ('import_create_beneficiary', 'import_update_beneficiary') LIMIT 1",
+            created.probe(
+                f"SELECT 1 FROM audit_auditentry a WHERE a.beneficiary_id = l.object_id AND {created.AFTER} "
+                "AND a.action NOT IN ('import_create_beneficiary', 'import_update_beneficiary')",
+                lines,
+            ),
             "modification du dossier",
         )
     )
+    # No index on imports_importline.object_id: the two sets of dossiers are intersected (hashed or sorted, never
+    # one rescan of a batch per line of the other); the later batches are the structure's (by its index).
     checks.append(
         (
-            "SELECT 1 FROM imports_importline l JOIN imports_importline o ON o.object_id = l.object_id "
-            "JOIN imports_importbatch ob ON ob.id = o.batch_id "
-            f"WHERE {lines} AND o.batch_id > %(batch)s "
-            "AND o.outcome = 'update' AND ob.status IN ('applied', 'queued', 'running') LIMIT 1",
+            f"SELECT 1 FROM (SELECT l.object_id FROM imports_importline l WHERE {lines} "
+            "INTERSECT SELECT o.object_id FROM imports_importline o JOIN imports_importbatch ob ON ob.id = o.batch_id "
+            "WHERE ob.structure_id = %(structure)s AND ob.id > %(batch)s AND ob.status IN ('applied', 'queued', "
+            "'running') AND o.outcome = 'update'"
+            ") later LIMIT 1",
             "import plus récent",
         )
     )
-    return created.first_found(checks, {"batch": batch.pk, "applied": batch.applied_at})
+    return created.first_found(
+        checks, {"batch": batch.pk, "structure": batch.structure_id, "applied": batch.applied_at}
+    )
