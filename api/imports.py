@@ -78,7 +78,10 @@ class LineWarning(Schema):
 class LineOut(Schema):
     line_number: int = Field(description="numéro de la ligne dans le fichier (l'en-tête est la ligne 1)")
     outcome: str = Field(description="create, update, duplicate, unchanged ou refused")
-    object_id: int | None = Field(description="objet créé ou rapproché (dossier, ou CEP pour un fichier de CEP)")
+    object_id: int | None = Field(
+        description="objet créé ou rapproché (dossier, ou CEP pour un fichier de CEP) ; pour une ligne « create », "
+        "l'identifiant réservé au contrôle que l'objet reçoit à l'application"
+    )
     duplicate_of: int | None = Field(description="doublon : la ligne du fichier qui porte la même personne")
     errors: list[LineError] = Field(description="refused : chaque motif de refus")
     warnings: list[LineWarning] = Field(

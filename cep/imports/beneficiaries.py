@@ -327,7 +327,7 @@ INSERT_COLUMNS = {
     "updated_at": "now()",
 }
 RANGE = created.CHUNK
-NUMBER_IDS = created.number_ids("beneficiaries_beneficiary")
+TABLE = "beneficiaries_beneficiary"  # the lines' ids are drawn from its sequence at check
 INSERT_SQL = f"""
 INSERT INTO beneficiaries_beneficiary ({", ".join(INSERT_COLUMNS)})
 SELECT {", ".join(INSERT_COLUMNS.values())}
@@ -451,7 +451,6 @@ def stale_line(cursor, params) -> int | None:
 
 
 def apply_chunk(cursor, params) -> int:
-    cursor.execute(NUMBER_IDS, params)
     cursor.execute(INSERT_SQL, params)
     done = cursor.rowcount
     cursor.execute(UPDATE_SQL, params)

@@ -558,7 +558,7 @@ INSERT_COLUMNS = {
     "created_at": "now()",
     "updated_at": "now()",
 }
-NUMBER_IDS = created.number_ids("enrolments_cep")
+TABLE = "enrolments_cep"  # the lines' ids are drawn from its sequence at check
 INSERT_SQL = f"""
 INSERT INTO enrolments_cep ({", ".join(INSERT_COLUMNS)})
 SELECT {", ".join(INSERT_COLUMNS.values())}
@@ -604,7 +604,7 @@ def stale_line(cursor, params) -> int | None:
 
 def apply_chunk(cursor, params) -> int:
     # The R2 index refuses a CEP in progress opened meanwhile: the batch fails whole.
-    return created.insert_chunk(cursor, NUMBER_IDS, INSERT_SQL, params, STALE_INDEX)
+    return created.insert_chunk(cursor, INSERT_SQL, params, STALE_INDEX)
 
 
 def audit_apply(cursor, params) -> None:

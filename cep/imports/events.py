@@ -225,7 +225,7 @@ INSERT_COLUMNS = {
     "updated_at": "now()",
 }
 RANGE = ceps.RANGE
-NUMBER_IDS = created.number_ids("events_event")
+TABLE = "events_event"  # the lines' ids are drawn from its sequence at check
 INSERT_SQL = f"""
 INSERT INTO events_event ({", ".join(INSERT_COLUMNS)})
 SELECT {", ".join(INSERT_COLUMNS.values())}
@@ -267,7 +267,7 @@ def stale_line(cursor, params) -> int | None:
 
 def apply_chunk(cursor, params) -> int:
     # An intervener removed from the structure since the check: the batch fails whole.
-    return created.insert_chunk(cursor, NUMBER_IDS, INSERT_SQL, params, ceps.STALE_WRITE)
+    return created.insert_chunk(cursor, INSERT_SQL, params, ceps.STALE_WRITE)
 
 
 def audit_apply(cursor, params) -> None:

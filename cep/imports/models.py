@@ -164,6 +164,7 @@ class ImportLine(models.Model):
     data = models.JSONField(null=True, blank=True)
     # update: the dossier's values before, for the fields the line changes (what the undo restores).
     before = models.JSONField(null=True, blank=True)
+    # The object matched, or (« create ») the id its row gets at apply, drawn from the table's sequence at check.
     object_id = models.BigIntegerField("objet créé ou rapproché", null=True, blank=True)
     duplicate_of = models.PositiveIntegerField("doublon de la ligne", null=True, blank=True)
     # refused: [{"column", "rule", "message"}…]; raw: the row's cells as read (for the refused-lines file).

@@ -241,7 +241,7 @@ INSERT_COLUMNS = {
     "updated_at": "now()",
 }
 RANGE = ceps.RANGE
-NUMBER_IDS = created.number_ids("offers_service")
+TABLE = "offers_service"  # the lines' ids are drawn from its sequence at check
 INSERT_SQL = f"""
 INSERT INTO offers_service ({", ".join(INSERT_COLUMNS)})
 SELECT {", ".join(INSERT_COLUMNS.values())}
@@ -272,7 +272,7 @@ def stale_line(cursor, params) -> int | None:
 
 def apply_chunk(cursor, params) -> int:
     # An event or a CEP removed since the check: the batch fails whole.
-    return created.insert_chunk(cursor, NUMBER_IDS, INSERT_SQL, params, ceps.STALE_WRITE)
+    return created.insert_chunk(cursor, INSERT_SQL, params, ceps.STALE_WRITE)
 
 
 def audit_apply(cursor, params) -> None:

@@ -24,7 +24,7 @@ from cep.common.access import ensure_right
 from cep.common.errors import RuleViolation
 from cep.common.lease import Heartbeat, lease_seconds
 
-from . import beneficiaries, ceps, events, service_proposals
+from . import beneficiaries, ceps, created, events, service_proposals
 from .columns import CellError, map_columns
 from .models import ACTIVE_STATUSES, UNDO_STATUSES, ImportBatch, ImportLine, Kind, Outcome, Status
 from .reading import MAX_CELL, open_table
@@ -58,39 +58,58 @@ KINDS = {
 }
 
 
-def _copy_lines(batch: ImportBatch, table, index: dict[str, int], checker) -> int:
-    """Check every row and write its line (COPY, streamed). Returns the number of lines."""
+COPY_BLOCK = 5_000  # lines checked, then written by one COPY with the ids of their future rows
+
+
+def _copy_lines(batch: ImportBatch, table, index: dict[str, int], checker, target: str) -> int:
+    """Check every row and write its line (COPY, streamed by blocks). A « create » line gets the id of the row it
+    will create in `target` (created.draw_ids). Returns the number of lines."""
     count = 0
+    block: list[tuple] = []
     with connection.cursor() as cursor:
-        with cursor.copy(
-            "COPY imports_importline (batch_id, line_number, outcome, match_key, data, errors, raw) FROM STDIN"
-        ) as copy:
-            for number, cells in table.rows():
-                count += 1
-                if count > MAX_LINES:
-                    raise RuleViolation(
-                        "IMPORT", f"Le fichier dépasse {MAX_LINES:,} lignes : découpez-le.".replace(",", " ")
-                    )
-                if any(len(value) > MAX_CELL for value in cells):
-                    column = next(i for i, v in enumerate(cells) if len(v) > MAX_CELL)
-                    name = table.header[column] if column < len(table.header) else f"colonne {column + 1}"
-                    errors = [
-                        {
-                            "column": name,
-                            "rule": "SAISIE",
-                            "message": f"Cellule de plus de {MAX_CELL} caractères : elle n'est pas lue.",
-                        }
-                    ]
-                    cells = [v[:200] for v in cells]
-                    key, data = "", None
-                else:
-                    key, data, errors = checker.check(index, cells)
-                if errors:
-                    raw = _json(cells[: len(table.header)])
-                    copy.write_row((batch.pk, number, Outcome.REFUSED, "", None, _json(errors), raw))
-                else:
-                    copy.write_row((batch.pk, number, Outcome.CREATE, key, _json(data), None, None))
+        for number, cells in table.rows():
+            count += 1
+            if count > MAX_LINES:
+                raise RuleViolation(
+                    "IMPORT", f"Le fichier dépasse {MAX_LINES:,} lignes : découpez-le.".replace(",", " ")
+                )
+            block.append(_checked_line(batch, table, index, checker, number, cells))
+            if len(block) == COPY_BLOCK:
+                _write_block(cursor, block, target)
+                block = []
+        if block:
+            _write_block(cursor, block, target)
     return count
+
+
+def _checked_line(batch: ImportBatch, table, index: dict[str, int], checker, number: int, cells: list[str]) -> tuple:
+    if any(len(value) > MAX_CELL for value in cells):
+        column = next(i for i, v in enumerate(cells) if len(v) > MAX_CELL)
+        name = table.header[column] if column < len(table.header) else f"colonne {column + 1}"
+        errors = [
+            {
+                "column": name,
+                "rule": "SAISIE",
+                "message": f"Cellule de plus de {MAX_CELL} caractères : elle n'est pas lue.",
+            }
+        ]
+        cells = [v[:200] for v in cells]
+        key, data = "", None
+    else:
+        key, data, errors = checker.check(index, cells)
+    if errors:
+        return (batch.pk, number, Outcome.REFUSED, "", None, _json(errors), _json(cells[: len(table.header)]))
+    return (batch.pk, number, Outcome.CREATE, key, _json(data), None, None)
+
+
+def _write_block(cursor, block: list[tuple], target: str) -> None:
+    creates = sum(line[2] == Outcome.CREATE for line in block)
+    ids = iter(created.draw_ids(cursor, target, creates) if creates else ())
+    with cursor.copy(
+        "COPY imports_importline (batch_id, line_number, outcome, match_key, data, errors, raw, object_id) FROM STDIN"
+    ) as copy:
+        for line in block:
+            copy.write_row((*line, next(ids) if line[2] == Outcome.CREATE else None))
 
 
 def _json(value) -> str:
@@ -126,7 +145,7 @@ def check_file(*, actor, file, name: str, kind: str = Kind.BENEFICIARIES, encodi
             created_by=actor,
         )
         checker = module.checker(batch)
-        lines = _copy_lines(batch, table, index, checker)
+        lines = _copy_lines(batch, table, index, checker, module.TABLE)
         if not lines:
             raise RuleViolation("IMPORT", "Le fichier ne contient aucune ligne de données sous l'en-tête.")
         with connection.cursor() as cursor:
@@ -134,6 +153,7 @@ def check_file(*, actor, file, name: str, kind: str = Kind.BENEFICIARIES, encodi
             # columns the plan joins and filters on (the JSON columns are long to sample and never filtered on).
             cursor.execute("ANALYZE imports_importline (batch_id, line_number, outcome, match_key, object_id)")
             module.plan(cursor, batch, checker)
+            created.forget_unused_ids(cursor, module.TABLE, batch.pk)
         _count(batch, lines)
     return batch
 

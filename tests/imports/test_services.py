@@ -399,3 +399,17 @@ def test_undo_probes_are_driven_by_the_batch_lines_through_an_index(importer, ki
             assert scan["Node Type"] in ("Index Scan", "Index Only Scan"), (label, scan)
             assert scan.get("Index Name") != "audit_auditentry_at_09f867ec", label
             assert "l.object_id" in scan.get("Index Cond", ""), (label, scan)
+
+
+def test_the_check_reserves_the_created_rows_ids_and_gives_back_those_of_lines_moved_elsewhere(importer):
+    batch = check(importer, csv_bytes(people(3) + people(1)))  # line 5: the person of line 2 again
+    ids = dict(ImportLine.objects.filter(batch=batch).values_list("line_number", "object_id"))
+    assert outcomes(batch)[5] == Outcome.DUPLICATE and ids[5] is None
+    reserved = [ids[2], ids[3], ids[4]]
+    assert None not in reserved and reserved == sorted(reserved)
+    assert not Beneficiary.objects.filter(pk__in=reserved).exists()
+    apply_now(batch, importer)
+    names = Beneficiary.objects.filter(pk__in=reserved).order_by("id").values_list("first_name", flat=True)
+    assert list(names) == ["Personne0", "Personne1", "Personne2"]
+    again = check(importer, csv_bytes(people(3)))  # matched lines keep the dossier they found
+    assert sorted(ImportLine.objects.filter(batch=again).values_list("object_id", flat=True)) == reserved

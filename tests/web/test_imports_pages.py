@@ -48,6 +48,9 @@ def test_upload_shows_the_dry_run_report(signed_in):
     assert "Télécharger les lignes refusées" in page
     assert "Confirmer l'import" in page and "je confirme l'encodage" in page
     assert not Beneficiary.objects.exists()
+    # The « create » lines hold the ids reserved for their dossiers: never shown as dossiers before the import.
+    created = page_text(signed_in.get(response["Location"] + "?resultat=create"))
+    assert "MARTIN Léa" in created and "dossier existant n°" not in created and "dossier n°" not in created
 
 
 def test_a_file_refused_whole_shows_its_reason_next_to_the_file(signed_in):
@@ -178,6 +181,8 @@ def test_cep_file_from_upload_to_undo(signed_in, importer, structure, django_cap
     page = page_text(signed_in.get(reverse("imports:detail", args=[batch.pk])))
     assert "Dispositifs CEP" in page and "L'entrée se fait en phase 2 ou directement en phase 3." in page
     assert ">R3<" in page
+    page = page_text(signed_in.get(reverse("imports:detail", args=[batch.pk]) + "?resultat=create"))
+    assert "dispositifs du dossier" in page and "(CEP" not in page  # its reserved id is no CEP yet
     with django_capture_on_commit_callbacks(execute=True):
         signed_in.post(reverse("imports:confirm", args=[batch.pk]), {"encoding_confirmed": "on"})
     cep = Cep.objects.get()
