@@ -112,9 +112,12 @@ def _write_block(cursor, block: list[tuple], target: str) -> None:
             copy.write_row((*line, next(ids) if line[2] == Outcome.CREATE else None))
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # built once: json.dumps builds one per call
+
+
 def _json(value) -> str:
     """JSON for a jsonb column: PostgreSQL refuses the NUL character even escaped (it is shown as U+FFFD)."""
-    return json.dumps(value, ensure_ascii=False, default=str).replace("\\u0000", "\\ufffd")
+    return _ENCODER.encode(value).replace("\\u0000", "\\ufffd")
 
 
 def check_file(*, actor, file, name: str, kind: str = Kind.BENEFICIARIES, encoding: str | None = None) -> ImportBatch:
