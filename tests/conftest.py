@@ -199,6 +199,32 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """At the end of the run, no other session is left on the test database that pytest-django then drops: it
+    could not, and would only warn (« database "test_…" is being accessed by other users »). The sessions left are
+    named with their last query (tests/browser.py tells the one cause met so far)."""
+    yield
+    import time
+
+    from django.db import connection
+
+    # A backend whose client has just disconnected leaves pg_stat_activity a moment later (DROP DATABASE also
+    # waits up to 5 seconds for them).
+    deadline = time.monotonic() + 5
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT pid, state, backend_start, left(query, 200) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+            others = cursor.fetchall()
+            if not others or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+    assert not others, f"Sessions still connected to the test database at the end of the run: {others}"
+
+
 # The smoke subset (`make smoke`): migrations, the lifecycle rules, one monthly file, one dashboard. CI runs it on
 # the embedded PostgreSQL of the wheel, beside the full suite on the machine's server.
 SMOKE = (

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from playwright.sync_api import sync_playwright
+
+from tests.browser import sync_playwright
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -19,7 +19,7 @@ from cep.enrolments.models import Cep
 from cep.enrolments.services import open_cep
 from cep.events.models import Event
 from cep.referentials import models as ref
-from tests.browser import launch, new_context
+from tests.browser import launch, new_context, sync_playwright
 from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
 from tests.web.test_journey import AXE_FALSE_POSITIVES, PASSWORD, SCREENSHOTS
 
@@ -103,8 +103,6 @@ def world(refdata):
 
 @pytest.fixture
 def browser_page():
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as p:
         browser = launch(p)
         context = new_context(browser)

@@ -24,7 +24,7 @@ from cep.enrolments.workflow import Status
 from cep.offers.models import NationalMeasure, OfferKind
 from cep.offers.services import create_offer
 from cep.referentials import models as ref
-from tests.browser import launch, new_context
+from tests.browser import launch, new_context, sync_playwright
 from tests.factories import UserFactory
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -120,8 +120,6 @@ def journey_data(refdata):
 
 @pytest.fixture
 def browser_page():
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as p:
         browser = launch(p)
         context = new_context(browser)

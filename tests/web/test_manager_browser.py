@@ -9,7 +9,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from cep.accounts.rights import Right, Role
-from tests.browser import launch, new_context
+from tests.browser import launch, new_context, sync_playwright
 from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory, withdraw
 from tests.web.fixtures_manager import make_offer
 from tests.web.test_structure_directory_pages import _answered_orientations
@@ -21,8 +21,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as p:
         browser = launch(p)
         yield browser

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from cep.enrolments.models import Cep
-from tests.browser import launch, new_context
+from tests.browser import launch, new_context, sync_playwright
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,8 +18,6 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def phone(live_server, counselor, open_cep):
-    from playwright.sync_api import sync_playwright
-
     cep = open_cep(initial_interview_date=TODAY - datetime.timedelta(days=101), project_type=None)
     Cep.objects.filter(pk=cep.pk).update(last_manifestation_date=TODAY - datetime.timedelta(days=170))
     with sync_playwright() as p:

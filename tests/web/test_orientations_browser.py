@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from cep.accounts.rights import Role
 from cep.orientations.models import Orientation, Status
-from tests.browser import launch, new_context
+from tests.browser import launch, new_context, sync_playwright
 from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
 from tests.web.test_journey import AXE_FALSE_POSITIVES, PASSWORD, SCREENSHOTS
 
@@ -43,8 +43,6 @@ def world(refdata):
 
 @pytest.fixture
 def browser_page():
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as p:
         browser = launch(p)
         context = new_context(browser)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from cep.accounts.rights import Role
 from cep.enrolments.services import open_cep
 from cep.plans import services
-from tests.browser import launch, new_context
+from tests.browser import launch, new_context, sync_playwright
 from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
 from tests.web.test_journey import PASSWORD, SCREENSHOTS, Journey
 
@@ -57,8 +57,6 @@ def plan_cep(refdata, cep_refs):
 
 
 def test_plan_page_and_synthesis_in_a_browser(live_server, plan_cep):
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as p:
         browser = launch(p)
         page = new_context(browser).new_page()

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from cep.accounts.rights import Role
 from cep.reporting.indicators.refresh import refresh
-from tests.browser import launch, new_context
+from tests.browser import launch, new_context, sync_playwright
 from tests.factories import UserFactory
 from tests.reporting.indicators.test_indicators import build_data
 
@@ -24,8 +24,6 @@ YEAR = "?annee=2024"  # observers: one calendar year
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as p:
         browser = launch(p)
         yield browser
