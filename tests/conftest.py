@@ -4,9 +4,24 @@ import pytest
 
 from cep.accounts.rights import Role
 from cep.referentials import models as ref
+from tests import clock
 from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
 
-TODAY = datetime.date.today()
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session):
+    """tests.clock.today() refuses to be read while the tests are collected: it would be stale once they run."""
+    clock.collecting = True
+    try:
+        return (yield)
+    finally:
+        clock.collecting = False
+
+
+@pytest.fixture
+def today():
+    """The application's today (Europe/Paris, tests/clock.py), read once when the test starts."""
+    return clock.today()
 
 
 @pytest.fixture
@@ -92,7 +107,7 @@ def cep_offer(structure, manager):
         theme=ref.ServiceTheme.objects.get(code="formation"),
         service_act=ref.ServiceAct.objects.get(code="info_conseil_formations"),
         name="Offre CEP",
-        start_date=TODAY - datetime.timedelta(days=300),
+        start_date=clock.today() - datetime.timedelta(days=300),
         national_measure="cep",
     )
 
@@ -118,7 +133,7 @@ def open_cep(beneficiary, counselor, cep_refs):
             beneficiary=beneficiary,
             actor=counselor,
             orientation_source=kwargs.pop("orientation_source", cep_refs["direct"]),
-            entry_date=entry_date or TODAY - datetime.timedelta(days=100),
+            entry_date=entry_date or clock.today() - datetime.timedelta(days=100),
             entry_phase=phase,
             request_reason=cep_refs["reason"],
             **kwargs,
