@@ -10,8 +10,7 @@ from cep.accounts.rights import Role
 from cep.beneficiaries.models import Beneficiary, DossierStatus
 from cep.organisations.models import Commune, Operator, Region, Structure
 from cep.referentials import models as ref
-
-TODAY = datetime.date.today()
+from tests.clock import today
 
 
 def refv(model, code):
@@ -61,11 +60,11 @@ class BeneficiaryFactory(DjangoModelFactory):
     last_name = factory.Faker("last_name", locale="fr_FR")
     first_name = factory.Faker("first_name", locale="fr_FR")
     sex = "F"
-    birth_date = factory.LazyFunction(lambda: TODAY.replace(year=TODAY.year - 20, day=1))
+    birth_date = factory.LazyFunction(lambda: today().replace(year=today().year - 20, day=1))
     commune = factory.LazyFunction(lambda: Commune.objects.get(code="2A004"))
     employment_status = factory.LazyFunction(lambda: refv(ref.EmploymentStatus, "demandeur_emploi_non_indemnise"))
     qualification_level = factory.LazyFunction(lambda: refv(ref.QualificationLevel, "niveau_4"))
-    first_reception_date = factory.LazyFunction(lambda: TODAY - datetime.timedelta(days=400))
+    first_reception_date = factory.LazyFunction(lambda: today() - datetime.timedelta(days=400))
     status = DossierStatus.JUSTIFIED
     justified_at = factory.LazyFunction(lambda: datetime.datetime.now(datetime.UTC))
 

@@ -8,9 +8,8 @@ from django.utils import timezone
 from cep.accounts.models import ApiToken
 from cep.accounts.rights import Role
 from cep.offers.models import ServiceOffer
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, UserFactory
-
-TODAY = datetime.date.today()
 
 
 class Multipart(dict):
@@ -100,7 +99,7 @@ def offer(structure, refdata):
         theme_id="formation" if _exists("ServiceTheme", "formation") else _first("ServiceTheme"),
         service_act=act,
         name="Accueil CEP niveau 1",
-        start_date=TODAY - datetime.timedelta(days=365),
+        start_date=today() - datetime.timedelta(days=365),
         national_measure="cep",
     )
 
@@ -126,12 +125,13 @@ EVENT_BODY = {
 }
 
 
-# A rendez-vous by telephone tomorrow at 10:00, Paris time (no offset: read in Europe/Paris).
-APPOINTMENT_BODY = {
-    "starts_at": f"{TODAY + datetime.timedelta(days=1)}T10:00:00",
-    "mode": "telephone",
-    "subject": "Point d'étape",
-}
+def appointment_body() -> dict:
+    """A rendez-vous by telephone tomorrow at 10:00, Paris time (no offset: read in Europe/Paris)."""
+    return {
+        "starts_at": f"{today() + datetime.timedelta(days=1)}T10:00:00",
+        "mode": "telephone",
+        "subject": "Point d'étape",
+    }
 
 
 def book_for(beneficiary, counselor):
@@ -168,11 +168,11 @@ def other_objects(other_beneficiary, other_counselor, other_structure, event_ref
         beneficiary=other_beneficiary,
         actor=other_counselor,
         orientation_source=cep_refs["direct"],
-        entry_date=TODAY - datetime.timedelta(days=30),
+        entry_date=today() - datetime.timedelta(days=30),
         entry_phase=2,
         request_reason=cep_refs["reason"],
     )
-    event = record_event(beneficiary=other_beneficiary, actor=other_counselor, date=TODAY, **event_refs)
+    event = record_event(beneficiary=other_beneficiary, actor=other_counselor, date=today(), **event_refs)
     offer = ServiceOffer.objects.create(
         structure=other_structure,
         region_id=other_structure.region_id,
@@ -180,7 +180,7 @@ def other_objects(other_beneficiary, other_counselor, other_structure, event_ref
         theme_id=_first("ServiceTheme"),
         service_act_id=_first("ServiceAct"),
         name="Offre de la structure B",
-        start_date=TODAY - datetime.timedelta(days=365),
+        start_date=today() - datetime.timedelta(days=365),
     )
     from tests.api.test_auth import orientation_objects, plan_objects
 

@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from api.main import api as ninja_api
 from cep.accounts.models import ApiToken
 from tests.api.conftest import ApiClient, book_for, client_for, import_batch_of
+from tests.clock import today
 
 PERSONAL_FIELDS = {"last_name", "first_name", "birth_date", "email", "phone", "address", "has_rqth", "items"}
 
@@ -78,7 +79,7 @@ def own_objects(beneficiary, open_cep, offer, counselor, event_refs):
     from cep.events.services import record_event
 
     cep = open_cep()
-    event = record_event(beneficiary=beneficiary, actor=counselor, date=datetime.date.today(), **event_refs)
+    event = record_event(beneficiary=beneficiary, actor=counselor, date=today(), **event_refs)
     return {
         "beneficiary_id": beneficiary.pk,
         "cep_id": cep.pk,
@@ -131,7 +132,7 @@ def level1_service(beneficiary, counselor, event_refs):
         theme=ref.ServiceTheme.objects.get(code="formation"),
         service_act=ref.ServiceAct.objects.get(code="info_conseil_formations"),
         name="Offre CEP de niveau 1",
-        start_date=datetime.date.today() - datetime.timedelta(days=300),
+        start_date=today() - datetime.timedelta(days=300),
         national_measure="cep",
     )
     return propose_offer(beneficiary=beneficiary, offer=offer, actor=counselor, event=event_refs)

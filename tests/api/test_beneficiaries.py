@@ -3,24 +3,28 @@ from urllib.parse import urlencode
 
 from cep.audit.models import AuditEntry, SensitiveAccess
 from cep.beneficiaries.models import Beneficiary
-from tests.api.conftest import TODAY, with_errors
+from tests.api.conftest import with_errors
+from tests.clock import today
 from tests.factories import BeneficiaryFactory
 
-BODY = {
-    "last_name": "Noël-Dupré",
-    "first_name": "Éloïse",
-    "sex": "F",
-    "birth_date": "1990-05-17",
-    "commune": "2A004",
-    "employment_status": "demandeur_emploi_non_indemnise",
-    "qualification_level": "niveau_4",
-    "first_reception_date": str(TODAY - datetime.timedelta(days=10)),
-    "has_rqth": True,
-}
+
+def beneficiary_body() -> dict:
+    """A complete dossier to create (first received 10 days ago)."""
+    return {
+        "last_name": "Noël-Dupré",
+        "first_name": "Éloïse",
+        "sex": "F",
+        "birth_date": "1990-05-17",
+        "commune": "2A004",
+        "employment_status": "demandeur_emploi_non_indemnise",
+        "qualification_level": "niveau_4",
+        "first_reception_date": str(today() - datetime.timedelta(days=10)),
+        "has_rqth": True,
+    }
 
 
 def test_create_then_read_without_rqth(api, counselor):
-    response = api.post("beneficiaries", BODY)
+    response = api.post("beneficiaries", beneficiary_body())
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["last_name"] == "Noël-Dupré" and body["commune"] == "2A004" and body["region"] == "94"
@@ -91,7 +95,7 @@ def test_justify_incomplete_dossier_is_refused(api, structure, counselor):
 
 
 def test_unknown_code_is_422_with_field(api):
-    response = api.post("beneficiaries", {**BODY, "qualification_level": "niveau_99"})
+    response = api.post("beneficiaries", {**beneficiary_body(), "qualification_level": "niveau_99"})
     assert response.status_code == 422
     assert response.json()["field"] == "qualification_level" and "niveau_99" in response.json()["message"]
     assert not Beneficiary.objects.exists()
@@ -100,19 +104,19 @@ def test_unknown_code_is_422_with_field(api):
 def test_no_longer_valid_code_is_409_referentiel(api):
     from cep.referentials.models import QualificationLevel
 
-    QualificationLevel.objects.filter(pk="niveau_4").update(valid_to=TODAY - datetime.timedelta(days=1))
-    response = api.post("beneficiaries", BODY)
+    QualificationLevel.objects.filter(pk="niveau_4").update(valid_to=today() - datetime.timedelta(days=1))
+    response = api.post("beneficiaries", beneficiary_body())
     assert response.status_code == 409 and response.json()["field"] == "qualification_level"
     assert response.json()["code"] == "REFERENTIEL" and "en vigueur" in response.json()["message"]
 
 
 def test_referent_of_another_structure_is_409_referentiel(api, other_counselor):
-    response = api.post("beneficiaries", {**BODY, "referent": other_counselor.pk})
+    response = api.post("beneficiaries", {**beneficiary_body(), "referent": other_counselor.pk})
     assert response.status_code == 409 and response.json()["field"] == "referent"
 
 
 def test_malformed_input_is_422_in_french(api):
-    response = api.post("beneficiaries", {**BODY, "birth_date": "17/05/1990", "colour": "bleu"})
+    response = api.post("beneficiaries", {**beneficiary_body(), "birth_date": "17/05/1990", "colour": "bleu"})
     body = response.json()
     assert response.status_code == 422 and body["code"] == "VALIDATION" and body["field"] == "birth_date"
     assert {"field": "colour", "message": "Champ inconnu."} in body["errors"]
@@ -121,13 +125,13 @@ def test_malformed_input_is_422_in_french(api):
 
 
 def test_nul_character_is_422_not_500(api):
-    response = api.post("beneficiaries", {**BODY, "last_name": "A\x00B"})
+    response = api.post("beneficiaries", {**beneficiary_body(), "last_name": "A\x00B"})
     assert response.status_code == 422 and response.json()["field"] == "last_name"
     assert api.get("beneficiaries?name=a%00b").status_code == 422
 
 
 def test_business_refusal_is_409(api):
-    response = api.post("beneficiaries", {**BODY, "first_reception_date": "1980-01-01"})
+    response = api.post("beneficiaries", {**beneficiary_body(), "first_reception_date": "1980-01-01"})
     assert response.status_code == 409
     assert response.json() == with_errors(
         {
@@ -208,20 +212,20 @@ def test_dossier_json_says_whether_the_person_is_eligible_and_why_eligibilite(ap
     """The same function and French reasons as the dossier's page (web.views.beneficiaries)."""
     from cep.beneficiaries.eligibility import ineligibility_reasons
 
-    eligible = BeneficiaryFactory(structure=structure, birth_date=TODAY.replace(year=TODAY.year - 20))
+    eligible = BeneficiaryFactory(structure=structure, birth_date=today().replace(year=today().year - 20))
     body = api.get(f"beneficiaries/{eligible.pk}").json()
     assert body["eligibility"] == {"eligible": True, "reasons": []}
 
-    too_old = BeneficiaryFactory(structure=structure, birth_date=TODAY.replace(year=TODAY.year - 40))
+    too_old = BeneficiaryFactory(structure=structure, birth_date=today().replace(year=today().year - 40))
     body = api.get(f"beneficiaries/{too_old.pk}").json()
-    expected = ineligibility_reasons(too_old, structure.network, TODAY)
+    expected = ineligibility_reasons(too_old, structure.network, today())
     assert body["eligibility"]["eligible"] is False
     reasons = body["eligibility"]["reasons"]
     assert reasons == [{"code": r.code, "message": r.message, "field": r.field} for r in expected]
     assert reasons[0]["field"] == "birth_date" and "40 ans" in reasons[0]["message"]
     # Creating, updating and justifying answer it too.
     assert "eligibility" in api.patch(f"beneficiaries/{too_old.pk}", {"phone": "0601020304"}).json()
-    assert set(api.post("beneficiaries", BODY).json()["eligibility"]) == {"eligible", "reasons"}
+    assert set(api.post("beneficiaries", beneficiary_body()).json()["eligibility"]) == {"eligible", "reasons"}
 
 
 def test_search_any_order_with_the_count_and_approaching_results(api, structure, counselor, other_structure):

@@ -7,23 +7,30 @@ import pytest
 from cep.audit.models import AuditEntry
 from cep.enrolments.models import Cep
 from cep.events.models import Event
-from tests.api.conftest import TODAY, with_errors
+from tests.api.conftest import with_errors
+from tests.clock import today
 from tests.factories import BeneficiaryFactory
 
-ENTRY = TODAY - datetime.timedelta(days=100)
-OPEN = {
-    "orientation_source": "ma_structure_entree_directe",
-    "entry_date": str(ENTRY),
-    "entry_phase": 2,
-    "request_reason": "prise_de_recul",
-    "initial_interview_date": str(ENTRY - datetime.timedelta(days=3)),
-    "prescriber_name": "France Travail",
-}
+
+def entry() -> datetime.date:
+    """The entry date of the CEP the tests open: 100 days ago."""
+    return today() - datetime.timedelta(days=100)
+
+
+def open_body() -> dict:
+    return {
+        "orientation_source": "ma_structure_entree_directe",
+        "entry_date": str(entry()),
+        "entry_phase": 2,
+        "request_reason": "prise_de_recul",
+        "initial_interview_date": str(entry() - datetime.timedelta(days=3)),
+        "prescriber_name": "France Travail",
+    }
 
 
 @pytest.fixture
 def cep_id(api, beneficiary):
-    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", OPEN)
+    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", open_body())
     assert response.status_code == 201, response.content
     return response.json()["id"]
 
@@ -36,7 +43,7 @@ def unchanged(cep_id):
 
 def test_open_read_and_list(api, beneficiary, cep_id):
     body = api.get(f"ceps/{cep_id}").json()
-    assert body["status"] == "phase2" and body["phase2_entry_date"] == str(ENTRY)
+    assert body["status"] == "phase2" and body["phase2_entry_date"] == str(entry())
     assert body["orientation_source"] == "ma_structure_entree_directe" and body["prescriber_name"] == "France Travail"
     assert body["allowed_actions"] == ["move_to_phase3", "modify", "close", "delete"]
     listed = api.get(f"beneficiaries/{beneficiary.pk}/ceps").json()
@@ -45,7 +52,7 @@ def test_open_read_and_list(api, beneficiary, cep_id):
 
 def test_open_on_incomplete_dossier_is_refused_r1(api, structure, counselor):
     incomplete = BeneficiaryFactory(structure=structure, status="incomplete", justified_at=None)
-    response = api.post(f"beneficiaries/{incomplete.pk}/ceps", OPEN)
+    response = api.post(f"beneficiaries/{incomplete.pk}/ceps", open_body())
     assert response.status_code == 409
     assert response.json() == with_errors(
         {
@@ -60,33 +67,34 @@ def test_open_on_incomplete_dossier_is_refused_r1(api, structure, counselor):
 
 
 def test_second_open_cep_is_refused_r2_naming_the_cep_in_progress(api, beneficiary, cep_id):
-    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", OPEN)
+    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", open_body())
     assert response.status_code == 409 and response.json()["code"] == "R2"
     assert response.json()["details"] == {"cep_id": cep_id} and response.json()["doc"] == "/docs/regles-cep#r2"
     assert Cep.objects.count() == 1
 
 
 def test_reopen_while_another_cep_is_in_progress_r2_names_it(api, beneficiary, cep_id):
-    api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "interruption_formalisee"})
-    second = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "entry_date": str(TODAY)}).json()["id"]
+    api.post(f"ceps/{cep_id}/close", {"end_date": str(today()), "exit_reason": "interruption_formalisee"})
+    second = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**open_body(), "entry_date": str(today())}).json()["id"]
     response = api.post(f"ceps/{cep_id}/reopen")
     assert response.status_code == 409 and response.json()["code"] == "R2"
     assert response.json()["details"] == {"cep_id": second}
 
 
 def test_r2_successive_cep_starting_the_day_the_previous_one_closed_is_accepted(api, beneficiary, cep_id):
-    end = TODAY - datetime.timedelta(days=10)
+    end = today() - datetime.timedelta(days=10)
     api.post(f"ceps/{cep_id}/close", {"end_date": str(end), "exit_reason": "interruption_formalisee"})
-    second = {**OPEN, "entry_date": str(end), "initial_interview_date": str(end)}
+    second = {**open_body(), "entry_date": str(end), "initial_interview_date": str(end)}
     assert api.post(f"beneficiaries/{beneficiary.pk}/ceps", second).status_code == 201
 
 
 def test_r2_successive_cep_starting_before_the_previous_one_closed_is_refused(api, beneficiary, cep_id):
-    end = TODAY - datetime.timedelta(days=10)
+    end = today() - datetime.timedelta(days=10)
     api.post(f"ceps/{cep_id}/close", {"end_date": str(end), "exit_reason": "interruption_formalisee"})
     day = end - datetime.timedelta(days=1)
     response = api.post(
-        f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "entry_date": str(day), "initial_interview_date": str(day)}
+        f"beneficiaries/{beneficiary.pk}/ceps",
+        {**open_body(), "entry_date": str(day), "initial_interview_date": str(day)},
     )
     assert response.status_code == 409 and response.json()["code"] == "R2"
     assert response.json()["message"] == (
@@ -98,19 +106,19 @@ def test_r2_successive_cep_starting_before_the_previous_one_closed_is_refused(ap
 
 
 def test_ineligible_person_is_refused_naming_the_field_eligibilite(api, structure, counselor):
-    too_old = BeneficiaryFactory(structure=structure, birth_date=TODAY.replace(year=TODAY.year - 40))
-    response = api.post(f"beneficiaries/{too_old.pk}/ceps", OPEN)
+    too_old = BeneficiaryFactory(structure=structure, birth_date=today().replace(year=today().year - 40))
+    response = api.post(f"beneficiaries/{too_old.pk}/ceps", open_body())
     assert response.status_code == 409 and response.json()["code"] == "ELIGIBILITE"
     assert response.json()["field"] == "birth_date" and "ans" in response.json()["message"]
     assert not Cep.objects.exists()
 
 
 def test_eligible_person_is_accepted_eligibilite(api, beneficiary):
-    assert api.post(f"beneficiaries/{beneficiary.pk}/ceps", OPEN).status_code == 201
+    assert api.post(f"beneficiaries/{beneficiary.pk}/ceps", open_body()).status_code == 201
 
 
 def test_type_errors_say_what_was_expected(api, beneficiary):
-    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "entry_date": 5})
+    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**open_body(), "entry_date": 5})
     assert response.status_code == 422 and response.json()["field"] == "entry_date"
     assert "Date attendue (texte au format AAAA-MM-JJ)" in response.json()["message"]
     assert "heure" not in response.json()["message"]
@@ -141,7 +149,7 @@ def test_a_deleted_cep_is_404_on_the_api_as_on_the_web_r11(api, client, counselo
         api.get(f"ceps/{cep_id}/history"),
         api.patch(f"ceps/{cep_id}", {"referent_name": "X"}),
         api.delete(f"ceps/{cep_id}?confirm=true"),
-        api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "interruption_formalisee"}),
+        api.post(f"ceps/{cep_id}/close", {"end_date": str(today()), "exit_reason": "interruption_formalisee"}),
     ):
         assert response.status_code == 404 and response.json()["code"] == "INTROUVABLE"
     assert Cep.objects.get(pk=cep_id).status == "deleted"  # kept in the database (and its audit)
@@ -150,20 +158,21 @@ def test_a_deleted_cep_is_404_on_the_api_as_on_the_web_r11(api, client, counselo
 def test_open_before_first_reception_is_refused_r4(api, beneficiary):
     too_early = str(beneficiary.first_reception_date - datetime.timedelta(days=1))
     response = api.post(
-        f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "entry_date": too_early, "initial_interview_date": None}
+        f"beneficiaries/{beneficiary.pk}/ceps",
+        {**open_body(), "entry_date": too_early, "initial_interview_date": None},
     )
     assert response.status_code == 409
     assert response.json()["code"] == "R4" and response.json()["field"] == "entry_date"
 
 
 def test_open_with_unknown_code_is_422(api, beneficiary):
-    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "request_reason": "inconnu"})
+    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**open_body(), "request_reason": "inconnu"})
     assert response.status_code == 422 and response.json()["field"] == "request_reason"
     assert not Cep.objects.exists()
 
 
 def test_phase3_then_cancel(api, cep_id):
-    on = ENTRY + datetime.timedelta(days=10)
+    on = entry() + datetime.timedelta(days=10)
     response = api.post(f"ceps/{cep_id}/phase3", {"on": str(on)})
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "phase3"
@@ -176,9 +185,9 @@ def test_phase3_then_cancel(api, cep_id):
 
 def test_phase3_on_entry_day_is_refused_r5_and_nothing_changes(api, cep_id):
     before = unchanged(cep_id)
-    response = api.post(f"ceps/{cep_id}/phase3", {"on": str(ENTRY)})
+    response = api.post(f"ceps/{cep_id}/phase3", {"on": str(entry())})
     assert response.status_code == 409
-    expected_day = (ENTRY + datetime.timedelta(days=1)).strftime("%d/%m/%Y")
+    expected_day = (entry() + datetime.timedelta(days=1)).strftime("%d/%m/%Y")
     assert response.json() == with_errors(
         {
             "code": "R5",
@@ -208,7 +217,7 @@ def test_modify_allowed_fields(api, cep_id):
 
 def test_modify_entry_date_is_refused_r7(api, cep_id):
     before = unchanged(cep_id)
-    response = api.patch(f"ceps/{cep_id}", {"entry_date": str(TODAY), "prescriber_name": "Autre"})
+    response = api.patch(f"ceps/{cep_id}", {"entry_date": str(today()), "prescriber_name": "Autre"})
     assert response.status_code == 409
     assert response.json()["code"] == "R7" and "la date d'entrée" in response.json()["message"]
     assert response.json()["field"] == "entry_date"
@@ -231,7 +240,7 @@ def test_modify_unknown_field_is_422(api, cep_id):
 def test_close_and_reopen(api, cep_id):
     response = api.post(
         f"ceps/{cep_id}/close",
-        {"end_date": str(TODAY), "exit_reason": "plan_action_realise", "project_type": "reconversion"},
+        {"end_date": str(today()), "exit_reason": "plan_action_realise", "project_type": "reconversion"},
     )
     assert response.status_code == 200, response.content
     body = response.json()
@@ -244,7 +253,7 @@ def test_close_and_reopen(api, cep_id):
 
 def test_close_plan_without_project_type_is_refused_r8(api, cep_id):
     before = unchanged(cep_id)
-    response = api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "plan_action_realise"})
+    response = api.post(f"ceps/{cep_id}/close", {"end_date": str(today()), "exit_reason": "plan_action_realise"})
     assert response.status_code == 409
     assert response.json() == with_errors(
         {
@@ -259,13 +268,13 @@ def test_close_plan_without_project_type_is_refused_r8(api, cep_id):
 
 
 def test_close_in_the_future_is_refused_r8(api, cep_id):
-    tomorrow = str(TODAY + datetime.timedelta(days=1))
+    tomorrow = str(today() + datetime.timedelta(days=1))
     response = api.post(f"ceps/{cep_id}/close", {"end_date": tomorrow, "exit_reason": "interruption_formalisee"})
     assert response.status_code == 409 and response.json()["field"] == "end_date"
 
 
 def test_reopen_after_death_is_refused_r10(api, cep_id):
-    api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "deces"})
+    api.post(f"ceps/{cep_id}/close", {"end_date": str(today()), "exit_reason": "deces"})
     before = unchanged(cep_id)
     response = api.post(f"ceps/{cep_id}/reopen")
     assert response.status_code == 409 and response.json()["code"] == "R10"
@@ -274,7 +283,7 @@ def test_reopen_after_death_is_refused_r10(api, cep_id):
 
 
 def test_phase3_in_the_future_is_phase2_today_with_its_planned_date(api, cep_id):
-    start = TODAY + datetime.timedelta(days=15)
+    start = today() + datetime.timedelta(days=15)
     body = api.post(f"ceps/{cep_id}/phase3", {"on": str(start)}).json()
     assert body["status"] == "phase3"  # the recorded move, unchanged
     assert (body["current_phase"], body["phase_label"]) == (2, "Conseil personnalisé")
@@ -284,26 +293,26 @@ def test_phase3_in_the_future_is_phase2_today_with_its_planned_date(api, cep_id)
 
 
 def test_allowed_actions_leave_out_close_while_phase3_starts_in_the_future_r8(api, cep_id):
-    start = TODAY + datetime.timedelta(days=15)
+    start = today() + datetime.timedelta(days=15)
     body = api.post(f"ceps/{cep_id}/phase3", {"on": str(start)}).json()
     assert body["allowed_actions"] == ["cancel_phase3", "modify", "delete"]
     assert api.get(f"ceps/{cep_id}").json()["allowed_actions"] == ["cancel_phase3", "modify", "delete"]
     before = unchanged(cep_id)
-    response = api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "interruption_formalisee"})
+    response = api.post(f"ceps/{cep_id}/close", {"end_date": str(today()), "exit_reason": "interruption_formalisee"})
     assert response.status_code == 409 and response.json()["code"] == "R8"
     assert f"annulez le passage en phase 3 ou attendez le {start.strftime('%d/%m/%Y')}" in response.json()["message"]
     assert unchanged(cep_id) == before
 
 
 def test_allowed_actions_leave_out_reopen_after_death_r10(api, cep_id):
-    body = api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "deces"}).json()
+    body = api.post(f"ceps/{cep_id}/close", {"end_date": str(today()), "exit_reason": "deces"}).json()
     assert body["allowed_actions"] == []
     assert api.get(f"ceps/{cep_id}").json()["allowed_actions"] == []
 
 
 def test_allowed_actions_leave_out_reopen_while_another_cep_is_in_progress_r2(api, beneficiary, cep_id):
-    api.post(f"ceps/{cep_id}/close", {"end_date": str(TODAY), "exit_reason": "interruption_formalisee"})
-    second = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "entry_date": str(TODAY)}).json()["id"]
+    api.post(f"ceps/{cep_id}/close", {"end_date": str(today()), "exit_reason": "interruption_formalisee"})
+    second = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**open_body(), "entry_date": str(today())}).json()["id"]
     listed = {c["id"]: c["allowed_actions"] for c in api.get(f"beneficiaries/{beneficiary.pk}/ceps").json()["items"]}
     assert listed == {second: ["move_to_phase3", "modify", "close", "delete"], cep_id: []}
     assert api.get(f"ceps/{cep_id}").json()["allowed_actions"] == []
@@ -314,7 +323,7 @@ def test_allowed_actions_leave_out_reopen_while_another_cep_is_in_progress_r2(ap
 def test_structure_without_distinct_phases_r6(api, beneficiary, structure):
     structure.distinguishes_phases = False
     structure.save()
-    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**OPEN, "entry_phase": 3})
+    response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", {**open_body(), "entry_phase": 3})
     assert response.status_code == 409
     assert response.json() == with_errors(
         {
@@ -326,9 +335,9 @@ def test_structure_without_distinct_phases_r6(api, beneficiary, structure):
         }
     )
     assert not Cep.objects.exists()
-    body = api.post(f"beneficiaries/{beneficiary.pk}/ceps", OPEN).json()
+    body = api.post(f"beneficiaries/{beneficiary.pk}/ceps", open_body()).json()
     assert body["status"] == "phase2" and body["allowed_actions"] == ["modify", "close", "delete"]
-    response = api.post(f"ceps/{body['id']}/phase3", {"on": str(TODAY)})
+    response = api.post(f"ceps/{body['id']}/phase3", {"on": str(today())})
     assert response.status_code == 409 and response.json()["code"] == "R6"
 
 
@@ -349,7 +358,7 @@ def test_delete_with_confirmation(api, beneficiary, cep_id):
 
 
 def test_history_tells_who_when_what_before_after(api, counselor, cep_id):
-    api.post(f"ceps/{cep_id}/phase3", {"on": str(ENTRY + datetime.timedelta(days=10))})
+    api.post(f"ceps/{cep_id}/phase3", {"on": str(entry() + datetime.timedelta(days=10))})
     api.patch(f"ceps/{cep_id}", {"referent_name": "Mme Martin"})
     items = api.get(f"ceps/{cep_id}/history").json()["items"]
     assert [e["action"] for e in items] == ["open", "move_to_phase3", "modify"]
@@ -375,7 +384,7 @@ def test_cep_list_and_history_query_counts(
             beneficiary=beneficiary,
             actor=counselor,
             orientation_source=cep_refs["direct"],
-            entry_date=ENTRY + datetime.timedelta(days=i + 1),
+            entry_date=entry() + datetime.timedelta(days=i + 1),
             entry_phase=2,
             request_reason=cep_refs["reason"],
         )
@@ -388,9 +397,9 @@ def test_cep_list_and_history_query_counts(
 
 def test_r4_every_refusal_is_returned(api, beneficiary):
     body = {
-        **OPEN,
+        **open_body(),
         "orientation_source": "ma_structure_suite_niveau1",
-        "initial_interview_date": str(ENTRY + datetime.timedelta(days=3)),
+        "initial_interview_date": str(entry() + datetime.timedelta(days=3)),
     }
     response = api.post(f"beneficiaries/{beneficiary.pk}/ceps", body)
     assert response.status_code == 409

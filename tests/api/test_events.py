@@ -1,7 +1,8 @@
 import datetime
 
 from cep.events.models import Event
-from tests.api.conftest import EVENT_BODY, TODAY
+from tests.api.conftest import EVENT_BODY
+from tests.clock import today
 
 
 def test_record_read_and_update_an_event(api, beneficiary, counselor):
@@ -11,7 +12,7 @@ def test_record_read_and_update_an_event(api, beneficiary, counselor):
     )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["date"] == str(TODAY) and body["intervener_id"] == counselor.pk and body["is_cep"] is True
+    assert body["date"] == str(today()) and body["intervener_id"] == counselor.pk and body["is_cep"] is True
     assert api.get(f"events/{body['id']}").json()["comment"] == "Premier entretien"
     response = api.patch(f"events/{body['id']}", {"delivery_mode": "a_distance", "walk_in": True})
     assert response.status_code == 200 and response.json()["delivery_mode"] == "a_distance"
@@ -20,7 +21,7 @@ def test_record_read_and_update_an_event(api, beneficiary, counselor):
 
 def test_future_event_is_refused(api, beneficiary):
     response = api.post(
-        f"beneficiaries/{beneficiary.pk}/events", {**EVENT_BODY, "date": str(TODAY + datetime.timedelta(days=2))}
+        f"beneficiaries/{beneficiary.pk}/events", {**EVENT_BODY, "date": str(today() + datetime.timedelta(days=2))}
     )
     assert response.status_code == 409 and response.json()["field"] == "date"
     assert not Event.objects.exists()
@@ -45,21 +46,21 @@ def _event(api, beneficiary, **extra):
 
 
 def test_event_filters(api, beneficiary):
-    old = _event(api, beneficiary, date=str(TODAY - datetime.timedelta(days=40)))
-    phone = _event(api, beneficiary, date=str(TODAY - datetime.timedelta(days=5)), nature="telephone")
-    today = _event(api, beneficiary, direction="structure_vers_beneficiaire")
+    old = _event(api, beneficiary, date=str(today() - datetime.timedelta(days=40)))
+    phone = _event(api, beneficiary, date=str(today() - datetime.timedelta(days=5)), nature="telephone")
+    of_today = _event(api, beneficiary, direction="structure_vers_beneficiaire")
     url = f"beneficiaries/{beneficiary.pk}/events"
-    assert [e["id"] for e in api.get(url).json()["items"]] == [today, phone, old]
-    since = str(TODAY - datetime.timedelta(days=10))
-    assert [e["id"] for e in api.get(f"{url}?date_from={since}").json()["items"]] == [today, phone]
+    assert [e["id"] for e in api.get(url).json()["items"]] == [of_today, phone, old]
+    since = str(today() - datetime.timedelta(days=10))
+    assert [e["id"] for e in api.get(f"{url}?date_from={since}").json()["items"]] == [of_today, phone]
     assert [e["id"] for e in api.get(f"{url}?date_to={since}").json()["items"]] == [old]
     assert [e["id"] for e in api.get(f"{url}?nature=telephone").json()["items"]] == [phone]
-    assert [e["id"] for e in api.get(f"{url}?direction=structure_vers_beneficiaire").json()["items"]] == [today]
-    assert [e["id"] for e in api.get(f"{url}?in_progress=true").json()["items"]] == [today]
+    assert [e["id"] for e in api.get(f"{url}?direction=structure_vers_beneficiaire").json()["items"]] == [of_today]
+    assert [e["id"] for e in api.get(f"{url}?in_progress=true").json()["items"]] == [of_today]
 
 
 def test_event_filter_on_the_cep_context(api, beneficiary):
-    cep = _event(api, beneficiary, date=str(TODAY - datetime.timedelta(days=3)))
+    cep = _event(api, beneficiary, date=str(today() - datetime.timedelta(days=3)))
     other = _event(api, beneficiary, primary_context="emploi", secondary_context="formation")
     both = _event(api, beneficiary, primary_context="emploi", tertiary_context="cep")
     url = f"beneficiaries/{beneficiary.pk}/events"
@@ -74,7 +75,7 @@ def test_event_filter_on_the_cep_context(api, beneficiary):
 
 def test_event_list_pages_and_query_count(api, beneficiary, django_assert_max_num_queries):
     for days in range(12):
-        _event(api, beneficiary, date=str(TODAY - datetime.timedelta(days=days)))
+        _event(api, beneficiary, date=str(today() - datetime.timedelta(days=days)))
     url = f"beneficiaries/{beneficiary.pk}/events"
     seen, cursor = [], None
     while True:
@@ -88,7 +89,7 @@ def test_event_list_pages_and_query_count(api, beneficiary, django_assert_max_nu
 
 
 def test_r9_moving_an_event_back_moves_the_cep_clock_back(api, beneficiary):
-    entry = TODAY - datetime.timedelta(days=200)
+    entry = today() - datetime.timedelta(days=200)
     opened = api.post(
         f"beneficiaries/{beneficiary.pk}/ceps",
         {
@@ -100,11 +101,11 @@ def test_r9_moving_an_event_back_moves_the_cep_clock_back(api, beneficiary):
     )
     assert opened.status_code == 201, opened.content
     cep_url = f"ceps/{opened.json()['id']}"
-    event_id = _event(api, beneficiary, date=str(TODAY - datetime.timedelta(days=5)))
-    assert api.get(cep_url).json()["last_manifestation_date"] == str(TODAY - datetime.timedelta(days=5))
-    moved = api.patch(f"events/{event_id}", {"date": str(TODAY - datetime.timedelta(days=150))})
+    event_id = _event(api, beneficiary, date=str(today() - datetime.timedelta(days=5)))
+    assert api.get(cep_url).json()["last_manifestation_date"] == str(today() - datetime.timedelta(days=5))
+    moved = api.patch(f"events/{event_id}", {"date": str(today() - datetime.timedelta(days=150))})
     assert moved.status_code == 200
-    assert api.get(cep_url).json()["last_manifestation_date"] == str(TODAY - datetime.timedelta(days=150))
+    assert api.get(cep_url).json()["last_manifestation_date"] == str(today() - datetime.timedelta(days=150))
     # an e-mail the structure sent is not a manifestation of the person (R9)
     _event(api, beneficiary, direction="structure_vers_beneficiaire", nature="courriel")
-    assert api.get(cep_url).json()["last_manifestation_date"] == str(TODAY - datetime.timedelta(days=150))
+    assert api.get(cep_url).json()["last_manifestation_date"] == str(today() - datetime.timedelta(days=150))

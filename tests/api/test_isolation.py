@@ -7,17 +7,19 @@ makes test_every_route_is_in_the_isolation_table fail.
 import pytest
 
 from cep.audit.models import AuditEntry
-from tests.api.conftest import APPOINTMENT_BODY, EVENT_BODY, TODAY
+from tests.api.conftest import EVENT_BODY, appointment_body
 from tests.api.test_auth import all_operations, concrete
+from tests.clock import resolved, today
 
 P = "/api/v1"
 CEP_BODY = {
     "orientation_source": "ma_structure_entree_directe",
-    "entry_date": str(TODAY),
+    "entry_date": lambda: str(today()),
     "entry_phase": 2,
     "request_reason": "prise_de_recul",
 }
-# (METHOD, path template) → request body sent with B's ids (None for no body).
+# (METHOD, path template) → request body sent with B's ids (None for no body); a callable value in a body is the
+# day, read when the test runs (tests.clock.resolved).
 OBJECT_ROUTES = {
     ("GET", f"{P}/imports/{{batch_id}}"): None,
     ("POST", f"{P}/imports/{{batch_id}}/undo"): {},
@@ -39,13 +41,16 @@ OBJECT_ROUTES = {
     ("GET", f"{P}/ceps/{{cep_id}}"): None,
     ("PATCH", f"{P}/ceps/{{cep_id}}"): {"prescriber_name": "Intrus"},
     ("DELETE", f"{P}/ceps/{{cep_id}}"): None,
-    ("POST", f"{P}/ceps/{{cep_id}}/phase3"): {"on": str(TODAY)},
+    ("POST", f"{P}/ceps/{{cep_id}}/phase3"): {"on": lambda: str(today())},
     ("POST", f"{P}/ceps/{{cep_id}}/cancel-phase3"): {},
-    ("POST", f"{P}/ceps/{{cep_id}}/close"): {"end_date": str(TODAY), "exit_reason": "interruption_formalisee"},
+    ("POST", f"{P}/ceps/{{cep_id}}/close"): {
+        "end_date": lambda: str(today()),
+        "exit_reason": "interruption_formalisee",
+    },
     ("POST", f"{P}/ceps/{{cep_id}}/reopen"): {},
     ("GET", f"{P}/ceps/{{cep_id}}/history"): None,
     ("GET", f"{P}/beneficiaries/{{beneficiary_id}}/appointments"): None,
-    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/appointments"): APPOINTMENT_BODY,
+    ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/appointments"): "APPOINTMENT",
     ("GET", f"{P}/appointments/{{appointment_id}}"): None,
     ("POST", f"{P}/appointments/{{appointment_id}}/status"): {"status": "annule"},
     ("GET", f"{P}/ceps/{{cep_id}}/plan"): None,
@@ -98,6 +103,20 @@ def orient_body(ids: dict) -> dict:
     return {"target_structure": ids.get("target_structure_id", 1), "consent_mode": "oral"}
 
 
+def route_body(method: str, path: str, offer, ids: dict):
+    """The body OBJECT_ROUTES gives the operation, its placeholders filled and its days read now."""
+    body = OBJECT_ROUTES[(method, path)]
+    if body == "OWN_OFFER":
+        return {"offer": offer.pk, "event": EVENT_BODY}
+    if body == "LEVEL1":
+        return level1_body(ids)
+    if body == "ORIENT":
+        return orient_body(ids)
+    if body == "APPOINTMENT":
+        return appointment_body()
+    return resolved(body) if isinstance(body, dict) else body
+
+
 def query_of(path: str) -> str:
     """The query string an operation needs (the comparison of two versions)."""
     return "?a=1&b=2" if path.endswith("/compare") else ""
@@ -113,13 +132,7 @@ def test_structure_b_objects_are_404_for_structure_a(method, path, manager, offe
     from tests.api.conftest import client_for
 
     client = client_for(manager)  # structure A, every right of a structure
-    body = OBJECT_ROUTES[(method, path)]
-    if body == "OWN_OFFER":
-        body = {"offer": offer.pk, "event": EVENT_BODY}
-    if body == "LEVEL1":
-        body = level1_body(other_objects)
-    if body == "ORIENT":
-        body = orient_body(other_objects)
+    body = route_body(method, path, offer, other_objects)
     url = concrete(path, other_objects) + query_of(path)
     if method == "DELETE":
         url += "?confirm=true"

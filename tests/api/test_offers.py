@@ -2,41 +2,45 @@ import datetime
 
 from cep.accounts.rights import Right
 from cep.offers.models import Service, ServiceOffer
-from tests.api.conftest import EVENT_BODY, TODAY, _first
+from tests.api.conftest import EVENT_BODY, _first
+from tests.clock import today
 from tests.factories import withdraw
 
-OFFER = {
-    "origin": "structure",
-    "theme": "formation",
-    "service_act": "conseil_recherche_emploi",
-    "name": "Atelier CV",
-    "offer_type": "Atelier",
-    "partner": "Agence locale",
-    "start_date": str(TODAY - datetime.timedelta(days=30)),
-    "national_measure": "cep",
-}
+
+def offer_body() -> dict:
+    """A CEP offer of the structure, open since 30 days ago."""
+    return {
+        "origin": "structure",
+        "theme": "formation",
+        "service_act": "conseil_recherche_emploi",
+        "name": "Atelier CV",
+        "offer_type": "Atelier",
+        "partner": "Agence locale",
+        "start_date": str(today() - datetime.timedelta(days=30)),
+        "national_measure": "cep",
+    }
 
 
 def test_manager_creates_and_updates_an_offer(manager_api, manager):
-    response = manager_api.post("offers", OFFER)
+    response = manager_api.post("offers", offer_body())
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["theme"] == "formation" and body["structure_id"] == manager.structure_id
-    response = manager_api.patch(f"offers/{body['id']}", {"state": "fermee", "end_date": str(TODAY)})
+    response = manager_api.patch(f"offers/{body['id']}", {"state": "fermee", "end_date": str(today())})
     assert response.status_code == 200 and response.json()["state"] == "fermee"
-    assert manager_api.get(f"offers/{body['id']}").json()["end_date"] == str(TODAY)
+    assert manager_api.get(f"offers/{body['id']}").json()["end_date"] == str(today())
 
 
 def test_counselor_without_the_offers_right_cannot_create_offers_403(api, counselor):
     withdraw(counselor, Right.MANAGE_OFFERS)
-    response = api.post("offers", OFFER)
+    response = api.post("offers", offer_body())
     assert response.status_code == 403
     assert response.json()["code"] == "DROITS" and "Gérer des offres de service" in response.json()["message"]
     assert not ServiceOffer.objects.exists()
 
 
 def test_offer_end_before_start_is_refused(manager_api):
-    response = manager_api.post("offers", {**OFFER, "end_date": "2000-01-01"})
+    response = manager_api.post("offers", {**offer_body(), "end_date": "2000-01-01"})
     assert response.status_code == 409 and response.json()["field"] == "end_date"
 
 
@@ -48,7 +52,7 @@ def test_offer_list_has_own_and_regional_offers(manager_api, structure, offer, r
         theme_id=_first("ServiceTheme"),
         service_act_id=_first("ServiceAct"),
         name="Offre régionale",
-        start_date=TODAY,
+        start_date=today(),
     )
     elsewhere = ServiceOffer.objects.create(
         structure=None,
@@ -57,7 +61,7 @@ def test_offer_list_has_own_and_regional_offers(manager_api, structure, offer, r
         theme_id=_first("ServiceTheme"),
         service_act_id=_first("ServiceAct"),
         name="Offre d'une autre région",
-        start_date=TODAY,
+        start_date=today(),
     )
     ids = [o["id"] for o in manager_api.get("offers").json()["items"]]
     assert offer.pk in ids and regional.pk in ids and elsewhere.pk not in ids
@@ -76,7 +80,7 @@ def test_propose_offer_records_the_event_when_none_is_in_progress(api, beneficia
     assert response.status_code == 201, response.content
     service = Service.objects.get(pk=response.json()["id"])
     assert service.event is not None and service.is_cep_level1
-    assert service.event.nature_id == "entretien_individuel" and service.event.date == TODAY
+    assert service.event.nature_id == "entretien_individuel" and service.event.date == today()
     listed = api.get(f"beneficiaries/{beneficiary.pk}/services").json()["items"]
     assert [s["id"] for s in listed] == [service.pk]
     # A second proposal the same day reuses the event in progress: no event object needed.
@@ -119,7 +123,7 @@ def test_list_query_counts_do_not_grow(api, manager_api, beneficiary, offer, str
             theme_id=offer.theme_id,
             service_act_id=offer.service_act_id,
             name=f"Offre {i}",
-            start_date=TODAY,
+            start_date=today(),
         )
     with django_assert_max_num_queries(3):
         assert len(api.get(f"beneficiaries/{beneficiary.pk}/services?limit=100").json()["items"]) == 26
@@ -133,7 +137,7 @@ def test_structure_less_user_cannot_create(db, refdata):
     from tests.factories import UserFactory
 
     admin = UserFactory(username="admin_api", role=Role.ADMIN, structure=None)
-    response = client_for(admin).post("offers", OFFER)
+    response = client_for(admin).post("offers", offer_body())
     assert response.status_code == 403 and response.json()["code"] == "DROITS"
 
 
@@ -147,7 +151,7 @@ def test_offer_pages_chain_even_after_the_longest_non_ascii_names(api, structure
             theme_id=_first("ServiceTheme"),
             service_act_id=_first("ServiceAct"),
             name=f"{i}" + "🎓é" * 99 + "x",
-            start_date=TODAY,
+            start_date=today(),
         )
     seen, cursor = [], None
     for _ in range(4):

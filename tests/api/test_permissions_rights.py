@@ -9,12 +9,12 @@ import pytest
 
 from cep.accounts.rights import NATIONAL_RIGHTS, Right
 from cep.audit.models import AuditEntry, SensitiveAccess
-from tests.api.conftest import EVENT_BODY, client_for
+from tests.api.conftest import client_for
 from tests.api.test_auth import all_operations, concrete, own_objects  # noqa: F401
-from tests.api.test_beneficiaries import BODY as BENEFICIARY_BODY
+from tests.api.test_beneficiaries import beneficiary_body
 from tests.api.test_imports import import_upload
-from tests.api.test_isolation import OBJECT_ROUTES, level1_body, orient_body, query_of
-from tests.api.test_offers import OFFER
+from tests.api.test_isolation import OBJECT_ROUTES, query_of, route_body
+from tests.api.test_offers import offer_body
 
 P = "/api/v1"
 V, MD, ED, EV, CEP = Right.VIEW_DOSSIER, Right.MANAGE_DOSSIERS, Right.EDIT_DOSSIER, Right.EVENTS, Right.PROPOSE_CEP
@@ -115,21 +115,14 @@ def test_every_right_is_checked_on_the_api_or_is_a_page_only_right():
 
 def _body(method, path, offer, ids=None):
     if (method, path) == ("POST", f"{P}/beneficiaries"):
-        return BENEFICIARY_BODY
+        return beneficiary_body()
     if (method, path) == ("POST", f"{P}/offers"):
-        return OFFER
+        return offer_body()
     if (method, path) == ("POST", f"{P}/imports"):
         return import_upload()
     if (method, path) == ("PATCH", f"{P}/structure"):
         return {"public": "Tout public"}
-    body = OBJECT_ROUTES.get((method, path))
-    if body == "OWN_OFFER":
-        return {"offer": offer.pk, "event": EVENT_BODY}
-    if body == "LEVEL1":
-        return level1_body(ids)
-    if body == "ORIENT":
-        return orient_body(ids)
-    return body
+    return route_body(method, path, offer, ids) if (method, path) in OBJECT_ROUTES else None
 
 
 def _url(method, path, ids):

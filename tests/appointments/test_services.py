@@ -14,11 +14,11 @@ from cep.appointments.workflow import TRANSITIONS
 from cep.audit.models import AuditEntry
 from cep.common.errors import RuleViolation
 from cep.events.models import Event
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, UserFactory
 from tests.factories import paris_at as at
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def _writes():
@@ -29,9 +29,9 @@ def _writes():
 
 
 def test_rdv_booking_today_or_later_is_accepted_and_audited(book, counselor):
-    today = book(at(0, 5))
+    of_today = book(at(0, 5))
     later = book(at(14, 30, days=3), mode="telephone", duration=30, subject="Point sur le projet")
-    assert today.status == Status.PLANNED and today.counselor == counselor and today.place_id == "siege"
+    assert of_today.status == Status.PLANNED and of_today.counselor == counselor and of_today.place_id == "siege"
     assert later.place is None and later.duration == 30 and timezone.is_aware(later.starts_at)
     assert AuditEntry.objects.filter(object_type="appointment", action="book_appointment").count() == 2
 
@@ -171,14 +171,14 @@ def test_rdv_a_future_rendez_vous_can_be_cancelled(book, counselor):
 
 
 def test_r9_honoured_records_exactly_one_event_and_moves_the_clock(book, counselor, open_cep):
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=100))
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=100))
     assert cep.last_manifestation_date == cep.entry_date
     appointment = book(at(0, 5), subject="Bilan de la phase 2")
     events = Event.objects.count()
     appointment = set_status(appointment=appointment, actor=counselor, status=Status.HONOURED)
     assert Event.objects.count() == events + 1
     event = appointment.event
-    assert event.date == TODAY and event.is_cep and event.primary_context_id == "cep"  # a CEP is in progress
+    assert event.date == today() and event.is_cep and event.primary_context_id == "cep"  # a CEP is in progress
     assert (event.nature_id, event.direction_id, event.place_id) == (
         "entretien_individuel",
         "beneficiaire_vers_structure",
@@ -187,7 +187,7 @@ def test_r9_honoured_records_exactly_one_event_and_moves_the_clock(book, counsel
     assert event.intervener == counselor and "Bilan de la phase 2" in event.comment
     assert AuditEntry.objects.filter(object_type="event", object_id=event.pk, action="record_event").exists()
     cep.refresh_from_db()
-    assert cep.last_manifestation_date == TODAY  # R9: the clock moved
+    assert cep.last_manifestation_date == today()  # R9: the clock moved
 
 
 def test_r9_honoured_at_a_distance_without_a_cep_is_a_general_remote_event(book, counselor):
@@ -199,18 +199,18 @@ def test_r9_honoured_at_a_distance_without_a_cep_is_a_general_remote_event(book,
 
 def test_r9_a_past_planned_rendez_vous_honoured_later_is_recorded_on_its_day(book, counselor, open_cep):
     """Recording afterwards: booked last week, marked today; the event is dated on the rendez-vous' day."""
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=100))
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=100))
     appointment = book(at(10, 0, days=2))
     Appointment.objects.filter(pk=appointment.pk).update(starts_at=at(10, 0, days=-7))  # a week has passed
     appointment.refresh_from_db()
     appointment = set_status(appointment=appointment, actor=counselor, status=Status.HONOURED)
-    assert appointment.event.date == TODAY - datetime.timedelta(days=7)
+    assert appointment.event.date == today() - datetime.timedelta(days=7)
     cep.refresh_from_db()
-    assert cep.last_manifestation_date == TODAY - datetime.timedelta(days=7)
+    assert cep.last_manifestation_date == today() - datetime.timedelta(days=7)
 
 
 def test_r9_no_show_is_kept_and_does_not_move_the_clock(book, counselor, open_cep):
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=100))
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=100))
     events = Event.objects.count()
     appointment = set_status(appointment=book(at(0, 5)), actor=counselor, status=Status.NO_SHOW)
     assert appointment.status == Status.NO_SHOW and appointment.event is None
@@ -224,7 +224,7 @@ def test_r9_honoured_is_one_transaction_an_event_refusal_writes_nothing(book, co
     appointment = book(at(0, 5))
     from cep.referentials.models import EventNature
 
-    EventNature.objects.filter(pk="entretien_individuel").update(valid_to=TODAY - datetime.timedelta(days=1))
+    EventNature.objects.filter(pk="entretien_individuel").update(valid_to=today() - datetime.timedelta(days=1))
     before = _writes()
     with pytest.raises(RuleViolation) as refused:
         set_status(appointment=appointment, actor=counselor, status=Status.HONOURED)

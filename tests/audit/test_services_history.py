@@ -1,7 +1,5 @@
 """The services written with audited() keep the audit rows they wrote before: which action, when, what before/after."""
 
-import datetime
-
 import pytest
 
 from cep.accounts.rights import Role
@@ -11,10 +9,10 @@ from cep.beneficiaries.services import create_beneficiary, justify_beneficiary, 
 from cep.common.errors import RuleViolation
 from cep.events.services import record_event, update_event
 from cep.offers.services import propose_offer, update_offer
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def entries(**kwargs):
@@ -33,8 +31,8 @@ def test_beneficiary_rows(structure, counselor):
         last_name="Durand",
         first_name="Léa",
         sex="F",
-        birth_date=TODAY.replace(year=TODAY.year - 20, day=1),
-        first_reception_date=TODAY,
+        birth_date=today().replace(year=today().year - 20, day=1),
+        first_reception_date=today(),
     )
     (created,) = entries(action="create_beneficiary")
     assert created.before is None and created.beneficiary_id == b.pk == created.object_id
@@ -61,7 +59,7 @@ def test_justify_is_recorded_once(structure, counselor):
 
 
 def test_event_rows(beneficiary, counselor, event_refs):
-    event = record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, **event_refs)
+    event = record_event(beneficiary=beneficiary, actor=counselor, date=today(), **event_refs)
     (recorded,) = entries(action="record_event")
     assert recorded.before is None and recorded.beneficiary_id == beneficiary.pk
     assert "updated_at" not in recorded.after

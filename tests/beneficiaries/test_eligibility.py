@@ -14,6 +14,7 @@ from cep.beneficiaries.models import Beneficiary
 from cep.common.errors import RuleViolation
 from cep.enrolments.models import Cep
 from cep.referentials import models as ref
+from tests.clock import today
 
 ENTRY = datetime.date(2026, 6, 15)
 ONE_DAY = datetime.timedelta(days=1)
@@ -128,7 +129,7 @@ def _open(beneficiary, counselor, cep_refs, entry_date):
 def test_eligibilite_opening_a_cep_in_a_mission_locale_on_birthdays(
     beneficiary, counselor, cep_refs, years, shift, accepted
 ):
-    entry = datetime.date.today() - datetime.timedelta(days=10)
+    entry = today() - datetime.timedelta(days=10)
     if (entry.month, entry.day) == (2, 29):
         entry -= ONE_DAY  # a birthday that exists every year
     beneficiary.birth_date = born(years, entry) + shift * ONE_DAY

@@ -9,10 +9,10 @@ from cep.beneficiaries.models import Beneficiary, DossierStatus
 from cep.common.errors import RuleViolation
 from cep.organisations.models import Commune
 from cep.referentials import models as ref
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def complete_fields(**overrides):
@@ -24,7 +24,7 @@ def complete_fields(**overrides):
         commune=Commune.objects.get(code="2A004"),
         employment_status=ref.EmploymentStatus.objects.get(code="demandeur_emploi_indemnise"),
         qualification_level=ref.QualificationLevel.objects.get(code="niveau_3"),
-        first_reception_date=TODAY - datetime.timedelta(days=20),
+        first_reception_date=today() - datetime.timedelta(days=20),
     )
     fields.update(overrides)
     return fields
@@ -90,7 +90,7 @@ def test_update_cannot_empty_a_justified_dossier(beneficiary, counselor):
 
 
 def test_r4_first_reception_cannot_move_after_a_cep_entry(beneficiary, counselor, open_cep):
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=50))
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=50))
     with pytest.raises(RuleViolation) as err:
         s.update_beneficiary(
             beneficiary=beneficiary, actor=counselor, first_reception_date=cep.entry_date + datetime.timedelta(days=1)
@@ -133,11 +133,11 @@ def test_reassign_refused_for_a_counselor(structure, counselor):
 )
 def test_eligibility(refdata, status, holds, age, network, codes):
     person = Beneficiary(
-        birth_date=TODAY.replace(year=TODAY.year - age) - datetime.timedelta(days=1),
+        birth_date=today().replace(year=today().year - age) - datetime.timedelta(days=1),
         employment_status=ref.EmploymentStatus.objects.get(code=status),
         holds_or_seeks_job=holds,
     )
-    reasons = ineligibility_reasons(person, ref.Network.objects.get(code=network), TODAY)
+    reasons = ineligibility_reasons(person, ref.Network.objects.get(code=network), today())
     assert [r.code for r in reasons] == codes
     assert all(r.message.endswith(".") for r in reasons)
 
@@ -151,7 +151,7 @@ def test_r1_create_justified_in_one_call(structure, counselor):
 
 def test_r1_create_justified_refuses_everything_at_once_and_writes_nothing(structure, counselor):
     fields = complete_fields(
-        commune=None, qualification_level=None, first_reception_date=TODAY + datetime.timedelta(1)
+        commune=None, qualification_level=None, first_reception_date=today() + datetime.timedelta(1)
     )
     with pytest.raises(RuleViolation) as err:
         s.create_justified_beneficiary(structure=structure, actor=counselor, **fields)
@@ -164,7 +164,7 @@ def test_r1_create_justified_refuses_everything_at_once_and_writes_nothing(struc
 
 
 def test_create_collects_every_refusal(structure, counselor):
-    fields = complete_fields(last_name=" ", first_name="", birth_date=TODAY + datetime.timedelta(days=3))
+    fields = complete_fields(last_name=" ", first_name="", birth_date=today() + datetime.timedelta(days=3))
     with pytest.raises(RuleViolation) as err:
         s.create_beneficiary(structure=structure, actor=counselor, **fields)
     assert {v.field for v in err.value.violations} == {"last_name", "first_name", "birth_date"}

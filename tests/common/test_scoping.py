@@ -13,10 +13,10 @@ from cep.events.services import record_event
 from cep.offers.models import Service, ServiceOffer
 from cep.offers.services import propose_offer
 from cep.referentials import models as ref
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory, withdraw
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 MODELS = (Beneficiary, Cep, Event, Service)
 
 
@@ -26,7 +26,7 @@ def _offer(name, **where):
         origin="structure",
         theme=ref.ServiceTheme.objects.get(code="formation"),
         service_act=ref.ServiceAct.objects.get(code="info_conseil_formations"),
-        start_date=TODAY - datetime.timedelta(days=30),
+        start_date=today() - datetime.timedelta(days=30),
         **where,
     )
 
@@ -42,11 +42,11 @@ def world(structure, other_structure, counselor, other_counselor, cep_refs, even
             beneficiary=b,
             actor=actor,
             orientation_source=cep_refs["direct"],
-            entry_date=TODAY - datetime.timedelta(days=10),
+            entry_date=today() - datetime.timedelta(days=10),
             entry_phase=2,
             request_reason=cep_refs["reason"],
         )
-        record_event(beneficiary=b, actor=actor, date=TODAY, **event_refs)
+        record_event(beneficiary=b, actor=actor, date=today(), **event_refs)
         offer = _offer(f"Offre de {b.structure}", structure=b.structure, region_id=b.structure.region_id)
         propose_offer(beneficiary=b, offer=offer, actor=actor)
         rows[b.structure_id] = offer

@@ -20,7 +20,6 @@ from cep.referentials.models import ExitReason
 
 pytestmark = pytest.mark.django_db
 
-DAY = datetime.date.today()
 N = 300
 
 DIGEST_SQL = """
@@ -55,13 +54,13 @@ SELECT md5(string_agg(line, '|' ORDER BY line)) FROM (
 """
 
 
-def generate(n=N, seed=42, **options):
+def generate(day, n=N, seed=42, **options):
     out = io.StringIO()
     call_command(
         "generate_demo",
         beneficiaries=n,
         seed=seed,
-        today=DAY.isoformat(),
+        today=day.isoformat(),
         no_progress=True,
         stdout=out,
         **options,
@@ -84,8 +83,8 @@ def wipe():
 
 
 @pytest.fixture
-def population(refdata):
-    generate()
+def population(refdata, today):
+    generate(today)
 
 
 def test_every_rule_holds_in_the_database(population):
@@ -125,22 +124,22 @@ def test_closed_ceps_carry_their_exit_and_auto_exits_their_date(population):
     ).exists()
 
 
-def test_mission_locale_public_is_16_to_25(population):
+def test_mission_locale_public_is_16_to_25(population, today):
     ml = Beneficiary.objects.filter(structure__network_id="ml")
     assert ml.exists()
     for b in ml:
         assert add_months(b.birth_date, 16 * 12) <= b.first_reception_date
-        assert DAY < add_months(b.birth_date, 26 * 12)
+        assert today < add_months(b.birth_date, 26 * 12)
 
 
-def test_generated_rows_pass_the_services_rules(population):
+def test_generated_rows_pass_the_services_rules(population, today):
     """A generated CEP behaves like one made by the services: it can be closed through close_cep."""
     from cep.enrolments.services import close_cep
 
     cep = Cep.objects.filter(status="phase2").select_related("structure").first()
     actor = User.objects.filter(structure=cep.structure, role="counselor").first()
     closed = close_cep(
-        cep=cep, actor=actor, end_date=DAY, exit_reason=ExitReason.objects.get(code="interruption_formalisee")
+        cep=cep, actor=actor, end_date=today, exit_reason=ExitReason.objects.get(code="interruption_formalisee")
     )
     assert closed.status == "closed"
 
@@ -158,30 +157,30 @@ def test_no_row_is_stamped_after_the_run(population):
     assert all(stamp <= now for stamp in stamps)
 
 
-def test_same_seed_same_data_other_seed_other_data(refdata):
-    generate()
+def test_same_seed_same_data_other_seed_other_data(refdata, today):
+    generate(today)
     first = digest()
     wipe()
-    generate(batch=128)  # another batching: the data depends on the seed only
+    generate(today, batch=128)  # another batching: the data depends on the seed only
     assert digest() == first
     wipe()
-    generate(seed=7)
+    generate(today, seed=7)
     assert digest() != first
 
 
-def test_if_empty_is_idempotent(refdata):
-    generate(n=50)
+def test_if_empty_is_idempotent(refdata, today):
+    generate(today, n=50)
     before = (Beneficiary.objects.count(), Event.objects.count(), Cep.objects.count())
-    message = generate(n=50, if_empty=True)
+    message = generate(today, n=50, if_empty=True)
     assert "aucune donnée" in message
     assert (Beneficiary.objects.count(), Event.objects.count(), Cep.objects.count()) == before == (50, *before[1:])
 
 
-def test_without_if_empty_a_second_run_adds_people_and_reuses_the_structures(refdata):
-    generate(n=40)
+def test_without_if_empty_a_second_run_adds_people_and_reuses_the_structures(refdata, today):
+    generate(today, n=40)
     structures = set(Beneficiary.objects.values_list("structure__name", flat=True).distinct())
     users = User.objects.count()
-    generate(n=40)
+    generate(today, n=40)
     assert Beneficiary.objects.count() == 80
     assert User.objects.count() == users
     assert not {name for name, n in checks.violations().items() if n}
@@ -211,15 +210,15 @@ def test_demo_accounts_can_sign_in_and_call_the_api(population, client):
     assert client.login(username="conseiller.ml", password=DEMO_PASSWORD)
 
 
-def test_worker_processes_write_the_same_rows_as_one_process(refdata):
+def test_worker_processes_write_the_same_rows_as_one_process(refdata, today):
     """Large loads generate in forked workers (COPY text built there): same rows as the in-process path."""
     from cep.demo.loader import load
     from cep.demo.world import build_world
 
-    generate()
+    generate(today)
     single = digest()
     wipe()
-    world = build_world(beneficiaries=N, seed=42, months=18, day=DAY)
+    world = build_world(beneficiaries=N, seed=42, months=18, day=today)
     totals = load(world, N, batch=100, workers=2)
     assert totals["beneficiaries_beneficiary"] == N
     assert digest() == single
@@ -242,11 +241,11 @@ def _schema():
         return indexes, cursor.fetchall()
 
 
-def test_bulk_load_leaves_every_index_and_constraint_in_place(refdata):
+def test_bulk_load_leaves_every_index_and_constraint_in_place(refdata, today):
     """The empty-base fast path drops secondary indexes and foreign keys, then recreates exactly the same."""
     before = _schema()
     assert any("FOREIGN KEY" in c[1] for c in before[1]) and len(before[0]) > 20
-    generate(n=60)
+    generate(today, n=60)
     after = _schema()
     assert set(after[0]) == set(before[0])
     assert set(after[1]) == set(before[1])

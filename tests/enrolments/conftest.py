@@ -4,12 +4,12 @@ import pytest
 
 from cep.audit.models import AuditEntry
 from cep.enrolments.models import Cep
-
-TODAY = datetime.date.today()
+from tests.clock import today
 
 
 def days(n: int) -> datetime.date:
-    return TODAY - datetime.timedelta(days=n)
+    """`n` days before today (tests/clock.py: the real day, even while a test moves the application's)."""
+    return today() - datetime.timedelta(days=n)
 
 
 @pytest.fixture

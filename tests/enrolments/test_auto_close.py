@@ -11,13 +11,12 @@ from cep.common.dates import add_months
 from cep.enrolments import services as s
 from cep.enrolments.models import Cep
 from cep.enrolments.workflow import Status
+from tests.clock import today
 from tests.factories import BeneficiaryFactory
-
-TODAY = datetime.date.today()
 
 
 def days(n: int) -> datetime.date:
-    return TODAY - datetime.timedelta(days=n)
+    return today() - datetime.timedelta(days=n)
 
 
 @pytest.mark.django_db
@@ -40,7 +39,7 @@ def test_r9_closes_the_inactive_ceps_with_their_end_date_phase_and_audit(structu
         Cep.objects.filter(pk=cep.pk).update(last_manifestation_date=days(last_ago))
         cases[i] = cep.pk
     with CaptureQueriesContext(connection) as queries:
-        closed = s.auto_close(on=TODAY)
+        closed = s.auto_close(on=today())
     rows = {pk: (c.status, c.end_date, c.ended_in_phase) for pk, c in Cep.objects.in_bulk(cases.values()).items()}
     results = {i: rows[pk] for i, pk in cases.items()}
 

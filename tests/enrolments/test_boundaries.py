@@ -19,7 +19,8 @@ from cep.enrolments.workflow import Status
 from cep.events.models import Event
 from cep.events.services import record_event
 from cep.referentials import models as ref
-from tests.enrolments.conftest import TODAY, days
+from tests.clock import resolved, today
+from tests.enrolments.conftest import days
 
 pytestmark = pytest.mark.django_db
 
@@ -61,12 +62,12 @@ def manifestation(beneficiary, counselor, event_refs):
 
 # R4: the entry day and the initial interview ------------------------------------------------------------------
 def test_r4_a_cep_entered_today_is_accepted(open_cep):
-    cep = open_cep(entry_date=TODAY)
-    assert (cep.status, cep.entry_date, cep.phase2_entry_date) == (Status.PHASE2, TODAY, TODAY)
+    cep = open_cep(entry_date=today())
+    assert (cep.status, cep.entry_date, cep.phase2_entry_date) == (Status.PHASE2, today(), today())
 
 
 def test_r4_a_cep_entered_tomorrow_is_refused(open_cep, db_state):
-    err = refused(db_state, "R4", open_cep, entry_date=TODAY + ONE_DAY)
+    err = refused(db_state, "R4", open_cep, entry_date=today() + ONE_DAY)
     assert err.field == "entry_date"
 
 
@@ -87,8 +88,8 @@ def test_r4_initial_interview_the_day_after_entry_is_refused(open_cep, db_state)
 
 
 def test_r4_direct_phase3_entry_today_sets_the_phase3_date_only(open_cep):
-    cep = open_cep(entry_date=TODAY, phase=3)
-    assert (cep.status, cep.phase3_entry_date, cep.phase2_entry_date) == (Status.PHASE3, TODAY, None)
+    cep = open_cep(entry_date=today(), phase=3)
+    assert (cep.status, cep.phase3_entry_date, cep.phase2_entry_date) == (Status.PHASE3, today(), None)
 
 
 # R9: the clock of a backdated entry, reopening, the day the end date falls ----------------------------------------
@@ -121,13 +122,13 @@ def test_r9_reopening_restarts_the_clock_from_today(open_cep, counselor, cep_ref
     cep = s.reopen_cep(cep=cep, actor=counselor)
     assert (cep.status, cep.reopened_on, clock(cep), cep.end_date, cep.exit_reason) == (
         Status.PHASE2,
-        TODAY,
-        TODAY,
+        today(),
+        today(),
         None,
         None,
     )
     # Six months after the reopening, not after day 250: still open the day before, closed on the day.
-    end = add_months(TODAY, 6)
+    end = add_months(today(), 6)
     assert s.auto_close(on=end - ONE_DAY) == 0
     assert s.auto_close(on=end) == 1
     cep.refresh_from_db()
@@ -178,11 +179,11 @@ def test_r8_close_today_accepted_and_tomorrow_refused(open_cep, counselor, cep_r
         s.close_cep,
         cep=cep,
         actor=counselor,
-        end_date=TODAY + ONE_DAY,
+        end_date=today() + ONE_DAY,
         exit_reason=cep_refs["formalised"],
     )
-    cep = s.close_cep(cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
-    assert (cep.status, cep.end_date, cep.ended_in_phase, cep.auto_closed) == (Status.CLOSED, TODAY, 2, False)
+    cep = s.close_cep(cep=cep, actor=counselor, end_date=today(), exit_reason=cep_refs["formalised"])
+    assert (cep.status, cep.end_date, cep.ended_in_phase, cep.auto_closed) == (Status.CLOSED, today(), 2, False)
 
 
 def test_r8_close_in_phase3_on_its_first_day_accepted_and_the_day_before_refused(
@@ -199,7 +200,7 @@ def test_r8_close_in_phase3_on_its_first_day_accepted_and_the_day_before_refused
 
 def test_r8_missing_reason_or_date_is_refused(open_cep, counselor, cep_refs, db_state):
     cep = open_cep(entry_date=days(30))
-    err = refused(db_state, "R8", s.close_cep, cep=cep, actor=counselor, end_date=TODAY, exit_reason=None)
+    err = refused(db_state, "R8", s.close_cep, cep=cep, actor=counselor, end_date=today(), exit_reason=None)
     assert err.field == "exit_reason"
     err = refused(
         db_state, "R8", s.close_cep, cep=cep, actor=counselor, end_date=None, exit_reason=cep_refs["formalised"]
@@ -228,7 +229,7 @@ def test_r11_deleting_a_cep_in_phase3(open_cep, counselor, beneficiary):
     cep = s.delete_cep(cep=cep, actor=counselor)
     assert Cep.objects.get(pk=cep.pk).status == Status.DELETED
     event = Event.objects.get(beneficiary=beneficiary, nature_id="suppression_dispositif")
-    assert event.date == TODAY and "(phase 3)" in event.comment
+    assert event.date == today() and "(phase 3)" in event.comment
 
 
 def test_r11_deleting_a_deleted_cep_is_refused(open_cep, counselor, db_state):
@@ -248,10 +249,10 @@ def test_r11_deletion_by_another_structures_counselor_is_refused(open_cep, other
     "action, kwargs",
     [
         ("open_cep", {}),
-        ("move_to_phase3", {"on": days(1)}),
+        ("move_to_phase3", {"on": lambda: days(1)}),
         ("cancel_phase3", {}),
         ("modify_cep", {"prescriber_name": "Cap emploi"}),
-        ("close_cep", {"end_date": TODAY}),
+        ("close_cep", {"end_date": lambda: today()}),
         ("reopen_cep", {}),
         ("delete_cep", {}),
     ],
@@ -259,11 +260,12 @@ def test_r11_deletion_by_another_structures_counselor_is_refused(open_cep, other
 def test_droits_every_service_refuses_another_structures_counselor(
     open_cep, beneficiary, counselor, other_counselor, cep_refs, db_state, action, kwargs
 ):
+    kwargs = resolved(kwargs)
     cep = open_cep(entry_date=days(30))
     if action == "cancel_phase3":
         cep = s.move_to_phase3(cep=cep, on=days(10), actor=counselor)
     if action == "reopen_cep":
-        cep = s.close_cep(cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
+        cep = s.close_cep(cep=cep, actor=counselor, end_date=today(), exit_reason=cep_refs["formalised"])
     if action == "open_cep":
         s.delete_cep(cep=cep, actor=counselor)
         kwargs = {
@@ -294,7 +296,7 @@ def test_r7_modify_is_offered_after_a_direct_phase3_entry_but_not_cancel(open_ce
 
 def test_r7_modify_is_not_offered_once_closed_and_refused(open_cep, counselor, cep_refs, db_state):
     cep = s.move_to_phase3(cep=open_cep(entry_date=days(30)), on=days(10), actor=counselor)
-    cep = s.close_cep(cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
+    cep = s.close_cep(cep=cep, actor=counselor, end_date=today(), exit_reason=cep_refs["formalised"])
     assert "modify" not in workflow.allowed_actions(Cep.objects.get(pk=cep.pk))
     err = refused(db_state, "R7", s.modify_cep, cep=cep, actor=counselor, referent_name="Mme Santoni")
     assert "Rouvrez-le" in err.message
@@ -412,7 +414,7 @@ def test_r2_listed_ceps_read_the_annotation_without_a_query(open_cep, counselor,
     from cep.enrolments.queries import with_action_facts
 
     closed = s.close_cep(
-        cep=open_cep(entry_date=days(30)), actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"]
+        cep=open_cep(entry_date=days(30)), actor=counselor, end_date=today(), exit_reason=cep_refs["formalised"]
     )
 
     def listed():
@@ -424,17 +426,17 @@ def test_r2_listed_ceps_read_the_annotation_without_a_query(open_cep, counselor,
     with django_assert_num_queries(0):
         assert workflow.allowed_actions(closed, other_cep_in_progress=False, later_cep_entry=None) == ["reopen"]
         assert workflow.allowed_actions(closed, other_cep_in_progress=True, later_cep_entry=None) == []
-        assert workflow.allowed_actions(closed, other_cep_in_progress=False, later_cep_entry=TODAY) == []
+        assert workflow.allowed_actions(closed, other_cep_in_progress=False, later_cep_entry=today()) == []
     with django_assert_num_queries(2):
         assert workflow.allowed_actions(closed) == ["reopen"]
-    open_cep(entry_date=TODAY)  # R2: a new CEP starts at the earliest the day the previous one ended
+    open_cep(entry_date=today())  # R2: a new CEP starts at the earliest the day the previous one ended
     cep = listed()
     with django_assert_num_queries(0):
         assert workflow.allowed_actions(cep) == []
 
 
 def test_r8_a_phase3_in_the_future_says_how_to_close(open_cep, counselor):
-    start = TODAY + 3 * ONE_DAY
+    start = today() + 3 * ONE_DAY
     cep = s.move_to_phase3(cep=open_cep(entry_date=days(30)), on=start, actor=counselor)
     err = workflow.refusal(cep, "close")
     assert err.rule == "R8"
@@ -451,7 +453,7 @@ def test_r8_r10_r2_blocked_actions_say_why_close_or_reopen_is_not_offered(open_c
     but a guard refuses it now; an action offered now, or one its status does not allow, is not listed."""
     cep = open_cep(entry_date=days(30))
     assert workflow.blocked_actions(cep) == {}  # « Clôturer » is offered, « Rouvrir » is not for a CEP in progress
-    start = TODAY + 3 * ONE_DAY
+    start = today() + 3 * ONE_DAY
     planned = s.move_to_phase3(cep=cep, on=start, actor=counselor)
     blocked = workflow.blocked_actions(planned)
     assert blocked == {"close": workflow.refusal(planned, "close").message}
@@ -460,7 +462,7 @@ def test_r8_r10_r2_blocked_actions_say_why_close_or_reopen_is_not_offered(open_c
     closed = s.close_cep(
         cep=s.cancel_phase3(cep=planned, actor=counselor),
         actor=counselor,
-        end_date=TODAY,
+        end_date=today(),
         exit_reason=cep_refs["formalised"],
     )
     assert workflow.blocked_actions(closed) == {}
@@ -468,12 +470,12 @@ def test_r8_r10_r2_blocked_actions_say_why_close_or_reopen_is_not_offered(open_c
     assert list(late) == ["reopen"] and late["reopen"].startswith(
         "Un CEP ne peut être rouvert que dans les trois mois"
     )
-    open_cep(entry_date=TODAY)
+    open_cep(entry_date=today())
     assert workflow.blocked_actions(Cep.objects.get(pk=closed.pk)) == {"reopen": workflow.R2_MESSAGE}
 
 
 def test_r5_in_phase_on_counts_a_planned_phase3_in_phase2_until_its_eve(open_cep, counselor):
-    start = TODAY + 3 * ONE_DAY
+    start = today() + 3 * ONE_DAY
     planned = s.move_to_phase3(cep=open_cep(entry_date=days(30)), on=start, actor=counselor)
 
     def phases(day):
@@ -540,7 +542,7 @@ def test_r8_a_project_type_given_at_closure_is_kept(open_cep, counselor, cep_ref
     cep = open_cep(entry_date=days(30))
     assert cep.project_type is None
     cep = s.close_cep(
-        cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["plan"], project_type=cep_refs["project"]
+        cep=cep, actor=counselor, end_date=today(), exit_reason=cep_refs["plan"], project_type=cep_refs["project"]
     )
     assert Cep.objects.get(pk=cep.pk).project_type_id == cep_refs["project"].pk
 
@@ -557,5 +559,5 @@ def test_r8_a_direct_phase3_entry_is_not_cancellable_so_the_message_says_wait(op
 def test_r2_a_cep_in_progress_is_named_before_any_other_input_error(open_cep, db_state):
     """The counselor learns first that a CEP is already in progress (fixing the date would not help)."""
     open_cep(entry_date=days(30))
-    assert refused(db_state, "R2", open_cep, entry_date=TODAY + ONE_DAY).field is None
+    assert refused(db_state, "R2", open_cep, entry_date=today() + ONE_DAY).field is None
     assert refused(db_state, "R2", open_cep, entry_date=days(10), phase=1).field is None

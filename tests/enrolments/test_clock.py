@@ -30,7 +30,8 @@ from cep.enrolments.workflow import Status
 from cep.events.models import Event
 from cep.events.services import delete_event, record_event, record_system_event, update_event
 from cep.referentials import models as ref
-from tests.enrolments.conftest import TODAY, days
+from tests.clock import today
+from tests.enrolments.conftest import days
 from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,10 +163,10 @@ def test_r9_reopening_restarts_the_clock_and_event_changes_keep_it(open_cep, eve
     latest = event(100)
     cep = s.close_cep(cep=cep, actor=counselor, end_date=days(30), exit_reason=cep_refs["formalised"])
     cep = s.reopen_cep(cep=cep, actor=counselor)
-    assert (cep.reopened_on, clock(cep)) == (TODAY, TODAY)
+    assert (cep.reopened_on, clock(cep)) == (today(), today())
     update_event(event=latest, actor=counselor, date=days(200))
-    assert clock(cep) == TODAY  # the reopening day, not the moved event
-    assert AuditEntry.objects.filter(object_id=cep.pk, action="reopen").get().after["reopened_on"] == str(TODAY)
+    assert clock(cep) == today()  # the reopening day, not the moved event
+    assert AuditEntry.objects.filter(object_id=cep.pk, action="reopen").get().after["reopened_on"] == str(today())
 
 
 def test_r9_a_closed_cep_keeps_its_clock(open_cep, event, counselor, cep_refs):
@@ -231,7 +232,7 @@ class ClockMachine(RuleBasedStateMachine):
         structure = StructureFactory()
         self.actor = UserFactory(structure=structure)
         self.beneficiary = BeneficiaryFactory(
-            structure=structure, first_reception_date=TODAY - datetime.timedelta(400)
+            structure=structure, first_reception_date=today() - datetime.timedelta(400)
         )
         self.refs = {
             "primary_context": ref.EventContext.objects.get(code="cep"),

@@ -38,9 +38,9 @@ from cep.enrolments.workflow import OPEN_STATUSES, Status
 from cep.events.models import Event
 from cep.organisations.models import Structure
 from cep.referentials import models as ref
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
 
-TODAY = datetime.date.today()
 MAX_DRIFT = datetime.timedelta(days=2 * 365)  # the person stays within the Mission locale's age range
 OUTCOMES: collections.Counter = collections.Counter()
 OFFERS: collections.Counter = collections.Counter()
@@ -65,7 +65,7 @@ HISTORIES = [
 class CepLifecycle(RuleBasedStateMachine):
     @initialize(distinguishes_phases=st.booleans(), history=st.sampled_from(HISTORIES))
     def setup(self, distinguishes_phases, history):
-        self.today = TODAY
+        self.start = self.today = today()
         self.clock = mock.patch.object(dates, "today", lambda: self.today)
         self.clock.start()
         self.structure = StructureFactory()
@@ -240,7 +240,7 @@ class CepLifecycle(RuleBasedStateMachine):
     def auto_close(self):
         s.auto_close()
 
-    @precondition(lambda self: self.today < TODAY + MAX_DRIFT)
+    @precondition(lambda self: self.today < self.start + MAX_DRIFT)
     @rule(days=st.sampled_from([1, 15, 45, 93, 200]))
     def let_time_pass(self, days):
         self.today += datetime.timedelta(days=days)

@@ -19,11 +19,11 @@ from cep.enrolments.models import Cep
 from cep.enrolments.workflow import OPEN_STATUSES
 from cep.referentials import models as ref
 from tests.api.conftest import client_for
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, OperatorFactory, StructureFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
 PERSON = {"last_name": "Rossi", "first_name": "Lucie", "birth_date": datetime.date(2003, 2, 11), "sex": "F"}
 
 
@@ -44,7 +44,7 @@ def open_for(person, actor, cep_refs):
         beneficiary=person,
         actor=actor,
         orientation_source=cep_refs["direct"],
-        entry_date=TODAY - datetime.timedelta(days=20),
+        entry_date=today() - datetime.timedelta(days=20),
         entry_phase=2,
         request_reason=cep_refs["reason"],
     )
@@ -126,7 +126,7 @@ def test_no_overlap_for_another_person_or_a_closed_cep(ml, apec, ml_counselor, a
     assert overlaps.national_overlaps() == []
     same = open_for(dossier(apec, apec_counselor), apec_counselor, cep_refs)
     assert overlaps.elsewhere(first)
-    ceps.close_cep(cep=same, actor=apec_counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
+    ceps.close_cep(cep=same, actor=apec_counselor, end_date=today(), exit_reason=cep_refs["formalised"])
     assert overlaps.elsewhere(first) == [] and overlaps.national_overlaps() == []
 
 
@@ -194,7 +194,7 @@ def test_opening_the_second_cep_warns_on_the_web_and_never_refuses(
         reverse("web:cep_add", args=[person.pk]),
         {
             "orientation_source": cep_refs["direct"].pk,
-            "entry_date": (TODAY - datetime.timedelta(days=5)).strftime("%d/%m/%Y"),
+            "entry_date": (today() - datetime.timedelta(days=5)).strftime("%d/%m/%Y"),
             "entry_phase": 2,
             "request_reason": cep_refs["reason"].pk,
         },
@@ -218,7 +218,7 @@ def test_opening_the_second_cep_warns_through_the_api(ml, apec, ml_counselor, ap
     api = client_for(apec_counselor)
     body = {
         "orientation_source": "ma_structure_entree_directe",
-        "entry_date": str(TODAY - datetime.timedelta(days=5)),
+        "entry_date": str(today() - datetime.timedelta(days=5)),
         "entry_phase": 2,
         "request_reason": "prise_de_recul",
     }
@@ -258,10 +258,10 @@ def test_the_national_report_carries_pseudonyms_only(
 def test_a_past_month_is_read_from_the_dates(ml, apec, ml_counselor, apec_counselor, cep_refs):
     first = open_for(dossier(ml, ml_counselor), ml_counselor, cep_refs)
     open_for(dossier(apec, apec_counselor), apec_counselor, cep_refs)
-    assert overlaps.national_overlaps(TODAY - datetime.timedelta(days=40)) == []  # before both entries
-    assert len(overlaps.national_overlaps(TODAY - datetime.timedelta(days=1))) == 1
-    ceps.close_cep(cep=first, actor=ml_counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
-    assert len(overlaps.national_overlaps(TODAY - datetime.timedelta(days=1))) == 1  # still both in progress then
+    assert overlaps.national_overlaps(today() - datetime.timedelta(days=40)) == []  # before both entries
+    assert len(overlaps.national_overlaps(today() - datetime.timedelta(days=1))) == 1
+    ceps.close_cep(cep=first, actor=ml_counselor, end_date=today(), exit_reason=cep_refs["formalised"])
+    assert len(overlaps.national_overlaps(today() - datetime.timedelta(days=1))) == 1  # still both in progress then
     assert overlaps.national_overlaps() == []
 
 
@@ -286,7 +286,7 @@ def test_a_status_change_keeps_the_cep(ml, ml_counselor, cep_refs, code, holds_o
         object_type="beneficiary", object_id=person.pk, action="update_beneficiary"
     ).get()
     assert entry.after["employment_status_id"] == code and entry.before["employment_status_id"] != code
-    assert timezone.localdate(entry.at) == TODAY  # the day in Paris: 23:30 UTC is already tomorrow there
+    assert timezone.localdate(entry.at) == today()  # the day in Paris: 23:30 UTC is already tomorrow there
 
 
 def test_the_same_status_is_refused_at_entry(ml, ml_counselor, cep_refs):

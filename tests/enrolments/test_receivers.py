@@ -16,9 +16,9 @@ from cep.events.signals import event_saved
 from cep.offers.models import Service
 from cep.offers.services import propose_offer
 from cep.offers.signals import service_proposing
+from tests.clock import today
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 class Boom(Exception):
@@ -51,31 +51,31 @@ def test_enrolments_listens_to_the_lower_layers():
 
 
 def test_recorded_and_changed_events_move_the_inactivity_clock(beneficiary, counselor, open_cep, event_refs):
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=60))
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=60))
     event = record_event(
-        beneficiary=beneficiary, actor=counselor, date=TODAY - datetime.timedelta(days=30), **event_refs
+        beneficiary=beneficiary, actor=counselor, date=today() - datetime.timedelta(days=30), **event_refs
     )
     cep.refresh_from_db()
-    assert cep.last_manifestation_date == TODAY - datetime.timedelta(days=30)
-    update_event(event=event, actor=counselor, date=TODAY - datetime.timedelta(days=10))
+    assert cep.last_manifestation_date == today() - datetime.timedelta(days=30)
+    update_event(event=event, actor=counselor, date=today() - datetime.timedelta(days=10))
     cep.refresh_from_db()
-    assert cep.last_manifestation_date == TODAY - datetime.timedelta(days=10)
+    assert cep.last_manifestation_date == today() - datetime.timedelta(days=10)
 
 
 def test_a_failing_receiver_of_event_saved_leaves_nothing_written(
     beneficiary, counselor, open_cep, event_refs, failing
 ):
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=60))
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=60))
     before = (Cep.objects.get(pk=cep.pk).last_manifestation_date, AuditEntry.objects.count())
     failing(event_saved, Event)
     with pytest.raises(Boom):
-        record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, **event_refs)
+        record_event(beneficiary=beneficiary, actor=counselor, date=today(), **event_refs)
     assert not Event.objects.exists()
     assert (Cep.objects.get(pk=cep.pk).last_manifestation_date, AuditEntry.objects.count()) == before
 
 
 def test_the_cep_in_progress_is_attached_before_the_save(beneficiary, counselor, open_cep, offer, event_refs):
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=60))
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=60))
     service = propose_offer(beneficiary=beneficiary, offer=offer, actor=counselor, event=event_refs)
     assert service.cep_id == cep.pk
     entry = AuditEntry.objects.get(action="propose_offer", object_id=service.pk)
@@ -84,7 +84,7 @@ def test_the_cep_in_progress_is_attached_before_the_save(beneficiary, counselor,
         beneficiary=beneficiary,
         offer=offer,
         actor=counselor,
-        proposed_on=TODAY - datetime.timedelta(days=61),
+        proposed_on=today() - datetime.timedelta(days=61),
         event=event_refs,
     )
     assert earlier.cep_id is None  # proposed before the CEP began
@@ -93,7 +93,7 @@ def test_the_cep_in_progress_is_attached_before_the_save(beneficiary, counselor,
 def test_a_failing_receiver_of_service_proposing_leaves_nothing_written(
     beneficiary, counselor, open_cep, offer, event_refs, failing
 ):
-    open_cep(entry_date=TODAY - datetime.timedelta(days=60))
+    open_cep(entry_date=today() - datetime.timedelta(days=60))
     audit = AuditEntry.objects.count()
     failing(service_proposing, Service)
     with pytest.raises(Boom):

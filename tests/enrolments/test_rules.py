@@ -19,7 +19,8 @@ from cep.enrolments.workflow import Status
 from cep.events.models import Event
 from cep.offers.services import create_offer, propose_offer
 from cep.referentials import models as ref
-from tests.enrolments.conftest import TODAY, days
+from tests.clock import today
+from tests.enrolments.conftest import days
 
 pytestmark = pytest.mark.django_db
 
@@ -263,7 +264,7 @@ def test_r4_initial_interview_before_entry_is_accepted(open_cep):
 
 
 def test_r4_entry_in_the_future_is_refused(open_cep, db_state):
-    refused(db_state, "R4", open_cep, entry_date=TODAY + datetime.timedelta(days=1))
+    refused(db_state, "R4", open_cep, entry_date=today() + datetime.timedelta(days=1))
 
 
 # R5 ---------------------------------------------------------------------------------------------------------
@@ -274,8 +275,8 @@ def test_r5_phase3_the_day_after_phase2_entry(open_cep, counselor):
 
 
 def test_r5_phase3_may_be_in_the_future(open_cep, counselor):
-    cep = s.move_to_phase3(cep=open_cep(), on=TODAY + datetime.timedelta(days=15), actor=counselor)
-    assert cep.phase2_end_date == TODAY + datetime.timedelta(days=14)
+    cep = s.move_to_phase3(cep=open_cep(), on=today() + datetime.timedelta(days=15), actor=counselor)
+    assert cep.phase2_end_date == today() + datetime.timedelta(days=14)
 
 
 def test_r5_phase3_on_phase2_entry_day_is_refused(open_cep, counselor, db_state):
@@ -291,13 +292,13 @@ def test_r5_moving_to_phase3_is_not_an_exit(open_cep, counselor):
 
 def test_r5_phase2_runs_until_the_eve_of_a_phase3_dated_later(open_cep, counselor, monkeypatch):
     """Guide [003]: phase 2 ends the day before phase 3; until then the CEP is shown in phase 2 everywhere."""
-    start = TODAY + datetime.timedelta(days=15)
+    start = today() + datetime.timedelta(days=15)
     cep = s.move_to_phase3(cep=open_cep(), on=start, actor=counselor)
     assert cep.status == Status.PHASE3  # the move is recorded (and can be cancelled, R6)
     assert cep.phase_on(start - datetime.timedelta(days=1)) == 2 and cep.phase_on(start) == 3
     assert (cep.phase_today, cep.planned_phase3_date) == (2, start)
     assert cep.phase_display == f"Phase 2 – Conseil personnalisé (phase 3 prévue le {fr(start)})"
-    assert Cep.objects.filter(workflow.in_phase_on(2, TODAY), pk=cep.pk).exists()
+    assert Cep.objects.filter(workflow.in_phase_on(2, today()), pk=cep.pk).exists()
     assert not Cep.objects.filter(workflow.in_phase_on(3, start - datetime.timedelta(days=1)), pk=cep.pk).exists()
     assert Cep.objects.filter(workflow.in_phase_on(3, start), pk=cep.pk).exists()
     freeze(monkeypatch, start)
@@ -396,7 +397,7 @@ def test_r7_dates_are_never_modifiable(open_cep, counselor, db_state, field):
 
 
 def test_r7_closed_cep_is_not_modifiable(open_cep, counselor, cep_refs, db_state):
-    cep = s.close_cep(cep=open_cep(), actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
+    cep = s.close_cep(cep=open_cep(), actor=counselor, end_date=today(), exit_reason=cep_refs["formalised"])
     assert "modify" not in offered(cep)
     err = refused(db_state, "R7", s.modify_cep, cep=cep, actor=counselor, prescriber_name="X")
     assert err.message == "Action « Modifier » impossible : le CEP est clôturé. Rouvrez-le d'abord pour le modifier."
@@ -422,7 +423,7 @@ def test_r8_end_date_in_the_future_is_refused(open_cep, counselor, cep_refs, db_
         s.close_cep,
         cep=open_cep(),
         actor=counselor,
-        end_date=TODAY + datetime.timedelta(days=1),
+        end_date=today() + datetime.timedelta(days=1),
         exit_reason=cep_refs["formalised"],
     )
     assert "anticipation" in err.message
@@ -443,18 +444,18 @@ def test_r8_end_date_on_current_phase_entry_is_accepted(open_cep, counselor, cep
 
 
 def test_r8_close_refused_while_phase3_starts_in_the_future(open_cep, counselor, cep_refs, db_state):
-    start = TODAY + datetime.timedelta(days=15)
+    start = today() + datetime.timedelta(days=15)
     cep = s.move_to_phase3(cep=open_cep(entry_date=days(50)), on=start, actor=counselor)
     assert offered(cep) == ["cancel_phase3", "modify", "delete"]
     err = refused(
-        db_state, "R8", s.close_cep, cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"]
+        db_state, "R8", s.close_cep, cep=cep, actor=counselor, end_date=today(), exit_reason=cep_refs["formalised"]
     )
     assert err.field is None
     assert err.message.endswith(f" : annulez le passage en phase 3 ou attendez le {fr(start)}.")
 
 
 def test_r8_close_accepted_once_phase3_has_started(open_cep, counselor, cep_refs, monkeypatch):
-    start = TODAY + datetime.timedelta(days=15)
+    start = today() + datetime.timedelta(days=15)
     cep = s.move_to_phase3(cep=open_cep(entry_date=days(50)), on=start, actor=counselor)
     freeze(monkeypatch, start)
     assert "close" in offered(cep)
@@ -463,28 +464,30 @@ def test_r8_close_accepted_once_phase3_has_started(open_cep, counselor, cep_refs
 
 
 def test_r8_close_accepted_after_cancelling_a_future_phase3(open_cep, counselor, cep_refs):
-    cep = s.move_to_phase3(cep=open_cep(entry_date=days(50)), on=TODAY + datetime.timedelta(days=15), actor=counselor)
+    cep = s.move_to_phase3(
+        cep=open_cep(entry_date=days(50)), on=today() + datetime.timedelta(days=15), actor=counselor
+    )
     cep = s.cancel_phase3(cep=cep, actor=counselor)
     assert "close" in offered(cep)
-    cep = s.close_cep(cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
+    cep = s.close_cep(cep=cep, actor=counselor, end_date=today(), exit_reason=cep_refs["formalised"])
     assert (cep.status, cep.ended_in_phase) == (Status.CLOSED, 2)
 
 
 def test_r8_plan_d_action_requires_the_project_type(open_cep, counselor, cep_refs, db_state):
     err = refused(
-        db_state, "R8", s.close_cep, cep=open_cep(), actor=counselor, end_date=TODAY, exit_reason=cep_refs["plan"]
+        db_state, "R8", s.close_cep, cep=open_cep(), actor=counselor, end_date=today(), exit_reason=cep_refs["plan"]
     )
     assert err.field == "project_type"
 
 
 def test_r8_plan_d_action_takes_the_project_type_from_entry(open_cep, counselor, cep_refs):
     cep = open_cep(project_type=cep_refs["project"])
-    cep = s.close_cep(cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["plan"])
+    cep = s.close_cep(cep=cep, actor=counselor, end_date=today(), exit_reason=cep_refs["plan"])
     assert cep.project_type_id == "reconversion"
 
 
 def test_r8_seven_exit_reasons_from_the_charter(refdata):
-    assert list(ref.ExitReason.objects.valid_on(TODAY).values_list("label", flat=True)) == [
+    assert list(ref.ExitReason.objects.valid_on(today()).values_list("label", flat=True)) == [
         "Décès",
         "Déménagement",
         "Formalisation projet réalisée",
@@ -519,7 +522,7 @@ def test_r9_six_months_without_manifestation_closes_automatically(open_cep):
 
 def test_r9_recent_manifestation_keeps_the_cep_open(open_cep):
     cep = open_cep(entry_date=days(400))
-    _last_manifestation(cep, add_months(TODAY, -6) + datetime.timedelta(days=1))
+    _last_manifestation(cep, add_months(today(), -6) + datetime.timedelta(days=1))
     assert s.auto_close() == 0
     cep.refresh_from_db()
     assert cep.status == Status.PHASE2
@@ -553,7 +556,9 @@ def test_r9_end_date_never_before_current_phase_entry(open_cep, counselor):
 
 
 def test_r9_not_closed_when_phase3_starts_in_the_future(open_cep, counselor):
-    cep = s.move_to_phase3(cep=open_cep(entry_date=days(400)), on=TODAY + datetime.timedelta(days=5), actor=counselor)
+    cep = s.move_to_phase3(
+        cep=open_cep(entry_date=days(400)), on=today() + datetime.timedelta(days=5), actor=counselor
+    )
     _last_manifestation(cep, days(399))
     assert s.auto_close() == 0
 
@@ -571,7 +576,7 @@ def test_r9_command_with_date(open_cep, capsys):
 # R10 --------------------------------------------------------------------------------------------------------
 def test_r10_reopen_within_three_months_returns_to_the_phase(open_cep, counselor, cep_refs):
     cep = s.move_to_phase3(cep=open_cep(entry_date=days(200)), on=days(150), actor=counselor)
-    cep = s.close_cep(cep=cep, actor=counselor, end_date=add_months(TODAY, -3), exit_reason=cep_refs["formalised"])
+    cep = s.close_cep(cep=cep, actor=counselor, end_date=add_months(today(), -3), exit_reason=cep_refs["formalised"])
     assert offered(cep) == ["reopen"]
     cep = s.reopen_cep(cep=cep, actor=counselor)
     assert (cep.status, cep.end_date, cep.exit_reason, cep.ended_in_phase) == (Status.PHASE3, None, None, None)
@@ -581,7 +586,7 @@ def test_r10_reopen_after_three_months_is_refused(open_cep, counselor, cep_refs,
     cep = s.close_cep(
         cep=open_cep(entry_date=days(200)),
         actor=counselor,
-        end_date=add_months(TODAY, -3) - datetime.timedelta(days=1),
+        end_date=add_months(today(), -3) - datetime.timedelta(days=1),
         exit_reason=cep_refs["formalised"],
     )
     assert offered(cep) == []
@@ -607,7 +612,7 @@ def test_r10_reopen_window_ends_three_calendar_months_after_the_end_date(
 
 
 def test_r10_reopen_after_death_is_refused(open_cep, counselor, cep_refs, db_state):
-    cep = s.close_cep(cep=open_cep(), actor=counselor, end_date=TODAY, exit_reason=cep_refs["deces"])
+    cep = s.close_cep(cep=open_cep(), actor=counselor, end_date=today(), exit_reason=cep_refs["deces"])
     assert offered(cep) == []
     err = refused(db_state, "R10", s.reopen_cep, cep=cep, actor=counselor)
     assert err.message == "Un CEP clôturé pour « Décès » ne peut pas être rouvert."
@@ -635,7 +640,7 @@ def test_r11_delete_records_an_event_and_the_audit(open_cep, counselor, benefici
 
 
 def test_r11_delete_a_closed_cep_is_refused(open_cep, counselor, cep_refs, db_state):
-    cep = s.close_cep(cep=open_cep(), actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
+    cep = s.close_cep(cep=open_cep(), actor=counselor, end_date=today(), exit_reason=cep_refs["formalised"])
     refused(db_state, "R11", s.delete_cep, cep=cep, actor=counselor)
 
 
@@ -682,7 +687,7 @@ def test_counselor_of_another_structure_cannot_act(open_cep, other_counselor, db
 
 
 def test_eligibility_mission_locale_refuses_a_27_year_old(beneficiary, open_cep, db_state):
-    beneficiary.birth_date = TODAY.replace(year=TODAY.year - 27, day=1)
+    beneficiary.birth_date = today().replace(year=today().year - 27, day=1)
     beneficiary.first_reception_date = days(30)
     beneficiary.save()
     err = refused(
@@ -770,14 +775,14 @@ def test_r8_close_refusals_are_collected(open_cep, counselor, db_state):
         s.close_cep,
         cep=cep,
         actor=counselor,
-        end_date=TODAY + datetime.timedelta(days=1),
+        end_date=today() + datetime.timedelta(days=1),
         exit_reason=plan,
     )
     assert {v.field for v in err.violations} == {"end_date", "project_type"}
 
 
 def test_r4_a_single_refusal_has_itself_as_only_violation(open_cep, db_state):
-    err = refused(db_state, "R4", open_cep, entry_date=TODAY + datetime.timedelta(days=1))
+    err = refused(db_state, "R4", open_cep, entry_date=today() + datetime.timedelta(days=1))
     assert err.violations == [err]
 
 
@@ -788,17 +793,17 @@ def test_r1_create_justify_and_open_in_one_transaction(structure, counselor, cep
         last_name="Martin",
         first_name="Inès",
         sex="F",
-        birth_date=TODAY.replace(year=TODAY.year - 20),
-        first_reception_date=TODAY,
+        birth_date=today().replace(year=today().year - 20),
+        first_reception_date=today(),
         commune=Commune.objects.get(code="2A004"),
         employment_status=ref.EmploymentStatus.objects.get(code="demandeur_emploi_indemnise"),
         qualification_level=ref.QualificationLevel.objects.get(code="niveau_3"),
     )
     cep_fields = dict(
-        orientation_source=cep_refs["direct"], entry_date=TODAY, entry_phase=2, request_reason=cep_refs["reason"]
+        orientation_source=cep_refs["direct"], entry_date=today(), entry_phase=2, request_reason=cep_refs["reason"]
     )
     # refused by the CEP (entry before the first reception): neither the dossier nor the CEP is written
-    late = {**cep_fields, "entry_date": TODAY - datetime.timedelta(days=1)}
+    late = {**cep_fields, "entry_date": today() - datetime.timedelta(days=1)}
     with pytest.raises(RuleViolation) as err:
         s.create_beneficiary_with_cep(structure=structure, actor=counselor, dossier=dossier, cep=late)
     assert err.value.rule == "R4" and err.value.field == "entry_date"
@@ -820,7 +825,7 @@ def test_droits_create_and_open_refused_without_proposer_cep_before_the_dossier_
 
     withdraw(counselor, Right.PROPOSE_CEP)
     cep_fields = dict(
-        orientation_source=cep_refs["direct"], entry_date=TODAY, entry_phase=2, request_reason=cep_refs["reason"]
+        orientation_source=cep_refs["direct"], entry_date=today(), entry_phase=2, request_reason=cep_refs["reason"]
     )
     err = refused(
         db_state,

@@ -16,7 +16,8 @@ from cep.common.errors import Violations
 from cep.enrolments import services as s
 from cep.enrolments.workflow import NO_PHASES_MESSAGE, R2_MESSAGE
 from cep.referentials import models as ref
-from tests.enrolments.conftest import TODAY, days
+from tests.clock import today
+from tests.enrolments.conftest import days
 
 d = datetime.date
 Period = s.Period
@@ -71,7 +72,7 @@ def person(refdata):
 
     def make(**fields):
         values = {
-            "birth_date": TODAY.replace(year=TODAY.year - 20, day=1),
+            "birth_date": today().replace(year=today().year - 20, day=1),
             "first_reception_date": days(400),
             "employment_status": ref.EmploymentStatus.objects.get(code="demandeur_emploi_non_indemnise"),
             "holds_or_seeks_job": True,
@@ -85,7 +86,7 @@ def person(refdata):
 def test_eligibility_every_reason_is_said_and_the_first_ones_field_is_named(person, structure, cep_refs):
     """A 27-year-old student seeking no job, in a Mission locale: both reasons, on the first reason's field."""
     student = person(
-        birth_date=TODAY.replace(year=TODAY.year - 27, day=1),
+        birth_date=today().replace(year=today().year - 27, day=1),
         employment_status=ref.EmploymentStatus.objects.get(code="etudiant"),
         holds_or_seeks_job=False,
     )
@@ -101,7 +102,7 @@ def test_eligibility_every_reason_is_said_and_the_first_ones_field_is_named(pers
         request_reason=cep_refs["reason"],
         project_type=None,
         has_level1_service=lambda: False,
-        today=TODAY,
+        today=today(),
     )
     assert [(v.rule, v.field) for v in found.found] == [("ELIGIBILITE", "employment_status")]
     assert "occupe ou recherche un emploi" in found.found[0].message and "16 à 25 ans" in found.found[0].message
@@ -127,7 +128,7 @@ def history(person, structure, cep_refs):
             "end_date": None,
             "exit_reason": None,
             "has_level1_service": lambda: False,
-            "today": TODAY,
+            "today": today(),
             **changes,
         }
         return s.history_violations(**values)
@@ -152,7 +153,7 @@ def test_r8_a_cep_closed_in_phase2_or_in_phase3_is_valid(history, cep_refs):
 
 
 def test_r4_the_entry_rules_are_checked(history):
-    assert pairs(history(entry_date=TODAY + datetime.timedelta(days=1))) == [("R4", "entry_date")]
+    assert pairs(history(entry_date=today() + datetime.timedelta(days=1))) == [("R4", "entry_date")]
     assert pairs(history(entry_date=days(401))) == [("R4", "entry_date")]
 
 
@@ -200,7 +201,7 @@ def test_r8_an_end_date_or_an_exit_reason_alone_is_refused(history, cep_refs):
 
 def test_r8_every_refusal_of_the_line_is_returned_in_order(history, cep_refs):
     violations = history(
-        entry_date=days(401), entry_phase=3, phase3_entry_date=days(30), end_date=TODAY + datetime.timedelta(days=1)
+        entry_date=days(401), entry_phase=3, phase3_entry_date=days(30), end_date=today() + datetime.timedelta(days=1)
     )
     assert pairs(violations) == [
         ("R4", "entry_date"),

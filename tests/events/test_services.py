@@ -7,16 +7,16 @@ from cep.common.errors import RuleViolation
 from cep.events.models import Event
 from cep.events.services import delete_event, event_in_progress, record_event, record_system_event, update_event
 from cep.referentials import models as ref
+from tests.clock import resolved, today
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def test_event_with_three_contexts_and_delivery_mode(beneficiary, counselor, event_refs):
     event = record_event(
         beneficiary=beneficiary,
         actor=counselor,
-        date=TODAY,
+        date=today(),
         walk_in=True,
         delivery_mode="a_distance",
         group_mode="collectif",
@@ -34,16 +34,16 @@ def test_event_with_three_contexts_and_delivery_mode(beneficiary, counselor, eve
     ("change", "field"),
     [
         ({"comment": "x" * 256}, "comment"),
-        ({"date": TODAY + datetime.timedelta(days=1)}, "date"),
+        ({"date": lambda: today() + datetime.timedelta(days=1)}, "date"),
         ({"secondary_context": "cep"}, "secondary_context"),
         ({"nature": None}, "nature"),
     ],
 )
 def test_invalid_event_is_refused(beneficiary, counselor, event_refs, change, field):
-    values = dict(event_refs, date=TODAY)
+    values = dict(event_refs, date=today())
     if change.get("secondary_context") == "cep":
         change = {"secondary_context": ref.EventContext.objects.get(code="cep")}
-    values.update(change)
+    values.update(resolved(change))
     with pytest.raises(RuleViolation) as err:
         record_event(beneficiary=beneficiary, actor=counselor, **values)
     assert err.value.field == field
@@ -52,20 +52,20 @@ def test_invalid_event_is_refused(beneficiary, counselor, event_refs, change, fi
 
 def test_event_of_another_structure_is_refused(beneficiary, other_counselor, event_refs):
     with pytest.raises(RuleViolation) as err:
-        record_event(beneficiary=beneficiary, actor=other_counselor, date=TODAY, **event_refs)
+        record_event(beneficiary=beneficiary, actor=other_counselor, date=today(), **event_refs)
     assert err.value.rule == "DROITS"
 
 
 def test_update_event_is_audited(beneficiary, counselor, event_refs):
-    event = record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, **event_refs)
+    event = record_event(beneficiary=beneficiary, actor=counselor, date=today(), **event_refs)
     update_event(event=event, actor=counselor, comment="Bilan à programmer")
     entry = AuditEntry.objects.get(object_id=event.pk, action="update_event")
     assert ("comment", "", "Bilan à programmer") in entry.changes()
 
 
 def test_event_before_cep_entry_is_not_a_manifestation(beneficiary, counselor, event_refs, open_cep):
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=30))
-    record_event(beneficiary=beneficiary, actor=counselor, date=TODAY - datetime.timedelta(days=40), **event_refs)
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=30))
+    record_event(beneficiary=beneficiary, actor=counselor, date=today() - datetime.timedelta(days=40), **event_refs)
     cep.refresh_from_db()
     assert cep.last_manifestation_date == cep.entry_date
 
@@ -75,7 +75,7 @@ def _state():
 
 
 def test_delete_event_is_audited(beneficiary, counselor, event_refs):
-    event = record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, comment="Erreur", **event_refs)
+    event = record_event(beneficiary=beneficiary, actor=counselor, date=today(), comment="Erreur", **event_refs)
     delete_event(event=event, actor=counselor)
     assert not Event.objects.exists()
     entry = AuditEntry.objects.get(object_type="event", object_id=event.pk, action="delete_event")
@@ -86,7 +86,7 @@ def test_delete_system_event_is_refused(beneficiary, counselor):
     event = record_system_event(
         beneficiary=beneficiary,
         actor=counselor,
-        on=TODAY,
+        on=today(),
         context_code="suppression_dispositif",
         nature_code="suppression_dispositif",
         comment="Suppression du dispositif CEP",
@@ -108,7 +108,7 @@ def test_delete_the_event_of_a_proposed_service_is_refused(beneficiary, counselo
 
 
 def test_delete_event_of_another_structure_is_refused(beneficiary, counselor, other_counselor, event_refs):
-    event = record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, **event_refs)
+    event = record_event(beneficiary=beneficiary, actor=counselor, date=today(), **event_refs)
     before = _state()
     with pytest.raises(RuleViolation):
         delete_event(event=event, actor=other_counselor)

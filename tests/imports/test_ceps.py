@@ -17,9 +17,9 @@ from cep.enrolments.workflow import Status as CepStatus
 from cep.imports import services
 from cep.imports.ceps import COLUMNS
 from cep.imports.models import ImportLine, Kind, Outcome, Status
+from tests.clock import today
 from tests.factories import BeneficiaryFactory
 
-TODAY = datetime.date.today()
 HEADER = [c.name for c in COLUMNS]
 
 
@@ -28,7 +28,7 @@ def fr(day: datetime.date) -> str:
 
 
 def ago(days: int) -> str:
-    return fr(TODAY - datetime.timedelta(days=days))
+    return fr(today() - datetime.timedelta(days=days))
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def person(structure, counselor):
         referent=counselor,
         last_name="Lucciardi",
         first_name="Anaïs",
-        birth_date=datetime.date(TODAY.year - 20, 3, 14),
+        birth_date=datetime.date(today().year - 20, 3, 14),
     )
 
 
@@ -53,7 +53,7 @@ def open_for(counselor, cep_refs):
             beneficiary=person,
             actor=counselor,
             orientation_source=cep_refs["direct"],
-            entry_date=TODAY - datetime.timedelta(days=days),
+            entry_date=today() - datetime.timedelta(days=days),
             entry_phase=2,
             request_reason=cep_refs["reason"],
         )
@@ -120,7 +120,7 @@ def test_apply_creates_the_cep_with_its_audit_and_r9_clock(importer, person, str
     assert (batch.progress_done, batch.progress_total, batch.job_step) == (1, 1, "Terminé")
     cep = Cep.objects.get()
     assert (cep.beneficiary_id, cep.structure_id, cep.status) == (person.pk, structure.pk, CepStatus.PHASE2)
-    assert cep.entry_date == TODAY - datetime.timedelta(days=100) == cep.phase2_entry_date
+    assert cep.entry_date == today() - datetime.timedelta(days=100) == cep.phase2_entry_date
     assert cep.last_manifestation_date == cep.entry_date
     assert cep.identity_pseudonym == person.identity_pseudonym
     assert cep.prescriber_name == "Dr Who" and cep.created_by == importer
@@ -134,9 +134,9 @@ def test_a_closed_cep_moved_to_phase3(importer, person):
     apply_now(check(importer, [row]), importer)
     cep = Cep.objects.get()
     assert cep.status == CepStatus.CLOSED and cep.ended_in_phase == 3
-    assert cep.phase3_entry_date == TODAY - datetime.timedelta(days=50)
-    assert cep.phase2_end_date == TODAY - datetime.timedelta(days=51)
-    assert cep.end_date == TODAY - datetime.timedelta(days=10) and cep.exit_reason_id == "interruption_formalisee"
+    assert cep.phase3_entry_date == today() - datetime.timedelta(days=50)
+    assert cep.phase2_end_date == today() - datetime.timedelta(days=51)
+    assert cep.end_date == today() - datetime.timedelta(days=10) and cep.exit_reason_id == "interruption_formalisee"
 
 
 def test_reimporting_the_same_file_changes_nothing(importer, person):
@@ -179,7 +179,7 @@ def test_undo_deletes_the_ceps_and_audits_it(importer, person):
 
 def test_undo_is_refused_once_the_cep_was_changed(importer, person, counselor, cep_refs):
     batch = apply_now(check(importer, [line(person)]), importer)
-    close_cep(cep=Cep.objects.get(), actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
+    close_cep(cep=Cep.objects.get(), actor=counselor, end_date=today(), exit_reason=cep_refs["formalised"])
     with pytest.raises(RuleViolation) as err:
         services.undo(batch=batch, actor=importer)
     assert err.value.rule == "IMPORT_ANNULATION"
@@ -275,7 +275,7 @@ def test_r2_a_cep_starting_the_day_an_existing_one_closed_is_accepted(importer, 
     close_cep(
         cep=open_for(person, 200),
         actor=counselor,
-        end_date=TODAY - datetime.timedelta(days=150),
+        end_date=today() - datetime.timedelta(days=150),
         exit_reason=cep_refs["formalised"],
     )
     batch = check(importer, [closed_line(person, 150, 100), line(person, date_entree=ago(100))])
@@ -288,7 +288,7 @@ def test_r2_a_line_overlapping_an_existing_cep_is_refused(importer, person, open
     close_cep(
         cep=open_for(person, 200),
         actor=counselor,
-        end_date=TODAY - datetime.timedelta(days=150),
+        end_date=today() - datetime.timedelta(days=150),
         exit_reason=cep_refs["formalised"],
     )
     batch = check(importer, [closed_line(person, 160, 100)])
@@ -418,14 +418,14 @@ def test_aiguilleur_suite_niveau1_needs_a_level1_service(importer, person, cep_o
     assert refusal(check(importer, [row])) == ("AIGUILLEUR", "aiguilleur")
     from cep.offers.services import propose_offer
 
-    day = TODAY - datetime.timedelta(days=150)
+    day = today() - datetime.timedelta(days=150)
     propose_offer(beneficiary=person, offer=cep_offer, actor=counselor, proposed_on=day, event=dict(event_refs))
     assert accepted(check(importer, [row]))
 
 
 def test_eligibilite_a_person_too_old_for_the_network_is_refused(importer, person):
     assert accepted(check(importer, [line(person)]))
-    person.birth_date = datetime.date(TODAY.year - 40, 3, 14)
+    person.birth_date = datetime.date(today().year - 40, 3, 14)
     person.save()  # the pseudonym follows the birth date
     assert refusal(check(importer, [line(person)]))[0] == "ELIGIBILITE"
 
@@ -484,7 +484,7 @@ def cep_elsewhere(person, cep_refs, network: str = "apec", name: str = "APEC Cor
         beneficiary=twin,
         actor=counselor,
         orientation_source=cep_refs["direct"],
-        entry_date=TODAY - datetime.timedelta(days=30),
+        entry_date=today() - datetime.timedelta(days=30),
         entry_phase=2,
         request_reason=cep_refs["reason"],
     )
@@ -552,7 +552,7 @@ def test_overlap_france_travail_for_someone_not_registered_is_warned(importer, p
 
 def test_overlap_a_closed_cep_elsewhere_is_not_warned(importer, person, open_elsewhere, cep_refs):
     other = open_elsewhere()
-    close_cep(cep=other, actor=other.created_by, end_date=TODAY, exit_reason=cep_refs["formalised"])
+    close_cep(cep=other, actor=other.created_by, end_date=today(), exit_reason=cep_refs["formalised"])
     batch = check(importer, [line(person)])
     assert accepted(batch) and warnings(batch) is None and batch.warning_count == 0
 

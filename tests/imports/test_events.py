@@ -14,14 +14,14 @@ from cep.events.services import update_event
 from cep.imports import services
 from cep.imports.events import COLUMNS
 from cep.imports.models import ImportLine, Kind, Outcome, Status
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, UserFactory
 
-TODAY = datetime.date.today()
 HEADER = [c.name for c in COLUMNS]
 
 
 def ago(days: int) -> str:
-    return (TODAY - datetime.timedelta(days=days)).strftime("%d/%m/%Y")
+    return (today() - datetime.timedelta(days=days)).strftime("%d/%m/%Y")
 
 
 @pytest.fixture
@@ -105,13 +105,13 @@ def test_r9_imported_manifestations_move_the_clock_and_the_undo_moves_it_back(im
         beneficiary=person,
         actor=counselor,
         orientation_source=cep_refs["direct"],
-        entry_date=TODAY - datetime.timedelta(days=100),
+        entry_date=today() - datetime.timedelta(days=100),
         entry_phase=2,
         request_reason=cep_refs["reason"],
     )
     batch = apply_now(check(importer, [line(person, date=ago(30))]), importer)
     cep.refresh_from_db()
-    assert cep.last_manifestation_date == TODAY - datetime.timedelta(days=30)
+    assert cep.last_manifestation_date == today() - datetime.timedelta(days=30)
     services.undo(batch=batch, actor=importer, run=False)
     services.perform_undo(batch.pk)  # the worker's job (the test's transaction never commits)
     cep.refresh_from_db()
@@ -126,7 +126,7 @@ def test_r9_an_event_the_structure_sent_is_not_a_manifestation(importer, person,
         beneficiary=person,
         actor=counselor,
         orientation_source=cep_refs["direct"],
-        entry_date=TODAY - datetime.timedelta(days=100),
+        entry_date=today() - datetime.timedelta(days=100),
         entry_phase=2,
         request_reason=cep_refs["reason"],
     )

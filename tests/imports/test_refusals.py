@@ -10,6 +10,7 @@ import pytest
 from cep.common.errors import RuleViolation
 from cep.imports import services
 from cep.imports.models import ImportBatch, ImportLine, Outcome
+from tests.clock import today
 
 from .conftest import HEADER, csv_bytes, people, row
 
@@ -117,7 +118,7 @@ def test_saisie_wrong_dates(importer, value):
 
 
 def test_dossier_dates_in_the_future_and_reception_before_birth(importer):
-    future = (datetime.date.today() + datetime.timedelta(days=3)).strftime("%d/%m/%Y")
+    future = (today() + datetime.timedelta(days=3)).strftime("%d/%m/%Y")
     assert ("date_naissance", "DOSSIER") in refused(importer, date_naissance=future, date_premier_accueil="01/01/2020")
     assert ("date_premier_accueil", "DOSSIER") in refused(importer, date_premier_accueil=future)
     errors = refused(importer, date_naissance="01/01/2000", date_premier_accueil="01/01/1999")

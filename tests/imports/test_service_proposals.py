@@ -13,14 +13,14 @@ from cep.imports import services
 from cep.imports.models import ImportLine, Kind, Outcome, Status
 from cep.imports.service_proposals import COLUMNS
 from cep.offers.models import Service
+from tests.clock import today
 from tests.factories import BeneficiaryFactory
 
-TODAY = datetime.date.today()
 HEADER = [c.name for c in COLUMNS]
 
 
 def ago(days: int) -> datetime.date:
-    return TODAY - datetime.timedelta(days=days)
+    return today() - datetime.timedelta(days=days)
 
 
 def fr(day: datetime.date) -> str:

@@ -2,7 +2,6 @@
 axe-core finds no serious or critical violation; screenshots for the guide (docs/screenshots/s-*.png), among them
 two pages of a downloaded report PDF drawn by pdftoppm (Debian: poppler-utils; `make screenshots` installs it)."""
 
-import datetime
 import io
 import os
 import shutil
@@ -42,10 +41,10 @@ def test_suivi_an_analyst_takes_the_exercise_from_draft_to_sent(
     refdata,
     analyst,
     request,
+    today,
 ):
     for name in ("Missions locales de Corse", "Cap emploi Corse", "APEC Corse"):
         OperatorFactory(name=name)
-    today = datetime.date.today()
     demo.load(analyst, today)
     exercise = Exercise.objects.get(region_id="94", year=today.year)
     page = _page(browser, live_server, analyst)

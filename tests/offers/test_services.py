@@ -8,15 +8,15 @@ from cep.events.models import Event
 from cep.offers.models import Service
 from cep.offers.services import create_offer, propose_offer, update_offer
 from cep.referentials import models as ref
+from tests.clock import today
 from tests.factories import withdraw
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 def test_proposal_without_event_in_progress_records_the_event(beneficiary, counselor, cep_offer, event_refs):
     service = propose_offer(beneficiary=beneficiary, offer=cep_offer, actor=counselor, event=event_refs)
-    assert service.is_cep_level1 and service.event.date == TODAY and service.event.is_cep
+    assert service.is_cep_level1 and service.event.date == today() and service.event.is_cep
     assert Service.objects.filter(beneficiary=beneficiary).count() == 1
 
 
@@ -50,7 +50,7 @@ def test_offer_of_another_structure_cannot_be_proposed(beneficiary, counselor, o
         theme=ref.ServiceTheme.objects.get(code="emploi"),
         service_act=ref.ServiceAct.objects.get(code="vae"),
         name="VAE",
-        start_date=TODAY - datetime.timedelta(days=10),
+        start_date=today() - datetime.timedelta(days=10),
     )
     with pytest.raises(RuleViolation) as err:
         propose_offer(beneficiary=beneficiary, offer=offer, actor=counselor, event={})
@@ -58,7 +58,7 @@ def test_offer_of_another_structure_cannot_be_proposed(beneficiary, counselor, o
 
 
 def test_closed_offer_cannot_be_proposed(beneficiary, counselor, manager, cep_offer, event_refs):
-    cep_offer = update_offer(offer=cep_offer, actor=manager, end_date=TODAY - datetime.timedelta(days=1))
+    cep_offer = update_offer(offer=cep_offer, actor=manager, end_date=today() - datetime.timedelta(days=1))
     with pytest.raises(RuleViolation) as err:
         propose_offer(beneficiary=beneficiary, offer=cep_offer, actor=counselor, event=event_refs)
     assert err.value.field == "proposed_on"
@@ -74,7 +74,7 @@ def test_counselor_without_the_offers_right_cannot_create_offers(structure, coun
             theme=ref.ServiceTheme.objects.get(code="formation"),
             service_act=ref.ServiceAct.objects.get(code="vae"),
             name="X",
-            start_date=TODAY,
+            start_date=today(),
         )
     assert err.value.rule == "DROITS"
 
@@ -88,7 +88,7 @@ def test_offer_end_before_start_is_refused(structure, manager):
             theme=ref.ServiceTheme.objects.get(code="formation"),
             service_act=ref.ServiceAct.objects.get(code="vae"),
             name="X",
-            start_date=TODAY,
-            end_date=TODAY - datetime.timedelta(days=1),
+            start_date=today(),
+            end_date=today() - datetime.timedelta(days=1),
         )
     assert err.value.field == "end_date"

@@ -25,6 +25,7 @@ from cep.orientations.services import (
 )
 from cep.orientations.workflow import TRANSITIONS, allowed
 from cep.referentials import models as ref
+from tests.clock import resolved, today
 from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory, withdraw
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +93,7 @@ def test_orientation_to_another_network_carries_that_networks_aiguilleur(send, r
     [
         ({"consent_mode": None}, "consent_mode"),
         ({"fields": ("phone", "passport")}, "fields"),
-        ({"consent_on": datetime.date.today() + datetime.timedelta(days=1)}, "consent_on"),
+        ({"consent_on": lambda: today() + datetime.timedelta(days=1)}, "consent_on"),
         ({"comment": "x" * 2001}, "comment"),
         ({"comment": "nul\x00"}, "comment"),
         ({"target": None}, "target"),
@@ -101,7 +102,7 @@ def test_orientation_to_another_network_carries_that_networks_aiguilleur(send, r
 def test_orientation_sending_refuses_bad_input(send, kwargs, field):
     before = _writes()
     with pytest.raises(RuleViolation) as refused:
-        send(**kwargs)
+        send(**resolved(kwargs))
     assert refused.value.rule == "ORIENTATION" and field in {v.field for v in refused.value.violations}
     assert _writes() == before
 
@@ -113,7 +114,7 @@ def test_orientation_to_ones_own_structure_is_refused(send, structure):
 
 
 def test_orientation_withdrawn_consent_mode_is_refused(send, oral):
-    oral.valid_to = datetime.date.today() - datetime.timedelta(days=1)
+    oral.valid_to = today() - datetime.timedelta(days=1)
     oral.save()
     with pytest.raises(RuleViolation) as refused:
         send()
@@ -276,7 +277,7 @@ def test_orientation_refusal_needs_a_valid_reason(send, other_counselor):
         refuse_orientation(orientation=o, actor=other_counselor, reason=None)
     assert refused.value.field == "reason"
     old = reason("doublon")
-    old.valid_to = datetime.date.today() - datetime.timedelta(days=1)
+    old.valid_to = today() - datetime.timedelta(days=1)
     old.save()
     with pytest.raises(RuleViolation) as refused:
         refuse_orientation(orientation=o, actor=other_counselor, reason=old)
@@ -391,7 +392,7 @@ def test_orientation_deadlines_command_plays_a_date(send, capsys):
     from django.core.management import call_command
 
     send()
-    later = (datetime.date.today() + datetime.timedelta(days=31)).isoformat()
+    later = (today() + datetime.timedelta(days=31)).isoformat()
     call_command("cep_orientations", "--date", later)
     assert "1 orientation(s) expirée(s)" in capsys.readouterr().out
     call_command("cep_orientations", "--date", later)
@@ -416,7 +417,7 @@ def test_orientation_deadlines_command_hands_the_run_to_the_background_worker(se
     from django.core.management import call_command
 
     o = send()
-    later = (datetime.date.today() + datetime.timedelta(days=31)).isoformat()
+    later = (today() + datetime.timedelta(days=31)).isoformat()
     call_command("cep_orientations", "--date", later, "--en-tache")  # the tests' backend runs it at once
     assert "tâches de fond" in capsys.readouterr().out
     assert Orientation.objects.get(pk=o.pk).status == Status.EXPIRED

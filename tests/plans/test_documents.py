@@ -15,9 +15,8 @@ from cep.plans.documents.content import synthesis_data
 from cep.plans.documents.render import TEMPLATE_VERSIONS, render
 from cep.plans.models import IssuedDocument
 from cep.referentials.models import ExitReason, ProjectType
+from tests.clock import today
 from tests.plans.pdfcheck import problems, text
-
-TODAY = datetime.date.today()
 
 
 @pytest.fixture
@@ -27,10 +26,10 @@ def full_plan(plan, counselor):
         actor=counselor,
         title="Découvrir le métier d'ébéniste",
         objective="Trois enquêtes métier",
-        start_date=TODAY,
-        target_date=TODAY + datetime.timedelta(days=30),
+        start_date=today(),
+        target_date=today() + datetime.timedelta(days=30),
     )
-    services.add_action(step=step, actor=counselor, label="Rencontrer un artisan", who="La personne", due_date=TODAY)
+    services.add_action(step=step, actor=counselor, label="Rencontrer un artisan", who="La personne", due_date=today())
     services.add_step(plan=plan, actor=counselor, title="Financer la formation")
     services.add_step(plan=plan, actor=counselor, title="Entrer en formation")
     services.add_training(
@@ -43,9 +42,11 @@ def full_plan(plan, counselor):
         formacode="22454",
         formacode_label="Menuiserie agencement",
         qualiopi="certifie",
-        start_date=TODAY + datetime.timedelta(days=60),
+        start_date=today() + datetime.timedelta(days=60),
     )
-    services.add_service(plan=plan, actor=counselor, service="pmsmp", planned_date=TODAY + datetime.timedelta(days=10))
+    services.add_service(
+        plan=plan, actor=counselor, service="pmsmp", planned_date=today() + datetime.timedelta(days=10)
+    )
     services.update_plan(
         plan=plan,
         actor=counselor,
@@ -61,7 +62,7 @@ def full_plan(plan, counselor):
 
 @pytest.fixture
 def cep_event(cep, counselor, event_refs):
-    return record_event(beneficiary=cep.beneficiary, actor=counselor, date=TODAY, **event_refs)
+    return record_event(beneficiary=cep.beneficiary, actor=counselor, date=today(), **event_refs)
 
 
 def test_synthesis_pdf_is_accessible_and_says_everything(full_plan, cep, counselor, cep_event):
@@ -74,7 +75,7 @@ def test_synthesis_pdf_is_accessible_and_says_everything(full_plan, cep, counsel
         cep.structure.name,
         cep.beneficiary.last_name.upper(),
         str(counselor),
-        TODAY.strftime("%d/%m/%Y"),
+        today().strftime("%d/%m/%Y"),
         "Les services reçus pendant le CEP",
         "Les échanges du CEP",
         "Entretien individuel",
@@ -97,8 +98,8 @@ def test_synthesis_pdf_is_accessible_and_says_everything(full_plan, cep, counsel
 
 
 def test_synthesis_rendered_twice_gives_identical_bytes(full_plan, cep, counselor):
-    data = synthesis_data(cep, full_plan, counselor=counselor, on=TODAY)
-    assert render("synthese", data, on=TODAY) == render("synthese", data, on=TODAY)
+    data = synthesis_data(cep, full_plan, counselor=counselor, on=today())
+    assert render("synthese", data, on=today()) == render("synthese", data, on=today())
     first = services.issue_synthesis(cep=cep, actor=counselor)
     second = services.issue_synthesis(cep=cep, actor=counselor)
     assert first.pk != second.pk and first.sha256 == second.sha256
@@ -108,7 +109,7 @@ def test_synthesis_parts_follow_the_exit(full_plan, cep, counselor, cep_refs):
     close_cep(
         cep=cep,
         actor=counselor,
-        end_date=TODAY,
+        end_date=today(),
         exit_reason=ExitReason.objects.get(code="formalisation_projet_realisee"),
     )
     words = text(bytes(services.issue_synthesis(cep=cep, actor=counselor).content))
@@ -119,7 +120,7 @@ def test_synthesis_plan_part_after_plan_action_realise(full_plan, cep, counselor
     close_cep(
         cep=cep,
         actor=counselor,
-        end_date=TODAY,
+        end_date=today(),
         exit_reason=cep_refs["plan"],
         project_type=ProjectType.objects.get(code="reconversion"),
     )
@@ -129,7 +130,12 @@ def test_synthesis_plan_part_after_plan_action_realise(full_plan, cep, counselor
 
 def test_step_back_document(cep, counselor):
     document = services.issue_step_back(
-        cep=cep, actor=counselor, interview_date=TODAY, demand="Faire le point", discussed="Mes envies", next_steps=""
+        cep=cep,
+        actor=counselor,
+        interview_date=today(),
+        demand="Faire le point",
+        discussed="Mes envies",
+        next_steps="",
     )
     pdf = bytes(document.content)
     assert problems(pdf) == []

@@ -8,8 +8,7 @@ from cep.common.errors import RuleViolation
 from cep.enrolments.services import close_cep
 from cep.plans import services
 from cep.plans.models import FundingStatus, PlanVersion
-
-TODAY = datetime.date.today()
+from tests.clock import today
 
 
 def test_plan_created_once_with_its_first_version(plan, cep, counselor):
@@ -24,7 +23,7 @@ def test_every_save_is_a_version_with_its_author(plan, counselor):
     step = services.add_step(
         plan=plan, actor=counselor, title="Se renseigner sur le métier", objective="Trois enquêtes"
     )
-    services.add_action(step=step, actor=counselor, label="Enquête métier", who="La personne", due_date=TODAY)
+    services.add_action(step=step, actor=counselor, label="Enquête métier", who="La personne", due_date=today())
     services.update_plan(plan=plan, actor=counselor, project="Devenir ébéniste", total_cost="4 500,00")
     numbers = list(plan.versions.values_list("number", "created_by_label"))
     assert [n for n, _ in numbers] == [4, 3, 2, 1]
@@ -87,8 +86,8 @@ def test_formacode_five_digits_accepted_and_refused(plan, counselor, plan_state)
         certification_kind="RNCP",
         certification_code="RNCP35185",
         qualiopi="certifie",
-        start_date=TODAY,
-        end_date=TODAY + datetime.timedelta(days=200),
+        start_date=today(),
+        end_date=today() + datetime.timedelta(days=200),
     )
     assert training.certification_code == "35185"
     before = plan_state()
@@ -96,7 +95,7 @@ def test_formacode_five_digits_accepted_and_refused(plan, counselor, plan_state)
         ({"formacode": "2245"}, "cinq chiffres"),
         ({"formacode": "22A54"}, "cinq chiffres"),
         ({"certification_kind": "RS", "certification_code": ""}, "répertoire"),
-        ({"end_date": TODAY - datetime.timedelta(days=1)}, "date de fin"),
+        ({"end_date": today() - datetime.timedelta(days=1)}, "date de fin"),
     ):
         with pytest.raises(RuleViolation, match=message):
             services.update_training(training=training, actor=counselor, **values)
@@ -109,7 +108,7 @@ def test_plan_step_refusals(plan, counselor, plan_state):
         services.add_step(plan=plan, actor=counselor, title="  ")
     with pytest.raises(RuleViolation, match="échéance"):
         services.add_step(
-            plan=plan, actor=counselor, title="A", start_date=TODAY, target_date=TODAY - datetime.timedelta(days=1)
+            plan=plan, actor=counselor, title="A", start_date=today(), target_date=today() - datetime.timedelta(days=1)
         )
     assert plan_state() == before
 
@@ -153,7 +152,7 @@ def test_plan_refused_to_another_structure(plan, other_counselor, plan_state):
 
 
 def test_plan_frozen_once_the_cep_is_closed(plan, cep, counselor, cep_refs, plan_state):
-    close_cep(cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
+    close_cep(cep=cep, actor=counselor, end_date=today(), exit_reason=cep_refs["formalised"])
     before = plan_state()
     with pytest.raises(RuleViolation, match="clôturé"):
         services.add_step(plan=plan, actor=counselor, title="Trop tard")

@@ -10,9 +10,8 @@ from cep.accounts.rights import Role
 from cep.enrolments.models import Cep
 from cep.referentials.labels import label_for_network
 from tests.api.conftest import client_for
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, OperatorFactory, StructureFactory, UserFactory
-
-TODAY = datetime.date.today()
 
 
 @pytest.mark.parametrize(
@@ -55,7 +54,7 @@ def test_cep_form_and_page_label_the_aiguilleur_by_network(client, ft_structure,
         reverse("web:cep_add", args=[beneficiary.pk]),
         {
             "orientation_source": "ma_structure_suite_niveau1",
-            "entry_date": (TODAY - datetime.timedelta(days=10)).isoformat(),
+            "entry_date": (today() - datetime.timedelta(days=10)).isoformat(),
             "request_reason": "reconversion",
             "entry_phase": "2",
         },
@@ -65,7 +64,7 @@ def test_cep_form_and_page_label_the_aiguilleur_by_network(client, ft_structure,
         reverse("web:cep_add", args=[beneficiary.pk]),
         {
             "orientation_source": "ma_structure_entree_directe",
-            "entry_date": (TODAY - datetime.timedelta(days=10)).isoformat(),
+            "entry_date": (today() - datetime.timedelta(days=10)).isoformat(),
             "request_reason": "reconversion",
             "entry_phase": "2",
         },

@@ -15,6 +15,7 @@ from cep.events.models import Event
 from cep.offers.models import Service
 from cep.retention import queries, rules, services
 from cep.retention.tasks import retention_task
+from tests.clock import today
 
 from .conftest import COMMENT, GONE_ON, IDENTITY, KEPT_ON, LAST_CONTACT, make_dossier
 
@@ -232,11 +233,11 @@ def test_an_anonymised_dossier_takes_no_new_data(old_dossier, counselor, event_r
     attempts = [
         lambda: update_beneficiary(beneficiary=dossier, actor=counselor, last_name="Martin"),
         lambda: justify_beneficiary(beneficiary=dossier, actor=counselor),
-        lambda: record_event(beneficiary=dossier, actor=counselor, date=datetime.date.today(), **event_refs),
+        lambda: record_event(beneficiary=dossier, actor=counselor, date=today(), **event_refs),
         lambda: propose_offer(beneficiary=dossier, offer=cep_offer, actor=counselor),
         lambda: ceps.open_cep(
             beneficiary=dossier, actor=counselor, orientation_source=cep_refs["direct"],
-            entry_date=datetime.date.today(), entry_phase=2, request_reason=cep_refs["reason"],
+            entry_date=today(), entry_phase=2, request_reason=cep_refs["reason"],
         ),
     ]  # fmt: skip
     audit_rows = AuditEntry.objects.count()

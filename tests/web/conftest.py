@@ -6,9 +6,8 @@ from cep.accounts.rights import Role
 from cep.offers.models import NationalMeasure, OfferKind
 from cep.offers.services import create_offer
 from cep.referentials import models as ref
+from tests.clock import today
 from tests.factories import UserFactory
-
-TODAY = datetime.date.today()
 
 
 @pytest.fixture
@@ -27,7 +26,7 @@ def level1_offer(structure, manager):
         theme=ref.ServiceTheme.objects.get(code="formation"),
         service_act=ref.ServiceAct.objects.get(code="info_conseil_formations"),
         name="Offre CEP",
-        start_date=TODAY - datetime.timedelta(days=365),
+        start_date=today() - datetime.timedelta(days=365),
         national_measure=NationalMeasure.CEP,
     )
 

@@ -7,9 +7,8 @@ import pytest
 from cep.accounts.rights import Role
 from cep.offers.models import NationalMeasure, ServiceOffer
 from cep.referentials import models as ref
+from tests.clock import today
 from tests.factories import UserFactory
-
-TODAY = datetime.date.today()
 
 
 def make_offer(structure, name="Offre CEP", **fields):
@@ -20,7 +19,7 @@ def make_offer(structure, name="Offre CEP", **fields):
         "theme": ref.ServiceTheme.objects.get(code="formation"),
         "service_act": ref.ServiceAct.objects.get(code="info_conseil_formations"),
         "name": name,
-        "start_date": TODAY - datetime.timedelta(days=30),
+        "start_date": today() - datetime.timedelta(days=30),
         "national_measure": NationalMeasure.CEP,
     }
     values.update(fields)

@@ -20,12 +20,12 @@ from cep.enrolments.services import open_cep
 from cep.events.models import Event
 from cep.referentials import models as ref
 from tests.browser import launch, new_context, sync_playwright
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
 from tests.web.test_journey import AXE_FALSE_POSITIVES, PASSWORD, SCREENSHOTS
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-TODAY = datetime.date.today()
 GOAL_AUTOMATIC_EXIT = 6  # issue 14: from the home list to an event recorded
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -93,7 +93,7 @@ def world(refdata):
             beneficiary=person,
             actor=counselor,
             orientation_source=ref.OrientationSource.objects.get(code="ma_structure_entree_directe"),
-            entry_date=TODAY - datetime.timedelta(days=days),
+            entry_date=today() - datetime.timedelta(days=days),
             entry_phase=2,
             request_reason=ref.RequestReason.objects.get(code="reconversion"),
         )
@@ -142,7 +142,7 @@ def test_r9_from_the_automatic_exit_list_to_an_event_in_at_most_6_interactions(l
     assert page.get_by_text("L'événement a été enregistré").first.is_visible()
     assert not table.locator("tr", has_text="DUPONT Léa").count()  # the exit moved six months away
     cep = Cep.objects.get(beneficiary=lea)
-    assert cep.last_manifestation_date == TODAY
+    assert cep.last_manifestation_date == today()
     assert u.interactions.count("chargement") == 2, u.interactions  # the counter sees page loads
     assert len(u.interactions) <= GOAL_AUTOMATIC_EXIT, u.interactions
     assert not u.violations, "\n".join(u.violations)
@@ -159,13 +159,13 @@ def test_rdv_book_a_rendez_vous_and_mark_it_honoured(live_server, world, browser
 
     # today at 08:30 on site (recorded as the day goes), then in three days by telephone
     u.start()
-    u.fill("#id_day", TODAY.isoformat())
+    u.fill("#id_day", today().isoformat())
     u.fill("#id_time", "08:30")
     u.fill("#id_subject", "Point sur le projet de reconversion")
     u.click(page.get_by_role("button", name="Prendre le rendez-vous"), navigates=True)
     u.counting = False
     assert page.get_by_text("est pris").first.is_visible()
-    later = TODAY + datetime.timedelta(days=3)
+    later = today() + datetime.timedelta(days=3)
     page.fill("#id_day", later.isoformat())
     page.fill("#id_time", "14:00")
     page.select_option("#id_mode", "telephone")
@@ -177,15 +177,15 @@ def test_rdv_book_a_rendez_vous_and_mark_it_honoured(live_server, world, browser
 
     # « Honoré » on today's rendez-vous: htmx swaps the lists, no reload; its event is recorded
     page.evaluate("window.__same_page = true")
-    today_row = page.locator("#appointments-lists tr", has_text=f"{TODAY:%d/%m/%Y} à 08:30")
+    today_row = page.locator("#appointments-lists tr", has_text=f"{today():%d/%m/%Y} à 08:30")
     today_row.get_by_role("button", name="Honoré", exact=True).click()
     page.get_by_text("son événement est enregistré").wait_for()
     assert page.evaluate("window.__same_page === true")
-    appointment = Appointment.objects.get(beneficiary=lea, starts_at__date=TODAY)
+    appointment = Appointment.objects.get(beneficiary=lea, starts_at__date=today())
     assert appointment.status == Status.HONOURED
     event = Event.objects.get(pk=appointment.event_id)
-    assert event.is_cep and event.date == TODAY and event.nature_id == "entretien_individuel"
-    assert Cep.objects.get(beneficiary=lea).last_manifestation_date == TODAY  # R9 clock moved
+    assert event.is_cep and event.date == today() and event.nature_id == "entretien_individuel"
+    assert Cep.objects.get(beneficiary=lea).last_manifestation_date == today()  # R9 clock moved
 
     # home: today's rendez-vous (honoured) and the week's
     u.go(reverse("web:home"))

@@ -11,11 +11,11 @@ from icalendar import Calendar
 from cep.appointments import feed
 from cep.appointments.models import Appointment, Status
 from cep.events.models import Event
+from tests.clock import today
 from tests.factories import UserFactory
 from tests.factories import paris_at as at
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +34,7 @@ def test_rdv_tab_lists_and_books(signed_in, beneficiary, counselor):
     page = signed_in.get(_tab(beneficiary.pk)).content.decode()
     assert "Aucun rendez-vous à venir" in page and "Prendre un rendez-vous" in page
     assert "Format : jj/mm/aaaa" in page and 'type="time"' in page
-    day = TODAY + datetime.timedelta(days=2)
+    day = today() + datetime.timedelta(days=2)
     response = signed_in.post(
         _tab(beneficiary.pk),
         {
@@ -58,7 +58,7 @@ def test_rdv_tab_refuses_a_past_day_next_to_the_date(signed_in, beneficiary, cou
     response = signed_in.post(
         _tab(beneficiary.pk),
         {
-            "day": (TODAY - datetime.timedelta(days=1)).isoformat(),
+            "day": (today() - datetime.timedelta(days=1)).isoformat(),
             "time": "10:00",
             "duration": "45",
             "mode": "telephone",
@@ -84,7 +84,7 @@ def test_rdv_tab_refuses_a_past_day_next_to_the_date(signed_in, beneficiary, cou
 )
 def test_rdv_bad_input_is_a_french_form_error_never_a_500(signed_in, beneficiary, counselor, data):
     base = {
-        "day": (TODAY + datetime.timedelta(days=1)).isoformat(),
+        "day": (today() + datetime.timedelta(days=1)).isoformat(),
         "time": "10:00",
         "duration": "45",
         "mode": "telephone",
@@ -177,7 +177,7 @@ def test_rdv_home_lists_my_rendez_vous_of_the_day_and_the_week(signed_in, book, 
 def test_r9_home_automatic_exits_give_the_phone_and_a_shortcut_back(signed_in, beneficiary, open_cep):
     beneficiary.phone = "06 12 34 56 78"
     beneficiary.save(update_fields=["phone"])
-    open_cep(entry_date=TODAY - datetime.timedelta(days=170))
+    open_cep(entry_date=today() - datetime.timedelta(days=170))
     html = signed_in.get(reverse("web:home")).content.decode()
     assert 'href="tel:0612345678"' in html
     shortcut = reverse("web:event_add", args=[beneficiary.pk]) + "?next=%2F%23closing-title"
@@ -185,7 +185,7 @@ def test_r9_home_automatic_exits_give_the_phone_and_a_shortcut_back(signed_in, b
 
 
 def test_r9_event_shortcut_returns_to_the_list(signed_in, beneficiary, open_cep, counselor):
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=170))
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=170))
     url = reverse("web:event_add", args=[beneficiary.pk]) + "?next=/%23closing-title"
     form = signed_in.get(url)
     assert 'name="next" value="/#closing-title"' in form.content.decode()
@@ -193,7 +193,7 @@ def test_r9_event_shortcut_returns_to_the_list(signed_in, beneficiary, open_cep,
         url,
         {
             "next": "/#closing-title",
-            "date": TODAY.isoformat(),
+            "date": today().isoformat(),
             "primary_context": "cep",
             "direction": "beneficiaire_vers_structure",
             "nature": "telephone",
@@ -206,7 +206,7 @@ def test_r9_event_shortcut_returns_to_the_list(signed_in, beneficiary, open_cep,
     )
     assert response.status_code == 302 and response.url == "/#closing-title"
     cep.refresh_from_db()
-    assert cep.last_manifestation_date == TODAY
+    assert cep.last_manifestation_date == today()
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"])
@@ -220,7 +220,7 @@ def test_event_form_ignores_a_foreign_next(signed_in, beneficiary, target):
 
 @pytest.mark.parametrize("name", ["web:dossier", "web:dispositifs"])
 def test_r9_dossier_pages_announce_the_automatic_exit(signed_in, beneficiary, open_cep, name):
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=170))
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=170))
     html = signed_in.get(reverse(name, args=[beneficiary.pk])).content.decode()
     expected = cep.expected_auto_exit_date
     assert f"Sortie automatique prévue le {expected:%d/%m/%Y}" in html
@@ -232,10 +232,10 @@ def test_r9_dossier_pages_announce_the_automatic_exit(signed_in, beneficiary, op
 def test_r9_dossier_pages_give_the_last_manifestation(signed_in, beneficiary, open_cep, counselor, event_fields, name):
     from cep.events.services import record_event
 
-    open_cep(entry_date=TODAY - datetime.timedelta(days=100))
-    record_event(beneficiary=beneficiary, actor=counselor, date=TODAY - datetime.timedelta(days=10), **event_fields)
+    open_cep(entry_date=today() - datetime.timedelta(days=100))
+    record_event(beneficiary=beneficiary, actor=counselor, date=today() - datetime.timedelta(days=10), **event_fields)
     html = signed_in.get(reverse(name, args=[beneficiary.pk])).content.decode()
-    last = TODAY - datetime.timedelta(days=10)
+    last = today() - datetime.timedelta(days=10)
     assert f"(dernière manifestation le {last:%d/%m/%Y})" in html
     assert "fr-alert--info" in html and "fr-alert--warning" not in html  # months away
 
@@ -243,8 +243,8 @@ def test_r9_dossier_pages_give_the_last_manifestation(signed_in, beneficiary, op
 def test_r9_a_closed_cep_announces_no_automatic_exit(signed_in, beneficiary, open_cep, counselor, cep_refs):
     from cep.enrolments.services import close_cep
 
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=20))
-    close_cep(cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["formalised"])
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=20))
+    close_cep(cep=cep, actor=counselor, end_date=today(), exit_reason=cep_refs["formalised"])
     html = signed_in.get(reverse("web:dispositifs", args=[beneficiary.pk])).content.decode()
     assert "Sortie automatique prévue" not in html
 

@@ -9,15 +9,15 @@ from cep.enrolments.models import Cep
 from cep.enrolments.workflow import Status
 from cep.events.models import Event
 from cep.offers.services import propose_offer
+from tests.clock import today
 
-TODAY = datetime.date.today()
 pytestmark = pytest.mark.django_db
 
 
 def _open_data(**extra):
     return {
         "orientation_source": "ma_structure_entree_directe",
-        "entry_date": (TODAY - datetime.timedelta(days=30)).isoformat(),
+        "entry_date": (today() - datetime.timedelta(days=30)).isoformat(),
         "request_reason": "reconversion",
         "entry_phase": "2",
         **extra,
@@ -41,7 +41,7 @@ def test_add_cep_with_all_entry_fields(signed_in, beneficiary):
     response = signed_in.post(
         url,
         _open_data(
-            initial_interview_date=(TODAY - datetime.timedelta(days=31)).isoformat(),
+            initial_interview_date=(today() - datetime.timedelta(days=31)).isoformat(),
             prescriber_name="France Travail Ajaccio",
             referent_name="M. Santoni",
             project_type="reconversion",
@@ -62,7 +62,7 @@ def test_level1_orientation_needs_a_level1_service(signed_in, beneficiary, couns
         beneficiary=beneficiary,
         offer=level1_offer,
         actor=counselor,
-        proposed_on=TODAY - datetime.timedelta(days=40),
+        proposed_on=today() - datetime.timedelta(days=40),
         event={k: v for k, v in event_fields.items()},
     )
     assert signed_in.post(url, _open_data(orientation_source="ma_structure_suite_niveau1")).status_code == 302
@@ -77,11 +77,11 @@ def test_r2_new_cep_before_the_previous_one_closed_is_refused_next_to_the_entry_
         beneficiary=beneficiary,
         actor=counselor,
         orientation_source=cep_refs["direct"],
-        entry_date=TODAY - datetime.timedelta(days=60),
+        entry_date=today() - datetime.timedelta(days=60),
         entry_phase=2,
         request_reason=cep_refs["reason"],
     )
-    end = TODAY - datetime.timedelta(days=20)
+    end = today() - datetime.timedelta(days=20)
     close_cep(cep=previous, actor=counselor, end_date=end, exit_reason=cep_refs["formalised"])
     url = reverse("web:cep_add", args=[beneficiary.pk])
     html = signed_in.post(url, _open_data()).content.decode()
@@ -119,7 +119,7 @@ def test_phase3_r5_error_next_to_the_date_then_success_and_cancel(signed_in, ope
 def test_phase3_in_the_future_offers_cancel_but_not_close(signed_in, open_cep, counselor):
     from cep.enrolments.services import move_to_phase3
 
-    cep = move_to_phase3(cep=open_cep(), on=TODAY + datetime.timedelta(days=15), actor=counselor)
+    cep = move_to_phase3(cep=open_cep(), on=today() + datetime.timedelta(days=15), actor=counselor)
     page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
     assert "Annuler le passage en phase 3" in page and "Modifier" in page
     assert "Clôturer le dispositif" not in page
@@ -128,7 +128,7 @@ def test_phase3_in_the_future_offers_cancel_but_not_close(signed_in, open_cep, c
 def test_phase3_in_the_future_is_shown_as_phase2_until_its_eve(signed_in, open_cep, counselor):
     from cep.enrolments.services import move_to_phase3
 
-    start = TODAY + datetime.timedelta(days=15)
+    start = today() + datetime.timedelta(days=15)
     cep = move_to_phase3(cep=open_cep(), on=start, actor=counselor)
     planned = f"Phase 2 – Conseil personnalisé (phase 3 prévue le {start:%d/%m/%Y})"
     page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
@@ -187,14 +187,16 @@ def test_close_r8_without_project_type_then_close_reopen(signed_in, open_cep):
     # htmx: choosing « Plan d'action réalisé » marks the project type as required
     fragment = signed_in.get(url, {"exit_reason": "plan_action_realise"}, HTTP_HX_REQUEST="true").content.decode()
     assert 'id="project-type"' in fragment and "(obligatoire)" in fragment and "<html" not in fragment
-    html = signed_in.post(url, {"end_date": TODAY.isoformat(), "exit_reason": "plan_action_realise"}).content.decode()
+    html = signed_in.post(
+        url, {"end_date": today().isoformat(), "exit_reason": "plan_action_realise"}
+    ).content.decode()
     assert 'id="id_project_type-desc-error"' in html and "Le type de projet est obligatoire" in html
     future = signed_in.post(
-        url, {"end_date": (TODAY + datetime.timedelta(days=1)).isoformat(), "exit_reason": "demenagement"}
+        url, {"end_date": (today() + datetime.timedelta(days=1)).isoformat(), "exit_reason": "demenagement"}
     ).content.decode()
     assert "par anticipation" in future
     response = signed_in.post(
-        url, {"end_date": TODAY.isoformat(), "exit_reason": "plan_action_realise", "project_type": "reconversion"}
+        url, {"end_date": today().isoformat(), "exit_reason": "plan_action_realise", "project_type": "reconversion"}
     )
     assert response.status_code == 302
     cep.refresh_from_db()
@@ -215,7 +217,7 @@ def test_close_prefills_project_type(signed_in, open_cep, cep_refs):
 
 def test_refused_reopen_after_death_is_a_message(signed_in, open_cep):
     cep = open_cep()
-    signed_in.post(reverse("web:cep_close", args=[cep.pk]), {"end_date": TODAY.isoformat(), "exit_reason": "deces"})
+    signed_in.post(reverse("web:cep_close", args=[cep.pk]), {"end_date": today().isoformat(), "exit_reason": "deces"})
     page = signed_in.post(reverse("web:cep_reopen", args=[cep.pk]), follow=True).content.decode()
     assert "ne peut pas être rouvert" in page
 
@@ -278,7 +280,7 @@ def test_r4_form_shows_every_refusal_in_one_submission(signed_in, beneficiary):
         url,
         _open_data(
             orientation_source="ma_structure_suite_niveau1",
-            initial_interview_date=(TODAY - datetime.timedelta(days=10)).isoformat(),
+            initial_interview_date=(today() - datetime.timedelta(days=10)).isoformat(),
         ),
     )
     html = response.content.decode()
@@ -290,7 +292,7 @@ def test_r4_form_shows_every_refusal_in_one_submission(signed_in, beneficiary):
 def test_r8_closing_before_a_future_phase3_says_the_way_out_with_the_button(signed_in, open_cep, counselor):
     from cep.enrolments.services import move_to_phase3
 
-    start = TODAY + datetime.timedelta(days=15)
+    start = today() + datetime.timedelta(days=15)
     cep = move_to_phase3(cep=open_cep(), on=start, actor=counselor)
     page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
     box = page[page.index(f'id="cep-{cep.pk}-close-blocked"') :]
@@ -306,11 +308,11 @@ def test_r10_refused_reopening_says_why_and_what_to_do_next_to_the_button(signed
     from cep.enrolments.services import close_cep
     from cep.referentials.models import ExitReason
 
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=200))
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=200))
     close_cep(
         cep=cep,
         actor=counselor,
-        end_date=TODAY - datetime.timedelta(days=120),
+        end_date=today() - datetime.timedelta(days=120),
         exit_reason=ExitReason.objects.get(code="demenagement"),
     )
     page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
@@ -321,7 +323,7 @@ def test_r10_refused_reopening_says_why_and_what_to_do_next_to_the_button(signed
 
 def test_r10_death_refusal_is_shown_without_a_new_cep_link(signed_in, open_cep):
     cep = open_cep()
-    signed_in.post(reverse("web:cep_close", args=[cep.pk]), {"end_date": TODAY.isoformat(), "exit_reason": "deces"})
+    signed_in.post(reverse("web:cep_close", args=[cep.pk]), {"end_date": today().isoformat(), "exit_reason": "deces"})
     page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
     assert f'id="cep-{cep.pk}-reopen-blocked"' in page and "ne peut pas être rouvert" in page
     assert "Ajouter un nouveau dispositif CEP" not in page
@@ -331,13 +333,13 @@ def test_closed_cep_shows_its_phases_first_and_last_days(signed_in, open_cep, co
     from cep.enrolments.services import close_cep, move_to_phase3
     from cep.referentials.models import ExitReason
 
-    entry, phase3 = TODAY - datetime.timedelta(days=100), TODAY - datetime.timedelta(days=50)
+    entry, phase3 = today() - datetime.timedelta(days=100), today() - datetime.timedelta(days=50)
     cep = move_to_phase3(cep=open_cep(entry_date=entry), on=phase3, actor=counselor)
-    close_cep(cep=cep, actor=counselor, end_date=TODAY, exit_reason=ExitReason.objects.get(code="demenagement"))
+    close_cep(cep=cep, actor=counselor, end_date=today(), exit_reason=ExitReason.objects.get(code="demenagement"))
     page = signed_in.get(reverse("web:dispositifs", args=[cep.beneficiary_id])).content.decode()
     eve = phase3 - datetime.timedelta(days=1)
     assert f"du {entry:%d/%m/%Y} au {eve:%d/%m/%Y}" in page
-    assert f"du {phase3:%d/%m/%Y} au {TODAY:%d/%m/%Y}" in page and "depuis le" not in page
+    assert f"du {phase3:%d/%m/%Y} au {today():%d/%m/%Y}" in page and "depuis le" not in page
 
 
 def test_cep_referent_name_proposes_the_structure_counselors_and_defaults_to_the_dossier_referent(

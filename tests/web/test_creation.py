@@ -10,9 +10,9 @@ from cep.audit.models import AuditEntry
 from cep.beneficiaries.models import Beneficiary
 from cep.enrolments.models import Cep
 from cep.enrolments.workflow import Status
+from tests.clock import today
 from tests.factories import BeneficiaryFactory
 
-TODAY = datetime.date.today()
 pytestmark = pytest.mark.django_db
 URL = "web:beneficiary_create"
 
@@ -22,8 +22,8 @@ def _data(**extra):
         "last_name": "Dupont",
         "first_name": "Léa",
         "sex": "F",
-        "birth_date": TODAY.replace(year=TODAY.year - 22, day=6).isoformat(),
-        "first_reception_date": TODAY.isoformat(),
+        "birth_date": today().replace(year=today().year - 22, day=6).isoformat(),
+        "first_reception_date": today().isoformat(),
         "commune": "Ajaccio 20000 (2A004)",
         "employment_status": "demandeur_emploi_non_indemnise",
         "holds_or_seeks_job": "on",
@@ -35,7 +35,7 @@ def _data(**extra):
 def _cep(**extra):
     return {
         "cep-orientation_source": "ma_structure_entree_directe",
-        "cep-entry_date": TODAY.isoformat(),
+        "cep-entry_date": today().isoformat(),
         "cep-entry_phase": "2",
         "cep-request_reason": "reconversion",
         **extra,
@@ -85,7 +85,7 @@ def test_r1_create_justify_and_open_the_cep_in_one_submission(signed_in):
 def test_r4_create_with_cep_refused_writes_nothing_and_shows_every_error(signed_in):
     """The CEP part refused (entry before the first reception): no dossier either; the dossier's and the CEP
     form's errors in one page."""
-    data = {**_data(), **_cep(**{"cep-entry_date": (TODAY - datetime.timedelta(days=5)).isoformat()})}
+    data = {**_data(), **_cep(**{"cep-entry_date": (today() - datetime.timedelta(days=5)).isoformat()})}
     response = signed_in.post(reverse(URL), {**data, "action": "open_cep"})
     html = response.content.decode()
     assert response.status_code == 200 and 'id="id_cep-entry_date-desc-error"' in html
@@ -96,7 +96,7 @@ def test_r4_create_with_cep_refused_writes_nothing_and_shows_every_error(signed_
 
 
 def test_eligibility_refused_on_open_cep_writes_nothing(signed_in):
-    old = TODAY.replace(year=TODAY.year - 40).isoformat()
+    old = today().replace(year=today().year - 40).isoformat()
     response = signed_in.post(reverse(URL), {**_data(birth_date=old), **_cep(), "action": "open_cep"})
     assert response.status_code == 200 and "de 16 à 25 ans" in response.content.decode()
     assert not Beneficiary.objects.exists()
@@ -107,7 +107,7 @@ def test_duplicate_warning_applies_to_every_button(signed_in, structure):
         structure=structure,
         last_name="Dupont",
         first_name="Léa",
-        birth_date=TODAY.replace(year=TODAY.year - 22, day=6),
+        birth_date=today().replace(year=today().year - 22, day=6),
     )
     response = signed_in.post(reverse(URL), {**_data(last_name="Dupond"), **_cep(), "action": "open_cep"})
     html = response.content.decode()
@@ -119,7 +119,7 @@ def test_duplicate_warning_applies_to_every_button(signed_in, structure):
 
 def test_creation_check_explains_eligibility_as_it_is_typed(signed_in, structure):
     url = reverse("web:beneficiary_create_check")
-    html = signed_in.post(url, {"birth_date": TODAY.replace(year=TODAY.year - 40).isoformat()}).content.decode()
+    html = signed_in.post(url, {"birth_date": today().replace(year=today().year - 40).isoformat()}).content.decode()
     assert "Non éligible au CEP" in html and "de 16 à 25 ans" in html
     html = signed_in.post(url, _data()).content.decode()
     assert "Éligible au CEP" in html and "Le dossier peut être justifié dès sa création" in html
@@ -129,7 +129,7 @@ def test_creation_check_explains_eligibility_as_it_is_typed(signed_in, structure
         structure=structure,
         last_name="Dupont",
         first_name="Lea",
-        birth_date=TODAY.replace(year=TODAY.year - 22, day=6),
+        birth_date=today().replace(year=today().year - 22, day=6),
     )
     assert "Doublon probable" in signed_in.post(url, _data()).content.decode()
 

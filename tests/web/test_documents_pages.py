@@ -1,6 +1,5 @@
 """Documents remis: issue from the plan page and after closing, list on the dossier, download, isolation."""
 
-import datetime
 import hashlib
 
 import pytest
@@ -10,8 +9,7 @@ from cep.offers.services import propose_offer
 from cep.plans import services
 from cep.plans.models import IssuedDocument
 from cep.referentials.models import ExitReason
-
-TODAY = datetime.date.today()
+from tests.clock import today
 
 
 @pytest.fixture
@@ -46,7 +44,7 @@ def test_closing_offers_the_matching_document(client, counselor, cep, reason, of
     client.force_login(counselor)
     response = client.post(
         reverse("web:cep_close", kwargs={"cep_id": cep.pk}),
-        {"end_date": TODAY.strftime("%d/%m/%Y"), "exit_reason": ExitReason.objects.get(code=reason).pk},
+        {"end_date": today().strftime("%d/%m/%Y"), "exit_reason": ExitReason.objects.get(code=reason).pk},
     )
     assert response.status_code == 302 and offered in response.url
 
@@ -58,7 +56,7 @@ def test_step_back_form_accepted_and_refused(client, counselor, cep):
     refused = client.post(url, {"interview_date": "31/02/2026", "discussed": ""})
     assert refused.status_code == 200 and "date valide" in refused.content.decode()
     assert not IssuedDocument.objects.exists()
-    accepted = client.post(url, {"interview_date": TODAY.strftime("%d/%m/%Y"), "discussed": "Mes envies"})
+    accepted = client.post(url, {"interview_date": today().strftime("%d/%m/%Y"), "discussed": "Mes envies"})
     assert accepted.status_code == 302
     assert IssuedDocument.objects.get().kind == "prise_de_recul"
 

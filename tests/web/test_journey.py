@@ -25,12 +25,12 @@ from cep.offers.models import NationalMeasure, OfferKind
 from cep.offers.services import create_offer
 from cep.referentials import models as ref
 from tests.browser import launch, new_context, sync_playwright
+from tests.clock import today
 from tests.factories import UserFactory
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-TODAY = datetime.date.today()
 PASSWORD = "motdepasse-solide-123"
 # Documented false positives of axe-core on the DSFR (none so far): rule id → why it does not apply.
 AXE_FALSE_POSITIVES: dict[str, str] = {}
@@ -112,7 +112,7 @@ def journey_data(refdata):
         theme=ref.ServiceTheme.objects.get(code="formation"),
         service_act=ref.ServiceAct.objects.get(code="info_conseil_formations"),
         name="Offre CEP",
-        start_date=TODAY - datetime.timedelta(days=365),
+        start_date=today() - datetime.timedelta(days=365),
         national_measure=NationalMeasure.CEP,
     )
     return counselor
@@ -132,8 +132,8 @@ def browser_page():
 def test_counselor_journey(live_server, journey_data, browser_page):
     page = browser_page
     j = Journey(page, live_server.url)
-    birth = TODAY.replace(year=TODAY.year - 22, day=6)
-    tomorrow = TODAY + datetime.timedelta(days=1)
+    birth = today().replace(year=today().year - 22, day=6)
+    tomorrow = today() + datetime.timedelta(days=1)
 
     # Sign in
     j.go(reverse("web:login"))
@@ -235,7 +235,7 @@ def test_counselor_journey(live_server, journey_data, browser_page):
     # Phase 3 on the phase-2 entry day: refused (R5), message next to the date; then planned for tomorrow
     j.click_link("Dispositifs")
     j.click_link("Passer en phase 3")
-    j.fill("#id_phase3_entry_date", iso(TODAY))
+    j.fill("#id_phase3_entry_date", iso(today()))
     j.submit("Valider")
     error = page.locator("#id_phase3_entry_date-desc-error")
     assert "au plus tôt le lendemain" in error.inner_text()
@@ -268,7 +268,7 @@ def test_counselor_journey(live_server, journey_data, browser_page):
 
     # Close « Plan d'action réalisé » without a project type: refused (R8), then with it
     j.click_link("Clôturer le dispositif")
-    assert page.input_value("#id_end_date") == iso(TODAY)  # a date the closing accepts
+    assert page.input_value("#id_end_date") == iso(today())  # a date the closing accepts
     j.select("#id_exit_reason", "plan_action_realise")
     page.wait_for_selector("#project-type .fr-sr-only")  # htmx marked the project type as required
     j.submit("Clôturer")
@@ -279,7 +279,7 @@ def test_counselor_journey(live_server, journey_data, browser_page):
     j.expect_text("Le dispositif a été clôturé")
     j.expect_text("Générer le document de synthèse")  # « Plan d'action réalisé » offers the synthesis (issue 13)
     j.click_link("Retour aux dispositifs")
-    j.expect_text(f"du {TODAY.strftime('%d/%m/%Y')} au {TODAY.strftime('%d/%m/%Y')}")  # the phase's dates
+    j.expect_text(f"du {today().strftime('%d/%m/%Y')} au {today().strftime('%d/%m/%Y')}")  # the phase's dates
     j.snap("dispositifs-cloture")
     cep.refresh_from_db()
     assert cep.status == Status.CLOSED and cep.exit_reason_id == "plan_action_realise"

@@ -10,10 +10,10 @@ from cep.accounts.rights import Right, Role
 from cep.audit.models import AuditEntry
 from cep.beneficiaries.models import Beneficiary
 from cep.offers.models import ServiceOffer
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, UserFactory, withdraw
 from tests.web.fixtures_manager import admin_account, make_offer, offer, other_offer, regional_offer  # noqa: F401
 
-TODAY = datetime.date.today()
 STRONG = "Vol-de-nuit-1931!"
 
 
@@ -27,7 +27,7 @@ def offer_post(referent, **changes):
         "name": "Offre CEP niveau 1",
         "kind": "catalogue",
         "partner": "Région Corse",
-        "start_date": TODAY.isoformat(),
+        "start_date": today().isoformat(),
         "end_date": "",
         "state": "permanente",
         "referent": str(referent.pk),
@@ -87,7 +87,7 @@ def test_manager_creates_an_offer_with_every_field(client, manager, counselor, s
 
 def test_offer_end_before_start_is_refused_next_to_the_field(client, manager, counselor):
     client.force_login(manager)
-    data = offer_post(counselor, end_date=(TODAY - datetime.timedelta(days=1)).isoformat())
+    data = offer_post(counselor, end_date=(today() - datetime.timedelta(days=1)).isoformat())
     response = client.post(reverse("manager:offer_create"), data)
     assert response.status_code == 200
     expected = "La date de fin de l&#x27;offre doit être postérieure ou égale à sa date de début."

@@ -9,17 +9,17 @@ from django.urls import reverse
 
 from cep.enrolments.models import Cep
 from tests.browser import launch, new_context, sync_playwright
+from tests.clock import today
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-TODAY = datetime.date.today()
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
 def phone(live_server, counselor, open_cep):
-    cep = open_cep(initial_interview_date=TODAY - datetime.timedelta(days=101), project_type=None)
-    Cep.objects.filter(pk=cep.pk).update(last_manifestation_date=TODAY - datetime.timedelta(days=170))
+    cep = open_cep(initial_interview_date=today() - datetime.timedelta(days=101), project_type=None)
+    Cep.objects.filter(pk=cep.pk).update(last_manifestation_date=today() - datetime.timedelta(days=170))
     with sync_playwright() as p:
         browser = launch(p)
         context = new_context(browser, viewport=PHONE)
@@ -43,7 +43,7 @@ def test_home_shows_the_automatic_exit_date_on_a_phone(phone):
     page.goto(base + reverse("web:home"))
     page.wait_for_load_state("networkidle")
     assert _overflow(page) <= 0
-    expected = (TODAY - datetime.timedelta(days=170)).replace(day=1)  # any day: read the row's own date
+    expected = (today() - datetime.timedelta(days=170)).replace(day=1)  # any day: read the row's own date
     assert expected
     cell = page.locator("[data-label='Sortie automatique prévue le']").first
     box = cell.bounding_box()

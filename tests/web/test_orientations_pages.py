@@ -17,10 +17,10 @@ from cep.organisations.models import Structure
 from cep.orientations.models import Orientation, Status
 from cep.orientations.services import refuse_orientation, send_orientation
 from cep.referentials import models as ref
+from tests.clock import today
 from tests.factories import StructureFactory, UserFactory, withdraw
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 SECRET_NOTE = "Note confidentielle : difficultés familiales"
 
 
@@ -33,7 +33,7 @@ def b_client(other_counselor):
 
 @pytest.fixture
 def oriented(beneficiary, counselor, other_structure, event_refs):
-    record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, comment=SECRET_NOTE, **event_refs)
+    record_event(beneficiary=beneficiary, actor=counselor, date=today(), comment=SECRET_NOTE, **event_refs)
     return send_orientation(
         beneficiary=beneficiary,
         actor=counselor,
@@ -122,7 +122,7 @@ def test_orientation_sent_from_the_form_then_accepted_by_b(signed_in, b_client, 
             "structure": other_structure.pk,
             "fields_sent": ["phone", "commune"],
             "consent_mode": "ecrit",
-            "consent_on": TODAY.isoformat(),
+            "consent_on": today().isoformat(),
             "comment": "Bonjour",
         },
     )
@@ -147,7 +147,7 @@ def test_orientation_send_form_refusal_shows_french_errors(signed_in, beneficiar
     html = signed_in.post(url, {"consent_on": "demain"}).content.decode()
     assert "Indiquez comment la personne a donné son consentement." in html
     assert "Saisissez une date valide" in html and not Orientation.objects.exists()
-    future = (TODAY + datetime.timedelta(days=3)).isoformat()
+    future = (today() + datetime.timedelta(days=3)).isoformat()
     html = signed_in.post(url, {"consent_mode": "oral", "consent_on": future}).content.decode()
     assert "futur" in html and not Orientation.objects.exists()
 

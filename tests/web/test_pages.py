@@ -9,9 +9,9 @@ from cep.audit.models import AuditEntry, SensitiveAccess
 from cep.beneficiaries.models import Beneficiary
 from cep.enrolments.models import Cep
 from cep.events.services import record_event
+from tests.clock import today
 from tests.factories import BeneficiaryFactory
 
-TODAY = datetime.date.today()
 pytestmark = pytest.mark.django_db
 
 
@@ -52,19 +52,19 @@ def test_other_structure_dossier_is_404(client, other_counselor, beneficiary):
 
 
 def test_home_lists_my_beneficiaries_ceps_and_closing_soon(signed_in, beneficiary, open_cep):
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=200))
-    Cep.objects.filter(pk=cep.pk).update(last_manifestation_date=TODAY - datetime.timedelta(days=170))
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=200))
+    Cep.objects.filter(pk=cep.pk).update(last_manifestation_date=today() - datetime.timedelta(days=170))
     html = signed_in.get(reverse("web:home")).content.decode()
     assert str(beneficiary) in html
     assert "Conseil personnalisé (phase 2) : 1" in html
-    expected = (TODAY - datetime.timedelta(days=170)).replace()  # + 6 months below
+    expected = (today() - datetime.timedelta(days=170)).replace()  # + 6 months below
     from cep.common.dates import add_months
 
     assert add_months(expected, 6).strftime("%d/%m/%Y") in html
 
 
 def test_home_does_not_list_ceps_active_recently(signed_in, beneficiary, open_cep):
-    open_cep(entry_date=TODAY - datetime.timedelta(days=20))
+    open_cep(entry_date=today() - datetime.timedelta(days=20))
     html = signed_in.get(reverse("web:home")).content.decode()
     assert "Aucun CEP ne sera clôturé automatiquement" in html
 
@@ -144,7 +144,7 @@ def _create_data(**extra):
         "first_name": "Léa",
         "sex": "F",
         "birth_date": "2004-05-06",
-        "first_reception_date": (TODAY - datetime.timedelta(days=60)).isoformat(),
+        "first_reception_date": (today() - datetime.timedelta(days=60)).isoformat(),
         **extra,
     }
 
@@ -192,7 +192,7 @@ def test_justify_shows_missing_fields_then_justifies(signed_in, structure, couns
 
 
 def test_eligibility_message_on_synthesis(signed_in, structure, counselor):
-    b = BeneficiaryFactory(structure=structure, referent=counselor, birth_date=TODAY.replace(year=TODAY.year - 40))
+    b = BeneficiaryFactory(structure=structure, referent=counselor, birth_date=today().replace(year=today().year - 40))
     html = signed_in.get(reverse("web:dossier", args=[b.pk])).content.decode()
     assert "de 16 à 25 ans" in html
 
@@ -234,13 +234,13 @@ def test_communes_suggestions(signed_in):
 
 def test_events_list_and_filters(signed_in, beneficiary, counselor, event_fields):
     old = record_event(
-        beneficiary=beneficiary, actor=counselor, date=TODAY - datetime.timedelta(days=10), **event_fields
+        beneficiary=beneficiary, actor=counselor, date=today() - datetime.timedelta(days=10), **event_fields
     )
-    record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, comment="Aujourd'hui", **event_fields)
+    record_event(beneficiary=beneficiary, actor=counselor, date=today(), comment="Aujourd'hui", **event_fields)
     url = reverse("web:events", args=[beneficiary.pk])
     assert len(signed_in.get(url).context["events"]) == 2
     assert len(signed_in.get(url, {"scope": "in_progress"}).context["events"]) == 1
-    rows = signed_in.get(url, {"date_to": (TODAY - datetime.timedelta(days=5)).isoformat()}).context["events"]
+    rows = signed_in.get(url, {"date_to": (today() - datetime.timedelta(days=5)).isoformat()}).context["events"]
     assert rows == [old]
     assert signed_in.get(url, {"actions": "with_services"}).context["events"] == []
 
@@ -248,9 +248,9 @@ def test_events_list_and_filters(signed_in, beneficiary, counselor, event_fields
 def test_events_list_filters_on_the_cep_context(signed_in, beneficiary, counselor, event_fields, refdata):
     from cep.referentials.models import EventContext
 
-    cep = record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, **event_fields)
+    cep = record_event(beneficiary=beneficiary, actor=counselor, date=today(), **event_fields)
     fields = {**event_fields, "primary_context": EventContext.objects.get(code="emploi")}
-    other = record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, **fields)
+    other = record_event(beneficiary=beneficiary, actor=counselor, date=today(), **fields)
     url = reverse("web:events", args=[beneficiary.pk])
     page = signed_in.get(url)
     assert "Contexte CEP" in page.content.decode() and len(page.context["events"]) == 2
@@ -262,7 +262,7 @@ def test_events_list_filters_on_the_cep_context(signed_in, beneficiary, counselo
 def test_event_form_records_and_refuses(signed_in, beneficiary, counselor):
     url = reverse("web:event_add", args=[beneficiary.pk])
     data = {
-        "date": TODAY.isoformat(),
+        "date": today().isoformat(),
         "primary_context": "cep",
         "secondary_context": "cep",
         "direction": "beneficiaire_vers_structure",
@@ -292,7 +292,7 @@ def test_events_keyset_pagination(signed_in, beneficiary, counselor, event_field
     monkeypatch.setattr(events_view, "PAGE", 4)
     for i in range(10):
         record_event(
-            beneficiary=beneficiary, actor=counselor, date=TODAY - datetime.timedelta(days=i % 3), **event_fields
+            beneficiary=beneficiary, actor=counselor, date=today() - datetime.timedelta(days=i % 3), **event_fields
         )
     url, params, seen = reverse("web:events", args=[beneficiary.pk]), {}, []
     for _ in range(5):

@@ -23,10 +23,10 @@ from cep.orientations.services import send_orientation
 from cep.plans.services import create_plan, issue_synthesis
 from cep.referentials.models import AppointmentMode, ConsentMode
 from cep.reporting.exports.models import BatchStatus, ExportBatch, ExportFile, JobState, Scope
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
 from tests.web.fixtures_manager import make_offer
 
-TODAY = datetime.date.today()
 NAMESPACES = ("web", "manager", "reporting", "monitoring", "imports")
 ROLES = ("anonymous", "counselor", "manager", "admin", "regional_observer", "national_observer")
 LOGIN = 302  # redirect to the sign-in page
@@ -278,7 +278,7 @@ class World:
             beneficiary=beneficiary,
             actor=counselor,
             orientation_source=cep_refs["direct"],
-            entry_date=TODAY - datetime.timedelta(days=100),
+            entry_date=today() - datetime.timedelta(days=100),
             entry_phase=2,
             request_reason=cep_refs["reason"],
         )
@@ -286,7 +286,7 @@ class World:
         document = issue_synthesis(cep=cep, actor=counselor)
         offer = make_offer(structure, name=f"Offre de {structure.name}", referent=counselor)
         batch = ExportBatch.objects.create(
-            scope=Scope.STRUCTURE, structure=structure, month=TODAY.replace(day=1), contract_version="1.1.0"
+            scope=Scope.STRUCTURE, structure=structure, month=today().replace(day=1), contract_version="1.1.0"
         )
         if transmitted:  # received at the national level; the other structure's batch is still being prepared
             ExportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.TRANSMITTED, job_state=JobState.DONE)
@@ -297,14 +297,14 @@ class World:
             region_id="94" if transmitted else "11", year=2025, due_on=datetime.date(2026, 7, 15)
         )
         milestone = Milestone.objects.create(
-            exercise=exercise, code="donnees", kind="donnees", label="Données", due_on=TODAY, due_label="Mi avril"
+            exercise=exercise, code="donnees", kind="donnees", label="Données", due_on=today(), due_label="Mi avril"
         )
         regional_document = RegionalDocument.objects.create(
             exercise=exercise,
             title="Bilan",
             kind="bilan",
             source="CREFOP",
-            published_on=TODAY,
+            published_on=today(),
             filename="bilan.pdf",
             content_type="application/pdf",
             size=8,
@@ -314,7 +314,7 @@ class World:
         )
         section = ReportSection.objects.create(exercise=exercise, key="introduction", position=0, title="Introduction")
         if transmitted:  # the own région's draft is shared with its operators
-            Exercise.objects.filter(pk=exercise.pk).update(state="partage", shared_on=TODAY)
+            Exercise.objects.filter(pk=exercise.pk).update(state="partage", shared_on=today())
         snapshot = ReportSnapshot.objects.create(
             exercise=exercise, number=1, state="partage", sections=[], sha256="0" * 64, created_by=counselor
         )

@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from cep.plans import services
 from cep.plans.models import FinancingLine, PlanStep
-
-TODAY = datetime.date.today()
+from tests.clock import today
 
 
 @pytest.fixture
@@ -109,7 +108,7 @@ def test_plan_item_of_another_plan_is_404(client, counselor, plan, cep, other_co
         beneficiary=other_b,
         actor=other_counselor,
         orientation_source=cep_refs["direct"],
-        entry_date=TODAY - datetime.timedelta(days=10),
+        entry_date=today() - datetime.timedelta(days=10),
         entry_phase=2,
         request_reason=cep_refs["reason"],
     )

@@ -11,11 +11,11 @@ from cep.accounts.rights import Role
 from cep.enrolments.services import open_cep
 from cep.plans import services
 from tests.browser import launch, new_context, sync_playwright
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, StructureFactory, UserFactory
 from tests.web.test_journey import PASSWORD, SCREENSHOTS, Journey
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-TODAY = datetime.date.today()
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -30,7 +30,7 @@ def plan_cep(refdata, cep_refs):
         beneficiary=person,
         actor=counselor,
         orientation_source=cep_refs["direct"],
-        entry_date=TODAY - datetime.timedelta(days=40),
+        entry_date=today() - datetime.timedelta(days=40),
         entry_phase=2,
         request_reason=cep_refs["reconversion"],
     )
@@ -45,7 +45,7 @@ def plan_cep(refdata, cep_refs):
     titles = ("Découvrir le métier", "Financer la formation", "Entrer en formation")
     for n, title in enumerate(titles):
         step = services.add_step(
-            plan=plan, actor=counselor, title=title, target_date=TODAY + datetime.timedelta(days=30 * (n + 1))
+            plan=plan, actor=counselor, title=title, target_date=today() + datetime.timedelta(days=30 * (n + 1))
         )
         services.add_action(step=step, actor=counselor, label=f"Action de l'étape {n + 1}", who="La personne")
     services.add_training(

@@ -10,9 +10,9 @@ from django.urls import reverse
 from cep.enrolments.services import cancel_phase3, close_cep, modify_cep, move_to_phase3
 from cep.events.services import record_event
 from cep.offers.services import propose_offer
+from tests.clock import today
 from tests.factories import BeneficiaryFactory, paris_at
 
-TODAY = datetime.date.today()
 pytestmark = pytest.mark.django_db
 
 # Each budget includes 6 queries every signed-in page makes: session read, user, the user's structure
@@ -52,13 +52,13 @@ def many(structure, counselor, beneficiary, open_cep, level1_offer, event_fields
             beneficiary=b,
             actor=counselor,
             orientation_source=cep_refs["direct"],
-            entry_date=TODAY - datetime.timedelta(days=200),
+            entry_date=today() - datetime.timedelta(days=200),
             entry_phase=2 if i % 2 else 3,
             request_reason=cep_refs["reason"],
         )
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=60))
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=60))
     for i in range(30):
-        day = TODAY - datetime.timedelta(days=i)
+        day = today() - datetime.timedelta(days=i)
         record_event(beneficiary=beneficiary, actor=counselor, date=day, comment=f"n°{i}", **event_fields)
         propose_offer(beneficiary=beneficiary, offer=level1_offer, actor=counselor, proposed_on=day)
     for i in range(5):
@@ -106,9 +106,9 @@ def test_query_count_does_not_grow_with_rows(
     signed_in, structure, beneficiary, open_cep, counselor, page, cep_refs, event_fields, level1_offer
 ):
     """The same number of queries with one row and with fifteen."""
-    cep = open_cep(entry_date=TODAY - datetime.timedelta(days=60), project_type=cep_refs["project"])
-    record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, **event_fields)
-    propose_offer(beneficiary=beneficiary, offer=level1_offer, actor=counselor, proposed_on=TODAY)
+    cep = open_cep(entry_date=today() - datetime.timedelta(days=60), project_type=cep_refs["project"])
+    record_event(beneficiary=beneficiary, actor=counselor, date=today(), **event_fields)
+    propose_offer(beneficiary=beneficiary, offer=level1_offer, actor=counselor, proposed_on=today())
     url = _urls(beneficiary, cep)[page]
     # One row already (the search finds one « Nom… »): a search that finds nobody makes one query less.
     BeneficiaryFactory(structure=structure, referent=counselor, last_name="Nom00")
@@ -117,12 +117,12 @@ def test_query_count_does_not_grow_with_rows(
         signed_in.get(url)
     for i in range(1, 16):
         BeneficiaryFactory(structure=structure, referent=counselor, last_name=f"Nom{i:02d}")
-        day = TODAY - datetime.timedelta(days=i)
+        day = today() - datetime.timedelta(days=i)
         record_event(beneficiary=beneficiary, actor=counselor, date=day, **event_fields)
         propose_offer(beneficiary=beneficiary, offer=level1_offer, actor=counselor, proposed_on=day)
     for i in range(3):
         cep = modify_cep(cep=cep, actor=counselor, prescriber_name=f"P{i}", project_type=cep_refs["project"])
-    close_cep(cep=cep, actor=counselor, end_date=TODAY, exit_reason=cep_refs["plan"])
+    close_cep(cep=cep, actor=counselor, end_date=today(), exit_reason=cep_refs["plan"])
     with CaptureQueriesContext(connection) as many_rows:
         signed_in.get(url)
     # history gains one query (the exit reason's label), whatever the number of entries

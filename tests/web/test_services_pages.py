@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from cep.events.services import record_event
 from cep.offers.models import Service
+from tests.clock import today
 
-TODAY = datetime.date.today()
 pytestmark = pytest.mark.django_db
 
 
@@ -40,19 +40,19 @@ def test_propose_without_event_in_progress_asks_the_event(signed_in, beneficiary
     html = signed_in.get(url).content.decode()
     assert "Aucun événement n&#x27;est en cours" in html or "Aucun événement n'est en cours" in html
     assert 'name="event-primary_context"' in html
-    missing = signed_in.post(url, {"proposed_on": TODAY.isoformat()})
+    missing = signed_in.post(url, {"proposed_on": today().isoformat()})
     assert missing.status_code == 200 and not Service.objects.exists()
-    response = signed_in.post(url, {"proposed_on": TODAY.isoformat(), **_event_post(counselor)})
+    response = signed_in.post(url, {"proposed_on": today().isoformat(), **_event_post(counselor)})
     assert response.status_code == 302
     service = Service.objects.get()
     assert service.is_cep_level1 and service.event.is_cep
 
 
 def test_propose_with_event_in_progress_reuses_it(signed_in, beneficiary, counselor, level1_offer, event_fields):
-    event = record_event(beneficiary=beneficiary, actor=counselor, date=TODAY, **event_fields)
+    event = record_event(beneficiary=beneficiary, actor=counselor, date=today(), **event_fields)
     url = reverse("web:propose", args=[beneficiary.pk, level1_offer.pk])
     assert 'name="event-primary_context"' not in signed_in.get(url).content.decode()
-    assert signed_in.post(url, {"proposed_on": TODAY.isoformat()}).status_code == 302
+    assert signed_in.post(url, {"proposed_on": today().isoformat()}).status_code == 302
     assert Service.objects.get().event == event
     assert "Offre CEP" in signed_in.get(reverse("web:services", args=[beneficiary.pk])).content.decode()
 

@@ -20,6 +20,7 @@ from cep.reporting.exports.files import stream_file
 from cep.reporting.exports.models import BatchStatus, ExportLine, JobState, LineState, Scope
 from cep.reporting.exports.queries import differences
 from cep.reporting.exports.returns import import_return_file
+from tests.clock import today
 from tests.factories import StructureFactory, UserFactory
 from tests.reporting.exports.export_fixtures import *  # noqa: F401,F403
 from tests.reporting.exports.export_fixtures import build_month, frictionless_errors, produce
@@ -42,7 +43,7 @@ def rows(batch, resource) -> list[dict]:
 @pytest.fixture
 def earlier_month():
     """Two months ago: its next month (last month) can be produced too."""
-    return add_months(datetime.date.today().replace(day=1), -2)
+    return add_months(today().replace(day=1), -2)
 
 
 @pytest.fixture
@@ -326,7 +327,7 @@ def test_only_one_transmitted_batch_per_month(month_data, manager, structure, mo
 
 def test_month_must_be_over_and_covered_by_a_contract_version(manager, structure):
     with pytest.raises(RuleViolation) as err:
-        request_export(actor=manager, month=datetime.date.today(), structure=structure)
+        request_export(actor=manager, month=today(), structure=structure)
     assert "n'est pas terminé" in err.value.message
     with pytest.raises(RuleViolation) as err:
         request_export(actor=manager, month=datetime.date(2019, 6, 1), structure=structure)
