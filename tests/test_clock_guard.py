@@ -88,6 +88,13 @@ def test_tests_read_the_applications_day():
     assert found == [], "use tests.clock.today() (Europe/Paris), not date.today():\n" + "\n".join(found)
 
 
+def test_the_application_reads_its_day_through_cep_common_dates():
+    """One notion of the day in the product: cep.common.dates.today() (timezone.localdate, Europe/Paris), not the
+    process's date, which only matches it because Django sets TZ."""
+    found = [f"{path}:{line}" for path, source in _sources("cep", "web", "api") for line in process_date_reads(source)]
+    assert found == [], "use cep.common.dates.today(), not date.today():\n" + "\n".join(found)
+
+
 ACCEPTED = {
     "in a test": "def test_x():\n    assert today() == day\n",
     "in a fixture": "@pytest.fixture\ndef entry():\n    return today() - datetime.timedelta(days=100)\n",

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cep.accounts.rights import Right
 from cep.audit.services import audited
+from cep.common import dates
 from cep.common.access import ensure_right
 from cep.common.errors import RuleViolation, Violations
 
@@ -131,7 +132,7 @@ def open_exercise(*, actor, year: int) -> Exercise:
 def mark_milestone(*, actor, milestone_id: int, done_on: datetime.date | None, notes: str = "", today=None):
     """Record that a milestone was reached (or undo it with done_on=None). Milestones reached by a step of the
     report's workflow follow that step and cannot be changed here."""
-    today = today or datetime.date.today()
+    today = today or dates.today()
     milestone = Milestone.objects.select_related("exercise").filter(pk=milestone_id).first()
     if milestone is None:
         raise RuleViolation("SUIVI", "Cette étape n'existe pas.")
@@ -160,7 +161,7 @@ def _themes(codes, day: datetime.date) -> list[CooperationTheme]:
 def record_meeting(
     *, actor, exercise_id: int, operator_id: int, held_on, participants: str, themes=(), notes="", today=None
 ) -> Meeting:
-    today = today or datetime.date.today()
+    today = today or dates.today()
     exercise = _exercise(actor, exercise_id)
     _check_day(held_on, "held_on", "La date de la rencontre", today=today)
     if not region_operators(exercise.region_id).filter(pk=operator_id).exists():
@@ -198,7 +199,7 @@ def record_cooperation(
     difficulties="",
     today=None,
 ) -> Cooperation:
-    today = today or datetime.date.today()
+    today = today or dates.today()
     exercise = _exercise(actor, exercise_id)
     if kind not in CooperationKind.values:
         raise RuleViolation("SAISIE", "Choisissez la nature de la coopération.", field="kind")
@@ -232,7 +233,7 @@ def record_cooperation(
 @transaction.atomic
 def advance(*, actor, exercise_id: int, action: str, on: datetime.date, today=None) -> Exercise:
     """One step of the report's workflow (workflow.TRANSITIONS): the state, its date, and the milestone it reaches."""
-    today = today or datetime.date.today()
+    today = today or dates.today()
     transition = workflow.TRANSITIONS.get(action)
     if transition is None:
         raise RuleViolation("SUIVI", "Étape inconnue.")
@@ -572,7 +573,7 @@ def record_investigation(
     """A complementary investigation. Collecting data from partners or people requires, before anything is
     recorded, the partners' formal consent (date, who), the legal basis, how the people are informed and consent,
     and how long the data are kept ([002]); every missing piece is named at once."""
-    today = today or datetime.date.today()
+    today = today or dates.today()
     exercise = _exercise(actor, exercise_id)
     found = Violations()
     if not title.strip():

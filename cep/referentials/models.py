@@ -10,10 +10,12 @@ import datetime
 from django.db import models
 from django.db.models import Q
 
+from cep.common import dates
+
 
 class ReferentialQuerySet(models.QuerySet):
     def valid_on(self, day: datetime.date | None = None):
-        day = day or datetime.date.today()
+        day = day or dates.today()
         return self.filter(Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gte=day)))
 
 

@@ -3,7 +3,6 @@
 Views parse input, call one service or query, render. Another région's exercise is a 404. No page of this module
 shows a beneficiary."""
 
-import datetime
 import difflib
 from functools import wraps
 
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cep.accounts.rights import Right
+from cep.common import dates
 from cep.common.access import rights_message
 from cep.common.errors import RuleViolation
 from cep.common.keyset import parse_id
@@ -72,7 +72,7 @@ def _back(exercise) -> str:
 @_writes
 @require_http_methods(["GET", "POST"])
 def exercises(request):
-    user, today = request.user, datetime.date.today()
+    user, today = request.user, dates.today()
     form = ExerciseForm(request.POST or None, initial={"year": today.year})
     if request.method == "POST" and form.is_valid():
         response = run_action(
@@ -100,7 +100,7 @@ def exercises(request):
 @_needs(Right.READ_REGIONAL_REPORTS)
 def national(request):
     """France compétences: every région's exercises, their states, the late ones, the régions without one."""
-    today = datetime.date.today()
+    today = dates.today()
     rows = queries.national_overview(Exercise.objects.visible_to(request.user), today)
     return render(
         request,
@@ -116,7 +116,7 @@ def national(request):
 
 @_reads
 def exercise(request, pk):
-    exercise, today = _exercise(request, pk), datetime.date.today()
+    exercise, today = _exercise(request, pk), dates.today()
     milestones = list(exercise.milestones.all())
     operators = list(queries.operators_met(exercise))
     crefop_meeting = queries.has_crefop_meeting(exercise)
