@@ -308,6 +308,23 @@ NOTES = [
     "suivies : tirer les identifiants au contrôle, pendant le COPY (une requête nextval par tranche), ce qui "
     "supprime l'UPDATE mais montre un identifiant avant la création ; un fillfactor réduit sur imports_importline "
     "pour des mises à jour HOT ; le contrôle Python en deux processus.",
+    "Mesure du 2026-12-08 à 1 h UTC (tableau ci-dessus), base de 10 000 du banc, machine au repos, sur une autre "
+    "machine que la veille (bulk_create 126,7 s au lieu de 118,9 s : environ 6 % plus lente) : 6 544 lignes/s "
+    "(76,4 s, dont contrôle 25,2 s et application 51,3 s), rapport 1,66 (1,58 la veille) ; **les deux objectifs "
+    "restent non atteints**. Ce qui a changé : une ligne « create » reçoit au contrôle l'identifiant de son futur "
+    "dossier (tiré de la séquence avant chaque bloc de 5 000 lignes écrit par COPY), l'UPDATE de numérotation de "
+    "l'application disparaît (environ −5 s à 500 000 lignes, à machine égale) ; mais le contrôle écrit maintenant "
+    "par blocs, et PostgreSQL ne traite plus un bloc pendant que Python contrôle le suivant (environ +1,7 s) ; le "
+    "JSON des lignes est écrit par un encodeur construit une fois (−0,25 s par 100 000 lignes). Un fillfactor "
+    "réduit sur imports_importline a été essayé : l'UPDATE devient HOT sans être plus rapide (1,43 s contre 1,52 s "
+    "pour 100 000 lignes). L'annulation passe de 57,6 s à 75,5 s : ses sondes « rien n'a été bâti depuis » partent "
+    "maintenant des lignes du lot, une recherche par index par ligne (environ 0,3 s par sonde et 100 000 lignes, "
+    "deux passes de 12 sondes) ; la jointure simple d'avant, rapide sur cette petite base, était planifiée avec les "
+    "statistiques de l'historique périmées juste après un grand import en boucle imbriquée sur tout l'historique "
+    "récent : 450 s pour annuler un lot de 10 000 lignes après un import de 100 000 ; sur une base nationale, elle "
+    "lirait en entier les tables sondées (événements, services). Où va le temps de l'INSERT des dossiers "
+    "(EXPLAIN ANALYZE, 50 000 lignes) : 3,4 s dont 2,0 s dans le déclencheur des mots du nom (150 000 mots, deux "
+    "index) ; bulk_create paie le même.",
 ]
 
 
