@@ -20,14 +20,16 @@ def draw_ids(cursor, table: str, count: int) -> list[int]:
     return sorted(row[0] for row in cursor.fetchall())
 
 
-def forget_unused_ids(cursor, table: str, batch_id: int) -> None:
+def forget_unused_ids(cursor, table: str, batch_id: int, first_id: int) -> None:
     """After the plan: a line no longer « create » keeps only an object that exists (the dossier it matched); the id
-    drawn for it is dropped (drawn ids never exist yet: the sequence gives them to nobody else)."""
+    drawn for it is dropped (drawn ids never exist yet: the sequence gives them to nobody else). Only ids from the
+    batch's `first_id` on can be drawn ones: the objects matched before it are not probed (1.9 s for the 500,000
+    « inchangé » lines of a re-import)."""
     cursor.execute(
         f"""UPDATE imports_importline l SET object_id = NULL
-        WHERE l.batch_id = %s AND l.outcome <> 'create' AND l.object_id IS NOT NULL
+        WHERE l.batch_id = %s AND l.outcome <> 'create' AND l.object_id >= %s
           AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = l.object_id)""",
-        [batch_id],
+        [batch_id, first_id],
     )
 
 

@@ -61,10 +61,10 @@ KINDS = {
 COPY_BLOCK = 5_000  # lines checked, then written by one COPY with the ids of their future rows
 
 
-def _copy_lines(batch: ImportBatch, table, index: dict[str, int], checker, target: str) -> int:
+def _copy_lines(batch: ImportBatch, table, index: dict[str, int], checker, target: str) -> tuple[int, int | None]:
     """Check every row and write its line (COPY, streamed by blocks). A « create » line gets the id of the row it
-    will create in `target` (created.draw_ids). Returns the number of lines."""
-    count = 0
+    will create in `target` (created.draw_ids). Returns the number of lines and the first id drawn (None: none)."""
+    count, first_id = 0, None
     block: list[tuple] = []
     with connection.cursor() as cursor:
         for number, cells in table.rows():
@@ -75,11 +75,12 @@ def _copy_lines(batch: ImportBatch, table, index: dict[str, int], checker, targe
                 )
             block.append(_checked_line(batch, table, index, checker, number, cells))
             if len(block) == COPY_BLOCK:
-                _write_block(cursor, block, target)
-                block = []
+                drawn = _write_block(cursor, block, target)
+                first_id, block = first_id or drawn, []
         if block:
-            _write_block(cursor, block, target)
-    return count
+            drawn = _write_block(cursor, block, target)
+            first_id = first_id or drawn
+    return count, first_id
 
 
 def _checked_line(batch: ImportBatch, table, index: dict[str, int], checker, number: int, cells: list[str]) -> tuple:
@@ -102,14 +103,17 @@ def _checked_line(batch: ImportBatch, table, index: dict[str, int], checker, num
     return (batch.pk, number, Outcome.CREATE, key, _json(data), None, None)
 
 
-def _write_block(cursor, block: list[tuple], target: str) -> None:
+def _write_block(cursor, block: list[tuple], target: str) -> int | None:
+    """COPY one block of checked lines; returns the first id drawn for its « create » lines (None: none)."""
     creates = sum(line[2] == Outcome.CREATE for line in block)
-    ids = iter(created.draw_ids(cursor, target, creates) if creates else ())
+    drawn = created.draw_ids(cursor, target, creates) if creates else []
+    ids = iter(drawn)
     with cursor.copy(
         "COPY imports_importline (batch_id, line_number, outcome, match_key, data, errors, raw, object_id) FROM STDIN"
     ) as copy:
         for line in block:
             copy.write_row((*line, next(ids) if line[2] == Outcome.CREATE else None))
+    return drawn[0] if drawn else None
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # built once: json.dumps builds one per call
@@ -148,7 +152,7 @@ def check_file(*, actor, file, name: str, kind: str = Kind.BENEFICIARIES, encodi
             created_by=actor,
         )
         checker = module.checker(batch)
-        lines = _copy_lines(batch, table, index, checker, module.TABLE)
+        lines, first_id = _copy_lines(batch, table, index, checker, module.TABLE)
         if not lines:
             raise RuleViolation("IMPORT", "Le fichier ne contient aucune ligne de données sous l'en-tête.")
         with connection.cursor() as cursor:
@@ -156,7 +160,8 @@ def check_file(*, actor, file, name: str, kind: str = Kind.BENEFICIARIES, encodi
             # columns the plan joins and filters on (the JSON columns are long to sample and never filtered on).
             cursor.execute("ANALYZE imports_importline (batch_id, line_number, outcome, match_key, object_id)")
             module.plan(cursor, batch, checker)
-            created.forget_unused_ids(cursor, module.TABLE, batch.pk)
+            if first_id is not None:
+                created.forget_unused_ids(cursor, module.TABLE, batch.pk, first_id)
         _count(batch, lines)
     return batch
 
